@@ -1,0 +1,1 @@
+"""Settings classes and static configuration data (industry mapping, index definitions)."""

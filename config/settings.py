@@ -1,0 +1,65 @@
+"""Settings read from environment variables; one class per deployment profile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Settings:
+    """Defaults for the embedded deployment: SQLite, built-in search, offline payments."""
+
+    def __init__(self, instance_path: str | None = None) -> None:
+        instance = Path(instance_path or os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+        self.INSTANCE_PATH = str(instance)
+        self.SECRET_KEY = os.environ.get("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'market.sqlite3'}")
+        self.SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
+        self.SEARCH_INDEX_PATH = os.environ.get(
+            "SEARCH_INDEX_PATH", str(instance / "search.sqlite3"))
+        self.ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL")
+        self.PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "offline")
+        self.STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY")
+        self.UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * 1024 * 1024
+        # Flask refuses larger request bodies before any view reads them.
+        self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 1024 * 1024
+        self.DEMO_MODE = _env_bool("DEMO_MODE", False)
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "zh")
+        self.HOME_DISTRICT = os.environ.get("HOME_DISTRICT", "宝山区")
+        # domain.md §7.1: designs filed before this date keep the old 10-year term.
+        self.DESIGN_15Y_FROM = os.environ.get("DESIGN_15Y_FROM", "2021-06-01")
+        self.TESTING = False
+
+
+class TestSettings(Settings):
+    """Isolated instance folder, no secure-cookie requirement over plain-HTTP test clients."""
+
+    def __init__(self, instance_path: str) -> None:
+        super().__init__(instance_path)
+        self.SECRET_KEY = "test-secret-not-for-production"
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "TEST_DATABASE_URL", f"sqlite:///{instance_path}/test.sqlite3")
+        self.SEARCH_INDEX_PATH = f"{instance_path}/search.sqlite3"
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        self.TESTING = True

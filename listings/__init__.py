@@ -1,0 +1,1 @@
+"""The supply side: patents, listings, identifiers and classification, portfolio import."""

@@ -1,0 +1,1 @@
+"""Portfolio import: read uploaded export files and map their columns onto patent fields."""

@@ -1,0 +1,37 @@
+"""An import batch: the uploaded file, its column mapping, and what became of every row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from market.db import Base, utcnow
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    # Under instance/uploads, outside the web root; never served directly.
+    stored_name: Mapped[str] = mapped_column(String(80))
+    file_format: Mapped[str] = mapped_column(String(8))
+    encoding: Mapped[str | None] = mapped_column(String(20))
+    headers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="UPLOADED")
+    row_count: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    listed_count: Mapped[int] = mapped_column(default=0)
+    # One entry per rejected row: {"row", "application_number", "reasons_zh", "reasons_en", "cells"}.
+    rejected: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,175 @@
+"""Import a portfolio table: validate each row, upsert its patent, optionally list it.
+
+Each row runs in its own savepoint, so a row that fails leaves nothing half-written and the
+rows before and after it are kept. Never commits; the caller commits once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from listings import patents as patent_service
+from listings import services as listing_service
+from listings.importing.columns import apply_mapping, parse_date, split_people
+from listings.importing.readers import Table
+from listings.models import Listing, Patent
+from listings.patent_input import Problem, clean_patent, default_status
+from listings.vocabulary import DealMode, LegalStatus, PricingMethod
+from market.accounts.models import Organisation, User
+from market.chain.models import Point
+from market.errors import DomainError
+from market.extensions import db
+
+
+@dataclass
+class ImportOptions:
+    point: Point | None = None
+    modes: list[str] = field(default_factory=lambda: [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY])
+    asking_price_fen: int | None = None
+    price_negotiable: bool = True
+    pricing_method: str = PricingMethod.AGREEMENT
+    submit: bool = False     # send new listings to the point operator for review
+    publish: bool = False    # trusted CLI imports only: publish without review
+    today: date | None = None
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    application_number: str
+    reasons_zh: list[str]
+    reasons_en: list[str]
+    cells: dict[str, str]
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    listed: int = 0
+    rejected: list[RowOutcome] = field(default_factory=list)
+    warnings: list[RowOutcome] = field(default_factory=list)
+
+
+def _same_name(a: str, b: str) -> bool:
+    import unicodedata
+
+    norm = lambda s: unicodedata.normalize("NFKC", s).replace(" ", "").lower()  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def import_table(table: Table, mapping: dict[str, str | None], owner: Organisation,
+                 options: ImportOptions, actor: User | None = None) -> ImportResult:
+    result = ImportResult(rows=len(table.rows))
+    for number, zh, en in table.problems:
+        result.rejected.append(RowOutcome(number, "", [zh], [en], {}))
+    seen: dict[str, int] = {}
+    for row in table.rows:
+        number = getattr(row, "number", 0)
+        values = apply_mapping(row, mapping)
+        try:
+            with db.session.begin_nested():
+                outcome = _import_row(values, owner, options, actor, seen, number, result)
+        except DomainError as err:
+            outcome = [Problem(err.field or "", err.zh, err.en)]
+        if outcome:
+            result.rejected.append(RowOutcome(
+                number, values.get("application_number", ""), [p.zh for p in outcome],
+                [p.en for p in outcome], dict(row)))
+    return result
+
+
+def _import_row(values: dict[str, str], owner: Organisation, options: ImportOptions,
+                actor: User | None, seen: dict[str, int], number: int,
+                result: ImportResult) -> list[Problem]:
+    """Import one row; return its problems (the savepoint is rolled back) or [] when done."""
+    clean = clean_patent(values, today=options.today)
+    if not clean.ok:
+        return clean.problems
+    v = clean.values
+    owners = split_people(values.get("applicants")) or [owner.name]
+    if not any(_same_name(o, owner.name) for o in owners):
+        return [Problem("applicants", f"专利权人（{'、'.join(owners)}）中没有“{owner.name}”，不能由本机构导入",
+                        f"{owner.name} is not among the patentees ({', '.join(owners)})")]
+    owners = [owner.name if _same_name(o, owner.name) else o for o in owners]
+    status = None if values.get("legal_status") else default_status(v)
+    patent, created = patent_service.upsert_patent(
+        v, owners=owners, inventors=split_people(values.get("inventors")), legal_status=status)
+    if values.get("legal_status"):
+        try:
+            when = parse_date(values.get("legal_status_date") or values.get("publication_date"))
+        except DomainError:
+            when = None
+        unknown = patent_service.apply_legal_events(patent, [(when, values["legal_status"])])
+        if unknown:
+            result.warnings.append(RowOutcome(number, patent.application_number,
+                                              [f"未识别的法律状态“{u}”，已保留原文" for u in unknown],
+                                              [f"Unrecognised legal status “{u}” kept as text" for u in unknown], {}))
+        if patent.legal_status == LegalStatus.PENDING and v.get("grant_date"):
+            patent.legal_status = LegalStatus.VALID
+    listed = options.point is not None and _list(patent, owner, options, actor, values)
+    listing_service.enforce_shelf_rules(patent)
+    # Counted only now that nothing in the row can fail any more.
+    if v["application_number"] not in seen:  # a second row (its A and B publications) merges in
+        result.created += created
+        result.updated += not created
+    seen.setdefault(v["application_number"], number)
+    result.listed += listed
+    return []
+
+
+def _offer(values: dict[str, str], options: ImportOptions) -> dict[str, Any]:
+    from listings.importing.offer import parse_modes, parse_price
+
+    modes = parse_modes(values.get("modes")) or list(options.modes)
+    price, negotiable = parse_price(values.get("asking_price"), values.get("price_negotiable"))
+    if price is None and not negotiable:
+        price, negotiable = options.asking_price_fen, options.price_negotiable
+    return {"modes": modes, "asking_price_fen": price, "price_negotiable": negotiable or price is None,
+            "pricing_method": options.pricing_method, "point_id": options.point.id,
+            **{k: values[k] for k in ("problem_solved", "advantages", "applications") if values.get(k)}}
+
+
+def _list(patent: Patent, owner: Organisation, options: ImportOptions, actor: User | None,
+          values: dict[str, str]) -> bool:
+    """Create (or refresh) the patent's listing; returns True when a new one was made."""
+    live = db.session.scalar(select(Listing).where(
+        Listing.patent_id == patent.id, Listing.status.in_(("DRAFT", "SUBMITTED", "REJECTED", "PUBLISHED", "SUSPENDED"))))
+    if live is not None:
+        return False
+    offer = _offer(values, options)
+    if listing_service.shelf_blockers(patent, offer["modes"]):
+        return False  # lapsed or encumbered: kept as a patent record, not put on the shelf
+    listing = listing_service.create_listing(None, patent, owner, offer)
+    if options.publish:
+        listing_service.publish_without_review(listing, "命令行导入（--publish）")
+    elif options.submit and actor is not None:
+        listing_service.submit_listing(actor, listing)
+    return True
+
+
+def rejected_rows_csv(headers: list[str], rejected: list[dict], lang: str = "zh") -> str:
+    """The rejected rows with their original cells and a reason column, ready to fix and re-upload."""
+    reason_header = "错误原因" if lang == "zh" else "Reason"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    cols = headers or ["application_number"]
+    writer.writerow(["行号" if lang == "zh" else "Row", reason_header, *cols])
+    for r in rejected:
+        reasons = r["reasons_zh"] if lang == "zh" else r["reasons_en"]
+        cells = r.get("cells") or {}
+        writer.writerow([r["row"], "；".join(reasons), *(_safe_cell(cells.get(h, "")) for h in cols)])
+    # A BOM so that Excel opens the Chinese text correctly.
+    return "\ufeff" + buffer.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    """Neutralise spreadsheet formulas in cells we hand back (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

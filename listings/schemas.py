@@ -1,0 +1,305 @@
+"""Marshmallow schemas for the listings JSON API: query arguments, request bodies, responses.
+
+Input schemas check shape and format only; ownership, state and uniqueness rules stay in the
+services. Output schemas dump models (or search hits) so that models carry no serialisers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from marshmallow import ValidationError, fields, post_load, pre_dump, validate
+from werkzeug.datastructures import MultiDict
+
+from listings.vocabulary import (DealMode, LegalStatus, ListingStatus, Maturity, PatentType,
+                                 PricingMethod)
+from market.errors import DomainError
+from market.schemas import BaseSchema, TrimmedString, localise
+from market.search.backend import SORTS
+
+# Integer columns are 32-bit on PostgreSQL: a larger id or price would fail in the database
+# instead of being refused here.
+MAX_INT = 2**31 - 1
+# Deep pages cost a full scan and nobody reads them; the bound also keeps offsets in range.
+MAX_PAGE = 10_000
+MAX_PER_PAGE = 100
+
+
+def _values(enum) -> list[str]:
+    return [m.value for m in enum]
+
+
+def printable(value: str) -> None:
+    """Refuse NUL and lone surrogates, which PostgreSQL and SQLite cannot store."""
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValidationError("Contains characters that cannot be stored.")
+
+
+def text_field(max_length: int, **kwargs) -> TrimmedString:
+    return TrimmedString(validate=[validate.Length(max=max_length), printable], **kwargs)
+
+
+class UtcDateTime(fields.DateTime):
+    """Timestamps are stored naive in UTC; say so in the output (RFC 3339 needs an offset)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+# -- query arguments -------------------------------------------------------------------------
+
+class PagingArgsSchema(BaseSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": "Page number, from 1."})
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1),
+                              metadata={"description": f"Items per page; above {MAX_PER_PAGE} "
+                                                       f"counts as {MAX_PER_PAGE}."})
+
+    @post_load
+    def clamp(self, data, **kwargs):
+        data["per_page"] = min(data["per_page"], MAX_PER_PAGE)
+        return data
+
+
+def _facet_field(name: str) -> fields.List:
+    return fields.List(fields.String(validate=[validate.Length(max=200), printable]),
+                       load_default=list,
+                       metadata={"description": f"Keep hits whose {name} is any of these values "
+                                                "(repeat the parameter for several)."})
+
+
+class SearchArgsSchema(PagingArgsSchema):
+    q = fields.String(load_default="", validate=[validate.Length(max=500), printable],
+                      metadata={"description": "Words to look for, Chinese or English."})
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    patent_type = _facet_field("patent type (INVENTION, UTILITY_MODEL, DESIGN)")
+    industry = _facet_field("industry tag")
+    ipc_section = _facet_field("IPC section (e.g. H)")
+    ipc_class = _facet_field("IPC class (e.g. H01)")
+    mode = _facet_field("deal mode")
+    owner_type = _facet_field("owner's organisation type")
+    owner = _facet_field("owner name")
+    point = _facet_field("point name")
+    legal_status = _facet_field("legal status")
+    price_band = _facet_field("price band (NEGOTIABLE, FREE, LT_100K, …)")
+
+
+class ListingArgsSchema(PagingArgsSchema):
+    mine = fields.Boolean(load_default=False,
+                          metadata={"description": "With a token: every listing of your organisation, "
+                                                   "in any status."})
+    status = fields.String(load_default=None, validate=validate.OneOf(_values(ListingStatus)),
+                           metadata={"description": "With mine: only listings in this status."})
+
+
+class PatentArgsSchema(PagingArgsSchema):
+    owner = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_INT),
+                           metadata={"description": "Organisation id of a patentee."})
+
+
+def load_args(schema: BaseSchema, args: MultiDict) -> dict:
+    """Load query arguments (list fields take every repeat); a bad one is a 400 naming it."""
+    data = {name: args.getlist(name) if isinstance(field, fields.List) else args.get(name)
+            for name, field in schema.fields.items() if name in args}
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        name, problems = next(iter(localise(err.messages).items()))
+        detail = problems[0] if isinstance(problems, list) and problems else str(problems)
+        if isinstance(detail, dict):  # a list field reports per item
+            detail = next(iter(detail.values()))[0]
+        raise DomainError("bad_query", f"参数 {name} 无效：{detail}",
+                          f"The query parameter {name} is invalid: {detail}",
+                          field=name, status=400) from None
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+def _price_field() -> fields.Integer:
+    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=MAX_INT),
+                          metadata={"description": "Asking price in fen (分), a whole number; "
+                                                   "null with price_negotiable for 面议."})
+
+
+class ListingUpdateSchema(BaseSchema):
+    """The offer fields of a listing; in a PATCH every field is optional."""
+
+    point_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_INT))
+    modes = fields.List(fields.String(validate=validate.OneOf(_values(DealMode))),
+                        validate=validate.Length(max=len(DealMode)))
+    asking_price_fen = _price_field()
+    price_negotiable = fields.Boolean()
+    pricing_method = fields.String(validate=validate.OneOf(_values(PricingMethod)))
+    problem_solved = text_field(5000)
+    advantages = text_field(5000)
+    applications = text_field(5000)
+    maturity = fields.String(allow_none=True, validate=validate.OneOf(_values(Maturity)))
+
+
+class ListingInputSchema(ListingUpdateSchema):
+    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable])
+    point_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_INT))
+    modes = fields.List(fields.String(validate=validate.OneOf(_values(DealMode))), load_default=list,
+                        validate=validate.Length(max=len(DealMode)))
+    asking_price_fen = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                      validate=validate.Range(min=0, max=MAX_INT),
+                                      metadata={"description": "Asking price in fen (分)."})
+    price_negotiable = fields.Boolean(load_default=False)
+
+
+class ReviewSchema(BaseSchema):
+    approve = fields.Boolean(required=True)
+    note = text_field(500, load_default="")
+
+
+class ReasonSchema(BaseSchema):
+    reason = text_field(500, load_default="")
+
+
+def _names(max_items: int) -> fields.List:
+    return fields.List(TrimmedString(validate=[validate.Length(min=1, max=200), printable]),
+                       load_default=list, validate=validate.Length(max=max_items))
+
+
+class PatentInputSchema(BaseSchema):
+    """Bibliographic fields; clean_patent checks numbers, classifications and dates."""
+
+    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable])
+    patent_type = fields.String(load_default=None, allow_none=True,
+                                validate=validate.OneOf(_values(PatentType)))
+    title = text_field(500, required=True)
+    title_en = text_field(500, load_default="")
+    abstract = text_field(20_000, load_default="")
+    first_claim = text_field(20_000, load_default="")
+    agent = text_field(200, load_default="")
+    filing_date = fields.Date(load_default=None, allow_none=True)
+    grant_date = fields.Date(load_default=None, allow_none=True)
+    ipc = fields.List(fields.String(validate=[validate.Length(max=40), printable]), load_default=list,
+                      validate=validate.Length(max=50),
+                      metadata={"description": "IPC symbols, the main one first."})
+    locarno = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=20), printable])
+    publication_numbers = fields.List(fields.String(validate=[validate.Length(max=30), printable]),
+                                      load_default=list, validate=validate.Length(max=20))
+    owners = _names(20)
+    inventors = _names(100)
+    legal_status = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.OneOf(_values(LegalStatus)))
+
+
+# -- responses -------------------------------------------------------------------------------
+
+class PatentOwnerSchema(BaseSchema):
+    position = fields.Integer()
+    name = fields.String()
+    organisation_id = fields.Integer(allow_none=True)
+
+
+class PatentSchema(BaseSchema):
+    id = fields.Integer()
+    application_number = fields.String()
+    patent_no = fields.String()
+    patent_type = fields.String(validate=validate.OneOf(_values(PatentType)))
+    title = fields.String()
+    title_en = fields.String()
+    abstract = fields.String()
+    first_claim = fields.String()
+    filing_date = fields.Date(allow_none=True)
+    grant_date = fields.Date(allow_none=True)
+    last_protected_day = fields.Date(allow_none=True)
+    publication_numbers = fields.List(fields.String())
+    ipc_main = fields.String(allow_none=True)
+    ipc_all = fields.List(fields.String())
+    locarno = fields.String(allow_none=True)
+    inventors = fields.List(fields.String())
+    agent = fields.String()
+    legal_status = fields.String(validate=validate.OneOf(_values(LegalStatus)))
+    lapse_reason = fields.String(allow_none=True)
+    legal_status_date = fields.Date(allow_none=True)
+    industry_tags = fields.List(fields.String())
+    flags = fields.Method("active_flags", metadata={
+        "json_schema": {"type": "array", "items": {"type": "string"},
+                        "description": "Encumbrances and rights in force today."}})
+    owners = fields.List(fields.Nested(PatentOwnerSchema))
+    updated_at = UtcDateTime()
+
+    def active_flags(self, patent) -> list[str]:
+        return sorted(patent.active_flags())
+
+
+class ListingSchema(BaseSchema):
+    id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(_values(ListingStatus)))
+    status_note = fields.String()
+    patent_id = fields.Integer()
+    application_number = fields.String(attribute="patent.application_number")
+    title = fields.String(attribute="patent.title")
+    patent_type = fields.String(attribute="patent.patent_type")
+    legal_status = fields.String(attribute="patent.legal_status")
+    organisation_id = fields.Integer()
+    organisation = fields.String(attribute="organisation.name")
+    point_id = fields.Integer()
+    point = fields.String(attribute="point.name")
+    modes = fields.List(fields.String())
+    asking_price_fen = fields.Integer(allow_none=True)
+    price_negotiable = fields.Boolean()
+    pricing_method = fields.String()
+    problem_solved = fields.String()
+    advantages = fields.String()
+    applications = fields.String()
+    maturity = fields.String(allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+
+
+class HighlightsSchema(BaseSchema):
+    title = fields.String(metadata={"description": "HTML: escaped text with <mark> around matches."})
+    abstract = fields.String()
+
+
+class SearchHitSchema(BaseSchema):
+    """One hit; `doc` is the search document built by listings.search.listing_document."""
+
+    listing_id = fields.Integer(attribute="id")
+    application_number = fields.String(attribute="doc.application_number")
+    title = fields.String(attribute="doc.title")
+    patent_type = fields.String(attribute="doc.patent_type")
+    modes = fields.List(fields.String(), attribute="doc.modes")
+    price_fen = fields.Integer(attribute="doc.price_fen", allow_none=True)
+    price_negotiable = fields.Boolean(attribute="doc.price_negotiable")
+    owners = fields.List(fields.String(), attribute="doc.owners")
+    point = fields.String(attribute="doc.point")
+    legal_status = fields.String(attribute="doc.legal_status")
+    industries = fields.List(fields.String(), attribute="doc.industries")
+    ipc = fields.List(fields.String(), attribute="doc.ipc")
+    highlights = fields.Nested(HighlightsSchema)
+    score = fields.Float()
+
+
+class FacetCountSchema(BaseSchema):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class SearchResultSchema(BaseSchema):
+    items = fields.List(fields.Nested(SearchHitSchema), attribute="hits")
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetCountSchema)),
+                         metadata={"description": "Per facet, its values with hit counts."})
+    relaxed = fields.Boolean(metadata={"description": "True when no listing had every word and "
+                                                      "listings with any of them are shown."})
+
+    @pre_dump
+    def facet_dicts(self, result, **kwargs) -> dict:
+        # The backend counts facets as (value, count) pairs; the API names them.
+        return {"hits": result.hits, "total": result.total, "page": result.page,
+                "per_page": result.per_page, "pages": result.pages, "relaxed": result.relaxed,
+                "facets": {facet: [{"value": v, "count": c} for v, c in counts]
+                           for facet, counts in result.facets.items()}}

@@ -1,0 +1,240 @@
+"""The listing lifecycle (domain.md §3.1): draft → submitted → published ⇄ suspended → withdrawn / dealt.
+
+Services never commit; every transition is recorded as a ListingEvent and queues a search update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from listings.models import Listing, ListingEvent, Patent
+from listings.search import queue_listing
+from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus as S, PricingMethod
+from market.accounts.models import Organisation, User
+from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
+from market.chain.models import Point
+from market.db import utcnow
+from market.errors import Conflict, DomainError, Forbidden, NotFound
+from market.extensions import db
+
+# Which transitions exist, and who may make them.
+TRANSITIONS = {
+    (S.DRAFT, S.SUBMITTED): "owner", (S.DRAFT, S.WITHDRAWN): "owner",
+    (S.SUBMITTED, S.PUBLISHED): "reviewer", (S.SUBMITTED, S.REJECTED): "reviewer",
+    (S.SUBMITTED, S.DRAFT): "owner", (S.REJECTED, S.SUBMITTED): "owner",
+    (S.REJECTED, S.WITHDRAWN): "owner", (S.PUBLISHED, S.SUSPENDED): "owner_or_reviewer",
+    (S.PUBLISHED, S.WITHDRAWN): "owner", (S.SUSPENDED, S.PUBLISHED): "owner_or_reviewer",
+    (S.SUSPENDED, S.WITHDRAWN): "owner", (S.PUBLISHED, S.DEALT): "system",
+    (S.SUSPENDED, S.DEALT): "system",
+}
+# Fields whose change sends a published listing back to review.
+REVIEWED_FIELDS = ("modes", "asking_price_fen", "price_negotiable", "pricing_method", "point_id")
+EDITABLE_STATES = (S.DRAFT, S.REJECTED, S.PUBLISHED, S.SUSPENDED)
+
+
+def shelf_blockers(patent: Patent, modes: list[str]) -> list[tuple[str, str]]:
+    """Why this patent cannot be on the shelf now, as (zh, en) reasons; empty if it can."""
+    reasons = []
+    if patent.legal_status == LegalStatus.LAPSED:
+        reasons.append(("专利已失效", "the patent has lapsed"))
+    flags = patent.active_flags()
+    if Encumbrance.SUSPENDED in flags:
+        reasons.append(("专利权处于中止状态（权属纠纷）", "the patent is suspended (ownership dispute)"))
+    if Encumbrance.PRESERVED in flags:
+        reasons.append(("专利权已被法院保全", "the patent is preserved by a court"))
+    if patent.legal_status == LegalStatus.FEE_GRACE and DealMode.OPEN_LICENSE in modes:
+        reasons.append(("年费滞纳期内不能开放许可", "no open licence during the annual-fee grace period"))
+    if DealMode.OPEN_LICENSE in modes and patent.legal_status == LegalStatus.PENDING:
+        reasons.append(("开放许可仅适用于已授权专利", "open licences need a granted patent"))
+    return reasons
+
+
+def _require(listing: Listing, to: S, actor: User | None) -> None:
+    frm = S(listing.status)
+    who = TRANSITIONS.get((frm, to))
+    if who is None:
+        raise Conflict("illegal_transition", f"挂牌状态不能从“{frm.zh}”变为“{to.zh}”",
+                       f"A listing cannot go from {frm.en} to {to.en}")
+    if who == "system" or actor is None:
+        return
+    owner = can_manage_listing(actor, listing)
+    reviewer = can_review_listing(actor, listing)
+    allowed = {"owner": owner, "reviewer": reviewer, "owner_or_reviewer": owner or reviewer}[who]
+    if not allowed:
+        raise Forbidden("not_allowed", "您无权对此挂牌执行该操作", "You may not do this to this listing")
+
+
+def _move(listing: Listing, to: S, actor: User | None, note: str = "") -> Listing:
+    listing.events.append(ListingEvent(from_status=listing.status, to_status=to,
+                                       actor_id=actor.id if actor else None, note=note[:500]))
+    listing.status = to
+    listing.status_note = note[:500]
+    if to == S.SUBMITTED:
+        listing.submitted_at = utcnow()
+    if to == S.PUBLISHED and listing.published_at is None:
+        listing.published_at = utcnow()
+    queue_listing(listing)
+    return listing
+
+
+def _clean_offer(fields: dict[str, Any]) -> dict[str, Any]:
+    modes = list(dict.fromkeys(fields.get("modes") or []))
+    bad = [m for m in modes if m not in DealMode.__members__]
+    if bad:
+        raise DomainError("unknown_mode", f"未知的交易方式：{'、'.join(bad)}", f"Unknown mode: {', '.join(bad)}",
+                          field="modes")
+    price = fields.get("asking_price_fen")
+    negotiable = bool(fields.get("price_negotiable"))
+    if price is not None and (not isinstance(price, int) or isinstance(price, bool) or price < 0):
+        raise DomainError("bad_price", "价格须为不小于 0 的整数（单位：分）",
+                          "The price must be a whole, non-negative number of fen", field="asking_price_fen")
+    if price is None and not negotiable:
+        raise DomainError("price_required", "请填写价格或选择“面议”", "Give a price or mark it negotiable",
+                          field="asking_price_fen")
+    method = fields.get("pricing_method") or PricingMethod.AGREEMENT
+    if method not in PricingMethod.__members__:
+        raise DomainError("bad_pricing_method", "定价方式无效", "Unknown pricing method", field="pricing_method")
+    out = {"modes": modes, "asking_price_fen": price, "price_negotiable": negotiable,
+           "pricing_method": method}
+    for key in ("problem_solved", "advantages", "applications", "maturity"):
+        if key in fields:
+            out[key] = fields[key] or ("" if key != "maturity" else None)
+    return out
+
+
+def _point(point_id: int | None) -> Point:
+    point = db.session.get(Point, point_id) if point_id else None
+    if point is None:
+        raise DomainError("point_required", "请选择挂牌网点", "Choose the point this listing belongs to",
+                          field="point_id")
+    return point
+
+
+def create_listing(actor: User | None, patent: Patent, organisation: Organisation,
+                   fields: dict[str, Any]) -> Listing:
+    if actor is not None:
+        require_supplier(actor)
+        if actor.organisation_id != organisation.id:
+            raise Forbidden("not_your_org", "只能为本机构挂牌", "You can only list for your own organisation")
+    if organisation.id not in {o.organisation_id for o in patent.owners}:
+        raise Forbidden("not_owner", "只有专利权人可以挂牌该专利", "Only a patentee can list this patent")
+    live = db.session.scalar(select(Listing.id).where(
+        Listing.patent_id == patent.id, Listing.status.in_(
+            [S.DRAFT, S.SUBMITTED, S.REJECTED, S.PUBLISHED, S.SUSPENDED])))
+    if live:
+        raise Conflict("already_listed", "该专利已有挂牌，请编辑现有挂牌", "This patent is already listed; edit that listing",
+                       field="application_number")
+    offer = _clean_offer(fields)
+    listing = Listing(patent=patent, organisation=organisation, point=_point(fields.get("point_id")),
+                      created_by_id=actor.id if actor else None, status=S.DRAFT, **offer)
+    listing.events.append(ListingEvent(from_status=None, to_status=S.DRAFT,
+                                       actor_id=actor.id if actor else None))
+    db.session.add(listing)
+    db.session.flush()
+    return listing
+
+
+def update_listing(actor: User, listing: Listing, fields: dict[str, Any]) -> Listing:
+    if not can_manage_listing(actor, listing):
+        raise Forbidden("not_owner", "只能修改本机构的挂牌", "You can only edit your own organisation's listings")
+    if listing.status not in EDITABLE_STATES:
+        raise Conflict("not_editable", f"“{S(listing.status).zh}”状态的挂牌不能修改",
+                       f"A {S(listing.status).en} listing cannot be edited")
+    offer = _clean_offer(fields)
+    point = _point(fields.get("point_id") or listing.point_id)
+    changed = [k for k in REVIEWED_FIELDS
+               if (point.id if k == "point_id" else offer.get(k)) != getattr(listing, k)]
+    for key, value in offer.items():
+        setattr(listing, key, value)
+    listing.point = point
+    if listing.status == S.PUBLISHED and changed:
+        # Modes, price and point are what the point operator vetted: they go back to review.
+        _move(listing, S.SUBMITTED, actor, "修改了交易方式/价格/网点，重新审核")
+    else:
+        queue_listing(listing)
+    return listing
+
+
+def submit_listing(actor: User, listing: Listing) -> Listing:
+    _require(listing, S.SUBMITTED, actor)
+    require_supplier(actor)
+    if not listing.modes:
+        raise DomainError("modes_required", "请至少选择一种交易方式", "Choose at least one mode", field="modes")
+    _refuse_blocked(listing)
+    return _move(listing, S.SUBMITTED, actor)
+
+
+def _refuse_blocked(listing: Listing) -> None:
+    blockers = shelf_blockers(listing.patent, listing.modes)
+    if blockers:
+        raise Conflict("patent_blocked", "不能上架：" + "；".join(b[0] for b in blockers),
+                       "Cannot be on the shelf: " + "; ".join(b[1] for b in blockers))
+
+
+def review_listing(actor: User, listing: Listing, *, approve: bool, note: str = "") -> Listing:
+    to = S.PUBLISHED if approve else S.REJECTED
+    _require(listing, to, actor)
+    if approve:
+        _refuse_blocked(listing)
+    elif not note.strip():
+        raise DomainError("note_required", "驳回时请说明理由", "Say why the listing is rejected", field="note")
+    listing.reviewed_at = utcnow()
+    listing.reviewed_by_id = actor.id
+    return _move(listing, to, actor, note)
+
+
+def publish_without_review(listing: Listing, note: str) -> Listing:
+    """For trusted bulk imports run from the command line (`--publish`)."""
+    if listing.status == S.PUBLISHED:
+        return listing
+    _refuse_blocked(listing)
+    listing.reviewed_at = utcnow()
+    listing.events.append(ListingEvent(from_status=listing.status, to_status=S.PUBLISHED, note=note))
+    listing.status = S.PUBLISHED
+    listing.published_at = listing.published_at or utcnow()
+    queue_listing(listing)
+    return listing
+
+
+def suspend_listing(actor: User | None, listing: Listing, reason: str) -> Listing:
+    _require(listing, S.SUSPENDED, actor)
+    return _move(listing, S.SUSPENDED, actor, reason)
+
+
+def resume_listing(actor: User, listing: Listing) -> Listing:
+    _require(listing, S.PUBLISHED, actor)
+    _refuse_blocked(listing)
+    return _move(listing, S.PUBLISHED, actor)
+
+
+def withdraw_listing(actor: User, listing: Listing, reason: str = "") -> Listing:
+    _require(listing, S.WITHDRAWN, actor)
+    return _move(listing, S.WITHDRAWN, actor, reason)
+
+
+def enforce_shelf_rules(patent: Patent) -> list[Listing]:
+    """Suspend the published listings of a patent that can no longer be on the shelf."""
+    suspended = []
+    for listing in patent.listings:
+        if listing.status != S.PUBLISHED:
+            continue
+        blockers = shelf_blockers(patent, listing.modes)
+        if blockers:
+            _move(listing, S.SUSPENDED, None, "法律状态变更自动暂停：" + "；".join(b[0] for b in blockers))
+            suspended.append(listing)
+    return suspended
+
+
+def get_listing(listing_id: int) -> Listing:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound("listing_not_found", "挂牌不存在", "No such listing")
+    return listing
+
+
+def published_listings_of(org_id: int, limit: int = 50) -> list[Listing]:
+    return list(db.session.scalars(select(Listing).where(
+        Listing.organisation_id == org_id, Listing.status == S.PUBLISHED)
+        .order_by(Listing.published_at.desc()).limit(limit)))

@@ -1,0 +1,107 @@
+"""The catalogue: Chinese full-text search with facets, and the patent page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from listings.models import Listing
+from listings.numbers import parse_application_number
+from listings.patents import get_patent
+from listings.search import PRICE_BAND_LABELS
+from listings.services import shelf_blockers
+from listings.term import format_remaining
+from listings.views import bp
+from listings.vocabulary import ListingStatus
+from market.accounts.permissions import can_manage_listing, can_review_listing
+from market.errors import DomainError
+from market.extensions import db
+from market.i18n import get_lang
+from market.search.backend import FACETS, SORTS, SearchQuery
+from market.search.service import search_backend
+
+PER_PAGE = 20
+
+
+@bp.get("/search")
+def search():
+    text = request.args.get("q", "").strip()[:200]
+    sort = request.args.get("sort", "relevance")
+    if sort not in SORTS:
+        sort = "relevance"
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    filters = {f: request.args.getlist(f) for f in FACETS if request.args.getlist(f)}
+    result = search_backend().search(SearchQuery(text=text, filters=filters, sort=sort, page=page,
+                                                 per_page=PER_PAGE))
+    return render_template("listings/search.html", q=text, sort=sort, sorts=SORTS, filters=filters,
+                           result=result, facet_label=facet_label, url_with=url_with,
+                           price_band_labels=PRICE_BAND_LABELS)
+
+
+def facet_label(facet: str, value: str) -> str:
+    """Display text of a facet value (enum labels, industry names, price bands)."""
+    from listings import vocabulary as v
+    from listings.industries import all_industries, industry_label
+
+    lang = get_lang()
+    enums = {"patent_type": v.PatentType, "mode": v.DealMode, "owner_type": v.OrgType,
+             "legal_status": v.LegalStatus}
+    if facet in enums and value in enums[facet].__members__:
+        return enums[facet][value].label(lang)
+    if facet == "industry" and value in all_industries():
+        return industry_label(value, lang)
+    if facet == "price_band" and value in PRICE_BAND_LABELS:
+        zh, en = PRICE_BAND_LABELS[value]
+        return en if lang == "en" else zh
+    return value
+
+
+def url_with(**changes) -> str:
+    """The search URL with some parameters changed; `toggle=(facet, value)` flips a filter."""
+    args = request.args.to_dict(flat=False)
+    toggle = changes.pop("toggle", None)
+    if toggle:
+        facet, value = toggle
+        values = args.get(facet, [])
+        args[facet] = [x for x in values if x != value] if value in values else [*values, value]
+        args.pop("page", None)
+    for key, value in changes.items():
+        args[key] = [str(value)]
+    return url_for("listings.search", **{k: v for k, v in args.items() if v})
+
+
+@bp.get("/patents/<app_no>")
+def patent(app_no: str):
+    try:
+        number = parse_application_number(app_no).normalised
+    except DomainError:
+        abort(404)
+    try:
+        patent = get_patent(number)
+    except DomainError:
+        abort(404)
+    user = current_user if current_user.is_authenticated else None
+    listing = db.session.scalar(select(Listing).where(
+        Listing.patent_id == patent.id, Listing.status.in_([
+            ListingStatus.DRAFT, ListingStatus.SUBMITTED, ListingStatus.REJECTED,
+            ListingStatus.PUBLISHED, ListingStatus.SUSPENDED])))
+    visible = listing is not None and (listing.status == ListingStatus.PUBLISHED or
+                                       can_manage_listing(user, listing) or can_review_listing(user, listing))
+    is_owner = user is not None and user.organisation_id in {o.organisation_id for o in patent.owners}
+    if not visible and not is_owner:
+        # Only what is on the shelf is public; an owner still sees its own unlisted patents.
+        abort(404)
+    similar = []
+    if listing is not None and listing.status == ListingStatus.PUBLISHED:
+        similar = [h for h in search_backend().similar(f"{patent.title} {patent.abstract}", limit=7)
+                   if h.id != listing.id][:6]
+    return render_template(
+        "listings/patent.html", patent=patent, listing=listing if visible else None,
+        remaining=format_remaining(patent.last_protected_day, date.today(), get_lang())
+        if patent.last_protected_day else "",
+        blockers=shelf_blockers(patent, listing.modes if listing else []), flags=patent.active_flags(),
+        can_manage=listing is not None and can_manage_listing(user, listing), similar=similar)

@@ -1,0 +1,81 @@
+"""Form input for listing pages: marshmallow schemas over request.form, prices typed in 元."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from listings.vocabulary import DealMode, Maturity, PricingMethod
+from market.i18n import t
+from market.schemas import BaseSchema, TrimmedString
+
+
+class YuanField(fields.Field):
+    """An amount typed in 元 (at most two decimals), loaded as integer fen."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value or "").strip().replace(",", "").replace("，", "")
+        if text == "":
+            return None
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(t("请输入金额（元），如 50000 或 12.50", "Enter an amount in yuan, e.g. 50000 or 12.50")) from None
+        if amount < 0:
+            raise ValidationError(t("金额不能为负数", "The amount cannot be negative"))
+        fen = amount * 100
+        if fen != fen.to_integral_value():
+            raise ValidationError(t("金额最多精确到分（两位小数）", "At most two decimals (fen)"))
+        if fen > 10**13:
+            raise ValidationError(t("金额过大", "The amount is too large"))
+        return int(fen)
+
+
+class ListingForm(BaseSchema):
+    modes = fields.List(fields.String(validate=validate.OneOf([m.value for m in DealMode])),
+                        load_default=list)
+    asking_price_fen = YuanField(data_key="asking_price_yuan", load_default=None)
+    price_negotiable = fields.Boolean(load_default=False)
+    pricing_method = fields.String(load_default=PricingMethod.AGREEMENT,
+                                   validate=validate.OneOf([m.value for m in PricingMethod]))
+    point_id = fields.Integer(required=True)
+    problem_solved = TrimmedString(load_default="", validate=validate.Length(max=2000))
+    advantages = TrimmedString(load_default="", validate=validate.Length(max=2000))
+    applications = TrimmedString(load_default="", validate=validate.Length(max=2000))
+    maturity = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf([m.value for m in Maturity] + [""]))
+    industry_tags = fields.List(fields.String(), load_default=None)
+
+    @validates_schema
+    def price_or_negotiable(self, data, **kwargs):
+        if data.get("asking_price_fen") is None and not data.get("price_negotiable"):
+            raise ValidationError(t("请填写价格或勾选“面议”", "Give a price or tick “negotiable”"),
+                                  "asking_price_yuan")
+        if not data.get("modes"):
+            raise ValidationError(t("请至少选择一种交易方式", "Choose at least one mode"), "modes")
+
+
+class NewPatentForm(BaseSchema):
+    """Bibliographic fields for a patent typed in by hand (kept raw; clean_patent validates)."""
+
+    application_number = TrimmedString(required=True, validate=validate.Length(min=1, max=40))
+    patent_type = TrimmedString(load_default="")
+    title = TrimmedString(load_default="", validate=validate.Length(max=500))
+    abstract = TrimmedString(load_default="", validate=validate.Length(max=5000))
+    ipc = TrimmedString(load_default="", validate=validate.Length(max=500))
+    locarno = TrimmedString(load_default="")
+    filing_date = TrimmedString(load_default="")
+    grant_date = TrimmedString(load_default="")
+    inventors = TrimmedString(load_default="", validate=validate.Length(max=500))
+    legal_status = TrimmedString(load_default="")
+
+
+def form_data(form) -> dict:
+    """request.form as a dict, with multi-valued fields kept as lists."""
+    data = form.to_dict()
+    data["modes"] = form.getlist("modes")
+    if "industry_tags" in form:
+        data["industry_tags"] = form.getlist("industry_tags")
+    data["price_negotiable"] = "price_negotiable" in form
+    return data

@@ -1,0 +1,154 @@
+"""A patentee's own listings: create, edit, submit for review, withdraw, suspend, resume."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from listings import patents as patent_service
+from listings import services
+from listings.importing.columns import split_people
+from listings.industries import all_industries
+from listings.models import Listing, Patent
+from listings.patent_input import clean_patent
+from listings.views import bp
+from listings.views.forms import ListingForm, NewPatentForm, form_data
+from listings.vocabulary import DealMode, LegalStatus, ListingStatus, Maturity, PricingMethod
+from market.accounts.permissions import can_manage_listing, require_supplier
+from market.chain.models import Point
+from market.errors import DomainError
+from market.extensions import db
+from market.i18n import get_lang, t
+from market.schemas import load
+
+
+def _choices() -> dict:
+    return {"modes": list(DealMode), "pricing_methods": list(PricingMethod), "maturities": list(Maturity),
+            "points": db.session.scalars(select(Point).order_by(Point.id)).all(),
+            "industries": all_industries()}
+
+
+@bp.get("/my/listings")
+@login_required
+def my_listings():
+    status = request.args.get("status")
+    query = select(Listing).where(Listing.organisation_id == current_user.organisation_id)
+    if status in ListingStatus.__members__:
+        query = query.where(Listing.status == status)
+    listings = db.session.scalars(query.order_by(Listing.updated_at.desc()).limit(500)).all()
+    return render_template("listings/mine.html", listings=listings, status=status,
+                           statuses=list(ListingStatus))
+
+
+@bp.route("/listings/new", methods=["GET", "POST"])
+@login_required
+def new_listing():
+    require_supplier(current_user)
+    errors: dict = {}
+    values = form_data(request.form) if request.method == "POST" else {"modes": [], "price_negotiable": True}
+    if request.method == "POST":
+        patent_in, patent_errors = load(NewPatentForm(), request.form)
+        offer, offer_errors = load(ListingForm(), values)
+        errors = {**patent_errors, **offer_errors}
+        if not errors:
+            try:
+                listing = _create(patent_in, offer)
+            except DomainError as err:
+                db.session.rollback()
+                errors = {err.field or "application_number": [err.message(get_lang())]}
+            else:
+                db.session.commit()
+                flash(t("挂牌草稿已保存，检查无误后请提交审核", "Draft saved; submit it for review when ready"),
+                      "success")
+                return redirect(url_for("listings.edit_listing", listing_id=listing.id))
+    return render_template("listings/form.html", listing=None, values=values, errors=errors,
+                           **_choices()), 422 if errors else 200
+
+
+def _create(patent_in: dict, offer: dict) -> Listing:
+    """Use the stored patent when the organisation owns it; otherwise record it from the form."""
+    org = current_user.organisation
+    clean = clean_patent(patent_in)
+    number = clean.values.get("application_number")
+    existing = db.session.scalar(select(Patent).where(Patent.application_number == number)) if number else None
+    if existing is None:
+        if not clean.ok:
+            p = clean.problems[0]
+            raise DomainError("invalid_patent", p.zh, p.en, field=p.field)
+        status = LegalStatus(patent_in["legal_status"]) if patent_in.get("legal_status") in LegalStatus.__members__ \
+            else (LegalStatus.VALID if clean.values.get("grant_date") else LegalStatus.PENDING)
+        existing, _ = patent_service.upsert_patent(
+            clean.values, owners=[org.name], inventors=split_people(patent_in.get("inventors")),
+            legal_status=status)
+    listing = services.create_listing(current_user, existing, org, offer)
+    if offer.get("industry_tags"):
+        patent_service.set_industry_tags(existing, offer["industry_tags"])
+    return listing
+
+
+def _own(listing_id: int) -> Listing:
+    listing = services.get_listing(listing_id)
+    if not can_manage_listing(current_user, listing):
+        abort(403)
+    return listing
+
+
+@bp.route("/listings/<int:listing_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_listing(listing_id: int):
+    listing = _own(listing_id)
+    errors: dict = {}
+    if request.method == "POST":
+        values = form_data(request.form)
+        offer, errors = load(ListingForm(), values)
+        if not errors:
+            try:
+                services.update_listing(current_user, listing, offer)
+                if offer.get("industry_tags") is not None:
+                    patent_service.set_industry_tags(listing.patent, offer["industry_tags"])
+            except DomainError as err:
+                db.session.rollback()
+                errors = {err.field or "modes": [err.message(get_lang())]}
+            else:
+                db.session.commit()
+                flash(t("已保存", "Saved"), "success")
+                return redirect(url_for("listings.edit_listing", listing_id=listing.id))
+    else:
+        values = {"modes": listing.modes, "price_negotiable": listing.price_negotiable,
+                  "asking_price_yuan": "" if listing.asking_price_fen is None else f"{listing.asking_price_fen / 100:.2f}",
+                  "pricing_method": listing.pricing_method, "point_id": str(listing.point_id),
+                  "problem_solved": listing.problem_solved, "advantages": listing.advantages,
+                  "applications": listing.applications, "maturity": listing.maturity or "",
+                  "industry_tags": listing.patent.industry_tags}
+    return render_template("listings/form.html", listing=listing, values=values, errors=errors,
+                           blockers=services.shelf_blockers(listing.patent, listing.modes),
+                           **_choices()), 422 if errors else 200
+
+
+ACTIONS = {
+    "submit": (lambda user, listing, note: services.submit_listing(user, listing), ("已提交审核", "Submitted for review")),
+    "withdraw": (services.withdraw_listing, ("已下架", "Withdrawn")),
+    "suspend": (services.suspend_listing, ("已暂停", "Suspended")),
+    "resume": (lambda user, listing, note: services.resume_listing(user, listing), ("已恢复上架", "Back on the shelf")),
+}
+
+
+@bp.post("/listings/<int:listing_id>/<any(submit, withdraw, suspend, resume):action>")
+@login_required
+def listing_action(listing_id: int, action: str):
+    listing = services.get_listing(listing_id)
+    act, (zh, en) = ACTIONS[action]
+    note = request.form.get("note", "")[:500]
+    try:
+        act(current_user, listing, note)
+    except DomainError as err:
+        db.session.rollback()
+        if err.status == 403:
+            abort(403)
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        flash(t(zh, en), "success")
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/")
+                    else url_for("listings.edit_listing", listing_id=listing.id))

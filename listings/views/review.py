@@ -1,0 +1,50 @@
+"""The point operator's review queue for listings attributed to its points."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from listings import services
+from listings.models import Listing
+from listings.views import bp
+from listings.vocabulary import ListingStatus
+from market.accounts.permissions import can_review_listing
+from market.chain.models import Point
+from market.errors import DomainError
+from market.extensions import db
+from market.i18n import get_lang, t
+
+
+@bp.get("/review")
+@login_required
+def review_queue():
+    if not current_user.organisation.is_point_operator:
+        abort(403)
+    status = request.args.get("status", ListingStatus.SUBMITTED)
+    points = db.session.scalars(select(Point).where(Point.operator_id == current_user.organisation_id)).all()
+    query = select(Listing).where(Listing.point_id.in_([p.id for p in points]))
+    if status in ListingStatus.__members__:
+        query = query.where(Listing.status == status)
+    listings = db.session.scalars(query.order_by(Listing.submitted_at).limit(500)).all()
+    return render_template("listings/review.html", listings=listings, points=points, status=status,
+                           statuses=list(ListingStatus), blockers=services.shelf_blockers)
+
+
+@bp.post("/listings/<int:listing_id>/review")
+@login_required
+def review(listing_id: int):
+    listing = services.get_listing(listing_id)
+    if not can_review_listing(current_user, listing):
+        abort(403)
+    approve = request.form.get("decision") == "approve"
+    try:
+        services.review_listing(current_user, listing, approve=approve, note=request.form.get("note", "")[:500])
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        flash(t("已上架" if approve else "已驳回", "Published" if approve else "Rejected"), "success")
+    return redirect(url_for("listings.review_queue"))

@@ -1,0 +1,122 @@
+"""The closed vocabularies of the domain, each value with its Chinese and English label.
+
+Values are stored as their upper-case names (domain.md §1, §2, §3.1).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A StrEnum whose members carry a (zh, en) label."""
+
+    def __new__(cls, value: str, zh: str = "", en: str = ""):
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.zh = zh
+        obj.en = en
+        return obj
+
+    def label(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    @classmethod
+    def choices(cls, lang: str = "zh") -> list[tuple[str, str]]:
+        return [(m.value, m.label(lang)) for m in cls]
+
+
+class PatentType(Labelled):
+    INVENTION = "INVENTION", "发明", "Invention"
+    UTILITY_MODEL = "UTILITY_MODEL", "实用新型", "Utility model"
+    DESIGN = "DESIGN", "外观设计", "Design"
+
+
+class LegalStatus(Labelled):
+    PENDING = "PENDING", "审中", "Pending"
+    VALID = "VALID", "有效", "In force"
+    FEE_GRACE = "FEE_GRACE", "有效(年费滞纳期)", "In force (fee grace period)"
+    LAPSED = "LAPSED", "失效", "Lapsed"
+
+
+class LapseReason(Labelled):
+    EXPIRED = "EXPIRED", "期限届满", "Term expired"
+    FEE_UNPAID = "FEE_UNPAID", "未缴年费终止", "Annual fee unpaid"
+    ABANDONED = "ABANDONED", "放弃", "Abandoned"
+    INVALIDATED = "INVALIDATED", "全部无效", "Invalidated"
+    REJECTED = "REJECTED", "驳回", "Rejected"
+    WITHDRAWN = "WITHDRAWN", "撤回", "Withdrawn"
+
+
+class Encumbrance(Labelled):
+    PLEDGED = "PLEDGED", "质押", "Pledged"
+    PRESERVED = "PRESERVED", "保全", "Preserved (court order)"
+    SUSPENDED = "SUSPENDED", "中止", "Suspended (ownership dispute)"
+    INVALIDATION_PENDING = "INVALIDATION_PENDING", "无效宣告审查中", "Invalidation pending"
+    PARTIALLY_INVALID = "PARTIALLY_INVALID", "部分无效", "Partially invalid"
+    EXCLUSIVE_LICENSE = "EXCLUSIVE_LICENSE", "独占许可", "Exclusive licence in force"
+    SOLE_LICENSE = "SOLE_LICENSE", "排他许可", "Sole licence in force"
+    OPEN_LICENSE = "OPEN_LICENSE", "开放许可", "Open licence in force"
+    TERM_EXTENDED = "TERM_EXTENDED", "期限补偿", "Term extended"
+
+
+class DealMode(Labelled):
+    TRANSFER = "TRANSFER", "转让", "Transfer"
+    LICENSE_ORDINARY = "LICENSE_ORDINARY", "普通许可", "Ordinary licence"
+    LICENSE_SOLE = "LICENSE_SOLE", "排他许可", "Sole licence"
+    LICENSE_EXCLUSIVE = "LICENSE_EXCLUSIVE", "独占许可", "Exclusive licence"
+    OPEN_LICENSE = "OPEN_LICENSE", "开放许可", "Open licence"
+    EQUITY = "EQUITY", "作价投资", "Equity investment"
+
+
+class PricingMethod(Labelled):
+    AGREEMENT = "AGREEMENT", "协议定价", "By agreement"
+    LISTING = "LISTING", "挂牌交易", "Listing on an exchange"
+    AUCTION = "AUCTION", "拍卖", "Auction"
+
+
+class Maturity(Labelled):
+    LAB = "LAB", "实验室阶段", "Laboratory"
+    PILOT = "PILOT", "小试/中试", "Pilot"
+    PROTOTYPE = "PROTOTYPE", "样机/样品", "Prototype"
+    SMALL_BATCH = "SMALL_BATCH", "小批量生产", "Small-batch production"
+    INDUSTRIAL = "INDUSTRIAL", "已产业化", "Industrialised"
+
+
+class ListingStatus(Labelled):
+    DRAFT = "DRAFT", "草稿", "Draft"
+    SUBMITTED = "SUBMITTED", "待审核", "Submitted for review"
+    REJECTED = "REJECTED", "审核未通过", "Rejected"
+    PUBLISHED = "PUBLISHED", "已上架", "Published"
+    SUSPENDED = "SUSPENDED", "已暂停", "Suspended"
+    WITHDRAWN = "WITHDRAWN", "已下架", "Withdrawn"
+    DEALT = "DEALT", "已成交", "Dealt"
+
+
+class OrgType(Labelled):
+    UNIVERSITY = "UNIVERSITY", "高校", "University"
+    RESEARCH_INSTITUTE = "RESEARCH_INSTITUTE", "科研院所", "Research institute"
+    SOE = "SOE", "国有企业", "State-owned enterprise"
+    PRIVATE = "PRIVATE", "民营企业", "Private enterprise"
+    FOREIGN = "FOREIGN", "外资企业", "Foreign enterprise"
+    INDIVIDUAL = "INDIVIDUAL", "个人", "Individual"
+    POINT_OPERATOR = "POINT_OPERATOR", "网点运营机构", "Point operator"
+    BUREAU = "BUREAU", "区知识产权局", "District IP bureau"
+    OTHER = "OTHER", "其他", "Other"
+
+
+class SoeLevel(Labelled):
+    CENTRAL = "CENTRAL", "央企", "Central"
+    MUNICIPAL = "MUNICIPAL", "市属", "Municipal"
+    DISTRICT = "DISTRICT", "区属", "District"
+
+
+class OrgStatus(Labelled):
+    PENDING = "PENDING", "待审批", "Awaiting approval"
+    APPROVED = "APPROVED", "已批准", "Approved"
+    REJECTED = "REJECTED", "未通过", "Rejected"
+
+
+class Role(Labelled):
+    ADMIN = "ADMIN", "管理员", "Administrator"
+    MEMBER = "MEMBER", "成员", "Member"

@@ -1,0 +1,74 @@
+"""Sessions (flask-login), password hashing and bearer-token authentication for the API."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import request
+from flask_login import LoginManager
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from market.accounts.models import ApiToken, User
+from market.db import utcnow
+from market.extensions import db
+from market.i18n import t
+
+TOKEN_PREFIX = "psm_"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh API token and the SHA-256 hex digest we store instead of it."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_from_bearer() -> User | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    digest = token_digest(header.removeprefix("Bearer ").strip())
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest,
+                                                     ApiToken.revoked_at.is_(None)))
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def configure_login(manager: LoginManager) -> None:
+    manager.login_view = "accounts.login"
+    manager.session_protection = "strong"
+
+    manager.login_message_category = "warning"
+    # flask-login passes its message through this callback at request time.
+    manager.localize_callback = lambda _text: t("请先登录", "Please log in to see this page")
+
+    @manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        # The epoch in the id lets a password change log out every other session.
+        try:
+            uid, epoch = (int(x) for x in user_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        return user if user is not None and user.session_epoch == epoch else None
+
+    @manager.request_loader
+    def load_from_token(req) -> User | None:
+        if not req.path.startswith("/api/"):
+            return None
+        return user_from_bearer()

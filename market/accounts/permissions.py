@@ -1,0 +1,56 @@
+"""Who may see or change what. Views call these before a service; services re-check rules."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from market.accounts.models import User
+from market.errors import Forbidden
+
+
+def _user() -> User | None:
+    return current_user if current_user.is_authenticated else None
+
+
+def require_approved_org(user: User) -> None:
+    if not user.organisation.is_approved:
+        raise Forbidden("org_not_approved", "您的机构尚未通过区知识产权局审批，暂不能挂牌或交易",
+                        "Your organisation has not been approved by the bureau yet")
+
+
+def require_supplier(user: User) -> None:
+    require_approved_org(user)
+    if not user.organisation.is_supplier:
+        raise Forbidden("not_a_supplier", "该机构类型不能挂牌专利", "This organisation type cannot list patents")
+
+
+def can_manage_listing(user: User | None, listing) -> bool:
+    return user is not None and listing.organisation_id == user.organisation_id
+
+
+def can_review_listing(user: User | None, listing) -> bool:
+    return user is not None and listing.point.operator_id == user.organisation_id
+
+
+def is_bureau(user: User | None) -> bool:
+    return user is not None and user.organisation.is_bureau and user.organisation.is_approved
+
+
+def bureau_required(view):
+    """A view only the district bureau may open; 403 for everyone else."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = _user()
+        if user is None:
+            from market.extensions import login_manager
+
+            return login_manager.unauthorized()
+        if not is_bureau(user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,45 @@
+"""Input schemas for registration, login, tokens and organisation decisions."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from listings.vocabulary import OrgType, SoeLevel
+from market.schemas import BaseSchema, TrimmedString
+
+
+class RegistrationSchema(BaseSchema):
+    name = TrimmedString(required=True, validate=validate.Length(min=2, max=200))
+    name_en = TrimmedString(load_default="", validate=validate.Length(max=200))
+    org_type = fields.String(required=True, validate=validate.OneOf([t.value for t in OrgType]))
+    soe_level = fields.String(load_default=None, allow_none=True,
+                              validate=validate.OneOf([s.value for s in SoeLevel] + [""]))
+    uscc = TrimmedString(load_default="", validate=validate.Length(max=30))
+    district = TrimmedString(load_default="", validate=validate.Length(max=40))
+    address = TrimmedString(load_default="", validate=validate.Length(max=300))
+    contact_name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))
+    contact_phone = TrimmedString(load_default="", validate=validate.Length(max=40))
+    email = fields.Email(required=True)
+    user_name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class LoginSchema(BaseSchema):
+    email = TrimmedString(required=True)
+    password = fields.String(required=True)
+
+
+class TokenSchema(BaseSchema):
+    name = TrimmedString(load_default="API", validate=validate.Length(max=80))
+
+
+class MemberSchema(BaseSchema):
+    email = fields.Email(required=True)
+    name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True)
+    role = fields.String(load_default="MEMBER", validate=validate.OneOf(["ADMIN", "MEMBER"]))
+
+
+class PasswordSchema(BaseSchema):
+    current = fields.String(required=True)
+    new = fields.String(required=True)

@@ -1,0 +1,127 @@
+"""Organisation registration and approval, users, passwords and API tokens. Never commits."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from listings.vocabulary import OrgStatus, OrgType, Role, SoeLevel
+from market.accounts.auth import hash_password, new_token, password_matches
+from market.accounts.models import ApiToken, Organisation, User
+from market.accounts.uscc import normalise_uscc
+from market.db import utcnow
+from market.errors import Conflict, DomainError, Forbidden, NotFound
+from market.extensions import db
+
+# Types a person may register themselves; operators and the bureau are set up by the bureau.
+SELF_REGISTERABLE = (OrgType.UNIVERSITY, OrgType.RESEARCH_INSTITUTE, OrgType.SOE, OrgType.PRIVATE,
+                     OrgType.FOREIGN, OrgType.INDIVIDUAL, OrgType.OTHER)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise DomainError("weak_password", "密码至少 10 位，且须同时包含字母和数字",
+                          "The password needs at least 10 characters with letters and digits",
+                          field="password")
+
+
+def create_organisation(*, name: str, org_type: str, uscc: str | None, district: str = "",
+                        soe_level: str | None = None, status: str = OrgStatus.PENDING,
+                        **details) -> Organisation:
+    org_type = OrgType(org_type)
+    if org_type == OrgType.SOE and not soe_level:
+        raise DomainError("soe_level_required", "国有企业须注明层级（央企/市属/区属）",
+                          "A state-owned enterprise needs its level", field="soe_level")
+    if org_type != OrgType.SOE:
+        soe_level = None
+    elif soe_level:
+        soe_level = SoeLevel(soe_level)
+    if uscc:
+        uscc = normalise_uscc(uscc)
+    elif org_type != OrgType.INDIVIDUAL:
+        raise DomainError("uscc_required", "请填写统一社会信用代码", "The unified social credit code is required",
+                          field="uscc")
+    name = name.strip()
+    if db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+        raise Conflict("duplicate_org_name", f"机构“{name}”已注册", f"“{name}” is already registered",
+                       field="name")
+    if uscc and db.session.scalar(select(Organisation.id).where(Organisation.uscc == uscc)):
+        raise Conflict("duplicate_uscc", "该统一社会信用代码已被其他机构注册",
+                       "This credit code is already registered by another organisation", field="uscc")
+    org = Organisation(name=name, org_type=org_type, uscc=uscc or None, district=district,
+                       soe_level=soe_level, status=status, **details)
+    if status == OrgStatus.APPROVED:
+        org.approved_at = utcnow()
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def create_user(org: Organisation, *, email: str, name: str, password: str,
+                role: str = Role.MEMBER, language: str = "zh") -> User:
+    email = email.strip().lower()
+    check_password_rules(password)
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("duplicate_email", "该电子邮箱已注册", "This e-mail address is already registered",
+                       field="email")
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
+                organisation=org, role=Role(role), language=language)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register_organisation(org_fields: dict, user_fields: dict) -> User:
+    """Self-registration: a pending organisation with its first user as admin."""
+    if org_fields.get("org_type") not in SELF_REGISTERABLE:
+        raise DomainError("org_type_not_allowed", "该机构类型须由区知识产权局开通",
+                          "This organisation type is set up by the bureau", field="org_type")
+    org = create_organisation(**org_fields)
+    return create_user(org, role=Role.ADMIN, **user_fields)
+
+
+def decide_organisation(actor: User, org_id: int, *, approve: bool, note: str = "") -> Organisation:
+    if not actor.organisation.is_bureau:
+        raise Forbidden("bureau_only", "只有区知识产权局可以审批机构", "Only the bureau approves organisations")
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("org_not_found", "机构不存在", "No such organisation")
+    org.status = OrgStatus.APPROVED if approve else OrgStatus.REJECTED
+    org.status_note = note
+    org.approved_at = utcnow() if approve else None
+    return org
+
+
+def authenticate(email: str, password: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    # One message for both cases, so the form does not reveal which e-mails exist.
+    if user is None or not password_matches(user, password or "") or not user.active:
+        raise DomainError("bad_credentials", "电子邮箱或密码不正确", "Wrong e-mail or password",
+                          status=401)
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not password_matches(user, current):
+        raise DomainError("bad_password", "当前密码不正确", "The current password is wrong", field="current")
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    user.session_epoch += 1
+
+
+def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Returns the token row and the plain token, which is shown once and never stored."""
+    plain, digest = new_token()
+    token = ApiToken(user=user, name=name.strip() or "API", token_hash=digest, prefix=plain[:10])
+    db.session.add(token)
+    db.session.flush()
+    return token, plain
+
+
+def revoke_api_token(user: User, token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("token_not_found", "令牌不存在", "No such token")
+    token.revoked_at = utcnow()

@@ -1,0 +1,216 @@
+"""Log in and out, register an organisation, manage one's account, tokens and members; the
+bureau's organisation approvals."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from listings.vocabulary import OrgStatus, OrgType, SoeLevel
+from market.accounts import services
+from market.accounts.models import ApiToken, Organisation, User
+from market.accounts.permissions import bureau_required
+from market.accounts.schemas import (LoginSchema, MemberSchema, PasswordSchema, RegistrationSchema,
+                                     TokenSchema)
+from market.errors import DomainError
+from market.extensions import db, limiter
+from market.i18n import get_lang, t
+from market.schemas import load
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form, errors = load(LoginSchema(), request.form)
+        if not errors:
+            try:
+                user = services.authenticate(form["email"], form["password"])
+            except DomainError as err:
+                errors = {"password": [err.message(get_lang())]}
+            else:
+                db.session.commit()
+                lang = session.get("lang")
+                session.clear()  # a fresh session at login, so a planted one is useless
+                if lang:
+                    session["lang"] = lang
+                login_user(user)
+                flash(t(f"欢迎，{user.name}", f"Welcome, {user.name}"), "success")
+                return redirect(_safe_next() or url_for("site.dashboard"))
+        form.pop("password", None)
+    return render_template("accounts/login.html", form=form or request.form, errors=errors,
+                           demo_logins=_demo_logins()), 422 if errors else 200
+
+
+def _safe_next() -> str | None:
+    target = request.args.get("next", "")
+    # Only same-site paths: never an absolute URL an attacker could plant.
+    return target if target.startswith("/") and not target.startswith("//") else None
+
+
+def _demo_logins() -> list[User]:
+    if not current_app.config.get("DEMO_MODE"):
+        return []
+    from market.demo.seed import DEMO_PASSWORD, demo_login_emails
+
+    users = db.session.scalars(select(User).where(User.email.in_(demo_login_emails()))).all()
+    order = {e: i for i, e in enumerate(demo_login_emails())}
+    return [(u, DEMO_PASSWORD) for u in sorted(users, key=lambda u: order[u.email])]
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("site.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form, errors = load(RegistrationSchema(), request.form)
+        if not errors:
+            org_fields = {k: form[k] for k in ("name", "name_en", "org_type", "soe_level", "uscc",
+                                               "district", "address", "contact_name", "contact_phone")}
+            org_fields["contact_email"] = form["email"]
+            user_fields = {"email": form["email"], "name": form["user_name"],
+                           "password": form["password"], "language": get_lang()}
+            try:
+                user = services.register_organisation(org_fields, user_fields)
+            except DomainError as err:
+                db.session.rollback()
+                errors = {err.field or "name": [err.message(get_lang())]}
+            else:
+                db.session.commit()
+                login_user(user)
+                flash(t("注册成功。区知识产权局审批通过后即可挂牌和交易。",
+                        "Registered. You can list and deal once the bureau approves your organisation."),
+                      "success")
+                return redirect(url_for("site.dashboard"))
+    values = dict(request.form)
+    values.pop("password", None)
+    return render_template("accounts/register.html", form=values, errors=errors,
+                           org_types=[o for o in OrgType if o in services.SELF_REGISTERABLE],
+                           soe_levels=list(SoeLevel)), 422 if errors else 200
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
+                                .order_by(ApiToken.id.desc())).all()
+    members = db.session.scalars(select(User).where(
+        User.organisation_id == current_user.organisation_id).order_by(User.id)).all()
+    return render_template("accounts/account.html", tokens=tokens, members=members,
+                           new_token=session.pop("new_token", None))
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    form, errors = load(TokenSchema(), request.form)
+    _, plain = services.issue_api_token(current_user, form.get("name", "API"))
+    db.session.commit()
+    # Shown once on the next page; only its digest is stored.
+    session["new_token"] = plain
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    services.revoke_api_token(current_user, token_id)
+    db.session.commit()
+    flash(t("令牌已撤销", "Token revoked"), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form, errors = load(PasswordSchema(), request.form)
+    try:
+        if errors:
+            raise DomainError("invalid", t("请填写当前密码和新密码", "Fill in both passwords"),
+                              "Fill in both passwords")
+        services.change_password(current_user, form["current"], form["new"])
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        login_user(current_user)  # keep this session; the epoch change ends the others
+        flash(t("密码已更新，其他设备上的登录已失效", "Password changed; other sessions were logged out"),
+              "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/members")
+@login_required
+def add_member():
+    if not current_user.is_admin:
+        abort(403)
+    form, errors = load(MemberSchema(), request.form)
+    try:
+        if errors:
+            field, messages = next(iter(errors.items()))
+            raise DomainError("invalid", f"{field}: {messages[0]}", f"{field}: {messages[0]}")
+        services.create_user(current_user.organisation, email=form["email"], name=form["name"],
+                             password=form["password"], role=form["role"])
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        flash(t("成员已添加", "Member added"), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/admin/organisations")
+@bureau_required
+def organisations():
+    status = request.args.get("status", OrgStatus.PENDING)
+    query = select(Organisation).order_by(Organisation.created_at.desc())
+    if status in {s.value for s in OrgStatus}:
+        query = query.where(Organisation.status == status)
+    orgs = db.session.scalars(query).all()
+    return render_template("accounts/organisations.html", orgs=orgs, status=status,
+                           statuses=list(OrgStatus))
+
+
+@bp.post("/admin/organisations/<int:org_id>/decision")
+@bureau_required
+def decide(org_id: int):
+    approve = request.form.get("decision") == "approve"
+    org = services.decide_organisation(current_user, org_id, approve=approve,
+                                       note=request.form.get("note", "")[:500])
+    db.session.commit()
+    flash(t(f"已{'批准' if approve else '驳回'}：{org.name}",
+            f"{'Approved' if approve else 'Rejected'}: {org.name}"), "success")
+    return redirect(url_for("accounts.organisations"))
+
+
+@bp.get("/organisations/<int:org_id>")
+def organisation(org_id: int):
+    org = db.session.get(Organisation, org_id)
+    if org is None or not org.is_approved:
+        abort(404)
+    from listings.services import published_listings_of
+
+    return render_template("accounts/organisation.html", org=org,
+                           listings=published_listings_of(org.id, limit=50))

@@ -1,0 +1,113 @@
+"""The JSON API under /api/v1: one blueprint, bearer-token auth, one error shape, OpenAPI.
+
+Feature modules (listings/api.py, market/accounts/api.py, market/chain/api.py) add their
+routes to `bp` with `@route(...)`, which also records the operation for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_login import current_user
+from marshmallow import Schema
+
+from market.errors import DomainError
+from market.extensions import limiter
+from market.i18n import get_lang
+from market.schemas import localise
+from market.web import json_error
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# A generous limit for token holders and anonymous readers alike; per client address.
+limiter.limit("600 per minute")(bp)
+
+OPERATIONS: list[dict[str, Any]] = []
+SCHEMAS: dict[str, type[Schema]] = {}
+
+
+def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, auth: bool = False,
+          params: list[dict] | None = None, body: type[Schema] | None = None,
+          response: type[Schema] | None = None, many: bool = False, paginated: bool = False,
+          tag: str = "catalogue", status: int = 200):
+    """Register an API route and describe it for /api/v1/openapi.json."""
+
+    def decorator(view: Callable):
+        endpoint = view.__name__
+        wrapped = require_token(view) if auth else view
+        bp.add_url_rule(rule, endpoint, wrapped, methods=list(methods))
+        for m in methods:
+            OPERATIONS.append({"rule": rule, "method": m.lower(), "summary": summary, "auth": auth,
+                               "params": params or [], "body": body, "response": response,
+                               "many": many, "paginated": paginated, "tag": tag, "status": status,
+                               "endpoint": endpoint})
+        for s in (body, response):
+            if s is not None:
+                SCHEMAS[s.__name__.removesuffix("Schema")] = s
+        return wrapped
+
+    return decorator
+
+
+def require_token(view: Callable):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return json_error(401, "unauthorised", "需要有效的 API 令牌（Authorization: Bearer …）"
+                              if get_lang() == "zh" else "A valid API token is required (Authorization: Bearer …)")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def body_of(schema: Schema) -> dict:
+    """Load the JSON body or raise a 422 DomainError naming every bad field."""
+    from marshmallow import ValidationError
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DomainError("invalid_json", "请求体须为 JSON 对象", "The body must be a JSON object", status=400)
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise ApiValidationError(localise(err.messages)) from None
+
+
+class ApiValidationError(DomainError):
+    def __init__(self, fields: dict):
+        super().__init__("validation_failed", "提交的数据有误", "The input is not valid", status=422)
+        self.fields = fields
+
+
+@bp.errorhandler(ApiValidationError)
+def validation_failed(err: ApiValidationError):
+    return json_error(422, err.code, err.message(get_lang()), err.fields)
+
+
+def page_args(max_per_page: int = 100) -> tuple[int, int]:
+    def number(name: str, default: int) -> int:
+        raw = request.args.get(name, str(default))
+        if not raw.isdigit() or int(raw) < 1:
+            raise DomainError("bad_paging", f"参数 {name} 须为正整数", f"{name} must be a positive integer",
+                              field=name, status=400)
+        return int(raw)
+
+    return number("page", 1), min(number("per_page", 20), max_per_page)
+
+
+def paginated(items: list[Any], total: int, page: int, per_page: int) -> dict:
+    return {"items": items, "total": total, "page": page, "per_page": per_page,
+            "pages": max(1, -(-total // per_page))}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from market.openapi import build_document
+
+    return jsonify(build_document(OPERATIONS, SCHEMAS, current_app.config.get("SERVER_NAME")))
+
+
+@bp.get("/docs")
+def docs():
+    return render_template("api/docs.html", operations=OPERATIONS)

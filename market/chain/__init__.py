@@ -1,0 +1,1 @@
+"""The chain of patent-supermarket points (网点)."""

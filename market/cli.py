@@ -1,0 +1,177 @@
+"""`flask` commands: patents import, legal-status import, search index upkeep, demo data, accounts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from market.extensions import db
+
+
+def _org(name: str):
+    from market.accounts.models import Organisation
+
+    org = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        raise click.ClickException(f"没有名为“{name}”的机构 (no organisation named {name!r})")
+    return org
+
+
+def _point(name: str | None):
+    from market.chain.models import Point
+
+    if not name:
+        return None
+    point = db.session.scalar(select(Point).where((Point.name == name) | (Point.id == (int(name) if name.isdigit() else -1))))
+    if point is None:
+        raise click.ClickException(f"没有名为“{name}”的网点 (no point named {name!r})")
+    return point
+
+
+@click.group("patents", help="Patent portfolio commands.")
+def patents_cli() -> None:
+    pass
+
+
+@patents_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--owner", required=True, help="The organisation whose portfolio this is (registered name).")
+@click.option("--point", default=None, help="List every imported patent at this point (name or id).")
+@click.option("--publish", is_flag=True, help="Publish the listings without point review (trusted imports).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the rejected rows with reasons to this CSV file.")
+def import_patents(path: Path, owner: str, point: str | None, publish: bool, report: Path | None) -> None:
+    """Import a CSV / XLSX / JSON Lines export (CNIPA/TRS, CNKI or documented English keys)."""
+    from listings.importing.columns import suggest_mapping
+    from listings.importing.readers import read_table
+    from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
+    from market.errors import DomainError
+    from market.search.service import drain_outbox
+
+    if publish and not point:
+        raise click.UsageError("--publish needs --point: every listing belongs to a point")
+    started = time.perf_counter()
+    org = _org(owner)
+    try:
+        table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
+    except DomainError as err:
+        raise click.ClickException(f"{err.zh} ({err.en})") from None
+    result = import_table(table, suggest_mapping(table.headers), org,
+                          ImportOptions(point=_point(point), publish=publish))
+    db.session.commit()
+    indexed = drain_outbox()
+    click.echo(f"rows {result.rows}: created {result.created}, updated {result.updated}, "
+               f"listed {result.listed}, rejected {len(result.rejected)}, warnings {len(result.warnings)}; "
+               f"indexed {indexed} in {time.perf_counter() - started:.1f} s")
+    for r in result.rejected[:20]:
+        click.echo(f"  row {r.row} {r.application_number}: {'；'.join(r.reasons_zh)}")
+    if report:
+        rejected = [r.__dict__ for r in result.rejected]
+        report.write_text(rejected_rows_csv(table.headers, rejected), encoding="utf-8")
+        click.echo(f"rejected rows written to {report}")
+
+
+@patents_cli.command("status-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_status(path: Path) -> None:
+    """Apply legal-status updates (application number, event, date); suspend affected listings."""
+    from listings.importing.status import import_status_updates
+    from listings.importing.readers import read_table
+    from market.search.service import drain_outbox
+
+    table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
+    result = import_status_updates(table)
+    db.session.commit()
+    drain_outbox()
+    click.echo(f"updated {result.updated} patents, suspended {result.suspended} listings, "
+               f"rejected {len(result.rejected)} rows")
+    for row, reason in result.rejected[:20]:
+        click.echo(f"  row {row}: {reason}")
+
+
+@click.group("search", help="Search index upkeep.")
+def search_cli() -> None:
+    pass
+
+
+@search_cli.command("sync")
+def search_sync() -> None:
+    """Apply pending index updates from the outbox."""
+    from market.search.service import drain_outbox
+
+    click.echo(f"applied {drain_outbox()} outbox entries")
+
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the index from the database."""
+    from market.search.service import reindex
+
+    click.echo(f"indexed {reindex()} published listings")
+
+
+@search_cli.command("status")
+def search_status() -> None:
+    """Compare indexed documents with published listings and show the outbox backlog."""
+    from market.search.service import index_status
+
+    click.echo(json.dumps(index_status(), ensure_ascii=False, indent=2))
+
+
+@click.group("demo", help="Demo data.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when organisations already exist.")
+def demo_seed(if_empty: bool) -> None:
+    """Create the demo chain: 11 points, suppliers, enterprises, a few hundred listed patents."""
+    from market.accounts.models import Organisation
+    from market.demo.seed import seed
+    from market.search.service import drain_outbox
+
+    if if_empty and db.session.scalar(select(func.count(Organisation.id))):
+        click.echo("demo data already present")
+        return
+    summary = seed()
+    db.session.commit()
+    drain_outbox()
+    click.echo(summary)
+
+
+@click.group("accounts", help="Accounts set up by operators.")
+def accounts_cli() -> None:
+    pass
+
+
+@accounts_cli.command("create-bureau")
+@click.option("--name", required=True)
+@click.option("--uscc", required=True)
+@click.option("--district", required=True)
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_bureau(name: str, uscc: str, district: str, email: str, password: str) -> None:
+    """Create the district bureau and its first administrator (a deployment's first step)."""
+    from listings.vocabulary import OrgStatus, OrgType, Role
+    from market.accounts.services import create_organisation, create_user
+    from market.errors import DomainError
+
+    try:
+        org = create_organisation(name=name, org_type=OrgType.BUREAU, uscc=uscc, district=district,
+                                  status=OrgStatus.APPROVED)
+        create_user(org, email=email, name=name, password=password, role=Role.ADMIN)
+    except DomainError as err:
+        raise click.ClickException(f"{err.zh} ({err.en})") from None
+    db.session.commit()
+    click.echo(f"created {name}")
+
+
+def register(app: Flask) -> None:
+    for group in (patents_cli, search_cli, demo_cli, accounts_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,48 @@
+"""The declarative base, shared column helpers and the naming convention Alembic needs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC; legal dates are plain dates in Asia/Shanghai."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def tune_sqlite(engine) -> None:
+    """Make SQLite behave like the server databases the code also runs on.
+
+    pysqlite opens transactions lazily and on its own terms, which breaks SAVEPOINT (used for
+    each import row); we take over BEGIN ourselves, as the SQLAlchemy documentation advises.
+    Foreign keys are off by default in SQLite and WAL lets readers work during a write.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,130 @@
+"""Seed the demo: the bureau, 11 points and their operators, suppliers, enterprises, listed patents.
+
+Deterministic, so that every newcomer sees the same catalogue; all texts are written for the
+project (market/demo/catalogue.py), none are copied from real records.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from listings import patents as patent_service
+from listings import services as listing_service
+from listings.numbers import check_character
+from listings.vocabulary import (DealMode, Encumbrance, LegalStatus, ListingStatus, OrgStatus, PatentType,
+                                 PricingMethod, Role)
+from market.accounts.services import create_organisation, create_user
+from market.accounts.uscc import make_uscc
+from market.chain.models import Point
+from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
+from market.extensions import db
+
+DEMO_PASSWORD = "demo-Passw0rd"
+EMAIL_DOMAIN = "demo.psm.test"
+TYPE_CODE = {PatentType.INVENTION: "1", PatentType.UTILITY_MODEL: "2", PatentType.DESIGN: "3"}
+MODE_SETS = (
+    [DealMode.OPEN_LICENSE, DealMode.LICENSE_ORDINARY],
+    [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY],
+    [DealMode.TRANSFER],
+    [DealMode.LICENSE_EXCLUSIVE, DealMode.LICENSE_SOLE, DealMode.LICENSE_ORDINARY],
+    [DealMode.EQUITY, DealMode.TRANSFER],
+    [DealMode.OPEN_LICENSE],
+)
+# Division code 310113 is Baoshan; the organisation-code part is made up per organisation.
+USCC_PREFIX = {"UNIVERSITY": "12310113", "RESEARCH_INSTITUTE": "12310113", "SOE": "91310113",
+               "PRIVATE": "91310113", "POINT_OPERATOR": "91310113", "BUREAU": "11310113"}
+
+
+def demo_email(key: str) -> str:
+    return f"{key}@{EMAIL_DOMAIN}"
+
+
+def demo_login_emails() -> list[str]:
+    """One login per role, in the order the login page shows them."""
+    def first(kind: str) -> str:
+        return next(o["key"] for o in DEMO_ORGS if o["org_type"] == kind)
+
+    return [demo_email(first(kind)) for kind in
+            ("UNIVERSITY", "SOE", "RESEARCH_INSTITUTE", "PRIVATE", "POINT_OPERATOR", "BUREAU")]
+
+
+def _application_number(year: int, patent_type: str, serial: int) -> str:
+    digits = f"{year}{TYPE_CODE[PatentType(patent_type)]}{serial:07d}"
+    return f"{digits}.{check_character(digits)}"
+
+
+def seed(n_patents: int = 320) -> str:
+    rng = random.Random(2026)
+    orgs = {}
+    for i, spec in enumerate(DEMO_ORGS):
+        prefix = USCC_PREFIX.get(spec["org_type"], "91310113") + f"{7000000 + i * 7919:09d}"
+        org = create_organisation(
+            name=spec["name"], org_type=spec["org_type"], uscc=make_uscc(prefix[:17]),
+            district=spec.get("district", ""), soe_level=spec.get("soe_level"), status=OrgStatus.APPROVED,
+            name_en=spec.get("name_en"), contact_name=spec.get("contact_name", ""),
+            contact_phone=spec.get("contact_phone", ""),
+            is_state_funded_rnd=spec["org_type"] in ("UNIVERSITY", "RESEARCH_INSTITUTE"),
+            wholly_state_owned=spec["org_type"] == "SOE")
+        create_user(org, email=demo_email(spec["key"]), name=spec.get("contact_name") or spec["name"],
+                    password=DEMO_PASSWORD, role=Role.ADMIN)
+        orgs[spec["key"]] = org
+    points = []
+    for spec in DEMO_POINTS:
+        point = Point(name=spec["name"], district=spec["district"], address=spec.get("address", ""),
+                      name_en=spec.get("name_en", ""), operator=orgs[spec["operator_key"]])
+        db.session.add(point)
+        points.append(point)
+    db.session.flush()
+    serials: dict[tuple[int, str], int] = {}
+    listed = 0
+    for i, spec in enumerate(demo_patents(n_patents)):
+        filing = date.fromisoformat(spec["filing_date"])
+        key = (filing.year, spec["patent_type"])
+        serials[key] = serials.get(key, 0) + 1
+        number = _application_number(filing.year, spec["patent_type"], 100000 + serials[key] * 37)
+        owner = orgs[spec["owner_key"]]
+        owners = [owner.name] + [orgs[k].name for k in spec.get("co_owner_keys", [])]
+        granted = spec["patent_type"] != PatentType.INVENTION or filing.year <= 2022 or i % 3 == 0
+        grant = filing + timedelta(days=700 if spec["patent_type"] == PatentType.INVENTION else 240)
+        values = {"application_number": number, "patent_type": spec["patent_type"], "title": spec["title"],
+                  "title_en": spec.get("title_en", ""), "abstract": spec["abstract"], "filing_date": filing,
+                  "grant_date": grant if granted and grant < date.today() else None,
+                  "ipc_all": spec.get("ipc", []), "ipc_main": (spec.get("ipc") or [None])[0],
+                  "locarno": spec.get("locarno")}
+        patent, _ = patent_service.upsert_patent(
+            values, owners=owners, inventors=spec.get("inventors", []),
+            legal_status=LegalStatus.VALID if values["grant_date"] else LegalStatus.PENDING)
+        if patent.legal_status == LegalStatus.LAPSED:
+            continue  # an expired demo patent stays a record, off the shelf
+        if spec["patent_type"] != PatentType.INVENTION and i % 2 == 0 and values["grant_date"]:
+            patent_service.add_evaluation_report(
+                patent, report_no=f"PJ{filing.year}{i:05d}", issued_on=values["grant_date"] + timedelta(days=90),
+                conclusion="NO_DEFECT")
+        if i % 41 == 7:
+            patent.flags.append(_flag(Encumbrance.PLEDGED, "沪农商演示银行"))
+        modes = list(MODE_SETS[i % len(MODE_SETS)])
+        if patent.legal_status != LegalStatus.VALID:
+            modes = [m for m in modes if m != DealMode.OPEN_LICENSE] or [DealMode.TRANSFER]
+        negotiable = i % 4 == 0
+        price = None if negotiable else rng.choice([5, 8, 12, 20, 30, 50, 80, 120, 200, 350, 600]) * 1_000_000
+        if DealMode.OPEN_LICENSE in modes and not negotiable:
+            price = rng.choice([2, 3, 5, 8, 10]) * 1_000_000
+        listing = listing_service.create_listing(None, patent, owner, {
+            "modes": modes, "asking_price_fen": price, "price_negotiable": negotiable,
+            "pricing_method": PricingMethod.AGREEMENT if i % 5 else PricingMethod.LISTING,
+            "point_id": points[i % len(points)].id, "problem_solved": spec.get("problem_solved", ""),
+            "advantages": spec.get("advantages", ""), "applications": spec.get("applications", ""),
+            "maturity": spec.get("maturity")})
+        if i % 23 == 5:
+            listing.status = ListingStatus.SUBMITTED  # waiting in a point operator's queue
+        elif i % 29 != 3:
+            listing_service.publish_without_review(listing, "演示数据")
+            listed += 1
+    return f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published"
+
+
+def _flag(flag: str, pledgee: str):
+    from listings.models import PatentFlag
+
+    return PatentFlag(flag=flag, source="演示数据", pledgee=pledgee, pledgee_consent_doc="质权人同意书（演示）")

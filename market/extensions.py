@@ -1,0 +1,17 @@
+"""Unbound Flask extensions, bound to the app in the factory."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from market.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# Limits are declared per route (login, token API); nothing is limited by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

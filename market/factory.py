@@ -1,0 +1,94 @@
+"""The application factory: a short list of register_* steps."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from config.settings import ROOT, Settings
+from market.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: Settings | dict | None = None) -> Flask:
+    settings = config if isinstance(config, Settings) else Settings()
+    app = Flask("market", root_path=str(ROOT), template_folder="templates",
+                static_folder="static", instance_path=settings.INSTANCE_PATH)
+    app.config.from_object(settings)
+    if isinstance(config, dict):
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A per-installation key kept in instance/ (never in the repository) when SECRET_KEY is unset."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    from market import models  # noqa: F401  (every model registered before migrations look)
+    from market.accounts.auth import configure_login
+    from market.search.service import init_search
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from market.db import tune_sqlite
+
+            tune_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    configure_login(login_manager)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_search(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from listings.importing.views import bp as imports_bp
+    from listings.views import bp as listings_bp
+    from market.accounts.views import bp as accounts_bp
+    from market.api import bp as api_bp
+    from market.chain.views import bp as chain_bp
+    from market.views import bp as site_bp
+
+    import listings.api  # noqa: F401  (routes on the shared API blueprint)
+    import market.accounts.api  # noqa: F401
+    import market.chain.api  # noqa: F401
+
+    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, imports_bp, api_bp):
+        app.register_blueprint(bp)
+    # The JSON API authenticates with bearer tokens, not cookies, so CSRF cannot apply there.
+    csrf.exempt(api_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from market.web import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from market.i18n import install_i18n
+    from market.web import install_security_headers
+
+    install_i18n(app)
+    install_security_headers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from market.cli import register
+
+    register(app)

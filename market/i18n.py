@@ -1,0 +1,77 @@
+"""Chinese first, English available: the language of a request and inline translations.
+
+Templates and views write both texts side by side (`t("中文", "English")`) so that a
+translation can never drift away from its source string.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, has_request_context, request, session
+from flask_login import current_user
+
+LANGUAGES = ("zh", "en")
+
+
+def get_lang() -> str:
+    if not has_request_context():
+        return "zh"  # CLI and background work report in Chinese
+    lang = getattr(g, "lang", None)
+    if lang:
+        return lang
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    else:
+        lang = session.get("lang")
+        if lang not in LANGUAGES and current_user and current_user.is_authenticated:
+            lang = current_user.language
+        if lang not in LANGUAGES:
+            lang = "zh"
+    g.lang = lang
+    return lang
+
+
+def t(zh: str, en: str) -> str:
+    return en if get_lang() == "en" else zh
+
+
+def label(member) -> str:
+    """The label of an enum member (listings.vocabulary) in the request's language."""
+    return member.label(get_lang()) if member is not None else ""
+
+
+def yuan(fen: int | None) -> str:
+    """Amounts in 元, or 万元 when large (R-DI-2); fen stays the stored unit."""
+    if fen is None:
+        return ""
+    if abs(fen) >= 1_000_000:  # ¥10,000 and above
+        wan = fen / 1_000_000
+        text = f"{wan:,.2f}".rstrip("0").rstrip(".")
+        return t(f"{text} 万元", f"¥{fen / 100:,.0f}")
+    return t(f"{fen / 100:,.2f} 元", f"¥{fen / 100:,.2f}")
+
+
+def enum_label(enum_name: str, value: str | None) -> str:
+    """Label of a stored enum value, e.g. enum_label('ListingStatus', 'PUBLISHED') → 已上架."""
+    from listings import vocabulary
+
+    enum = getattr(vocabulary, enum_name, None)
+    if enum is None or value is None or value not in enum.__members__:
+        return value or ""
+    return enum[value].label(get_lang())
+
+
+def industry_label(code: str) -> str:
+    from listings.industries import industry_label as lookup
+
+    try:
+        return lookup(code, get_lang())
+    except KeyError:
+        return code
+
+
+def install_i18n(app: Flask) -> None:
+    @app.context_processor
+    def inject() -> dict:
+        return {"t": t, "lang": get_lang(), "label": label, "yuan": yuan, "enum_label": enum_label,
+                "industry_label": industry_label}

@@ -1,0 +1,8 @@
+"""Import every model module so SQLAlchemy's metadata and Alembic see all tables."""
+
+from listings.models import (EvaluationReport, LegalEvent, Listing, ListingEvent,  # noqa: F401
+                             Patent, PatentFlag, PatentOwner)
+from listings.importing.models import ImportBatch  # noqa: F401
+from market.accounts.models import ApiToken, Organisation, User  # noqa: F401
+from market.chain.models import Point  # noqa: F401
+from market.outbox import OutboxEntry  # noqa: F401

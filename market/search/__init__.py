@@ -1,0 +1,1 @@
+"""Search infrastructure: the SearchBackend interface and its embedded implementation."""

@@ -1,0 +1,114 @@
+"""The app's search backend, and applying outbox entries to it after commit."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import func, select
+
+from market.db import utcnow
+from market.extensions import db
+from market.outbox import OutboxEntry
+from market.search.backend import SearchBackend
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def init_search(app: Flask) -> None:
+    kind = app.config["SEARCH_BACKEND"]
+    if kind != "embedded":
+        raise RuntimeError(f"unknown SEARCH_BACKEND {kind!r}; this build has 'embedded'")
+    from market.search.embedded import EmbeddedSearch
+
+    app.extensions["search"] = EmbeddedSearch(app.config["SEARCH_INDEX_PATH"])
+
+    @app.after_request
+    def drain_after_commit(response):
+        # Index updates wait for the commit that wrote them, then run before the reply.
+        if g.pop("outbox_pending", False):
+            try:
+                drain_outbox()
+            except Exception:  # the entries stay pending; `flask search sync` retries them
+                log.exception("search outbox drain failed")
+                db.session.rollback()
+        return response
+
+
+def search_backend() -> SearchBackend:
+    return current_app.extensions["search"]
+
+
+def mark_pending() -> None:
+    """Ask for a drain once this request has committed (a rolled-back request finds nothing)."""
+    if has_request_context():
+        g.outbox_pending = True
+
+
+def drain_outbox(limit: int | None = None) -> int:
+    """Apply pending search updates in bulk; idempotent, so running it twice is harmless."""
+    from listings.models import Listing
+    from listings.search import TOPIC, is_searchable, listing_document
+
+    backend = search_backend()
+    done = 0
+    while limit is None or done < limit:
+        entries = db.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.topic == TOPIC, OutboxEntry.processed_at.is_(None))
+            .order_by(OutboxEntry.id).limit(BATCH)).all()
+        if not entries:
+            break
+        ids = sorted({int(e.key) for e in entries})
+        listings = {l.id: l for l in db.session.scalars(select(Listing).where(Listing.id.in_(ids)))}
+        try:
+            backend.index([listing_document(listings[i]) for i in ids if is_searchable(listings.get(i))])
+            backend.delete([i for i in ids if not is_searchable(listings.get(i))])
+        except Exception as err:
+            for e in entries:
+                e.attempts += 1
+                e.last_error = str(err)[:500]
+            db.session.commit()
+            raise
+        now = utcnow()
+        for e in entries:
+            e.processed_at = now
+        db.session.commit()
+        done += len(entries)
+    return done
+
+
+def reindex() -> int:
+    """Rebuild the embedded index from the database (the outbox is then fully applied)."""
+    from listings.models import Listing
+    from listings.search import listing_document
+    from listings.vocabulary import ListingStatus
+
+    backend = search_backend()
+    # Entries written while we rebuild stay pending and are applied by the next drain.
+    last_entry = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
+    backend.clear()
+    count = 0
+    ids = db.session.scalars(select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED)
+                             .order_by(Listing.id)).all()
+    for start in range(0, len(ids), BATCH):
+        chunk = db.session.scalars(select(Listing).where(Listing.id.in_(ids[start:start + BATCH]))).all()
+        backend.index([listing_document(l) for l in chunk])
+        count += len(chunk)
+        db.session.expunge_all()
+    db.session.execute(OutboxEntry.__table__.update().where(
+        OutboxEntry.processed_at.is_(None), OutboxEntry.id <= last_entry).values(processed_at=utcnow()))
+    db.session.commit()
+    return count
+
+
+def index_status() -> dict:
+    from listings.models import Listing
+    from listings.vocabulary import ListingStatus
+
+    published = set(db.session.scalars(select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED)))
+    indexed = search_backend().ids()
+    backlog = db.session.scalar(select(func.count(OutboxEntry.id)).where(OutboxEntry.processed_at.is_(None)))
+    return {"published_listings": len(published), "indexed_documents": len(indexed),
+            "missing_from_index": len(published - indexed), "stale_in_index": len(indexed - published),
+            "outbox_backlog": backlog, "in_step": published == indexed and backlog == 0}

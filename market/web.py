@@ -1,0 +1,102 @@
+"""Error pages, the JSON error shape and security headers."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from market.errors import DomainError
+from market.i18n import t
+
+log = logging.getLogger(__name__)
+
+# No inline scripts anywhere: every script is a file under /static.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+MESSAGES = {
+    400: ("请求无效", "Bad request"),
+    401: ("请先登录", "Please log in"),
+    403: ("您无权执行此操作", "You are not allowed to do this"),
+    404: ("页面或记录不存在", "Not found"),
+    405: ("不支持此请求方法", "Method not allowed"),
+    409: ("与现有记录冲突", "Conflict with an existing record"),
+    413: ("文件过大", "The upload is too large"),
+    422: ("提交的内容有误", "The input is not valid"),
+    429: ("操作过于频繁，请稍后再试", "Too many requests; please wait and try again"),
+    500: ("服务器内部错误，我们已记录此问题", "Internal error; it has been logged"),
+    503: ("服务暂时不可用，请稍后重试", "Service temporarily unavailable; please retry shortly"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def error_page(status: int, message: str | None = None) -> tuple[str, int]:
+    zh, en = MESSAGES.get(status, MESSAGES[500])
+    return render_template("errors/error.html", status=status,
+                           message=message or t(zh, en)), status
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        from market.i18n import get_lang
+
+        message = err.message(get_lang())
+        if wants_json():
+            return json_error(err.status, err.code, message,
+                              {err.field: [message]} if err.field else None)
+        return error_page(err.status, message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        message = t("表单已过期或来源无效，请刷新页面后重试", "The form expired or came from elsewhere; reload and retry")
+        if wants_json():
+            return json_error(400, "csrf", message)
+        return error_page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        status = err.code or 500
+        zh, en = MESSAGES.get(status, (err.name, err.name))
+        if wants_json():
+            response = json_error(status, err.name.lower().replace(" ", "_"), t(zh, en))
+        else:
+            response = error_page(status)
+        if status == 429 and isinstance(response, Response):
+            response.headers["Retry-After"] = "60"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        from market.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            return json_error(500, "internal_error", t(*MESSAGES[500]))
+        return error_page(500)
+
+
+def install_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -1,0 +1,98 @@
+"""Build test data through the services (they flush; the test's transaction is rolled back)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from listings import patents as patent_service
+from listings import services as listing_service
+from listings.numbers import check_character
+from listings.vocabulary import DealMode, LegalStatus, OrgStatus, Role
+from market.accounts.models import Organisation, User
+from market.accounts.services import create_organisation, create_user
+from market.accounts.uscc import make_uscc
+from market.chain.models import Point
+from market.extensions import db
+
+PASSWORD = "test-Passw0rd1"
+_seq = itertools.count(1)
+
+
+def uscc() -> str:
+    return make_uscc(f"91310113{next(_seq) + 500000:09d}")
+
+
+def organisation(name: str | None = None, org_type: str = "UNIVERSITY", *, approved: bool = True,
+                 **kw) -> Organisation:
+    n = next(_seq)
+    if org_type == "SOE":
+        kw.setdefault("soe_level", "MUNICIPAL")
+    return create_organisation(name=name or f"测试机构{n}", org_type=org_type, uscc=uscc(),
+                               district=kw.pop("district", "宝山区"),
+                               status=OrgStatus.APPROVED if approved else OrgStatus.PENDING, **kw)
+
+
+def user(org: Organisation, *, role: str = Role.ADMIN, email: str | None = None) -> User:
+    return create_user(org, email=email or f"user{next(_seq)}@example.test", name="测试用户",
+                       password=PASSWORD, role=role)
+
+
+def point(operator: Organisation | None = None, name: str | None = None) -> Point:
+    operator = operator or organisation(org_type="POINT_OPERATOR")
+    p = Point(name=name or f"测试网点{next(_seq)}", district="宝山区", address="测试路1号", operator=operator)
+    db.session.add(p)
+    db.session.flush()
+    return p
+
+
+def application_number(year: int = 2020, type_code: str = "1") -> str:
+    digits = f"{year}{type_code}{next(_seq) + 1000000:07d}"
+    return f"{digits}.{check_character(digits)}"
+
+
+def patent(owner: Organisation, *, title: str = "一种锂离子电池用陶瓷涂覆隔膜及其制备方法",
+           abstract: str = "本发明公开了一种锂电池隔膜，耐高温、孔隙均匀。", ipc: list[str] | None = None,
+           status: str = LegalStatus.VALID, type_code: str = "1", filing: date = date(2020, 3, 1),
+           co_owners: list[str] = ()):
+    values = {"application_number": application_number(filing.year, type_code),
+              "patent_type": {"1": "INVENTION", "2": "UTILITY_MODEL", "3": "DESIGN"}[type_code],
+              "title": title, "abstract": abstract, "filing_date": filing,
+              "grant_date": date(filing.year + 2, 1, 5) if status == LegalStatus.VALID else None,
+              "ipc_all": ipc if ipc is not None else ["H01M 50/449"],
+              "ipc_main": (ipc or ["H01M 50/449"])[0] if type_code != "3" else None}
+    if type_code == "3":
+        values["ipc_all"], values["locarno"] = [], "14-03"
+    p, _ = patent_service.upsert_patent(values, owners=[owner.name, *co_owners], inventors=["张三", "李四"],
+                                        legal_status=LegalStatus(status))
+    return p
+
+
+def listing(owner: Organisation, at: Point, *, patent_kw: dict | None = None, modes=None,
+            price_fen: int | None = 5_000_000, published: bool = True):
+    p = patent(owner, **(patent_kw or {}))
+    item = listing_service.create_listing(None, p, owner, {
+        "modes": modes or [DealMode.TRANSFER, DealMode.OPEN_LICENSE], "asking_price_fen": price_fen,
+        "price_negotiable": price_fen is None, "point_id": at.id})
+    if published:
+        listing_service.publish_without_review(item, "test")
+    return item
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a real form page."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, u: User, password: str = PASSWORD):
+    """Log in through the real form, CSRF token and all."""
+    response = client.post("/login", data={"email": u.email, "password": password,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response

@@ -1,0 +1,79 @@
+"""Organisation registration, approval, passwords and API tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories as f
+from market.accounts import services
+from market.accounts.auth import token_digest
+from market.errors import Conflict, DomainError, Forbidden
+
+
+def _register(**org):
+    fields = {"name": "沪东新材料有限公司", "org_type": "PRIVATE", "uscc": f.uscc(), "district": "宝山区",
+              "contact_name": "王五", **org}
+    return services.register_organisation(fields, {"email": "wang@example.test", "name": "王五",
+                                                   "password": "good-Passw0rd"})
+
+
+def test_registration_creates_a_pending_organisation_with_its_admin(session):
+    user = _register()
+    assert user.organisation.status == "PENDING" and user.is_admin
+    assert user.password_hash != "good-Passw0rd"
+
+
+def test_a_duplicate_credit_code_is_refused(session):
+    code = f.uscc()
+    _register(uscc=code)
+    with pytest.raises(Conflict) as err:
+        services.register_organisation(
+            {"name": "另一家", "org_type": "PRIVATE", "uscc": code, "contact_name": "x"},
+            {"email": "b@example.test", "name": "b", "password": "good-Passw0rd"})
+    assert err.value.field == "uscc"
+
+
+def test_a_wrong_check_character_in_the_credit_code_names_the_right_one(session):
+    good = f.uscc()
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    with pytest.raises(DomainError) as err:
+        _register(uscc=bad)
+    assert good[-1] in err.value.zh
+
+
+def test_an_soe_must_give_its_level(session):
+    with pytest.raises(DomainError):
+        _register(org_type="SOE")
+
+
+def test_nobody_registers_as_the_bureau(session):
+    with pytest.raises(DomainError):
+        _register(org_type="BUREAU")
+
+
+@pytest.mark.parametrize("password", ["short1", "longbutnodigits", "1234567890123"])
+def test_weak_passwords_are_refused(session, password):
+    with pytest.raises(DomainError):
+        services.create_user(f.organisation(), email="p@example.test", name="p", password=password)
+
+
+def test_only_the_bureau_approves(session):
+    pending = f.organisation(approved=False)
+    with pytest.raises(Forbidden):
+        services.decide_organisation(f.user(f.organisation()), pending.id, approve=True)
+    bureau = f.user(f.organisation("宝山区知识产权局", org_type="BUREAU"))
+    services.decide_organisation(bureau, pending.id, approve=True)
+    assert pending.is_approved
+
+
+def test_api_tokens_are_stored_as_digests(session):
+    token, plain = services.issue_api_token(f.user(f.organisation()), "ci")
+    assert plain.startswith("psm_") and token.token_hash == token_digest(plain)
+    assert plain not in token.token_hash
+
+
+def test_changing_the_password_ends_other_sessions(session):
+    u = f.user(f.organisation())
+    before = u.get_id()
+    services.change_password(u, f.PASSWORD, "another-Passw0rd")
+    assert u.get_id() != before
