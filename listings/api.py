@@ -12,9 +12,9 @@ from listings.models import Listing, Patent, PatentOwner
 from listings.numbers import parse_application_number
 from listings.patent_input import clean_patent, default_status
 from listings.patents import get_patent, upsert_patent
-from listings.schemas import (ListingArgsSchema, ListingInputSchema, ListingSchema, ListingUpdateSchema,
-                              PatentArgsSchema, PatentInputSchema, PatentSchema, ReasonSchema,
-                              ReviewSchema, SearchArgsSchema, SearchResultSchema, load_args)
+from listings.schemas import (MAX_INT, ListingArgsSchema, ListingInputSchema, ListingSchema,
+                              ListingUpdateSchema, PatentArgsSchema, PatentInputSchema, PatentSchema,
+                              ReasonSchema, ReviewSchema, SearchArgsSchema, SearchResultSchema, load_args)
 from listings.vocabulary import LegalStatus, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
@@ -49,6 +49,8 @@ def _application_number(raw: str, *, status: int) -> str:
 
 def _visible_listing(listing_id: int) -> Listing:
     """A listing the caller may see: published ones, or any of its own or its point's."""
+    if listing_id > MAX_INT:  # beyond the id column; the database would fail, not miss
+        raise NotFound("listing_not_found", "挂牌不存在", "No such listing")
     listing = services.get_listing(listing_id)
     user = _me()
     if listing.status != ListingStatus.PUBLISHED and not (
@@ -57,8 +59,22 @@ def _visible_listing(listing_id: int) -> Listing:
     return listing
 
 
+def _body(schema) -> dict:
+    try:
+        return body_of(schema)
+    except RecursionError:  # json.loads gives up on deep nesting with this, not a ValueError
+        raise DomainError("invalid_json", "请求体 JSON 嵌套过深", "The JSON body is nested too deeply",
+                          status=400) from None
+
+
 def _optional_body(schema) -> dict:
-    return body_of(schema) if request.get_data(cache=True).strip() else schema.load({})
+    return _body(schema) if request.get_data(cache=True).strip() else schema.load({})
+
+
+def _page(stmt, schema, args: dict) -> dict:
+    """One page of `stmt` in the paginated envelope; a page past the end is empty, not a 404."""
+    page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
+    return paginated(schema.dump(page.items), page.total or 0, args["page"], args["per_page"])
 
 
 def _document(endpoint: str, **extra) -> None:
@@ -94,15 +110,14 @@ def patent_list():
     stmt = select(Patent).options(selectinload(Patent.owners), selectinload(Patent.flags)).order_by(Patent.id)
     if args["owner"] is not None:
         stmt = stmt.where(Patent.owners.any(PatentOwner.organisation_id == args["owner"]))
-    page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
-    return paginated(PatentSchema(many=True).dump(page.items), page.total or 0, args["page"], args["per_page"])
+    return _page(stmt, PatentSchema(many=True), args)
 
 
 @route("/patents", methods=("POST",), summary="Register a patent of your organisation (or update it)",
        tag="patents", auth=True, body=PatentInputSchema, response=PatentSchema, status=201)
 def patent_register():
     user = _me()
-    data = body_of(PatentInputSchema())
+    data = _body(PatentInputSchema())
     require_supplier(user)
     clean = clean_patent({**data, "ipc": ";".join(data["ipc"]),
                           "publication_number": ";".join(data["publication_numbers"])})
@@ -124,11 +139,12 @@ def patent_register():
     elif not any(o.organisation_id == org.id or o.name.lower() == org.name.lower()
                  for o in existing.owners):
         raise Forbidden("not_patentee", "该专利已由其他专利权人登记，只有专利权人可以修改",
-                        "This patent is registered to other patentees; only a patentee can change it")
-    status = data["legal_status"] and LegalStatus(data["legal_status"])
+                        "This patent is registered to other patentees; only they can change it")
+    status = LegalStatus(data["legal_status"]) if data["legal_status"] else None
+    if status is None and existing is None:
+        status = default_status(clean.values)
     patent, created = upsert_patent(clean.values, owners=owners, inventors=data["inventors"] or None,
-                                    legal_status=status or (default_status(clean.values) if existing is None
-                                                            else None))
+                                    legal_status=status)
     db.session.commit()
     return PatentSchema().dump(patent), 201 if created else 200
 
@@ -157,8 +173,7 @@ def listing_list():
     else:
         stmt = stmt.where(Listing.status == ListingStatus.PUBLISHED).order_by(
             Listing.published_at.desc(), Listing.id.desc())
-    page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
-    return paginated(ListingSchema(many=True).dump(page.items), page.total or 0, args["page"], args["per_page"])
+    return _page(stmt, ListingSchema(many=True), args)
 
 
 _document("listing_list", errors=(401,), optional_auth=True)
@@ -177,7 +192,7 @@ _document("listing_get", optional_auth=True)
        "(as a draft)", auth=True, body=ListingInputSchema, response=ListingSchema, status=201)
 def listing_create():
     user = _me()
-    data = body_of(ListingInputSchema())
+    data = _body(ListingInputSchema())
     patent = get_patent(_application_number(data.pop("application_number"), status=422))
     listing = services.create_listing(user, patent, user.organisation, data)
     db.session.commit()
@@ -188,7 +203,7 @@ def listing_create():
        auth=True, body=ListingUpdateSchema, response=ListingSchema)
 def listing_update(id: int):
     listing = _visible_listing(id)
-    data = body_of(ListingUpdateSchema())
+    data = _body(ListingUpdateSchema())
     offer = {key: getattr(listing, key) for key in OFFER_FIELDS} | data
     listing = services.update_listing(_me(), listing, offer)
     db.session.commit()
@@ -239,7 +254,7 @@ def listing_resume(id: int):
        "(the operator of its point)", auth=True, body=ReviewSchema, response=ListingSchema)
 def listing_review(id: int):
     listing = _visible_listing(id)
-    data = body_of(ReviewSchema())
+    data = _body(ReviewSchema())
     listing = services.review_listing(_me(), listing, approve=data["approve"], note=data["note"])
     db.session.commit()
     return ListingSchema().dump(listing)

@@ -135,6 +135,8 @@ class LegalEvent(Base):
     recognised: Mapped[bool] = mapped_column(default=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    patent: Mapped[Patent] = relationship()
+
 
 class Listing(Base):
     """A patent on the shelf of one point, with the modes and price its owner offers."""

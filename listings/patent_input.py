@@ -6,6 +6,7 @@ whatever is valid is kept so the caller can show it back.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,10 +20,15 @@ from market.errors import DomainError
 TYPE_LABELS = {
     "发明": PatentType.INVENTION, "发明专利": PatentType.INVENTION, "发明申请": PatentType.INVENTION,
     "发明授权": PatentType.INVENTION, "invention": PatentType.INVENTION,
+    "发明(PCT进入)": PatentType.INVENTION, "PCT发明": PatentType.INVENTION,
+    "实用新型(PCT进入)": PatentType.UTILITY_MODEL, "PCT实用新型": PatentType.UTILITY_MODEL,
     "实用新型": PatentType.UTILITY_MODEL, "实用新型专利": PatentType.UTILITY_MODEL,
     "utility_model": PatentType.UTILITY_MODEL, "utility model": PatentType.UTILITY_MODEL,
     "外观设计": PatentType.DESIGN, "外观设计专利": PatentType.DESIGN, "外观": PatentType.DESIGN,
     "design": PatentType.DESIGN,
+    # CNIPA/TRS exports give the type as the digit of the application number.
+    "1": PatentType.INVENTION, "2": PatentType.UTILITY_MODEL, "3": PatentType.DESIGN,
+    "8": PatentType.INVENTION, "9": PatentType.UTILITY_MODEL,
 }
 
 
@@ -51,7 +57,7 @@ class CleanPatent:
 
 
 def parse_patent_type(raw: str) -> PatentType:
-    key = (raw or "").strip()
+    key = unicodedata.normalize("NFKC", raw or "").strip()
     found = TYPE_LABELS.get(key) or TYPE_LABELS.get(key.lower())
     if found is None and key.upper() in PatentType.__members__:
         found = PatentType[key.upper()]

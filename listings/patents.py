@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from listings.industries import industries_for_ipc
 from listings.legal_status import apply_events, map_cnipa_event
@@ -29,11 +30,26 @@ def get_patent(application_number: str) -> Patent:
     return patent
 
 
+_UNKNOWN = object()
+
+
+def find_patents(numbers: list[str]) -> dict[str, Patent]:
+    """Stored patents by normalised application number, with owners, flags and listings loaded."""
+    if not numbers:
+        return {}
+    rows = db.session.scalars(select(Patent).where(Patent.application_number.in_(numbers)).options(
+        selectinload(Patent.owners), selectinload(Patent.flags), selectinload(Patent.listings)))
+    return {p.application_number: p for p in rows}
+
+
 def upsert_patent(values: dict[str, Any], *, owners: list[str] | None = None,
-                  inventors: list[str] | None = None,
-                  legal_status: LegalStatus | None = None) -> tuple[Patent, bool]:
-    """Create a patent or update it by application number; returns (patent, created)."""
-    patent = db.session.scalar(
+                  inventors: list[str] | None = None, legal_status: LegalStatus | None = None,
+                  existing: Patent | None | object = _UNKNOWN) -> tuple[Patent, bool]:
+    """Create a patent or update it by application number; returns (patent, created).
+
+    Bulk callers pass `existing` (looked up in batches with find_patents) to spare a query.
+    """
+    patent = existing if existing is not _UNKNOWN else db.session.scalar(
         select(Patent).where(Patent.application_number == values["application_number"]))
     created = patent is None
     if created:
@@ -47,6 +63,8 @@ def upsert_patent(values: dict[str, Any], *, owners: list[str] | None = None,
     for key in BIBLIO_FIELDS:
         # A re-import never blanks out what an earlier one (or a person) filled in.
         if values.get(key) not in (None, "", []):
+            if key == "publication_numbers":
+                values[key] = list(dict.fromkeys([*(patent.publication_numbers or []), *values[key]]))
             setattr(patent, key, values[key])
     if legal_status is not None and not created:
         patent.legal_status = legal_status
@@ -55,19 +73,31 @@ def upsert_patent(values: dict[str, Any], *, owners: list[str] | None = None,
     if owners:
         set_owners(patent, owners)
     refresh_derived(patent)
-    db.session.flush()
     return patent, created
+
+
+def organisation_ids_by_name(names: list[str]) -> dict[str, int]:
+    """Platform organisations by lower-cased registered name, cached for the transaction."""
+    cache: dict[str, int | None] = db.session().info.setdefault("org_ids_by_name", {})
+    missing = [n.lower() for n in names if n.lower() not in cache]
+    if missing:
+        found = dict(db.session.execute(select(func.lower(Organisation.name), Organisation.id)
+                                        .where(func.lower(Organisation.name).in_(missing))).all())
+        for name in missing:
+            cache[name] = found.get(name)
+    return {n: cache[n.lower()] for n in names if cache[n.lower()] is not None}
 
 
 def set_owners(patent: Patent, names: list[str]) -> None:
     """Owners in register order, linked to platform organisations by their registered name."""
     if [o.name for o in patent.owners] == names:
         return
-    patent.owners.clear()
-    db.session.flush()
+    if patent.owners:
+        patent.owners.clear()
+        db.session.flush()  # the old (patent, position) rows must go before the new ones arrive
+    ids = organisation_ids_by_name(names)
     for position, name in enumerate(names, start=1):
-        org_id = db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower()))
-        patent.owners.append(PatentOwner(position=position, name=name, organisation_id=org_id))
+        patent.owners.append(PatentOwner(position=position, name=name, organisation_id=ids.get(name)))
 
 
 def refresh_derived(patent: Patent) -> None:
@@ -97,7 +127,7 @@ def apply_legal_events(patent: Patent, events: list[tuple[date | None, str]]) ->
 
     Returns the events that were not recognised, for the caller to report.
     """
-    history = {(e.event_date, e.event) for e in db.session.scalars(
+    history = set() if patent.id is None else {(e.event_date, e.event) for e in db.session.scalars(
         select(LegalEvent).where(LegalEvent.patent_id == patent.id))}
     unknown: list[str] = []
     for when, text in events:
@@ -108,7 +138,7 @@ def apply_legal_events(patent: Patent, events: list[tuple[date | None, str]]) ->
         if not change.recognised:
             unknown.append(text)
         if (when, text) not in history:
-            db.session.add(LegalEvent(patent_id=patent.id, event_date=when, event=text,
+            db.session.add(LegalEvent(patent=patent, event_date=when, event=text,
                                       recognised=change.recognised))
             history.add((when, text))
     fold = apply_events([(when or date.min, text) for when, text in history],
@@ -122,7 +152,6 @@ def apply_legal_events(patent: Patent, events: list[tuple[date | None, str]]) ->
     _sync_flags(patent, fold.flags)
     expire_if_term_ended(patent)
     patent.status_checked_at = utcnow()
-    db.session.flush()
     return unknown
 
 
@@ -137,7 +166,7 @@ def _sync_flags(patent: Patent, flags: set) -> None:
             current[flag].active = False
             current[flag].end_date = date.today()
     for flag in set(flags) - set(current):
-        patent.flags.append(PatentFlag(flag=flag, source=EVENT_SOURCE))
+        patent.flags.append(PatentFlag(flag=flag, source=EVENT_SOURCE, active=True))
 
 
 def expire_if_term_ended(patent: Patent, today: date | None = None) -> None:

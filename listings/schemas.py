@@ -6,6 +6,7 @@ services. Output schemas dump models (or search hits) so that models carry no se
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC
 
 from marshmallow import ValidationError, fields, post_load, pre_dump, validate
@@ -33,6 +34,12 @@ def printable(value: str) -> None:
     """Refuse NUL and lone surrogates, which PostgreSQL and SQLite cannot store."""
     if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
         raise ValidationError("Contains characters that cannot be stored.")
+
+
+def ascii_digits(value: str) -> None:
+    """Digits of other scripts look like numbers to regular expressions but are not numbers here."""
+    if any(c.isdigit() and not c.isascii() for c in unicodedata.normalize("NFKC", value)):
+        raise ValidationError("Use the digits 0-9.")
 
 
 def text_field(max_length: int, **kwargs) -> TrimmedString:
@@ -106,10 +113,9 @@ def load_args(schema: BaseSchema, args: MultiDict) -> dict:
     try:
         return schema.load(data)
     except ValidationError as err:
-        name, problems = next(iter(localise(err.messages).items()))
-        detail = problems[0] if isinstance(problems, list) and problems else str(problems)
-        if isinstance(detail, dict):  # a list field reports per item
-            detail = next(iter(detail.values()))[0]
+        name, detail = next(iter(localise(err.messages).items()))
+        while isinstance(detail, (dict, list)) and detail:  # a list field reports per item
+            detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
         raise DomainError("bad_query", f"参数 {name} 无效：{detail}",
                           f"The query parameter {name} is invalid: {detail}",
                           field=name, status=400) from None
@@ -139,7 +145,8 @@ class ListingUpdateSchema(BaseSchema):
 
 
 class ListingInputSchema(ListingUpdateSchema):
-    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable])
+    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable,
+                                                                  ascii_digits])
     point_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_INT))
     modes = fields.List(fields.String(validate=validate.OneOf(_values(DealMode))), load_default=list,
                         validate=validate.Length(max=len(DealMode)))
@@ -158,15 +165,17 @@ class ReasonSchema(BaseSchema):
     reason = text_field(500, load_default="")
 
 
-def _names(max_items: int) -> fields.List:
+def _names(max_items: int, description: str) -> fields.List:
     return fields.List(TrimmedString(validate=[validate.Length(min=1, max=200), printable]),
-                       load_default=list, validate=validate.Length(max=max_items))
+                       load_default=list, validate=validate.Length(max=max_items),
+                       metadata={"description": description})
 
 
 class PatentInputSchema(BaseSchema):
     """Bibliographic fields; clean_patent checks numbers, classifications and dates."""
 
-    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable])
+    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable,
+                                                                  ascii_digits])
     patent_type = fields.String(load_default=None, allow_none=True,
                                 validate=validate.OneOf(_values(PatentType)))
     title = text_field(500, required=True)
@@ -182,8 +191,9 @@ class PatentInputSchema(BaseSchema):
     locarno = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=20), printable])
     publication_numbers = fields.List(fields.String(validate=[validate.Length(max=30), printable]),
                                       load_default=list, validate=validate.Length(max=20))
-    owners = _names(20)
-    inventors = _names(100)
+    owners = _names(20, "Patentees in register order, used on first registration only (yours is "
+                        "added if missing); later they change by recorded transfer.")
+    inventors = _names(100, "Inventors in register order.")
     legal_status = fields.String(load_default=None, allow_none=True,
                                  validate=validate.OneOf(_values(LegalStatus)))
 

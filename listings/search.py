@@ -8,7 +8,7 @@ from listings.classification import parse_ipc
 from listings.models import Listing
 from listings.vocabulary import ListingStatus
 from market.extensions import db
-from market.outbox import OutboxEntry
+from market.outbox import enqueue
 
 TOPIC = "search.listing"
 # Price bands in fen: (upper bound exclusive, key).
@@ -34,8 +34,7 @@ def queue_listing(listing: Listing) -> None:
     """Write the index update in the caller's transaction; it is applied after commit."""
     from market.search.service import mark_pending
 
-    db.session.flush()
-    db.session.add(OutboxEntry(topic=TOPIC, key=str(listing.id)))
+    enqueue(db.session(), TOPIC, listing)
     mark_pending()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from listings.models import Listing, ListingEvent, Patent
+from listings.models import LIVE_LISTING_STATES, Listing, ListingEvent, Patent
 from listings.search import queue_listing
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus as S, PricingMethod
 from market.accounts.models import Organisation, User
@@ -120,10 +120,7 @@ def create_listing(actor: User | None, patent: Patent, organisation: Organisatio
             raise Forbidden("not_your_org", "只能为本机构挂牌", "You can only list for your own organisation")
     if organisation.id not in {o.organisation_id for o in patent.owners}:
         raise Forbidden("not_owner", "只有专利权人可以挂牌该专利", "Only a patentee can list this patent")
-    live = db.session.scalar(select(Listing.id).where(
-        Listing.patent_id == patent.id, Listing.status.in_(
-            [S.DRAFT, S.SUBMITTED, S.REJECTED, S.PUBLISHED, S.SUSPENDED])))
-    if live:
+    if any(l.status in LIVE_LISTING_STATES for l in patent.listings):
         raise Conflict("already_listed", "该专利已有挂牌，请编辑现有挂牌", "This patent is already listed; edit that listing",
                        field="application_number")
     offer = _clean_offer(fields)
@@ -132,7 +129,6 @@ def create_listing(actor: User | None, patent: Patent, organisation: Organisatio
     listing.events.append(ListingEvent(from_status=None, to_status=S.DRAFT,
                                        actor_id=actor.id if actor else None))
     db.session.add(listing)
-    db.session.flush()
     return listing
 
 
@@ -164,6 +160,12 @@ def submit_listing(actor: User, listing: Listing) -> Listing:
         raise DomainError("modes_required", "请至少选择一种交易方式", "Choose at least one mode", field="modes")
     _refuse_blocked(listing)
     return _move(listing, S.SUBMITTED, actor)
+
+
+def recall_listing(actor: User, listing: Listing) -> Listing:
+    """The owner takes a submitted listing back to draft before the point has reviewed it."""
+    _require(listing, S.DRAFT, actor)
+    return _move(listing, S.DRAFT, actor)
 
 
 def _refuse_blocked(listing: Listing) -> None:

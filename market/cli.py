@@ -64,7 +64,7 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
     result = import_table(table, suggest_mapping(table.headers), org,
                           ImportOptions(point=_point(point), publish=publish))
     db.session.commit()
-    indexed = drain_outbox()
+    indexed = drain_outbox(bulk=True)
     click.echo(f"rows {result.rows}: created {result.created}, updated {result.updated}, "
                f"listed {result.listed}, rejected {len(result.rejected)}, warnings {len(result.warnings)}; "
                f"indexed {indexed} in {time.perf_counter() - started:.1f} s")
@@ -87,7 +87,7 @@ def import_status(path: Path) -> None:
     table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
     result = import_status_updates(table)
     db.session.commit()
-    drain_outbox()
+    drain_outbox(bulk=True)
     click.echo(f"updated {result.updated} patents, suspended {result.suspended} listings, "
                f"rejected {len(result.rejected)} rows")
     for row, reason in result.rejected[:20]:
@@ -104,7 +104,7 @@ def search_sync() -> None:
     """Apply pending index updates from the outbox."""
     from market.search.service import drain_outbox
 
-    click.echo(f"applied {drain_outbox()} outbox entries")
+    click.echo(f"applied {drain_outbox(bulk=True)} outbox entries")
 
 
 @search_cli.command("reindex")
@@ -141,7 +141,7 @@ def demo_seed(if_empty: bool) -> None:
         return
     summary = seed()
     db.session.commit()
-    drain_outbox()
+    drain_outbox(bulk=True)
     click.echo(summary)
 
 

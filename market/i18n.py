@@ -6,6 +6,9 @@ translation can never drift away from its source string.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
@@ -51,6 +54,16 @@ def yuan(fen: int | None) -> str:
     return t(f"{fen / 100:,.2f} 元", f"¥{fen / 100:,.2f}")
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Stored UTC timestamps shown in Beijing time (R-DI-2)."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone(SHANGHAI).strftime(fmt)
+
+
 def enum_label(enum_name: str, value: str | None) -> str:
     """Label of a stored enum value, e.g. enum_label('ListingStatus', 'PUBLISHED') → 已上架."""
     from listings import vocabulary
@@ -74,4 +87,4 @@ def install_i18n(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict:
         return {"t": t, "lang": get_lang(), "label": label, "yuan": yuan, "enum_label": enum_label,
-                "industry_label": industry_label}
+                "industry_label": industry_label, "local_time": local_time}

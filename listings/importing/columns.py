@@ -71,6 +71,8 @@ IGNORED: tuple[str, ...] = (
     "申请国代码", "申请来源", "权利要求书页数", "说明书页数", "说明书附图页数",
     # Provenance keys of the compiled data sets, and spreadsheet row counters.
     "source_id", "source_path", "source_url", "derived_application_year", "序号",
+    # The two columns our own rejected-rows report puts in front, so it can be re-uploaded.
+    "行号", "错误原因", "Row", "Reason",
 )
 # What exports print when an inventor asked not to be named: not a person, so never a name.
 UNDISCLOSED_PEOPLE = frozenset({"不公告发明人", "不公告设计人", "不公布发明人", "不公布姓名",

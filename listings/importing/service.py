@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from listings import patents as patent_service
 from listings import services as listing_service
 from listings.importing.columns import apply_mapping, parse_date, split_people
 from listings.importing.readers import Table
-from listings.models import Listing, Patent
+from listings.models import LIVE_LISTING_STATES, Patent
+from listings.patents import find_patents
 from listings.patent_input import Problem, clean_patent, default_status
 from listings.vocabulary import DealMode, LegalStatus, PricingMethod
 from market.accounts.models import Organisation, User
@@ -65,35 +64,71 @@ def _same_name(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
+CHUNK = 200
+
+
 def import_table(table: Table, mapping: dict[str, str | None], owner: Organisation,
                  options: ImportOptions, actor: User | None = None) -> ImportResult:
     result = ImportResult(rows=len(table.rows))
     for number, zh, en in table.problems:
         result.rejected.append(RowOutcome(number, "", [zh], [en], {}))
     seen: dict[str, int] = {}
-    for row in table.rows:
-        number = getattr(row, "number", 0)
-        values = apply_mapping(row, mapping)
-        try:
-            with db.session.begin_nested():
-                outcome = _import_row(values, owner, options, actor, seen, number, result)
-        except DomainError as err:
-            outcome = [Problem(err.field or "", err.zh, err.en)]
-        if outcome:
-            result.rejected.append(RowOutcome(
-                number, values.get("application_number", ""), [p.zh for p in outcome],
-                [p.en for p in outcome], dict(row)))
+    for start in range(0, len(table.rows), CHUNK):
+        _import_chunk(table.rows[start:start + CHUNK], mapping, owner, options, actor, seen, result)
     return result
 
 
-def _import_row(values: dict[str, str], owner: Organisation, options: ImportOptions,
-                actor: User | None, seen: dict[str, int], number: int,
+def _import_chunk(rows: list, mapping: dict[str, str | None], owner: Organisation, options: ImportOptions,
+                  actor: User | None, seen: dict[str, int], result: ImportResult) -> None:
+    """Import a chunk in one savepoint; if anything in it fails, redo it row by row.
+
+    The fast path spares a savepoint per row; the slow path keeps every good row of a chunk
+    that holds a bad one, and leaves nothing of the bad row behind.
+    """
+    prepared = [(getattr(row, "number", 0), row, apply_mapping(row, mapping)) for row in rows]
+    cleaned = {number: clean_patent(values, today=options.today) for number, _, values in prepared}
+    existing = find_patents([c.values["application_number"] for c in cleaned.values() if c.ok])
+    chunk = ImportResult()
+    chunk_seen = dict(seen)
+    try:
+        with db.session.begin_nested():
+            for number, row, values in prepared:
+                problems = _import_row(values, cleaned[number], existing, owner, options, actor,
+                                       chunk_seen, number, chunk)
+                if problems:
+                    chunk.rejected.append(_rejection(number, values, row, problems))
+    except Exception:
+        chunk, chunk_seen = ImportResult(), dict(seen)
+        existing = find_patents([c.values["application_number"] for c in cleaned.values() if c.ok])
+        for number, row, values in prepared:
+            try:
+                with db.session.begin_nested():
+                    problems = _import_row(values, cleaned[number], existing, owner, options, actor,
+                                           chunk_seen, number, chunk)
+            except DomainError as err:
+                problems = [Problem(err.field or "", err.zh, err.en)]
+            if problems:
+                chunk.rejected.append(_rejection(number, values, row, problems))
+    seen.update(chunk_seen)
+    result.created += chunk.created
+    result.updated += chunk.updated
+    result.listed += chunk.listed
+    result.rejected += chunk.rejected
+    result.warnings += chunk.warnings
+
+
+def _rejection(number: int, values: dict[str, str], row, problems: list[Problem]) -> RowOutcome:
+    return RowOutcome(number, values.get("application_number", ""), [p.zh for p in problems],
+                      [p.en for p in problems], dict(row))
+
+
+def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owner: Organisation,
+                options: ImportOptions, actor: User | None, seen: dict[str, int], number: int,
                 result: ImportResult) -> list[Problem]:
-    """Import one row; return its problems (the savepoint is rolled back) or [] when done."""
-    clean = clean_patent(values, today=options.today)
+    """Import one row; return its problems (nothing written) or [] when done."""
     if not clean.ok:
         return clean.problems
-    v = clean.values
+    v = dict(clean.values)
     owners = split_people(values.get("applicants")) or [owner.name]
     if not any(_same_name(o, owner.name) for o in owners):
         return [Problem("applicants", f"专利权人（{'、'.join(owners)}）中没有“{owner.name}”，不能由本机构导入",
@@ -101,7 +136,9 @@ def _import_row(values: dict[str, str], owner: Organisation, options: ImportOpti
     owners = [owner.name if _same_name(o, owner.name) else o for o in owners]
     status = None if values.get("legal_status") else default_status(v)
     patent, created = patent_service.upsert_patent(
-        v, owners=owners, inventors=split_people(values.get("inventors")), legal_status=status)
+        v, owners=owners, inventors=split_people(values.get("inventors")), legal_status=status,
+        existing=existing.get(v["application_number"]))
+    existing[patent.application_number] = patent
     if values.get("legal_status"):
         try:
             when = parse_date(values.get("legal_status_date") or values.get("publication_date"))
@@ -140,9 +177,7 @@ def _offer(values: dict[str, str], options: ImportOptions) -> dict[str, Any]:
 def _list(patent: Patent, owner: Organisation, options: ImportOptions, actor: User | None,
           values: dict[str, str]) -> bool:
     """Create (or refresh) the patent's listing; returns True when a new one was made."""
-    live = db.session.scalar(select(Listing).where(
-        Listing.patent_id == patent.id, Listing.status.in_(("DRAFT", "SUBMITTED", "REJECTED", "PUBLISHED", "SUSPENDED"))))
-    if live is not None:
+    if any(l.status in LIVE_LISTING_STATES for l in patent.listings):
         return False
     offer = _offer(values, options)
     if listing_service.shelf_blockers(patent, offer["modes"]):

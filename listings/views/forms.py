@@ -75,7 +75,8 @@ def form_data(form) -> dict:
     """request.form as a dict, with multi-valued fields kept as lists."""
     data = form.to_dict()
     data["modes"] = form.getlist("modes")
-    if "industry_tags" in form:
+    # The form sends a marker with the checkboxes, so unticking every tag clears them.
+    if "industry_tags" in form or "industry_tags_shown" in form:
         data["industry_tags"] = form.getlist("industry_tags")
     data["price_negotiable"] = "price_negotiable" in form
     return data

@@ -105,7 +105,7 @@ def edit_listing(listing_id: int):
         if not errors:
             try:
                 services.update_listing(current_user, listing, offer)
-                if offer.get("industry_tags") is not None:
+                if offer.get("industry_tags") is not None and offer["industry_tags"] != listing.patent.industry_tags:
                     patent_service.set_industry_tags(listing.patent, offer["industry_tags"])
             except DomainError as err:
                 db.session.rollback()
@@ -128,13 +128,14 @@ def edit_listing(listing_id: int):
 
 ACTIONS = {
     "submit": (lambda user, listing, note: services.submit_listing(user, listing), ("已提交审核", "Submitted for review")),
+    "recall": (lambda user, listing, note: services.recall_listing(user, listing), ("已撤回审核，可继续编辑", "Recalled to draft")),
     "withdraw": (services.withdraw_listing, ("已下架", "Withdrawn")),
     "suspend": (services.suspend_listing, ("已暂停", "Suspended")),
     "resume": (lambda user, listing, note: services.resume_listing(user, listing), ("已恢复上架", "Back on the shelf")),
 }
 
 
-@bp.post("/listings/<int:listing_id>/<any(submit, withdraw, suspend, resume):action>")
+@bp.post("/listings/<int:listing_id>/<any(submit, recall, withdraw, suspend, resume):action>")
 @login_required
 def listing_action(listing_id: int, action: str):
     listing = services.get_listing(listing_id)
@@ -150,5 +151,11 @@ def listing_action(listing_id: int, action: str):
     else:
         db.session.commit()
         flash(t(zh, en), "success")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/")
-                    else url_for("listings.edit_listing", listing_id=listing.id))
+    return redirect(_local(request.form.get("back")) or url_for("listings.edit_listing", listing_id=listing.id))
+
+
+def _local(target: str | None) -> str | None:
+    """A same-site path only: never `//host` or `/\\host`, which browsers treat as another site."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None

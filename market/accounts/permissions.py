@@ -27,12 +27,14 @@ def require_supplier(user: User) -> None:
         raise Forbidden("not_a_supplier", "该机构类型不能挂牌专利", "This organisation type cannot list patents")
 
 
+# Through the related objects, not the foreign-key columns: a listing not yet flushed has
+# its relationships set but its *_id columns still empty.
 def can_manage_listing(user: User | None, listing) -> bool:
-    return user is not None and listing.organisation_id == user.organisation_id
+    return user is not None and listing.organisation.id == user.organisation_id
 
 
 def can_review_listing(user: User | None, listing) -> bool:
-    return user is not None and listing.point.operator_id == user.organisation_id
+    return user is not None and listing.point.operator.id == user.organisation_id
 
 
 def is_bureau(user: User | None) -> bool:

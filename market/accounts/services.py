@@ -87,6 +87,10 @@ def decide_organisation(actor: User, org_id: int, *, approve: bool, note: str = 
     org = db.session.get(Organisation, org_id)
     if org is None:
         raise NotFound("org_not_found", "机构不存在", "No such organisation")
+    if org.id == actor.organisation_id:
+        raise Forbidden("own_org", "不能审批本机构", "The bureau cannot decide on itself")
+    if not approve and not note.strip():
+        raise DomainError("note_required", "驳回时请说明理由", "Say why the organisation is rejected", field="note")
     org.status = OrgStatus.APPROVED if approve else OrgStatus.REJECTED
     org.status_note = note
     org.approved_at = utcnow() if approve else None

@@ -197,8 +197,15 @@ def organisations():
 @bureau_required
 def decide(org_id: int):
     approve = request.form.get("decision") == "approve"
-    org = services.decide_organisation(current_user, org_id, approve=approve,
-                                       note=request.form.get("note", "")[:500])
+    try:
+        org = services.decide_organisation(current_user, org_id, approve=approve,
+                                           note=request.form.get("note", "")[:500])
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (403, 404):
+            raise
+        flash(err.message(get_lang()), "error")
+        return redirect(url_for("accounts.organisations"))
     db.session.commit()
     flash(t(f"已{'批准' if approve else '驳回'}：{org.name}",
             f"{'Approved' if approve else 'Rejected'}: {org.name}"), "success")

@@ -7,7 +7,7 @@ project (market/demo/catalogue.py), none are copied from real records.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from listings import patents as patent_service
 from listings import services as listing_service
@@ -118,6 +118,7 @@ def seed(n_patents: int = 320) -> str:
             "maturity": spec.get("maturity")})
         if i % 23 == 5:
             listing.status = ListingStatus.SUBMITTED  # waiting in a point operator's queue
+            listing.submitted_at = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=i % 5)
         elif i % 29 != 3:
             listing_service.publish_without_review(listing, "演示数据")
             listed += 1
@@ -127,4 +128,4 @@ def seed(n_patents: int = 320) -> str:
 def _flag(flag: str, pledgee: str):
     from listings.models import PatentFlag
 
-    return PatentFlag(flag=flag, source="演示数据", pledgee=pledgee, pledgee_consent_doc="质权人同意书（演示）")
+    return PatentFlag(flag=flag, active=True, source="演示数据", pledgee=pledgee, pledgee_consent_doc="质权人同意书（演示）")

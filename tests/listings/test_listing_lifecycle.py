@@ -107,6 +107,7 @@ def test_a_patent_has_one_live_listing(world):
 
 def test_the_database_itself_refuses_a_second_live_listing(world):
     listing = _draft(world)
+    db.session.flush()
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
             db.session.add(Listing(patent_id=listing.patent_id, organisation_id=world["uni"].id,

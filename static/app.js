@@ -1,0 +1,62 @@
+/* Small enhancements only: every page works without this file. */
+(function () {
+  "use strict";
+
+  // Ask before destructive actions: <button data-confirm="...">.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter || event.target.querySelector("[data-confirm]");
+    var message = button && button.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+
+  // Submit the sort select as soon as it changes; hide its fallback button.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      if (select.form.requestSubmit) { select.form.requestSubmit(); } else { select.form.submit(); }
+    });
+  });
+  document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
+
+  // Show a field only when another field has a value: data-show-when="org_type=SOE".
+  document.querySelectorAll("[data-show-when]").forEach(function (block) {
+    var rule = block.getAttribute("data-show-when").split("=");
+    var source = document.getElementById("f-" + rule[0]) || document.querySelector("[name='" + rule[0] + "']");
+    if (!source) { return; }
+    var update = function () {
+      var shown = source.value === rule[1];
+      block.hidden = !shown;
+      block.querySelectorAll("select, input, textarea").forEach(function (input) {
+        input.disabled = !shown;  // a hidden value is never submitted
+      });
+    };
+    source.addEventListener("change", update);
+    update();
+  });
+
+  // Collapse the search filters on narrow screens; keep them open on wide ones.
+  document.querySelectorAll("details[data-collapse-below]").forEach(function (details) {
+    var query = window.matchMedia("(max-width: " + details.getAttribute("data-collapse-below") + "px)");
+    var apply = function () { details.open = !query.matches; };
+    apply();
+    if (query.addEventListener) { query.addEventListener("change", apply); }
+  });
+
+  // Copy buttons: <button data-copy="#input-id" data-copied="Copied">.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var target = document.querySelector(button.getAttribute("data-copy"));
+    if (!target || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(target.value).then(function () {
+        var label = button.textContent;
+        button.textContent = button.getAttribute("data-copied") || label;
+        window.setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  });
+  document.querySelectorAll("input[readonly]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
+})();
