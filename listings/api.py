@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from listings import services
@@ -12,17 +15,18 @@ from listings.models import Listing, Patent, PatentOwner
 from listings.numbers import parse_application_number
 from listings.patent_input import clean_patent, default_status
 from listings.patents import get_patent, upsert_patent
-from listings.schemas import (MAX_INT, ListingArgsSchema, ListingInputSchema, ListingSchema,
-                              ListingUpdateSchema, PatentArgsSchema, PatentInputSchema, PatentSchema,
-                              ReasonSchema, ReviewSchema, SearchArgsSchema, SearchResultSchema, load_args)
+from listings.schemas import (APPLICATION_NUMBER, MAX_INT, ListingArgsSchema, ListingInputSchema,
+                              ListingSchema, ListingUpdateSchema, PatentArgsSchema, PatentInputSchema,
+                              PatentSchema, ReasonSchema, ReviewSchema, SearchArgsSchema,
+                              SearchResultSchema, load_args)
 from listings.vocabulary import LegalStatus, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
-from market.api import OPERATIONS, ApiValidationError, body_of, paginated, route
-from market.errors import DomainError, Forbidden, NotFound
+from market.api import ApiValidationError, body_of, paginated, route
+from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.i18n import get_lang
-from market.openapi import query_params
+from market.openapi import describe, query_params
 from market.search.backend import FACETS, SearchQuery
 from market.search.service import search_backend
 
@@ -71,17 +75,21 @@ def _optional_body(schema) -> dict:
     return _body(schema) if request.get_data(cache=True).strip() else schema.load({})
 
 
+@contextmanager
+def _first_writer_wins():
+    """A unique row another request wrote a moment earlier (same patent, same number) is a 409."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("concurrent_change", "另一请求刚刚写入了同一记录，请刷新后重试",
+                       "Another request has just written the same record; reload and retry") from None
+
+
 def _page(stmt, schema, args: dict) -> dict:
     """One page of `stmt` in the paginated envelope; a page past the end is empty, not a 404."""
     page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
     return paginated(schema.dump(page.items), page.total or 0, args["page"], args["per_page"])
-
-
-def _document(endpoint: str, **extra) -> None:
-    """Tell the OpenAPI document what `route` has no parameter for (extra codes, optional auth)."""
-    for op in OPERATIONS:
-        if op["endpoint"] == endpoint:
-            op.update(extra)
 
 
 # -- search ----------------------------------------------------------------------------------
@@ -101,6 +109,9 @@ def search_listings():
        tag="patents", response=PatentSchema)
 def patent_get(app_no: str):
     return PatentSchema().dump(get_patent(_application_number(app_no, status=400)))
+
+
+describe("patent_get", path_schemas={"app_no": {"pattern": APPLICATION_NUMBER}})
 
 
 @route("/patents", summary="Patents, optionally of one owner organisation", tag="patents",
@@ -143,20 +154,21 @@ def patent_register():
     status = LegalStatus(data["legal_status"]) if data["legal_status"] else None
     if status is None and existing is None:
         status = default_status(clean.values)
-    patent, created = upsert_patent(clean.values, owners=owners, inventors=data["inventors"] or None,
-                                    legal_status=status)
-    db.session.commit()
+    with _first_writer_wins():
+        patent, created = upsert_patent(clean.values, owners=owners, inventors=data["inventors"] or None,
+                                        legal_status=status)
+        db.session.commit()
     return PatentSchema().dump(patent), 201 if created else 200
 
 
-_document("patent_register", also={200: "Updated: the caller's organisation is a patentee; "
+describe("patent_register", also={200: "Updated: the caller's organisation is a patentee; "
                                          "owners are kept (they change through recorded transfers)"})
 
 
 # -- listings --------------------------------------------------------------------------------
 
 @route("/listings", summary="Published listings; with ?mine=1 and a token, all of your organisation's",
-       params=query_params(ListingArgsSchema), response=ListingSchema, paginated=True)
+       params=query_params(ListingArgsSchema), tag="listings", response=ListingSchema, paginated=True)
 def listing_list():
     args = load_args(ListingArgsSchema(), request.args)
     stmt = select(Listing).options(selectinload(Listing.patent), selectinload(Listing.organisation),
@@ -176,31 +188,33 @@ def listing_list():
     return _page(stmt, ListingSchema(many=True), args)
 
 
-_document("listing_list", errors=(401,), optional_auth=True)
+describe("listing_list", errors=(401,), optional_auth=True)
 
 
 @route("/listings/<int:id>", summary="One listing (unpublished ones only for its owner and point)",
-       response=ListingSchema)
+       tag="listings", response=ListingSchema)
 def listing_get(id: int):
     return ListingSchema().dump(_visible_listing(id))
 
 
-_document("listing_get", optional_auth=True)
+describe("listing_get", optional_auth=True)
 
 
-@route("/listings", methods=("POST",), summary="Put one of your organisation's patents on a point's shelf "
-       "(as a draft)", auth=True, body=ListingInputSchema, response=ListingSchema, status=201)
+@route("/listings", methods=("POST",), tag="listings", auth=True,
+       summary="Put one of your organisation's patents on a point's shelf (as a draft)",
+       body=ListingInputSchema, response=ListingSchema, status=201)
 def listing_create():
     user = _me()
     data = _body(ListingInputSchema())
     patent = get_patent(_application_number(data.pop("application_number"), status=422))
-    listing = services.create_listing(user, patent, user.organisation, data)
-    db.session.commit()
+    with _first_writer_wins():
+        listing = services.create_listing(user, patent, user.organisation, data)
+        db.session.commit()
     return ListingSchema().dump(listing), 201
 
 
 @route("/listings/<int:id>", methods=("PATCH",), summary="Change the offer of your organisation's listing",
-       auth=True, body=ListingUpdateSchema, response=ListingSchema)
+       auth=True, body=ListingUpdateSchema, tag="listings", response=ListingSchema)
 def listing_update(id: int):
     listing = _visible_listing(id)
     data = _body(ListingUpdateSchema())
@@ -211,7 +225,7 @@ def listing_update(id: int):
 
 
 @route("/listings/<int:id>/submit", methods=("POST",), summary="Send a draft to the point for review",
-       auth=True, response=ListingSchema)
+       auth=True, tag="listings", response=ListingSchema)
 def listing_submit(id: int):
     listing = services.submit_listing(_me(), _visible_listing(id))
     db.session.commit()
@@ -219,7 +233,7 @@ def listing_submit(id: int):
 
 
 @route("/listings/<int:id>/withdraw", methods=("POST",), summary="Take a listing off the shelf for good",
-       auth=True, body=ReasonSchema, response=ListingSchema)
+       auth=True, body=ReasonSchema, tag="listings", response=ListingSchema)
 def listing_withdraw(id: int):
     listing = _visible_listing(id)
     reason = _optional_body(ReasonSchema())["reason"]
@@ -229,7 +243,7 @@ def listing_withdraw(id: int):
 
 
 @route("/listings/<int:id>/suspend", methods=("POST",), summary="Pause a published listing",
-       auth=True, body=ReasonSchema, response=ListingSchema)
+       auth=True, body=ReasonSchema, tag="listings", response=ListingSchema)
 def listing_suspend(id: int):
     listing = _visible_listing(id)
     reason = _optional_body(ReasonSchema())["reason"]
@@ -238,20 +252,21 @@ def listing_suspend(id: int):
     return ListingSchema().dump(listing)
 
 
-_document("listing_withdraw", body_required=False)
-_document("listing_suspend", body_required=False)
+describe("listing_withdraw", body_required=False)
+describe("listing_suspend", body_required=False)
 
 
 @route("/listings/<int:id>/resume", methods=("POST",), summary="Put a suspended listing back on the shelf",
-       auth=True, response=ListingSchema)
+       auth=True, tag="listings", response=ListingSchema)
 def listing_resume(id: int):
     listing = services.resume_listing(_me(), _visible_listing(id))
     db.session.commit()
     return ListingSchema().dump(listing)
 
 
-@route("/listings/<int:id>/review", methods=("POST",), summary="Publish or reject a submitted listing "
-       "(the operator of its point)", auth=True, body=ReviewSchema, response=ListingSchema)
+@route("/listings/<int:id>/review", methods=("POST",), tag="listings", auth=True,
+       summary="Publish or reject a submitted listing (the operator of its point)",
+       body=ReviewSchema, response=ListingSchema)
 def listing_review(id: int):
     listing = _visible_listing(id)
     data = _body(ReviewSchema())

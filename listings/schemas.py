@@ -24,16 +24,30 @@ MAX_INT = 2**31 - 1
 # Deep pages cost a full scan and nobody reads them; the bound also keeps offsets in range.
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
+# Documented patterns (ECMA 262), so that generated clients and contract tests send what we take.
+NO_NUL = r"^[^\u0000]*$"
+# Not blank once trimmed (str.strip's whitespace is a little wider than \s) and without NUL.
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
+# The shapes listings.numbers accepts; the check character itself is checked by the server.
+APPLICATION_NUMBER = r"^ *(?:(?:[Cc][Nn]|[Zz][Ll]) ?)?(?:\d{4} ?\d ?\d{7}|\d{2} ?\d ?\d{5})(?:\.?[0-9Xx])? *$"
 
 
 def _values(enum) -> list[str]:
     return [m.value for m in enum]
 
 
-def printable(value: str) -> None:
+class Storable(validate.Validator):
     """Refuse NUL and lone surrogates, which PostgreSQL and SQLite cannot store."""
-    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
-        raise ValidationError("Contains characters that cannot be stored.")
+
+    json_schema = {"pattern": NO_NUL}
+
+    def __call__(self, value: str) -> str:
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            raise ValidationError("Contains characters that cannot be stored.")
+        return value
+
+
+printable = Storable()
 
 
 def ascii_digits(value: str) -> None:
@@ -42,8 +56,27 @@ def ascii_digits(value: str) -> None:
         raise ValidationError("Use the digits 0-9.")
 
 
-def text_field(max_length: int, **kwargs) -> TrimmedString:
+def text_field(max_length: int, *, required: bool = False, **kwargs) -> TrimmedString:
+    if required:
+        return TrimmedString(required=True, validate=[validate.Length(min=1, max=max_length), printable],
+                             metadata={"pattern": NOT_BLANK}, **kwargs)
     return TrimmedString(validate=[validate.Length(max=max_length), printable], **kwargs)
+
+
+def application_number_field() -> fields.String:
+    return fields.String(required=True, validate=[validate.Length(min=1, max=40), printable, ascii_digits],
+                         metadata={"pattern": APPLICATION_NUMBER,
+                                   "description": "申请号 in any usual form: 202010123456.2, "
+                                                  "CN2020101234562, ZL 2020 1 0123456.2 …"})
+
+
+class JsonBoolean(fields.Boolean):
+    """true or false only: in a JSON body, 0, 1 or "yes" is a client's mistake, not a boolean."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class UtcDateTime(fields.DateTime):
@@ -71,14 +104,13 @@ class PagingArgsSchema(BaseSchema):
 
 
 def _facet_field(name: str) -> fields.List:
-    return fields.List(fields.String(validate=[validate.Length(max=200), printable]),
-                       load_default=list,
+    return fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
                        metadata={"description": f"Keep hits whose {name} is any of these values "
                                                 "(repeat the parameter for several)."})
 
 
 class SearchArgsSchema(PagingArgsSchema):
-    q = fields.String(load_default="", validate=[validate.Length(max=500), printable],
+    q = fields.String(load_default="", validate=validate.Length(max=500),
                       metadata={"description": "Words to look for, Chinese or English."})
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     patent_type = _facet_field("patent type (INVENTION, UTILITY_MODEL, DESIGN)")
@@ -136,7 +168,7 @@ class ListingUpdateSchema(BaseSchema):
     modes = fields.List(fields.String(validate=validate.OneOf(_values(DealMode))),
                         validate=validate.Length(max=len(DealMode)))
     asking_price_fen = _price_field()
-    price_negotiable = fields.Boolean()
+    price_negotiable = JsonBoolean()
     pricing_method = fields.String(validate=validate.OneOf(_values(PricingMethod)))
     problem_solved = text_field(5000)
     advantages = text_field(5000)
@@ -145,19 +177,18 @@ class ListingUpdateSchema(BaseSchema):
 
 
 class ListingInputSchema(ListingUpdateSchema):
-    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable,
-                                                                  ascii_digits])
+    application_number = application_number_field()
     point_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_INT))
     modes = fields.List(fields.String(validate=validate.OneOf(_values(DealMode))), load_default=list,
                         validate=validate.Length(max=len(DealMode)))
     asking_price_fen = fields.Integer(strict=True, allow_none=True, load_default=None,
                                       validate=validate.Range(min=0, max=MAX_INT),
                                       metadata={"description": "Asking price in fen (分)."})
-    price_negotiable = fields.Boolean(load_default=False)
+    price_negotiable = JsonBoolean(load_default=False)
 
 
 class ReviewSchema(BaseSchema):
-    approve = fields.Boolean(required=True)
+    approve = JsonBoolean(required=True)
     note = text_field(500, load_default="")
 
 
@@ -166,7 +197,8 @@ class ReasonSchema(BaseSchema):
 
 
 def _names(max_items: int, description: str) -> fields.List:
-    return fields.List(TrimmedString(validate=[validate.Length(min=1, max=200), printable]),
+    return fields.List(TrimmedString(validate=[validate.Length(min=1, max=200), printable],
+                                     metadata={"pattern": NOT_BLANK}),
                        load_default=list, validate=validate.Length(max=max_items),
                        metadata={"description": description})
 
@@ -174,8 +206,7 @@ def _names(max_items: int, description: str) -> fields.List:
 class PatentInputSchema(BaseSchema):
     """Bibliographic fields; clean_patent checks numbers, classifications and dates."""
 
-    application_number = fields.String(required=True, validate=[validate.Length(min=1, max=40), printable,
-                                                                  ascii_digits])
+    application_number = application_number_field()
     patent_type = fields.String(load_default=None, allow_none=True,
                                 validate=validate.OneOf(_values(PatentType)))
     title = text_field(500, required=True)
@@ -253,7 +284,7 @@ class ListingSchema(BaseSchema):
     point = fields.String(attribute="point.name")
     modes = fields.List(fields.String())
     asking_price_fen = fields.Integer(allow_none=True)
-    price_negotiable = fields.Boolean()
+    price_negotiable = JsonBoolean()
     pricing_method = fields.String()
     problem_solved = fields.String()
     advantages = fields.String()

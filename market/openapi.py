@@ -78,6 +78,19 @@ def _converter_schema(converter: str, args: str) -> dict:
     return {"type": "string", "pattern": "^[^/]+$"} if converter != "path" else {"type": "string"}
 
 
+def describe(endpoint: str, **extra: Any) -> None:
+    """Add to a recorded operation what `route` has no parameter for.
+
+    Keys read by the builder: also ({status: description} of other successes), errors (more
+    error statuses), optional_auth, body_required and path_schemas ({name: schema fragment}).
+    """
+    from market.api import OPERATIONS
+
+    for op in OPERATIONS:
+        if op["endpoint"] == endpoint:
+            op.update(extra)
+
+
 def query_params(schema: type[Schema]) -> list[dict]:
     """Query parameters described from a marshmallow arguments schema."""
     instance = schema()
@@ -98,6 +111,8 @@ def query_params(schema: type[Schema]) -> list[dict]:
 def _operation(op: dict, path_params: list[dict], components: _Components) -> dict:
     auth = op["auth"]
     out: dict[str, Any] = {"operationId": op["endpoint"], "summary": op["summary"], "tags": [op["tag"]]}
+    for param in path_params:  # e.g. a pattern the rule's converter cannot express
+        param["schema"].update(op.get("path_schemas", {}).get(param["name"], {}))
     params = path_params + [{"required": False, **p} for p in op["params"]]
     if params:
         out["parameters"] = params
@@ -220,6 +235,8 @@ class _Components:
         out = dict(override) if override is not None else self._type(field, role)
         for v in _validators(field):
             _apply_validator(out, v)
+        if "pattern" in field.metadata:
+            out["pattern"] = field.metadata["pattern"]
         if field.allow_none:
             out["nullable"] = True
             if "enum" in out and None not in out["enum"]:
@@ -294,6 +311,8 @@ def _validators(field: fields.Field) -> list:
 
 def _apply_validator(out: dict, v: Any) -> None:
     is_array = out.get("type") == "array"
+    # A custom validator may say what it accepts, e.g. {"pattern": ...}.
+    out.update(getattr(v, "json_schema", None) or {})
     if isinstance(v, validate.OneOf):
         out["enum"] = [c.value if isinstance(c, enum.Enum) else c for c in v.choices]
     elif isinstance(v, validate.Equal):

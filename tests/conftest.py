@@ -13,6 +13,9 @@ import pytest
 
 from config.settings import TestSettings
 from market import create_app
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
 from market.extensions import db, limiter
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -52,21 +55,28 @@ def _isolated(request, tmp_path):
     from market.search.embedded import EmbeddedSearch
 
     app = request.getfixturevalue("app")
+    # No app context stays pushed during the test: Flask would reuse it for every request
+    # of the test client, and `g` (CSRF token, language) would leak from one request to the next.
     with app.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"})
-        app.extensions["search"] = EmbeddedSearch(str(tmp_path / "search.sqlite3"))
-        limiter.reset()
-        try:
-            yield
-        finally:
+    outer = connection.begin()
+    original = db.session
+    # A plain Session: Flask-SQLAlchemy's own picks the engine in get_bind and would
+    # bypass the connection holding the outer transaction.
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id)
+    app.extensions["search"] = EmbeddedSearch(str(tmp_path / "search.sqlite3"))
+    limiter.reset()
+    try:
+        yield
+    finally:
+        # Each request's session was closed when its app context ended (Flask-SQLAlchemy).
+        with app.app_context():
             db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+        db.session = original
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture

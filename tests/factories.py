@@ -90,9 +90,10 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
-def login(client, u: User, password: str = PASSWORD):
-    """Log in through the real form, CSRF token and all."""
-    response = client.post("/login", data={"email": u.email, "password": password,
+def login(client, u: User | str, password: str = PASSWORD):
+    """Log in (a user or an e-mail) through the real form, CSRF token and all."""
+    email = u if isinstance(u, str) else u.email
+    response = client.post("/login", data={"email": email, "password": password,
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from listings.vocabulary import DealMode
+from listings.vocabulary import DealMode, Maturity, PricingMethod
 from market.errors import DomainError
 
 MODE_WORDS = {
@@ -54,3 +54,23 @@ def parse_price(raw: str | None, negotiable: str | None) -> tuple[int | None, bo
         raise DomainError("bad_price", f"价格“{raw}”须为不小于 0 的金额，最多精确到分",
                           f"The price “{raw}” must be non-negative and whole fen", field="asking_price")
     return int(amount), is_negotiable
+
+
+def _by_label(raw: str | None, enum, field: str, what_zh: str, what_en: str) -> str | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    for member in enum:
+        if text in (member.value, member.zh, member.en) or text.upper() == member.value:
+            return member.value
+    choices = "、".join(m.zh for m in enum)
+    raise DomainError(f"unknown_{field}", f"未知的{what_zh}“{text}”，应为：{choices}",
+                      f"Unknown {what_en} “{text}”", field=field)
+
+
+def parse_pricing_method(raw: str | None) -> str | None:
+    return _by_label(raw, PricingMethod, "pricing_method", "定价方式", "pricing method")
+
+
+def parse_maturity(raw: str | None) -> str | None:
+    return _by_label(raw, Maturity, "maturity", "技术成熟度", "maturity")

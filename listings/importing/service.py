@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from listings import patents as patent_service
 from listings import services as listing_service
 from listings.importing.columns import apply_mapping, parse_date, split_people
@@ -163,15 +165,28 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
 
 
 def _offer(values: dict[str, str], options: ImportOptions) -> dict[str, Any]:
-    from listings.importing.offer import parse_modes, parse_price
+    """Listing terms from the row's own columns, falling back to the import's defaults."""
+    from listings.importing.offer import parse_maturity, parse_modes, parse_price, parse_pricing_method
 
     modes = parse_modes(values.get("modes")) or list(options.modes)
     price, negotiable = parse_price(values.get("asking_price"), values.get("price_negotiable"))
     if price is None and not negotiable:
         price, negotiable = options.asking_price_fen, options.price_negotiable
-    return {"modes": modes, "asking_price_fen": price, "price_negotiable": negotiable or price is None,
-            "pricing_method": options.pricing_method, "point_id": options.point.id,
-            **{k: values[k] for k in ("problem_solved", "advantages", "applications") if values.get(k)}}
+    point = _point_named(values.get("point")) or options.point
+    offer = {"modes": modes, "asking_price_fen": price, "price_negotiable": negotiable or price is None,
+             "pricing_method": parse_pricing_method(values.get("pricing_method")) or options.pricing_method,
+             "point_id": point.id, "maturity": parse_maturity(values.get("maturity"))}
+    offer.update({k: values[k] for k in ("problem_solved", "advantages", "applications") if values.get(k)})
+    return offer
+
+
+def _point_named(name: str | None) -> Point | None:
+    if not name:
+        return None
+    point = db.session.scalar(select(Point).where(Point.name == name.strip()))
+    if point is None:
+        raise DomainError("unknown_point", f"没有名为“{name}”的网点", f"No point named “{name}”", field="point")
+    return point
 
 
 def _list(patent: Patent, owner: Organisation, options: ImportOptions, actor: User | None,

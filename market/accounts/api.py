@@ -10,10 +10,10 @@ from sqlalchemy import select
 from listings.schemas import MAX_INT, PagingArgsSchema, UtcDateTime, load_args
 from listings.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.models import Organisation
-from market.api import OPERATIONS, paginated, route
+from market.api import paginated, route
 from market.errors import NotFound
 from market.extensions import db
-from market.openapi import query_params
+from market.openapi import describe, query_params
 from market.schemas import BaseSchema
 
 
@@ -92,6 +92,5 @@ def me():
     return MeSchema().dump({"user": user, "organisation": user.organisation, "role": user.role})
 
 
-for _op in OPERATIONS:
-    if _op["endpoint"] == "organisation_get":
-        _op["optional_auth"] = True  # a member may read its own organisation before approval
+# A member may read its own organisation before it is approved.
+describe("organisation_get", optional_auth=True)

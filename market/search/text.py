@@ -7,6 +7,7 @@ import re
 import threading
 import unicodedata
 from functools import cache
+from pathlib import Path
 
 from markupsafe import Markup, escape
 
@@ -21,6 +22,9 @@ STOPWORDS = frozenset("""
 """.split())
 
 
+USER_DICT = Path(__file__).resolve().parents[2] / "config" / "search" / "userdict.txt"
+
+
 @cache
 def _jieba():
     import jieba
@@ -28,6 +32,9 @@ def _jieba():
     jieba.setLogLevel(logging.WARNING)
     with _lock:
         jieba.initialize()
+        # Technical terms jieba's general dictionary splits (石墨烯 → 石墨/烯); versioned in config/.
+        with USER_DICT.open("rb") as words:  # jieba leaves a path's file open
+            jieba.load_userdict(words)
     return jieba
 
 
@@ -62,7 +69,8 @@ def highlight(text: str, terms: list[str], *, window: int | None = None) -> Mark
     text = text or ""
     if not terms:
         return escape(text[:window] + ("…" if window and len(text) > window else "")) if window else escape(text)
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)),
+    # One mark over adjacent terms: 石墨 + 烯 reads as <mark>石墨烯</mark>, not two marks.
+    pattern = re.compile("(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")+",
                          re.IGNORECASE)
     start, end = 0, len(text)
     if window and len(text) > window:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
+from flask import g, has_app_context
 
 from listings.vocabulary import DealMode, ListingStatus as S
 from market.accounts.services import issue_api_token
@@ -14,14 +14,15 @@ from tests import factories as f
 def client(client):
     """Forget the previous caller before each request.
 
-    tests/conftest.py keeps an app context open for the whole test, so every request shares
-    its `g`, where Flask-Login caches the user and i18n the language.
+    The `session` fixture keeps a request context open for the whole test, so every request
+    shares its `g`, where Flask-Login caches the user and i18n the language.
     """
     send = client.open
 
     def fresh(*args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("lang", None)
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("lang", None)
         return send(*args, **kwargs)
 
     client.open = fresh
@@ -88,9 +89,10 @@ def test_a_body_that_is_not_a_json_object_is_a_400(client, world, body):
 
 
 @pytest.mark.parametrize("overrides", [{"point_id": "1"}, {"point_id": True}, {"point_id": 10**30},
-                                       {"modes": "TRANSFER"}, {"modes": ["BARTER"]}, {"maturity": "NEW"}],
+                                       {"modes": "TRANSFER"}, {"modes": ["BARTER"]}, {"maturity": "NEW"},
+                                       {"price_negotiable": 1}],
                          ids=["point-string", "point-bool", "point-huge", "modes-string", "mode-unknown",
-                              "maturity"])
+                              "maturity", "negotiable-number"])
 def test_wrongly_typed_fields_are_a_422(client, world, overrides):
     response = _create(client, world, **overrides)
     assert response.status_code == 422

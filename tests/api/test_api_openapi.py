@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 
 import pytest
-from flask import g
+from flask import g, has_app_context
 
 from market.accounts.services import issue_api_token
 from market.openapi import openapi_path
@@ -21,14 +21,15 @@ TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "number"
 def client(client):
     """Forget the previous caller before each request.
 
-    tests/conftest.py keeps an app context open for the whole test, so every request shares
-    its `g`, where Flask-Login caches the user and i18n the language.
+    The `session` fixture keeps a request context open for the whole test, so every request
+    shares its `g`, where Flask-Login caches the user and i18n the language.
     """
     send = client.open
 
     def fresh(*args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("lang", None)
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("lang", None)
         return send(*args, **kwargs)
 
     client.open = fresh

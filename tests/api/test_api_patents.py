@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from flask import g
+from flask import g, has_app_context
 
 from listings.models import Patent
 from listings.numbers import check_character
@@ -18,14 +18,15 @@ from tests import factories as f
 def client(client):
     """Forget the previous caller before each request.
 
-    tests/conftest.py keeps an app context open for the whole test, so every request shares
-    its `g`, where Flask-Login caches the user and i18n the language.
+    The `session` fixture keeps a request context open for the whole test, so every request
+    shares its `g`, where Flask-Login caches the user and i18n the language.
     """
     send = client.open
 
     def fresh(*args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("lang", None)
+        if has_app_context():
+            g.pop("_login_user", None)
+            g.pop("lang", None)
         return send(*args, **kwargs)
 
     client.open = fresh
