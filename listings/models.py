@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.vocabulary import DealMode, ListingStatus
@@ -155,7 +155,8 @@ class Listing(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("points.id"), index=True)
     modes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    asking_price_fen: Mapped[int | None]
+    # 64-bit: a 32-bit column would stop at ¥21.47 million, below real transfer prices.
+    asking_price_fen: Mapped[int | None] = mapped_column(BigInteger)
     price_negotiable: Mapped[bool] = mapped_column(default=False)
     pricing_method: Mapped[str] = mapped_column(String(12), default="AGREEMENT")
     problem_solved: Mapped[str] = mapped_column(Text, default="")

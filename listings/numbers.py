@@ -29,9 +29,9 @@ _RESERVED_CODES = frozenset("04567")
 _NO_CHECK_LAST_YEAR = 1988
 
 _PREFIX = re.compile(r"^(?:CN|ZL)\s?")
-_CURRENT = re.compile(r"^(\d{4}) ?(\d) ?(\d{7})(?:\.?([0-9X]))?$")
-_LEGACY = re.compile(r"^(\d{2}) ?(\d) ?(\d{5})(?:\.?([0-9X]))?$")
-_PUBLICATION = re.compile(r"^CN(\d{7,9})([A-Z]\d?)$")
+_CURRENT = re.compile(r"^(\d{4}) ?(\d) ?(\d{7})(?:\.?([0-9X]))?$", re.ASCII)
+_LEGACY = re.compile(r"^(\d{2}) ?(\d) ?(\d{5})(?:\.?([0-9X]))?$", re.ASCII)
+_PUBLICATION = re.compile(r"^CN(\d{7,9})([A-Z]\d?)$", re.ASCII)
 
 _FIELD = "application_number"
 

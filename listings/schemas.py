@@ -21,6 +21,8 @@ from market.search.backend import SORTS
 # Integer columns are 32-bit on PostgreSQL: a larger id or price would fail in the database
 # instead of being refused here.
 MAX_INT = 2**31 - 1
+# Prices are 64-bit fen; ¥100 billion is beyond any patent deal and catches typos.
+MAX_PRICE_FEN = 10**13
 # Deep pages cost a full scan and nobody reads them; the bound also keeps offsets in range.
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
@@ -156,7 +158,7 @@ def load_args(schema: BaseSchema, args: MultiDict) -> dict:
 # -- request bodies --------------------------------------------------------------------------
 
 def _price_field() -> fields.Integer:
-    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=MAX_INT),
+    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=MAX_PRICE_FEN),
                           metadata={"description": "Asking price in fen (分), a whole number; "
                                                    "null with price_negotiable for 面议."})
 
@@ -182,7 +184,7 @@ class ListingInputSchema(ListingUpdateSchema):
     modes = fields.List(fields.String(validate=validate.OneOf(_values(DealMode))), load_default=list,
                         validate=validate.Length(max=len(DealMode)))
     asking_price_fen = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                      validate=validate.Range(min=0, max=MAX_INT),
+                                      validate=validate.Range(min=0, max=MAX_PRICE_FEN),
                                       metadata={"description": "Asking price in fen (分)."})
     price_negotiable = JsonBoolean(load_default=False)
 

@@ -6,6 +6,7 @@ routes to `bp` with `@route(...)`, which also records the operation for the Open
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Any, Callable
 
@@ -65,7 +66,10 @@ def body_of(schema: Schema) -> dict:
     """Load the JSON body or raise a 422 DomainError naming every bad field."""
     from marshmallow import ValidationError
 
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting
+        data = None
     if not isinstance(data, dict):
         raise DomainError("invalid_json", "请求体须为 JSON 对象", "The body must be a JSON object", status=400)
     try:
@@ -88,7 +92,8 @@ def validation_failed(err: ApiValidationError):
 def page_args(max_per_page: int = 100) -> tuple[int, int]:
     def number(name: str, default: int) -> int:
         raw = request.args.get(name, str(default))
-        if not raw.isdigit() or int(raw) < 1:
+        # isdigit() accepts "²" and other digits int() refuses; and pages stop somewhere.
+        if not re.fullmatch(r"[0-9]{1,5}", raw) or int(raw) < 1:
             raise DomainError("bad_paging", f"参数 {name} 须为正整数", f"{name} must be a positive integer",
                               field=name, status=400)
         return int(raw)

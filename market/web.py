@@ -77,8 +77,14 @@ def register_error_pages(app: Flask) -> None:
             response = json_error(status, err.name.lower().replace(" ", "_"), t(zh, en))
         else:
             response = error_page(status)
-        if status == 429 and isinstance(response, Response):
+        if isinstance(response, tuple):
+            response = app.make_response(response)
+        if status == 429:
             response.headers["Retry-After"] = "60"
+        # Keep what the exception says about itself, e.g. `Allow` on a 405.
+        for key, value in err.get_headers():
+            if key.lower() != "content-type":
+                response.headers.setdefault(key, value)
         return response
 
     @app.errorhandler(Exception)

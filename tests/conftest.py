@@ -40,7 +40,9 @@ def app(tmp_path_factory):
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter's own cleanup
 
 
 @pytest.fixture(autouse=True)

@@ -230,7 +230,7 @@ def upgrade():
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('point_id', sa.Integer(), nullable=False),
     sa.Column('modes', sa.JSON(), nullable=False),
-    sa.Column('asking_price_fen', sa.Integer(), nullable=True),
+    sa.Column('asking_price_fen', sa.BigInteger(), nullable=True),
     sa.Column('price_negotiable', sa.Boolean(), nullable=False),
     sa.Column('pricing_method', sa.String(length=12), nullable=False),
     sa.Column('problem_solved', sa.Text(), nullable=False),
