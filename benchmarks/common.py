@@ -25,7 +25,7 @@ def fresh_app(**overrides):
     from config.settings import Settings
     from market import create_app
 
-    instance = tempfile.mkdtemp(prefix="psm-bench-")
+    instance = overrides.pop("INSTANCE_PATH", None) or tempfile.mkdtemp(prefix="psm-bench-")
     settings = Settings(instance)
     settings.SECRET_KEY = "bench"
     settings.SESSION_COOKIE_SECURE = False
