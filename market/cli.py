@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from market.extensions import db
@@ -33,7 +34,7 @@ def _point(name: str | None):
     return point
 
 
-@click.group("patents", help="Patent portfolio commands.")
+@click.group("patents", cls=AppGroup, help="Patent portfolio commands.")
 def patents_cli() -> None:
     pass
 
@@ -94,7 +95,7 @@ def import_status(path: Path) -> None:
         click.echo(f"  row {row}: {reason}")
 
 
-@click.group("search", help="Search index upkeep.")
+@click.group("search", cls=AppGroup, help="Search index upkeep.")
 def search_cli() -> None:
     pass
 
@@ -123,7 +124,7 @@ def search_status() -> None:
     click.echo(json.dumps(index_status(), ensure_ascii=False, indent=2))
 
 
-@click.group("demo", help="Demo data.")
+@click.group("demo", cls=AppGroup, help="Demo data.")
 def demo_cli() -> None:
     pass
 
@@ -145,7 +146,7 @@ def demo_seed(if_empty: bool) -> None:
     click.echo(summary)
 
 
-@click.group("accounts", help="Accounts set up by operators.")
+@click.group("accounts", cls=AppGroup, help="Accounts set up by operators.")
 def accounts_cli() -> None:
     pass
 

@@ -6,6 +6,7 @@ The database is SQLite by default; set TEST_DATABASE_URL to run the same suite o
 
 from __future__ import annotations
 
+import contextvars
 import os
 from pathlib import Path
 
@@ -90,7 +91,20 @@ def session(app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client whose requests get their own app context, like real ones.
+
+    Flask reuses an app context that is already pushed (the `session` fixture holds one), and
+    `g` (Flask-Login's user, the language, the CSRF token) would then leak between requests.
+    Running each request in an empty contextvars.Context gives it a context of its own.
+    """
+    client = app.test_client()
+    send = client.open
+
+    def open_fresh(*args, **kwargs):
+        return contextvars.Context().run(send, *args, **kwargs)
+
+    client.open = open_fresh
+    return client
 
 
 @pytest.fixture

@@ -65,6 +65,7 @@ def patent(owner: Organisation, *, title: str = "一种锂离子电池用陶瓷�
         values["ipc_all"], values["locarno"] = [], "14-03"
     p, _ = patent_service.upsert_patent(values, owners=[owner.name, *co_owners], inventors=["张三", "李四"],
                                         legal_status=LegalStatus(status))
+    db.session.flush()
     return p
 
 
@@ -76,6 +77,7 @@ def listing(owner: Organisation, at: Point, *, patent_kw: dict | None = None, mo
         "price_negotiable": price_fen is None, "point_id": at.id})
     if published:
         listing_service.publish_without_review(item, "test")
+    db.session.flush()
     return item
 
 

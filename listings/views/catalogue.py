@@ -24,6 +24,7 @@ from market.search.backend import FACETS, SORTS, SearchQuery
 from market.search.service import search_backend
 
 PER_PAGE = 20
+FACET_VALUES_SHOWN = 30
 
 
 @bp.get("/search")
@@ -37,6 +38,11 @@ def search():
     filters = {f: request.args.getlist(f) for f in FACETS if request.args.getlist(f)}
     result = search_backend().search(SearchQuery(text=text, filters=filters, sort=sort, page=page,
                                                  per_page=PER_PAGE))
+    # A person scans a facet's top values; hundreds of owners only slow the page down.
+    # Selected values stay visible even when they are not among the top ones.
+    result.facets = {f: [(v, c) for i, (v, c) in enumerate(values)
+                         if i < FACET_VALUES_SHOWN or v in filters.get(f, [])]
+                     for f, values in result.facets.items()}
     return render_template("listings/search.html", q=text, sort=sort, sorts=SORTS, filters=filters,
                            result=result, facet_label=facet_label, url_with=url_with,
                            price_band_labels=PRICE_BAND_LABELS)

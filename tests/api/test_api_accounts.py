@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from flask import g, has_app_context
 
 from market.accounts.services import issue_api_token
 from tests import factories as f
 
 
-@pytest.fixture
-def client(client):
-    """Forget the previous caller before each request.
-
-    The `session` fixture keeps a request context open for the whole test, so every request
-    shares its `g`, where Flask-Login caches the user and i18n the language.
-    """
-    send = client.open
-
-    def fresh(*args, **kwargs):
-        if has_app_context():
-            g.pop("_login_user", None)
-            g.pop("lang", None)
-        return send(*args, **kwargs)
-
-    client.open = fresh
-    return client
 
 
 def _auth(user) -> dict:

@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime
 
 import pytest
-from flask import g, has_app_context
 
 from market.accounts.services import issue_api_token
 from market.openapi import openapi_path
@@ -17,23 +16,6 @@ from tests import factories as f
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "number": (int, float)}
 
 
-@pytest.fixture
-def client(client):
-    """Forget the previous caller before each request.
-
-    The `session` fixture keeps a request context open for the whole test, so every request
-    shares its `g`, where Flask-Login caches the user and i18n the language.
-    """
-    send = client.open
-
-    def fresh(*args, **kwargs):
-        if has_app_context():
-            g.pop("_login_user", None)
-            g.pop("lang", None)
-        return send(*args, **kwargs)
-
-    client.open = fresh
-    return client
 
 
 def conforms(value, schema: dict, doc: dict, where: str = "$") -> list[str]:

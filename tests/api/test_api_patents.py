@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from flask import g, has_app_context
 
 from listings.models import Patent
 from listings.numbers import check_character
@@ -14,23 +13,6 @@ from market.extensions import db
 from tests import factories as f
 
 
-@pytest.fixture
-def client(client):
-    """Forget the previous caller before each request.
-
-    The `session` fixture keeps a request context open for the whole test, so every request
-    shares its `g`, where Flask-Login caches the user and i18n the language.
-    """
-    send = client.open
-
-    def fresh(*args, **kwargs):
-        if has_app_context():
-            g.pop("_login_user", None)
-            g.pop("lang", None)
-        return send(*args, **kwargs)
-
-    client.open = fresh
-    return client
 
 
 @pytest.fixture

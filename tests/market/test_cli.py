@@ -1,0 +1,86 @@
+"""The `flask` commands: portfolio import, legal-status import, index status, demo seed."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from listings.models import Listing
+from listings.vocabulary import ListingStatus
+from market.extensions import db
+from tests import factories as f
+
+
+def _setup(app):
+    with app.test_request_context():
+        f.organisation("沪北理工大学")
+        point = f.point(name="浦江之光·测试店")
+        db.session.commit()
+        return point.name
+
+
+def test_import_lists_publishes_and_reports_rejected_rows(app, runner, tmp_path):
+    point = _setup(app)
+    good = f.application_number()
+    path = tmp_path / "portfolio.csv"
+    path.write_text("申请号,名称,授权公告日\n"
+                    f"{good},一种高强度钢及其制备方法,2022-05-01\n"
+                    "202010123456.7,校验位错误,2022-05-01\n", encoding="gbk")
+    report = tmp_path / "rejected.csv"
+    result = runner.invoke(args=["patents", "import", str(path), "--owner", "沪北理工大学", "--point", point,
+                                 "--publish", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "created 1" in result.output and "rejected 1" in result.output and "indexed 1" in result.output
+    assert "校验位应为 2" in report.read_text(encoding="utf-8")
+    status = runner.invoke(args=["search", "status"])
+    assert json.loads(status.output)["in_step"] is True
+
+
+def test_import_names_an_unknown_owner(app, runner, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("申请号,名称\n", encoding="utf-8")
+    result = runner.invoke(args=["patents", "import", str(path), "--owner", "不存在的大学"])
+    assert result.exit_code != 0 and "不存在的大学" in result.output
+
+
+def test_publish_needs_a_point(app, runner, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("申请号,名称\n", encoding="utf-8")
+    result = runner.invoke(args=["patents", "import", str(path), "--owner", "x", "--publish"])
+    assert result.exit_code != 0 and "--point" in result.output
+
+
+def test_a_legal_status_import_suspends_the_listings_it_affects(app, runner, tmp_path):
+    with app.test_request_context():
+        uni = f.organisation()
+        listing = f.listing(uni, f.point())
+        number, listing_id = listing.patent.application_number, None
+        db.session.commit()
+        listing_id = listing.id
+    path = tmp_path / "status.csv"
+    path.write_text("申请号,法律状态,法律状态日\n"
+                    f"{number},专利权保全,2025-06-01\n"
+                    "202010123456.2,授权,2025-06-01\n", encoding="utf-8")
+    result = runner.invoke(args=["patents", "status-import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "suspended 1" in result.output and "rejected 1" in result.output
+    with app.app_context():
+        assert db.session.get(Listing, listing_id).status == ListingStatus.SUSPENDED
+
+
+def test_the_demo_seed_gives_a_login_per_role_and_a_stocked_catalogue(app):
+    from market.accounts.models import User
+    from market.demo.seed import demo_login_emails, seed
+
+    with app.test_request_context():
+        summary = seed(n_patents=40)
+        db.session.commit()
+        emails = demo_login_emails()
+        users = db.session.scalars(select(User).where(User.email.in_(emails))).all()
+        assert len(users) == 6
+        assert {u.organisation.org_type for u in users} == {
+            "UNIVERSITY", "SOE", "RESEARCH_INSTITUTE", "PRIVATE", "POINT_OPERATOR", "BUREAU"}
+        modes = {m for l in db.session.scalars(select(Listing)) for m in l.modes}
+        assert modes == {"TRANSFER", "LICENSE_ORDINARY", "LICENSE_SOLE", "LICENSE_EXCLUSIVE", "OPEN_LICENSE", "EQUITY"}
+    assert "11 points" in summary
