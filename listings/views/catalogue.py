@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, render_template, request, url_for
-from flask_login import current_user
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from listings.models import Listing
 from listings.numbers import parse_application_number
+from listings.patents import add_evaluation_report as add_evaluation_report_to
 from listings.patents import get_patent
+from listings.views.forms import EvaluationReportForm
 from listings.search import PRICE_BAND_LABELS
 from listings.services import shelf_blockers
 from listings.term import format_remaining
@@ -19,7 +21,8 @@ from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_manage_listing, can_review_listing
 from market.errors import DomainError
 from market.extensions import db
-from market.i18n import get_lang
+from market.i18n import get_lang, t
+from market.schemas import load
 from market.search.backend import FACETS, SORTS, SearchQuery
 from market.search.service import search_backend
 
@@ -110,4 +113,30 @@ def patent(app_no: str):
         remaining=format_remaining(patent.last_protected_day, date.today(), get_lang())
         if patent.last_protected_day else "",
         blockers=shelf_blockers(patent, listing.modes if listing else []), flags=patent.active_flags(),
-        can_manage=listing is not None and can_manage_listing(user, listing), similar=similar)
+        can_manage=listing is not None and can_manage_listing(user, listing), similar=similar,
+        is_owner=is_owner)
+
+
+@bp.post("/patents/<app_no>/evaluation-reports")
+@login_required
+def add_evaluation_report(app_no: str):
+    """A patentee records the 专利权评价报告 of its utility model or design (PL 50; IR 62)."""
+    try:
+        patent = get_patent(parse_application_number(app_no).normalised)
+    except DomainError:
+        abort(404)
+    if current_user.organisation_id not in {o.organisation_id for o in patent.owners}:
+        abort(403)
+    form, errors = load(EvaluationReportForm(), request.form)
+    try:
+        if errors:
+            field, messages = next(iter(errors.items()))
+            raise DomainError("invalid_report", f"{field}: {messages[0]}", f"{field}: {messages[0]}")
+        add_evaluation_report_to(patent, **form)
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        flash(t("评价报告已登记", "Evaluation report recorded"), "success")
+    return redirect(url_for("listings.patent", app_no=patent.application_number))

@@ -71,6 +71,12 @@ class NewPatentForm(BaseSchema):
     legal_status = TrimmedString(load_default="")
 
 
+class EvaluationReportForm(BaseSchema):
+    report_no = TrimmedString(required=True, validate=validate.Length(min=1, max=60))
+    issued_on = fields.Date(required=True)
+    conclusion = fields.String(required=True, validate=validate.OneOf(["NO_DEFECT", "DEFECT"]))
+
+
 def form_data(form) -> dict:
     """request.form as a dict, with multi-valued fields kept as lists."""
     data = form.to_dict()

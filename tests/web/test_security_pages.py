@@ -119,3 +119,20 @@ def test_public_pages_render(client, path):
 def test_an_unknown_patent_number_is_a_404_page(client):
     response = client.get("/patents/202010123456.7")
     assert response.status_code == 404 and "不存在" in response.get_data(as_text=True)
+
+
+def test_a_patentee_records_an_evaluation_report_for_its_utility_model(client, app):
+    with app.test_request_context():
+        owner, other = f.organisation("丙大学"), f.organisation("丁大学")
+        number = f.listing(owner, f.point(), patent_kw={"type_code": "2"}).patent.application_number
+        owner_email, other_email = f.user(owner).email, f.user(other).email
+        db.session.commit()
+    form = {"report_no": "PJ2024001", "issued_on": "2024-05-01", "conclusion": "NO_DEFECT"}
+    f.login(client, other_email)
+    token = f.csrf_token(client, "/account")
+    assert client.post(f"/patents/{number}/evaluation-reports", data={**form, "csrf_token": token}).status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    f.login(client, owner_email)
+    token = f.csrf_token(client, "/account")
+    client.post(f"/patents/{number}/evaluation-reports", data={**form, "csrf_token": token})
+    assert "PJ2024001" in client.get(f"/patents/{number}").get_data(as_text=True)
