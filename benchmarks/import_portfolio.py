@@ -21,7 +21,8 @@ def main() -> None:
     from market.accounts.uscc import make_uscc
     from market.chain.models import Point
     from market.extensions import db
-    from market.search.service import drain_outbox, index_status
+    from market.outbox import process_outbox
+    from market.search.service import index_status
 
     app = fresh_app()
     with app.test_request_context():
@@ -45,7 +46,7 @@ def main() -> None:
                                   ImportOptions(point=point, publish=True))
             db.session.commit()
             t1 = time.perf_counter()
-            indexed = drain_outbox(bulk=True)
+            indexed = process_outbox(bulk=True)
             t2 = time.perf_counter()
             timings[label] = (t1 - t0, t2 - t1)
             totals[label] = (result.rows, result.created, result.updated, result.listed,

@@ -30,12 +30,18 @@ def price_band(price_fen: int | None, negotiable: bool) -> str:
     return "GE_5M"
 
 
-def queue_listing(listing: Listing) -> None:
-    """Write the index update in the caller's transaction; it is applied after commit."""
-    from market.search.service import mark_pending
+TOPIC_PUBLISHED = "listing.published"
 
+
+def queue_listing(listing: Listing, *, published: bool = False) -> None:
+    """Write the index update in the caller's transaction; it is applied after commit.
+
+    A listing that just reached the shelf is also announced (matching tells the enterprises
+    whose demands it fits).
+    """
     enqueue(db.session(), TOPIC, listing)
-    mark_pending()
+    if published:
+        enqueue(db.session(), TOPIC_PUBLISHED, listing)
 
 
 def listing_document(listing: Listing) -> dict[str, Any]:

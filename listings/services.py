@@ -75,7 +75,7 @@ def _move(listing: Listing, to: S, actor: User | None, note: str = "") -> Listin
         listing.submitted_at = utcnow()
     if to == S.PUBLISHED and listing.published_at is None:
         listing.published_at = utcnow()
-    queue_listing(listing)
+    queue_listing(listing, published=to == S.PUBLISHED)
     return listing
 
 
@@ -196,7 +196,7 @@ def publish_without_review(listing: Listing, note: str) -> Listing:
     listing.events.append(ListingEvent(from_status=listing.status, to_status=S.PUBLISHED, note=note))
     listing.status = S.PUBLISHED
     listing.published_at = listing.published_at or utcnow()
-    queue_listing(listing)
+    queue_listing(listing, published=True)
     return listing
 
 

@@ -52,7 +52,7 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
     from listings.importing.readers import read_table
     from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
     from market.errors import DomainError
-    from market.search.service import drain_outbox
+    from market.outbox import process_outbox
 
     if publish and not point:
         raise click.UsageError("--publish needs --point: every listing belongs to a point")
@@ -65,7 +65,7 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
     result = import_table(table, suggest_mapping(table.headers), org,
                           ImportOptions(point=_point(point), publish=publish))
     db.session.commit()
-    indexed = drain_outbox(bulk=True)
+    indexed = process_outbox(bulk=True)
     click.echo(f"rows {result.rows}: created {result.created}, updated {result.updated}, "
                f"listed {result.listed}, rejected {len(result.rejected)}, warnings {len(result.warnings)}; "
                f"indexed {indexed} in {time.perf_counter() - started:.1f} s")
@@ -83,12 +83,12 @@ def import_status(path: Path) -> None:
     """Apply legal-status updates (application number, event, date); suspend affected listings."""
     from listings.importing.status import import_status_updates
     from listings.importing.readers import read_table
-    from market.search.service import drain_outbox
+    from market.outbox import process_outbox
 
     table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
     result = import_status_updates(table)
     db.session.commit()
-    drain_outbox(bulk=True)
+    process_outbox(bulk=True)
     click.echo(f"updated {result.updated} patents, suspended {result.suspended} listings, "
                f"rejected {len(result.rejected)} rows")
     for row, reason in result.rejected[:20]:
@@ -103,9 +103,9 @@ def search_cli() -> None:
 @search_cli.command("sync")
 def search_sync() -> None:
     """Apply pending index updates from the outbox."""
-    from market.search.service import drain_outbox
+    from market.outbox import process_outbox
 
-    click.echo(f"applied {drain_outbox(bulk=True)} outbox entries")
+    click.echo(f"applied {process_outbox(bulk=True)} outbox entries")
 
 
 @search_cli.command("reindex")
@@ -135,14 +135,14 @@ def demo_seed(if_empty: bool) -> None:
     """Create the demo chain: 11 points, suppliers, enterprises, a few hundred listed patents."""
     from market.accounts.models import Organisation
     from market.demo.seed import seed
-    from market.search.service import drain_outbox
+    from market.outbox import process_outbox
 
     if if_empty and db.session.scalar(select(func.count(Organisation.id))):
         click.echo("demo data already present")
         return
     summary = seed()
     db.session.commit()
-    drain_outbox(bulk=True)
+    process_outbox(bulk=True)
     click.echo(summary)
 
 

@@ -63,12 +63,14 @@ def register_blueprints(app: Flask) -> None:
     from market.api import bp as api_bp
     from market.chain.views import bp as chain_bp
     from market.views import bp as site_bp
+    from matching.views import bp as matching_bp
 
     import listings.api  # noqa: F401  (routes on the shared API blueprint)
     import market.accounts.api  # noqa: F401
     import market.chain.api  # noqa: F401
+    import matching.api  # noqa: F401
 
-    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, imports_bp, api_bp):
+    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, imports_bp, matching_bp, api_bp):
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF cannot apply there.
     csrf.exempt(api_bp)
@@ -86,6 +88,21 @@ def register_request_hooks(app: Flask) -> None:
 
     install_i18n(app)
     install_security_headers(app)
+
+    @app.after_request
+    def process_outbox_after_commit(response):
+        # Side effects wait for the commit that wrote them, then run before the reply.
+        from flask import g
+
+        from market.outbox import process_outbox
+
+        if g.pop("outbox_pending", False):
+            try:
+                process_outbox()
+            except Exception:  # entries stay pending; `flask search sync` retries them
+                app.logger.exception("outbox processing failed")
+                db.session.rollback()
+        return response
 
 
 def register_commands(app: Flask) -> None:

@@ -6,3 +6,5 @@ from listings.importing.models import ImportBatch  # noqa: F401
 from market.accounts.models import ApiToken, Organisation, User  # noqa: F401
 from market.chain.models import Point  # noqa: F401
 from market.outbox import OutboxEntry  # noqa: F401
+from market.notifications import Notification  # noqa: F401
+from matching.models import Demand, Inquiry, MatchFeedback  # noqa: F401

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Callable
 
-from sqlalchemy import String, event, inspect
+from sqlalchemy import String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.db import Base, utcnow
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+# topic → handler(keys, bulk); features register theirs (search indexing, match notices).
+HANDLERS: dict[str, Callable[[list[str], bool], None]] = {}
 
 
 class OutboxEntry(Base):
@@ -22,6 +29,14 @@ class OutboxEntry(Base):
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+def handles(topic: str):
+    """Register the function that applies the outbox entries of `topic` (idempotently)."""
+    def register(fn: Callable[[list[str], bool], None]):
+        HANDLERS[topic] = fn
+        return fn
+    return register
+
+
 def enqueue(session: Session, topic: str, obj) -> None:
     """Queue `obj` (anything with an `id` once flushed) for `topic`; the row is written at commit.
 
@@ -29,6 +44,58 @@ def enqueue(session: Session, topic: str, obj) -> None:
     listings would otherwise flush 10,000 times to learn their ids).
     """
     session.info.setdefault("outbox", []).append((topic, obj))
+    _ask_for_processing()
+
+
+def _ask_for_processing() -> None:
+    """Process the outbox once this request has committed (a rolled-back one leaves nothing)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.outbox_pending = True
+
+
+class OutboxError(RuntimeError):
+    """Some entries could not be applied; they stay pending and are retried."""
+
+
+def process_outbox(limit: int | None = None, *, bulk: bool = False) -> int:
+    """Apply pending entries topic by topic, in batches; returns how many were applied.
+
+    A failing topic (say, the search node is down) does not hold up the others; its entries
+    keep their place with the error noted, and OutboxError is raised at the end.
+    `bulk` (command line only) lets handlers use several processes for big batches.
+    """
+    from market.extensions import db
+
+    done, failed = 0, []
+    for topic, handler in HANDLERS.items():
+        while limit is None or done < limit:
+            entries = db.session.scalars(
+                select(OutboxEntry).where(OutboxEntry.topic == topic, OutboxEntry.processed_at.is_(None))
+                .order_by(OutboxEntry.id).limit(BATCH)).all()
+            if not entries:
+                break
+            try:
+                handler(list(dict.fromkeys(e.key for e in entries)), bulk)
+            except Exception as err:
+                db.session.rollback()
+                log.exception("outbox topic %s failed", topic)
+                for e in db.session.scalars(select(OutboxEntry).where(
+                        OutboxEntry.id.in_([e.id for e in entries]))):
+                    e.attempts += 1
+                    e.last_error = str(err)[:500]
+                db.session.commit()
+                failed.append(topic)
+                break
+            now = utcnow()
+            for e in entries:
+                e.processed_at = now
+            db.session.commit()
+            done += len(entries)
+    if failed:
+        raise OutboxError(f"outbox topics failed: {', '.join(failed)}")
+    return done
 
 
 @event.listens_for(Session, "before_commit")

@@ -10,6 +10,7 @@ several app workers can share one index file.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import sqlite3
@@ -21,7 +22,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from market.search.backend import FACETS, Hit, SearchQuery, SearchResult
-from market.search.text import highlight, query_terms, sub_terms, tokens
+from market.search.text import highlight, normalise, query_terms, sub_terms, tokens
 
 # Where each facet reads its values in a search document.
 FACET_FIELDS = {
@@ -39,8 +40,12 @@ CREATE TABLE IF NOT EXISTS docs (
     facets TEXT NOT NULL DEFAULT '{}', sort_newest REAL, sort_price REAL, data TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, codes, tokenize='unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
 """
 
+
+# How many of a long text's words `similar` queries by default (see EmbeddedSearch.similar).
+SIMILAR_TERMS = 16
 
 # Below this many documents a process pool costs more than it saves.
 PARALLEL_FROM = 400
@@ -367,25 +372,89 @@ class EmbeddedSearch:
             f"SELECT id, data FROM docs WHERE id IN ({marks}) AND deleted=0", ids).fetchall()
         return {r[0]: json.loads(r[1]) for r in rows}
 
-    def similar(self, text: str, *, limit: int = 10,
-                filters: dict[str, list[str]] | None = None) -> list[Hit]:
+    def similar(self, text: str, *, limit: int = 10, filters: dict[str, list[str]] | None = None,
+                max_terms: int | None = SIMILAR_TERMS) -> list[Hit]:
+        """Documents most like a long text (a demand, an abstract), by BM25 over some of its words.
+
+        With `max_terms` the query keeps only that many of the text's rarest indexed words: they
+        carry the relevance, and an OR over common words would touch most of a large catalogue.
+        `max_terms=None` is the plain query: an OR over every word of the text and its sub-words.
+        """
         memory = self._sync()
         arrays = memory.arrays()
-        terms = query_terms(text)[:40]
+        words = query_terms(text)
+        if max_terms is None:
+            terms = words
+            alternatives = {t for term in terms for t in [term, *sub_terms(term)]}
+        else:
+            terms = alternatives = self._informative(text, words, max_terms, int(arrays["alive"].sum()))
         if not terms:
             return []
-        mask, score = self._text_mask(terms, arrays, any_term=True)
-        mask &= arrays["alive"]
-        for facet, values in (filters or {}).items():
-            if facet in memory.facets and values:
-                mask &= memory.facets[facet].mask_for(values, len(mask))
-        positions = np.nonzero(mask)[0]
-        top = positions[np.argsort(-score[positions], kind="stable")[:limit]]
-        ids = [int(arrays["ids"][p]) for p in top]
-        docs = self._docs(ids)
-        return [Hit(id=i, score=float(score[p]), doc=docs[i],
+        expression = " OR ".join(_quote(t) for t in sorted(alternatives))
+        masks = [memory.facets[f].mask_for(v, len(arrays["ids"]))
+                 for f, v in (filters or {}).items() if f in memory.facets and v]
+        # The best rows come ranked from SQLite; a filter may need a deeper cut, then all rows.
+        depth = max(4 * limit, 200) if masks else limit + 20
+        while True:
+            ids, score = self._ranked(expression, depth)
+            pos_of_id = arrays["pos_of_id"]
+            known = ids < len(pos_of_id)
+            ids, score = ids[known], score[known]
+            pos = pos_of_id[ids]
+            keep = pos >= 0
+            keep[keep] &= arrays["alive"][pos[keep]]
+            for mask in masks:
+                keep[keep] &= mask[pos[keep]]
+            if keep.sum() >= limit or depth is None or len(known) < depth:
+                break
+            depth = None
+        ids, score = ids[keep], score[keep]
+        order = np.lexsort((ids, -score))[:limit]
+        top_ids = [int(ids[k]) for k in order]
+        docs = self._docs(top_ids)
+        return [Hit(id=i, score=float(score[k]), doc=docs[i],
                     highlights={"title": highlight(docs[i].get("title", ""), terms)})
-                for i, p in zip(ids, top) if i in docs]
+                for i, k in zip(top_ids, order) if i in docs]
+
+    def _informative(self, text: str, words: list[str], count: int, size: int) -> list[str]:
+        """The `count` words of a text that best tell documents apart: indexed, rare, repeated.
+
+        A query word the index lacks (锂电池 where titles say 锂离子电池) stands in by its sub-words.
+        """
+        pool = list(words)
+        frequency = self._document_frequency(pool)
+        for word in words:
+            if not frequency.get(word):
+                pool += [t for t in sub_terms(word) if t not in pool]
+        frequency.update(self._document_frequency([t for t in pool if t not in frequency]))
+        lowered = normalise(text)
+        weight = {}
+        for term in pool:
+            df = frequency.get(term, 0)
+            if df:
+                idf = math.log(1 + (size - df + 0.5) / (df + 0.5))
+                weight[term] = idf * (1 + math.log(max(1, lowered.count(term))))
+        return sorted(weight, key=lambda t: (-weight[t], pool.index(t)))[:count]
+
+    def _document_frequency(self, terms: list[str]) -> dict[str, int]:
+        if not terms:
+            return {}
+        marks = ",".join("?" * len(terms))
+        return dict(self._connect().execute(
+            f"SELECT term, doc FROM fts_vocab WHERE term IN ({marks})", terms).fetchall())
+
+    def _ranked(self, expression: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, scores) of matching rows, best first, at most `limit` of them."""
+        sql = "SELECT rowid, bm25(fts, ?, ?, ?) AS s FROM fts WHERE fts MATCH ? ORDER BY s"
+        params: tuple = (*WEIGHTS, expression)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        rows = self._connect().execute(sql, params).fetchall()
+        if not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        data = np.asarray(rows, dtype=np.float64)
+        return data[:, 0].astype(np.int64), -data[:, 1]
 
 
 def _term_group(term: str) -> str:

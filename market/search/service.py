@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from listings.search import TOPIC
 from market.db import utcnow
 from market.extensions import db
-from market.outbox import OutboxEntry
+from market.outbox import OutboxEntry, handles
 from market.search.backend import SearchBackend
 
 log = logging.getLogger(__name__)
@@ -23,17 +24,6 @@ def init_search(app: Flask) -> None:
     from market.search.embedded import EmbeddedSearch
 
     app.extensions["search"] = EmbeddedSearch(app.config["SEARCH_INDEX_PATH"])
-
-    @app.after_request
-    def drain_after_commit(response):
-        # Index updates wait for the commit that wrote them, then run before the reply.
-        if g.pop("outbox_pending", False):
-            try:
-                drain_outbox()
-            except Exception:  # the entries stay pending; `flask search sync` retries them
-                log.exception("search outbox drain failed")
-                db.session.rollback()
-        return response
 
 
 def document_loads() -> tuple:
@@ -50,47 +40,18 @@ def search_backend() -> SearchBackend:
     return current_app.extensions["search"]
 
 
-def mark_pending() -> None:
-    """Ask for a drain once this request has committed (a rolled-back request finds nothing)."""
-    if has_request_context():
-        g.outbox_pending = True
-
-
-def drain_outbox(limit: int | None = None, *, bulk: bool = False) -> int:
-    """Apply pending search updates in bulk; idempotent, so running it twice is harmless.
-
-    `bulk` (command line only) lets the backend use several processes for big batches.
-    """
+@handles(TOPIC)
+def index_listings(keys: list[str], bulk: bool) -> None:
+    """Bring the index in step with these listings: published ones in, the others out."""
     from listings.models import Listing
-    from listings.search import TOPIC, is_searchable, listing_document
+    from listings.search import is_searchable, listing_document
 
+    ids = sorted(int(k) for k in keys)
+    listings = {l.id: l for l in db.session.scalars(select(Listing).where(Listing.id.in_(ids))
+                                                     .options(*document_loads()))}
     backend = search_backend()
-    done = 0
-    while limit is None or done < limit:
-        entries = db.session.scalars(
-            select(OutboxEntry).where(OutboxEntry.topic == TOPIC, OutboxEntry.processed_at.is_(None))
-            .order_by(OutboxEntry.id).limit(BATCH)).all()
-        if not entries:
-            break
-        ids = sorted({int(e.key) for e in entries})
-        listings = {l.id: l for l in db.session.scalars(select(Listing).where(Listing.id.in_(ids))
-                                                         .options(*document_loads()))}
-        try:
-            backend.index([listing_document(listings[i]) for i in ids if is_searchable(listings.get(i))],
-                          bulk=bulk)
-            backend.delete([i for i in ids if not is_searchable(listings.get(i))])
-        except Exception as err:
-            for e in entries:
-                e.attempts += 1
-                e.last_error = str(err)[:500]
-            db.session.commit()
-            raise
-        now = utcnow()
-        for e in entries:
-            e.processed_at = now
-        db.session.commit()
-        done += len(entries)
-    return done
+    backend.index([listing_document(listings[i]) for i in ids if is_searchable(listings.get(i))], bulk=bulk)
+    backend.delete([i for i in ids if not is_searchable(listings.get(i))])
 
 
 def reindex() -> int:

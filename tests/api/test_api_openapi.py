@@ -10,7 +10,7 @@ import pytest
 from market.accounts.services import issue_api_token
 from market.openapi import openapi_path
 from market.extensions import db
-from market.search.service import drain_outbox
+from market.outbox import process_outbox
 from tests import factories as f
 
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "number": (int, float)}
@@ -131,7 +131,7 @@ def test_real_answers_match_their_documented_schemas(client, doc, session):
     listing = f.listing(uni, point, price_fen=None)
     f.listing(uni, point, published=False)
     db.session.commit()  # outbox rows are written at commit
-    drain_outbox()
+    process_outbox()
     token = {"Authorization": "Bearer " + issue_api_token(f.user(uni), "t")[1]}
     calls = [
         ("/search", "/search?q=锂电池", {}), ("/listings", "/listings?mine=1", token),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from market.extensions import db
-from market.search.service import drain_outbox
+from market.outbox import process_outbox
 from tests import factories as f
 
 
@@ -24,7 +24,7 @@ def shelf(session):
     }
     f.listing(uni, point, published=False, patent_kw={"title": "一种未发布的锂电池草稿"})
     db.session.commit()  # outbox rows are written at commit
-    drain_outbox()
+    process_outbox()
     return {**listings, "owner": uni.name}
 
 

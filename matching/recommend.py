@@ -1,0 +1,107 @@
+"""Matches for demands and demands for listings, through the engine; match notices via the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from listings.models import Listing
+from listings.search import TOPIC_PUBLISHED, listing_document
+from listings.vocabulary import ListingStatus
+from market.extensions import db
+from market.notifications import notify
+from market.outbox import handles
+from market.search.service import document_loads, search_backend
+from matching.engine import DemandProfile, Match, load_weights, match_patents, rank_demands
+from matching.models import Demand
+from matching.services import TOPIC_DEMAND, excluded_listing_ids
+from matching.vocabulary import DemandStatus, Visibility
+
+NOTIFY_TOP = 5
+
+
+def profile_of(demand: Demand) -> DemandProfile:
+    return DemandProfile(text=demand.text, modes=list(demand.modes or []), budget_min_fen=demand.budget_min_fen,
+                         budget_max_fen=demand.budget_max_fen, industries=list(demand.industries or []),
+                         district=demand.organisation.district or None,
+                         exclude_listing_ids=excluded_listing_ids(demand) if demand.id else set())
+
+
+def matches_for_demand(demand: Demand, limit: int = 10) -> list[Match]:
+    return match_patents(search_backend(), profile_of(demand), limit=limit)
+
+
+def matches_for_text(text: str, *, limit: int = 10, filters: dict[str, list[str]] | None = None,
+                     modes: list[str] | None = None, budget_min_fen: int | None = None,
+                     budget_max_fen: int | None = None) -> list[Match]:
+    profile = DemandProfile(text=text, modes=modes or [], budget_min_fen=budget_min_fen,
+                            budget_max_fen=budget_max_fen, filters=filters or {},
+                            industries=(filters or {}).get("industry", []))
+    return match_patents(search_backend(), profile, limit=limit)
+
+
+def _demand_dict(demand: Demand) -> dict:
+    return {"id": demand.id, "title": demand.title, "text": demand.text, "modes": demand.modes or [],
+            "budget_min_fen": demand.budget_min_fen, "budget_max_fen": demand.budget_max_fen,
+            "industries": demand.industries or []}
+
+
+def open_demands_for_patentees() -> list[Demand]:
+    """Open demands a patentee may see: public ones and those shown to patentees."""
+    return list(db.session.scalars(select(Demand).where(
+        Demand.status == DemandStatus.OPEN,
+        Demand.visibility.in_([Visibility.PUBLIC, Visibility.PATENTEES])).order_by(Demand.id)))
+
+
+def demands_for_listing(listing: Listing, limit: int = 10) -> list[tuple[Demand, float, list]]:
+    demands = {d.id: d for d in open_demands_for_patentees() if d.organisation_id != listing.organisation_id}
+    if not demands:
+        return []
+    ranked = rank_demands(listing_document(listing), [_demand_dict(d) for d in demands.values()], limit=limit)
+    return [(demands[i], score, reasons) for i, score, reasons in ranked]
+
+
+def _threshold() -> float:
+    return float(getattr(load_weights(), "notify_threshold", 0.5))
+
+
+@handles(TOPIC_DEMAND)
+def notify_patentees_of_demand(keys: list[str], bulk: bool) -> None:
+    """A new or changed demand: tell the owners of its best-fitting listings."""
+    threshold = _threshold()
+    for demand in db.session.scalars(select(Demand).where(Demand.id.in_([int(k) for k in keys]))):
+        if demand.status != DemandStatus.OPEN or demand.visibility == Visibility.PRIVATE:
+            continue  # a private demand is matched for its owner only, never announced
+        for match in match_patents(search_backend(), profile_of(demand), limit=NOTIFY_TOP):
+            if match.score < threshold:
+                continue
+            owner = match.doc.get("organisation_id")
+            notify(owner, "demand_matches_listing",
+                   (f"新的技术需求“{demand.title}”与您的专利“{match.title}”相符",
+                    f"A new demand “{demand.title}” fits your patent “{match.title}”"),
+                   body=("；".join(r.zh for r in match.reasons[:3]), "; ".join(r.en for r in match.reasons[:3])),
+                   link=f"/demands/{demand.id}", dedupe_key=f"demand:{demand.id}:listing:{match.listing_id}")
+
+
+@handles(TOPIC_PUBLISHED)
+def notify_enterprises_of_listing(keys: list[str], bulk: bool) -> None:
+    """A listing reached the shelf: tell enterprises whose open demands it fits."""
+    demands = open_demands_for_patentees()
+    if not demands:
+        return
+    threshold = _threshold()
+    dicts = [_demand_dict(d) for d in demands]
+    by_id = {d.id: d for d in demands}
+    listings = db.session.scalars(select(Listing).where(Listing.id.in_([int(k) for k in keys]))
+                                  .options(*document_loads()))
+    for listing in listings:
+        if listing.status != ListingStatus.PUBLISHED:
+            continue
+        for demand_id, score, reasons in rank_demands(listing_document(listing), dicts, limit=NOTIFY_TOP):
+            demand = by_id[demand_id]
+            if score < threshold or demand.organisation_id == listing.organisation_id:
+                continue
+            notify(demand.organisation_id, "listing_matches_demand",
+                   (f"新上架专利“{listing.patent.title}”可能满足您的需求“{demand.title}”",
+                    f"A new patent “{listing.patent.title}” may meet your demand “{demand.title}”"),
+                   body=("；".join(r.zh for r in reasons[:3]), "; ".join(r.en for r in reasons[:3])),
+                   link=f"/demands/{demand.id}", dedupe_key=f"listing:{listing.id}:demand:{demand.id}")
