@@ -56,7 +56,7 @@ def main() -> None:
     for label, (rows, created, updated, listed, rejected, indexed) in totals.items():
         db_s, idx_s = timings[label]
         print(f"{label:5s} rows {rows:6d} created {created:6d} updated {updated:4d} listed {listed:6d} "
-              f"rejected {rejected:4d} | import {db_s:6.1f} s, index {indexed:6d} docs in {idx_s:5.1f} s")
+              f"rejected {rejected:4d} | import {db_s:6.1f} s, index + notices ({indexed} outbox entries) {idx_s:5.1f} s")
     print(f"TOTAL {total:.1f} s (target < 30 s); index in step with database: {status['in_step']}; "
           f"peak RSS {peak_rss_mb():.0f} MB")
 

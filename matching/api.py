@@ -53,10 +53,8 @@ def match_text():
 @route("/demands", summary="Open demands you may see (public ones; patentees also see those for patentees)",
        tag="matching", response=DemandOut, many=True)
 def demand_list():
-    me = _me()
     visible = [Visibility.PUBLIC]
-    if me is not None and me.organisation.is_approved and (me.organisation.is_supplier or
-                                                           me.organisation.is_point_operator):
+    if services.sees_patentee_demands(_me()):
         visible.append(Visibility.PATENTEES)
     demands = db.session.scalars(select(Demand).where(
         Demand.status.in_([DemandStatus.OPEN, DemandStatus.MATCHED]), Demand.visibility.in_(visible))

@@ -85,7 +85,9 @@ def notify_patentees_of_demand(keys: list[str], bulk: bool) -> None:
 @handles(TOPIC_PUBLISHED)
 def notify_enterprises_of_listing(keys: list[str], bulk: bool) -> None:
     """A listing reached the shelf: tell enterprises whose open demands it fits."""
-    demands = open_demands_for_patentees()
+    # The notice goes to the demand's own enterprise, so private and matched demands count too.
+    demands = list(db.session.scalars(select(Demand).where(
+        Demand.status.in_([DemandStatus.OPEN, DemandStatus.MATCHED])).order_by(Demand.id)))
     if not demands:
         return
     threshold = _threshold()

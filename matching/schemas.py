@@ -33,7 +33,7 @@ class DemandInput(BaseSchema):
     timeline = TrimmedString(load_default="", validate=validate.Length(max=200))
     visibility = fields.String(load_default=Visibility.PUBLIC, validate=validate.OneOf([v.value for v in Visibility]))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def budget_ordered(self, data, **kwargs):
         low, high = data.get("budget_min_fen"), data.get("budget_max_fen")
         if low is not None and high is not None and low > high:
@@ -54,7 +54,7 @@ class MatchQuery(BaseSchema):
     budget_max_fen = fields.Integer(load_default=None, allow_none=True, strict=True,
                                     validate=validate.Range(min=0, max=MAX_FEN))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def budget_ordered(self, data, **kwargs):
         DemandInput.budget_ordered(self, data)
 
@@ -123,8 +123,8 @@ def form_to_demand_data(form) -> dict:
     """The demand form (budgets typed in 万元) as DemandInput data in fen."""
     from decimal import Decimal, InvalidOperation
 
-    data = {k: form.get(k, "") for k in ("title", "problem", "expected_outcome", "existing_basis", "timeline",
-                                          "visibility")}
+    data = {k: form.get(k, "") for k in ("title", "problem", "expected_outcome", "existing_basis", "timeline")}
+    data["visibility"] = form.get("visibility") or Visibility.PUBLIC
     data["modes"] = form.getlist("modes")
     data["industries"] = form.getlist("industries")
     errors = {}

@@ -26,6 +26,18 @@ DEMAND_TRANSITIONS = {
 REQUESTABLE = tuple(DealMode)
 
 
+def sees_patentee_demands(user: User | None) -> bool:
+    """"Only to patentees" means organisations with patents on the shelves (and the chain's staff),
+    not every enterprise that could list one some day."""
+    if user is None or not user.organisation.is_approved:
+        return False
+    org = user.organisation
+    if org.is_point_operator or org.is_bureau:
+        return True
+    return db.session.scalar(select(Listing.id).where(
+        Listing.organisation_id == org.id, Listing.status == ListingStatus.PUBLISHED).limit(1)) is not None
+
+
 def can_view_demand(user: User | None, demand: Demand) -> bool:
     if user is not None and user.organisation_id == demand.organisation_id:
         return True
@@ -34,8 +46,7 @@ def can_view_demand(user: User | None, demand: Demand) -> bool:
     if demand.visibility == Visibility.PUBLIC:
         return True
     if demand.visibility == Visibility.PATENTEES:
-        return user is not None and user.organisation.is_approved and (
-            user.organisation.is_supplier or user.organisation.is_point_operator or user.organisation.is_bureau)
+        return sees_patentee_demands(user)
     return False
 
 

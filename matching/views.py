@@ -37,10 +37,8 @@ def _choices() -> dict:
 @bp.get("/demands")
 def board():
     """The public demand board; patentees also see demands shown to patentees only."""
-    user = _user()
     visible = [Visibility.PUBLIC]
-    if user is not None and (user.organisation.is_supplier or user.organisation.is_point_operator
-                             or user.organisation.is_bureau) and user.organisation.is_approved:
+    if services.sees_patentee_demands(_user()):
         visible.append(Visibility.PATENTEES)
     query = select(Demand).where(Demand.status.in_([DemandStatus.OPEN, DemandStatus.MATCHED]),
                                  Demand.visibility.in_(visible))

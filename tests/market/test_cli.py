@@ -31,7 +31,7 @@ def test_import_lists_publishes_and_reports_rejected_rows(app, runner, tmp_path)
     result = runner.invoke(args=["patents", "import", str(path), "--owner", "沪北理工大学", "--point", point,
                                  "--publish", "--report", str(report)])
     assert result.exit_code == 0, result.output
-    assert "created 1" in result.output and "rejected 1" in result.output and "indexed 1" in result.output
+    assert "created 1" in result.output and "rejected 1" in result.output and "2 index and notice updates" in result.output
     assert "校验位应为 2" in report.read_text(encoding="utf-8")
     status = runner.invoke(args=["search", "status"])
     assert json.loads(status.output)["in_step"] is True

@@ -1,0 +1,457 @@
+"""The matching engine: patents for a demand and demands for a patent, each match with its reasons.
+
+Patents for a demand: the search backend retrieves candidates by BM25 relevance on the demand text,
+then every candidate is re-scored as a weighted sum of features (text relevance, agreement with the
+demand's technical field, industry, deal mode, budget, legal status, remaining term, locality). When
+the demand names no IPC, its field is inferred from the retrieved candidates themselves: their
+score-weighted IPC votes say which subclass and main group the demand is most likely about. The
+weights live in `config/matching/weights.v1.json`; `python -m matching.evaluate` measures them.
+
+Demands for a patent: demands are few (hundreds to thousands), so they are scored with BM25 over
+their jieba tokens in pure Python, plus mode, budget and industry fit.
+
+Pure module: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from listings.industries import industry_label, parse_ipc
+from listings.term import remaining_term
+from listings.vocabulary import DealMode, LegalStatus
+from market.search.backend import SearchBackend
+from market.search.text import normalise, query_terms, tokens
+
+WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / "weights.v1.json"
+
+# Which listing modes satisfy a wished-for mode: 1.0 exactly, 0.5 as a near substitute.
+# An open licence is an ordinary licence on published terms; an exclusive licence also keeps the
+# patentee out, so it more than covers a sole licence.
+MODE_FIT = {
+    DealMode.TRANSFER: {DealMode.TRANSFER: 1.0, DealMode.EQUITY: 0.5},
+    DealMode.LICENSE_ORDINARY: {DealMode.LICENSE_ORDINARY: 1.0, DealMode.OPEN_LICENSE: 1.0,
+                                DealMode.LICENSE_SOLE: 0.5, DealMode.LICENSE_EXCLUSIVE: 0.5},
+    DealMode.OPEN_LICENSE: {DealMode.OPEN_LICENSE: 1.0, DealMode.LICENSE_ORDINARY: 0.5},
+    DealMode.LICENSE_SOLE: {DealMode.LICENSE_SOLE: 1.0, DealMode.LICENSE_EXCLUSIVE: 1.0},
+    DealMode.LICENSE_EXCLUSIVE: {DealMode.LICENSE_EXCLUSIVE: 1.0, DealMode.LICENSE_SOLE: 0.5},
+    DealMode.EQUITY: {DealMode.EQUITY: 1.0, DealMode.TRANSFER: 0.5},
+}
+LEGAL_STATUS_FIT = {LegalStatus.VALID: 0.0, LegalStatus.PENDING: -0.3, LegalStatus.FEE_GRACE: -1.0,
+                    LegalStatus.LAPSED: -1.0}
+# Terms shown as shared key words: enough to read why, few enough to read at a glance.
+SHOWN_TERMS = 5
+
+
+@dataclass
+class Reason:
+    """One readable reason for (or against) a match."""
+
+    code: str
+    zh: str
+    en: str
+
+    def text(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass
+class Match:
+    listing_id: int
+    application_number: str
+    title: str
+    score: float
+    reasons: list[Reason]
+    doc: dict[str, Any]
+    features: dict[str, float]
+
+
+@dataclass
+class DemandProfile:
+    """What an enterprise is looking for; only `text` is required."""
+
+    text: str
+    modes: list[str] = field(default_factory=list)
+    budget_min_fen: int | None = None
+    budget_max_fen: int | None = None
+    industries: list[str] = field(default_factory=list)
+    district: str | None = None
+    point: str | None = None
+    exclude_listing_ids: set[int] = field(default_factory=set)
+    # Hard filters passed to the search backend, e.g. {"industry": ["NEV"]}.
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    # The demand's own IPC symbols, when it has any; otherwise its field is inferred.
+    ipc: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """One weight per feature, plus the retrieval settings that feed them."""
+
+    text: float = 1.0
+    field: float = 0.8
+    group: float = 0.3
+    industry: float = 0.3
+    mode: float = 0.3
+    budget: float = 0.3
+    legal: float = 0.3
+    term: float = 0.3
+    locality: float = 0.05
+    # Retrieval: how many candidates are re-ranked, and how many of them vote on the field.
+    candidates: int = 150
+    field_votes: int = 30
+    # A patent with fewer years left than this is marked as near expiry.
+    term_warning_years: int = 3
+
+    def replace(self, **changes: float) -> Weights:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Weights(**values)
+
+
+FEATURES = ("text", "field", "group", "industry", "mode", "budget", "legal", "term", "locality")
+
+
+def load_weights(path: str | Path | None = None) -> Weights:
+    """Weights from the versioned configuration file (keys starting with '_' are comments)."""
+    data = json.loads(Path(path or WEIGHTS_PATH).read_text(encoding="utf-8"))
+    known = {f.name: f.type for f in fields(Weights)}
+    values: dict[str, Any] = {}
+    for section in ("features", "settings"):
+        for key, value in data.get(section, {}).items():
+            if key.startswith("_"):
+                continue
+            if key not in known:
+                raise ValueError(f"{path or WEIGHTS_PATH}: unknown {section[:-1]} {key!r}")
+            values[key] = int(value) if known[key] == "int" else float(value)
+    return Weights(**values)
+
+
+@lru_cache(maxsize=1)
+def _default_weights() -> Weights:
+    return load_weights()
+
+
+# -- patents for a demand -------------------------------------------------------------------
+
+def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int = 10,
+                  weights: Weights | None = None, today: date | None = None,
+                  candidates: int | None = None) -> list[Match]:
+    """The `limit` listings that best answer a demand, best first, each with its reasons."""
+    weights = weights or _default_weights()
+    today = today or date.today()
+    depth = max(candidates or weights.candidates, limit) + len(profile.exclude_listing_ids)
+    hits = [h for h in backend.similar(profile.text, limit=depth, filters=profile.filters or None)
+            if h.id not in profile.exclude_listing_ids]
+    if not hits:
+        return []
+    terms = [t for t in query_terms(profile.text) if len(t) > 1]
+    top = max(h.score for h in hits) or 1.0
+    subclasses, groups = _field(profile, hits, weights.field_votes)
+    best_subclass = max(subclasses, key=subclasses.get) if subclasses else None
+    best_group = max(groups, key=groups.get) if groups else None
+    matches = []
+    for hit in hits:
+        doc = hit.doc
+        reasons: list[Reason] = []
+        features = dict.fromkeys(FEATURES, 0.0)
+        features["text"] = max(0.0, hit.score) / top
+        shared = _shared_terms(terms, doc)
+        if shared:
+            reasons.append(Reason("shared_terms", "共同关键词：" + "、".join(shared),
+                                  "Shared key terms: " + ", ".join(shared)))
+        own_subclasses, own_groups = _ipc_levels(doc)
+        features["field"] = max((subclasses.get(s, 0.0) for s in own_subclasses), default=0.0)
+        features["group"] = max((groups.get(g, 0.0) for g in own_groups), default=0.0)
+        if best_group in own_groups:
+            reasons.append(_field_reason("same_group", best_group, bool(profile.ipc)))
+        elif best_subclass in own_subclasses:
+            reasons.append(_field_reason("same_field", best_subclass, bool(profile.ipc)))
+        features["industry"] = _industry_fit(profile.industries, doc, reasons)
+        features["mode"] = _mode_fit(profile.modes, doc.get("modes") or [], reasons)
+        features["budget"] = _budget_fit(profile, doc, reasons)
+        features["legal"] = _legal_fit(doc, reasons)
+        features["term"] = _term_fit(doc, today, weights.term_warning_years, reasons)
+        features["locality"] = _locality_fit(profile, doc, reasons)
+        score = sum(getattr(weights, name) * value for name, value in features.items())
+        matches.append(Match(listing_id=hit.id, application_number=doc.get("application_number", ""),
+                             title=doc.get("title", ""), score=round(score, 9), reasons=reasons,
+                             doc=doc, features=features))
+    matches.sort(key=lambda m: (-m.score, m.listing_id))
+    return matches[:limit]
+
+
+def _ipc_levels(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """A listing's IPC subclasses and main groups ('A01K', 'A01K 67')."""
+    subclasses, groups = [], []
+    for symbol in doc.get("ipc") or []:
+        parts = parse_ipc(symbol)
+        if parts is None or parts.subclass is None:
+            continue
+        if parts.subclass not in subclasses:
+            subclasses.append(parts.subclass)
+        if parts.main_group is not None:
+            group = f"{parts.subclass} {parts.main_group}"
+            if group not in groups:
+                groups.append(group)
+    return subclasses, groups
+
+
+def _field(profile: DemandProfile, hits: list, votes: int) -> tuple[dict[str, float], dict[str, float]]:
+    """The demand's field as shares per IPC subclass and main group.
+
+    From the demand's own IPC when it has one; otherwise the top candidates vote with their
+    relevance, which is a nearest-neighbour guess at the field the demand belongs to.
+    """
+    if profile.ipc:
+        levels = _ipc_levels({"ipc": profile.ipc})
+        return ({s: 1.0 for s in levels[0]}, {g: 1.0 for g in levels[1]})
+    subclasses: Counter[str] = Counter()
+    groups: Counter[str] = Counter()
+    total = 0.0
+    for hit in sorted(hits, key=lambda h: (-h.score, h.id))[:votes]:
+        weight = max(0.0, hit.score)
+        own_subclasses, own_groups = _ipc_levels(hit.doc)
+        total += weight
+        for s in own_subclasses:
+            subclasses[s] += weight / len(own_subclasses)
+        for g in own_groups:
+            groups[g] += weight / len(own_groups)
+    if not total:
+        return {}, {}
+    return ({k: v / total for k, v in subclasses.items()}, {k: v / total for k, v in groups.items()})
+
+
+def _field_reason(code: str, symbol: str, declared: bool) -> Reason:
+    if code == "same_group":
+        if declared:
+            return Reason(code, f"与需求同属 IPC {symbol} 组", f"Same IPC group as the demand ({symbol})")
+        return Reason(code, f"同属与需求最相关的 IPC {symbol} 组",
+                      f"In IPC group {symbol}, the one most related to your demand")
+    if declared:
+        return Reason(code, f"与需求的 IPC {symbol} 领域一致", f"In the demand's IPC field {symbol}")
+    return Reason(code, f"与需求最相关的 {symbol} 领域一致", f"In {symbol}, the field most related to your demand")
+
+
+def _shared_terms(terms: list[str], doc: dict[str, Any]) -> list[str]:
+    """Demand words found in the listing, title words first, longer (more specific) words first."""
+    title = normalise(doc.get("title", ""))
+    text = normalise(doc.get("abstract") or doc.get("body") or "")
+    found = [t for t in terms if t in title or t in text]
+    # Drop a word already shown inside a longer one (电池 beside 锂电池).
+    found = [t for t in found if not any(t != o and t in o for o in found)]
+    order = {t: i for i, t in enumerate(terms)}
+    found.sort(key=lambda t: (t not in title, -len(t), order[t]))
+    return found[:SHOWN_TERMS]
+
+
+def _industry_fit(wanted: list[str], doc: dict[str, Any], reasons: list[Reason]) -> float:
+    common = [c for c in doc.get("industries") or [] if c in wanted]
+    if not common:
+        return 0.0
+    try:
+        zh = "、".join(industry_label(c) for c in common)
+        en = ", ".join(industry_label(c, "en") for c in common)
+    except KeyError:
+        zh = en = ", ".join(common)
+    reasons.append(Reason("industry", f"属于您关注的产业：{zh}", f"In an industry you follow: {en}"))
+    return 1.0
+
+
+def _mode_fit(wanted: list[str], offered: list[str], reasons: list[Reason]) -> float:
+    if not wanted:
+        return 0.0
+    best, best_pair = 0.0, None
+    for wish in wanted:
+        for mode in offered:
+            fit = MODE_FIT.get(wish, {}).get(mode, 1.0 if wish == mode else 0.0)
+            if fit > best:
+                best, best_pair = fit, (wish, mode)
+    if best_pair is None:
+        reasons.append(Reason("mode_mismatch", "不提供您希望的交易方式",
+                              "Not offered in the way you want to deal"))
+        return -1.0
+    mode = _mode_label(best_pair[1])
+    if best == 1.0:
+        reasons.append(Reason("mode_fit", f"提供{mode[0]}，符合您希望的交易方式",
+                              f"Offers {mode[1].lower()}, the way you want to deal"))
+    else:
+        wish = _mode_label(best_pair[0])
+        reasons.append(Reason("mode_near", f"提供{mode[0]}（您希望{wish[0]}）",
+                              f"Offers {mode[1].lower()} (you asked for {wish[1].lower()})"))
+    return best
+
+
+def _mode_label(mode: str) -> tuple[str, str]:
+    try:
+        member = DealMode(mode)
+    except ValueError:
+        return mode, mode
+    return member.zh, member.en
+
+
+def _price(profile: DemandProfile, doc: dict[str, Any]) -> tuple[int | None, bool]:
+    """The price to hold against the budget, and whether it is an open-licence fee."""
+    modes = doc.get("modes") or []
+    wants_open = not profile.modes or DealMode.OPEN_LICENSE in profile.modes
+    if DealMode.OPEN_LICENSE in modes and wants_open:
+        fee = doc.get("open_licence_fee_fen")
+        if fee is None and not doc.get("price_negotiable"):
+            fee = doc.get("price_fen")
+        if fee is not None:
+            return int(fee), True
+    if doc.get("price_negotiable") or doc.get("price_fen") is None:
+        return None, False
+    return int(doc["price_fen"]), False
+
+
+def _budget_fit(profile: DemandProfile, doc: dict[str, Any], reasons: list[Reason]) -> float:
+    low, high = profile.budget_min_fen, profile.budget_max_fen
+    if low is None and high is None:
+        return 0.0
+    price, open_fee = _price(profile, doc)
+    if price is None:
+        return 0.0  # negotiable: neither a fit nor a miss
+    zh_what, en_what = ("开放许可费", "open licence at") if open_fee else ("报价", "asking price")
+    if high is not None and price > high:
+        reasons.append(Reason("over_budget", f"{zh_what} {yuan_zh(price)} 超出您的预算上限 {yuan_zh(high)}",
+                              f"{en_what.replace(' at', ' fee')} {yuan_en(price)} is over your budget of "
+                              f"{yuan_en(high)}"))
+        # Twice the budget or more is as bad as it gets.
+        return -min(1.0, (price - high) / high) if high > 0 else -1.0
+    reasons.append(Reason("budget_fit", f"{zh_what} {yuan_zh(price)} 在您的预算内",
+                          f"{en_what[0].upper() + en_what[1:]} {yuan_en(price)} fits your budget"))
+    return 1.0
+
+
+def yuan_zh(fen: int) -> str:
+    """An amount for Chinese readers: 8,000元 below ten thousand yuan, else 3万元 / 12.5万元."""
+    yuan = fen / 100
+    if yuan < 10_000:
+        return f"{yuan:,.0f}元" if yuan == int(yuan) else f"{yuan:,.2f}元"
+    wan = yuan / 10_000
+    return f"{wan:,.2f}".rstrip("0").rstrip(".") + "万元"
+
+
+def yuan_en(fen: int) -> str:
+    yuan = fen / 100
+    return f"¥{yuan:,.0f}" if yuan == int(yuan) else f"¥{yuan:,.2f}"
+
+
+def _legal_fit(doc: dict[str, Any], reasons: list[Reason]) -> float:
+    status = doc.get("legal_status")
+    if status == LegalStatus.PENDING:
+        reasons.append(Reason("pending", "尚在审查中，未授权", "Pending: not yet granted"))
+    elif status == LegalStatus.FEE_GRACE:
+        reasons.append(Reason("fee_grace", "年费滞纳期内，权利需补缴年费维持",
+                              "In the annual-fee grace period: fees are overdue"))
+    elif status == LegalStatus.LAPSED:
+        reasons.append(Reason("lapsed", "专利权已失效", "The patent has lapsed"))
+    return LEGAL_STATUS_FIT.get(status, 0.0)
+
+
+def _term_fit(doc: dict[str, Any], today: date, warning_years: int, reasons: list[Reason]) -> float:
+    last = doc.get("last_protected_day")
+    if not last:
+        return 0.0
+    years, days = remaining_term(date.fromisoformat(last), today)
+    if (years, days) == (0, 0):
+        reasons.append(Reason("expired", "保护期已届满", "The term has expired"))
+        return -1.0
+    left = years + days / 365.25
+    if left >= warning_years:
+        return 0.0
+    if years:
+        zh, en = f"还有 {years} 年到期", f"expires in {years} year{'s' if years != 1 else ''}"
+    else:
+        zh, en = f"还有 {days} 天到期", f"expires in {days} day{'s' if days != 1 else ''}"
+    reasons.append(Reason("expiring", zh, en[0].upper() + en[1:]))
+    return -(warning_years - left) / warning_years
+
+
+def _locality_fit(profile: DemandProfile, doc: dict[str, Any], reasons: list[Reason]) -> float:
+    if profile.point and doc.get("point") == profile.point:
+        reasons.append(Reason("same_point", f"在您所在的{profile.point}上架", f"Listed at your point, {profile.point}"))
+        return 1.0
+    if profile.district and doc.get("district") == profile.district:
+        reasons.append(Reason("same_district", f"同在{profile.district}", f"Also in {profile.district}"))
+        return 0.5
+    return 0.0
+
+
+# -- demands for a patent -------------------------------------------------------------------
+
+# BM25 constants for scoring demands; the usual values.
+K1, B = 1.2, 0.75
+
+
+@lru_cache(maxsize=8192)
+def _demand_tokens(title: str, text: str) -> tuple[str, ...]:
+    # The title is what the enterprise chose to say first: it counts twice.
+    return tuple(tokens(title)) * 2 + tuple(tokens(text))
+
+
+def rank_demands(listing_doc: dict[str, Any], demands: list[dict[str, Any]], *, limit: int = 10,
+                 weights: Weights | None = None) -> list[tuple[int, float, list[Reason]]]:
+    """The demands a listing answers best: (demand id, score, reasons), best first.
+
+    Demands are dicts with id, title, text, modes, budget_min_fen, budget_max_fen, industries.
+    A demand sharing no word with the listing is never proposed.
+    """
+    weights = weights or _default_weights()
+    if not demands:
+        return []
+    bags = [Counter(_demand_tokens(d.get("title") or "", d.get("text") or "")) for d in demands]
+    lengths = [sum(b.values()) for b in bags]
+    average = sum(lengths) / len(lengths) or 1.0
+    frequency: Counter[str] = Counter()
+    for bag in bags:
+        frequency.update(bag.keys())
+    n = len(demands)
+    listing_text = f"{listing_doc.get('title', '')}\n{listing_doc.get('abstract') or listing_doc.get('body') or ''}"
+    terms = [t for t in query_terms(listing_text) if t in frequency]
+    idf = {t: math.log(1 + (n - frequency[t] + 0.5) / (frequency[t] + 0.5)) for t in terms}
+    scored = []
+    for demand, bag, length in zip(demands, bags, lengths):
+        text_score = 0.0
+        for t in terms:
+            tf = bag.get(t)
+            if tf:
+                text_score += idf[t] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+        if text_score > 0:
+            scored.append((demand, text_score))
+    if not scored:
+        return []
+    top = max(s for _, s in scored)
+    doc_terms = [t for t in query_terms(listing_text) if len(t) > 1]
+    ranked = []
+    for demand, text_score in scored:
+        reasons: list[Reason] = []
+        demand_text = {"title": demand.get("title") or "", "abstract": demand.get("text") or ""}
+        shared = _shared_terms(sorted(doc_terms, key=lambda t: -idf.get(t, 0.0)), demand_text)
+        if shared:
+            reasons.append(Reason("shared_terms", "共同关键词：" + "、".join(shared),
+                                  "Shared key terms: " + ", ".join(shared)))
+        profile = DemandProfile(text="", modes=list(demand.get("modes") or []),
+                                budget_min_fen=demand.get("budget_min_fen"),
+                                budget_max_fen=demand.get("budget_max_fen"),
+                                industries=list(demand.get("industries") or []))
+        score = (weights.text * text_score / top
+                 + weights.industry * _industry_fit(profile.industries, listing_doc, reasons)
+                 + weights.mode * _mode_fit(profile.modes, listing_doc.get("modes") or [], reasons)
+                 + weights.budget * _budget_fit(profile, listing_doc, reasons))
+        ranked.append((int(demand["id"]), round(score, 9), reasons))
+    ranked.sort(key=lambda r: (-r[1], r[0]))
+    return ranked[:limit]
+
+
+def reasons_text(reasons: Iterable[Reason], lang: str = "zh") -> str:
+    """Reasons joined for one line of display."""
+    return ("；" if lang != "en" else "; ").join(r.text(lang) for r in reasons)

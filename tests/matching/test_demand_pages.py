@@ -1,0 +1,90 @@
+"""Journey 3 through the pages and the API: post a demand, see matches, act on them; privacy."""
+
+from __future__ import annotations
+
+import pytest
+
+from market.accounts.services import issue_api_token
+from market.extensions import db
+from market.outbox import process_outbox
+from tests import factories as f
+
+
+@pytest.fixture
+def setup(app):
+    with app.test_request_context():
+        ent = f.organisation("沪东电池有限公司", org_type="PRIVATE")
+        uni = f.organisation("沪北理工大学")
+        listing = f.listing(uni, f.point(), patent_kw={
+            "title": "一种锂离子电池用陶瓷涂覆隔膜", "abstract": "锂电池隔膜耐高温，150℃不收缩。"})
+        users = f.user(ent), f.user(uni), f.user(f.organisation("别的企业", org_type="PRIVATE"))
+        tokens = [issue_api_token(u, "t")[1] for u in users]
+        db.session.commit()
+        process_outbox()
+        return {"ent": users[0].email, "uni": users[1].email, "other": users[2].email, "listing_id": listing.id,
+                "tokens": tokens}
+
+
+def _post_demand(client, visibility="PUBLIC"):
+    token = f.csrf_token(client, "/demands/new")
+    return client.post("/demands/new", data={
+        "csrf_token": token, "title": "需要耐高温锂电池隔膜", "problem": "现有隔膜高温收缩导致短路，寻求耐高温隔膜技术方案。",
+        "expected_outcome": "150℃不收缩", "existing_basis": "保密的产线细节XYZ", "budget_min": "10",
+        "budget_max": "50", "modes": ["LICENSE_ORDINARY"], "visibility": visibility})
+
+
+def test_an_enterprise_posts_a_demand_and_sees_matches_with_reasons(client, setup):
+    f.login(client, setup["ent"])
+    response = _post_demand(client)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "一种锂离子电池用陶瓷涂覆隔膜" in page and "保密的产线细节XYZ" in page
+
+
+def test_private_details_never_reach_another_organisation(client, setup):
+    f.login(client, setup["ent"])
+    url = _post_demand(client).headers["Location"]
+    demand_id = int(url.rsplit("/", 1)[1])
+    client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
+    f.login(client, setup["other"])
+    page = client.get(url).get_data(as_text=True)
+    assert "需要耐高温锂电池隔膜" in page and "保密的产线细节XYZ" not in page
+    api = client.get(f"/api/v1/demands/{demand_id}", headers={"Authorization": f"Bearer {setup['tokens'][2]}"})
+    assert "existing_basis" not in api.get_json()
+    assert client.get(f"/api/v1/demands/{demand_id}/matches",
+                      headers={"Authorization": f"Bearer {setup['tokens'][2]}"}).status_code == 404
+
+
+def test_a_private_demand_is_a_404_to_others(client, setup):
+    f.login(client, setup["ent"])
+    url = _post_demand(client, visibility="PRIVATE").headers["Location"]
+    client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"text": ""}, "text"), ({"text": "锂"}, "text"), ({"text": "锂" * 100_001}, "text"),
+    ({"text": "锂电池隔膜", "budget_min_fen": 5, "budget_max_fen": 1}, "budget_min_fen"),
+    ({"text": "锂电池隔膜", "filters": {"colour": ["red"]}}, "filters"),
+])
+def test_bad_match_requests_get_clear_errors(client, setup, body, field):
+    response = client.post("/api/v1/matches", json=body)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["fields"]
+
+
+def test_the_match_api_ranks_patents_with_reasons_before_any_demand_is_posted(client, setup):
+    response = client.post("/api/v1/matches", json={"text": "需要耐高温的锂电池隔膜", "limit": 5})
+    items = response.get_json()["items"]
+    assert response.status_code == 200 and items[0]["listing_id"] == setup["listing_id"]
+    assert items[0]["reasons"] and {"application_number", "title", "score"} <= set(items[0])
+
+
+def test_a_bad_demand_form_keeps_the_input_and_stores_nothing(client, setup):
+    f.login(client, setup["ent"])
+    token = f.csrf_token(client, "/demands/new")
+    page = client.post("/demands/new", data={"csrf_token": token, "title": "我的需求标题", "problem": "太短",
+                                             "budget_min": "50", "budget_max": "10"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "我的需求标题" in text and "预算下限不能高于上限" in text
+    assert "我的需求标题" not in client.get("/my/demands").get_data(as_text=True)
