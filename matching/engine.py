@@ -19,17 +19,19 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 from listings.industries import industry_label, parse_ipc
 from listings.term import remaining_term
 from listings.vocabulary import DealMode, LegalStatus
-from market.search.backend import SearchBackend
+from market.search.backend import Hit, SearchBackend
 from market.search.text import normalise, query_terms, tokens
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / "weights.v1.json"
 
 # Which listing modes satisfy a wished-for mode: 1.0 exactly, 0.5 as a near substitute.
@@ -48,6 +50,16 @@ LEGAL_STATUS_FIT = {LegalStatus.VALID: 0.0, LegalStatus.PENDING: -0.3, LegalStat
                     LegalStatus.LAPSED: -1.0}
 # Terms shown as shared key words: enough to read why, few enough to read at a glance.
 SHOWN_TERMS = 5
+# Words that fill demand postings and abstracts alike; sharing one tells a reader nothing.
+GENERIC_WORDS = frozenset("""
+需求 内容 预期 目标 工作 基础 公司 企业 单位 项目 研发 研究 开发 研制 技术 问题 难题 解决 以上 以下 以内 达到
+实现 提高 降低 减少 增加 提升 具有 具备 进行 现有 目前 部分 相关 产品 生产 要求 满足 结合 存在 发展 市场
+基于 有效 简单 方便 成本 效果 效率 质量 性能 数据 影响 减小 需要 能够 初步 属于 行业 应用 使用 小于 大于
+主要 一定 较好 良好 显著 优点 特点 方面 情况 作用 目的 合作 领域 国内 国外 国际 水平 关键 核心 重要
+综合 导致 适用 中心 方式 过程 条件 利用 通过 得到 完成 开展 形成 提供 包括 不同 各种 同时 以及 其中
+""".split())
+# The field an inference names in a reason must hold at least this share of the votes.
+FIELD_REASON_SHARE = 0.3
 
 
 @dataclass
@@ -93,10 +105,13 @@ class DemandProfile:
 
 @dataclass(frozen=True)
 class Weights:
-    """One weight per feature, plus the retrieval settings that feed them."""
+    """One weight per feature, plus the retrieval settings that feed them.
+
+    The defaults are weights.v1's; `load_weights()` reads the file, which is what the app uses.
+    """
 
     text: float = 1.0
-    field: float = 0.8
+    field: float = 2.0
     group: float = 0.3
     industry: float = 0.3
     mode: float = 0.3
@@ -105,10 +120,16 @@ class Weights:
     term: float = 0.3
     locality: float = 0.05
     # Retrieval: how many candidates are re-ranked, and how many of them vote on the field.
-    candidates: int = 150
-    field_votes: int = 30
+    candidates: int = 80
+    field_votes: int = 40
+    # Votes count relevance to this power: above 1, the closest candidates weigh more.
+    field_power: float = 2.0
     # A patent with fewer years left than this is marked as near expiry.
     term_warning_years: int = 3
+    # Notices: a new demand is announced to the owners of matches scoring at least this, and a
+    # new listing to the enterprises whose demands it fits at least this well (rank_demands).
+    notify_patentees_above: float = 1.2
+    notify_enterprises_above: float = 0.6
 
     def replace(self, **changes: float) -> Weights:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -144,30 +165,31 @@ def _default_weights() -> Weights:
 def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int = 10,
                   weights: Weights | None = None, today: date | None = None,
                   candidates: int | None = None) -> list[Match]:
-    """The `limit` listings that best answer a demand, best first, each with its reasons."""
+    """The `limit` listings that best answer a demand, best first, each with its reasons.
+
+    Candidates come from `backend.similar` on the demand text; each is scored as the weighted sum
+    of its features (see Weights), ties going to the lower listing id. A candidate that shares no
+    meaningful word with the demand (two characters or more, not boilerplate) is not proposed.
+    """
     weights = weights or _default_weights()
-    today = today or date.today()
+    today = today or datetime.now(SHANGHAI).date()
     depth = max(candidates or weights.candidates, limit) + len(profile.exclude_listing_ids)
     hits = [h for h in backend.similar(profile.text, limit=depth, filters=profile.filters or None)
             if h.id not in profile.exclude_listing_ids]
     if not hits:
         return []
-    terms = [t for t in query_terms(profile.text) if len(t) > 1]
     top = max(h.score for h in hits) or 1.0
-    subclasses, groups = _field(profile, hits, weights.field_votes)
-    best_subclass = max(subclasses, key=subclasses.get) if subclasses else None
-    best_group = max(groups, key=groups.get) if groups else None
+    levels = {h.id: _ipc_levels(h.doc) for h in hits}
+    subclasses, groups = _field(profile, hits, levels, weights.field_votes, weights.field_power)
+    best_subclass = _leader(subclasses)
+    best_group = _leader(groups)
     matches = []
     for hit in hits:
         doc = hit.doc
         reasons: list[Reason] = []
         features = dict.fromkeys(FEATURES, 0.0)
         features["text"] = max(0.0, hit.score) / top
-        shared = _shared_terms(terms, doc)
-        if shared:
-            reasons.append(Reason("shared_terms", "共同关键词：" + "、".join(shared),
-                                  "Shared key terms: " + ", ".join(shared)))
-        own_subclasses, own_groups = _ipc_levels(doc)
+        own_subclasses, own_groups = levels[hit.id]
         features["field"] = max((subclasses.get(s, 0.0) for s in own_subclasses), default=0.0)
         features["group"] = max((groups.get(g, 0.0) for g in own_groups), default=0.0)
         if best_group in own_groups:
@@ -185,7 +207,31 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
                              title=doc.get("title", ""), score=round(score, 9), reasons=reasons,
                              doc=doc, features=features))
     matches.sort(key=lambda m: (-m.score, m.listing_id))
-    return matches[:limit]
+    # Every match must share a meaningful word with the demand: that is the first reason a person
+    # reads, and a candidate found through single characters or boilerplate alone is noise.
+    terms = _with_runs(query_terms(profile.text), profile.text)
+    # Lower case is enough to count which candidates share a word (NFKC of every text is not).
+    texts = [f"{h.doc.get('title', '')}\n{h.doc.get('body') or h.doc.get('abstract') or ''}".lower() for h in hits]
+    commonness: dict[str, float] = {}
+    shown = []
+    for match in matches:
+        shared = _shared_terms(terms, match.doc, commonness, texts)
+        if not shared:
+            continue
+        match.reasons.insert(0, Reason("shared_terms", "共同关键词：" + "、".join(shared),
+                                       "Shared key terms: " + ", ".join(shared)))
+        shown.append(match)
+        if len(shown) == limit:
+            break
+    return shown
+
+
+def _leader(shares: dict[str, float]) -> str | None:
+    """The field with the most votes, if it has enough of them to be named."""
+    if not shares:
+        return None
+    best = min(shares, key=lambda k: (-shares[k], k))
+    return best if shares[best] >= FIELD_REASON_SHARE else None
 
 
 def _ipc_levels(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -204,21 +250,24 @@ def _ipc_levels(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
     return subclasses, groups
 
 
-def _field(profile: DemandProfile, hits: list, votes: int) -> tuple[dict[str, float], dict[str, float]]:
+def _field(profile: DemandProfile, hits: list[Hit], levels: dict[int, tuple[list[str], list[str]]], votes: int,
+           power: float) -> tuple[dict[str, float], dict[str, float]]:
     """The demand's field as shares per IPC subclass and main group.
 
     From the demand's own IPC when it has one; otherwise the top candidates vote with their
     relevance, which is a nearest-neighbour guess at the field the demand belongs to.
     """
     if profile.ipc:
-        levels = _ipc_levels({"ipc": profile.ipc})
-        return ({s: 1.0 for s in levels[0]}, {g: 1.0 for g in levels[1]})
+        declared_subclasses, declared_groups = _ipc_levels({"ipc": profile.ipc})
+        return dict.fromkeys(declared_subclasses, 1.0), dict.fromkeys(declared_groups, 1.0)
     subclasses: Counter[str] = Counter()
     groups: Counter[str] = Counter()
     total = 0.0
-    for hit in sorted(hits, key=lambda h: (-h.score, h.id))[:votes]:
-        weight = max(0.0, hit.score)
-        own_subclasses, own_groups = _ipc_levels(hit.doc)
+    ranked = sorted(hits, key=lambda h: (-h.score, h.id))[:votes]
+    top = max(ranked[0].score, 1e-9) if ranked else 1.0
+    for hit in ranked:
+        weight = (max(0.0, hit.score) / top) ** power
+        own_subclasses, own_groups = levels[hit.id]
         total += weight
         for s in own_subclasses:
             subclasses[s] += weight / len(own_subclasses)
@@ -240,15 +289,46 @@ def _field_reason(code: str, symbol: str, declared: bool) -> Reason:
     return Reason(code, f"与需求最相关的 {symbol} 领域一致", f"In {symbol}, the field most related to your demand")
 
 
-def _shared_terms(terms: list[str], doc: dict[str, Any]) -> list[str]:
-    """Demand words found in the listing, title words first, longer (more specific) words first."""
+def _text_of(doc: dict[str, Any]) -> str:
+    return normalise(f"{doc.get('title', '')}\n{doc.get('body') or doc.get('abstract') or ''}")
+
+
+def _with_runs(terms: list[str], text: str) -> list[str]:
+    """The terms plus each run of single characters that stand together in the text.
+
+    jieba cuts a word it does not know into characters (打草机 → 打/草/机): the run is the word.
+    """
+    text = normalise(text)
+    out: list[str] = []
+    run = ""
+    for term in [*terms, ""]:
+        if len(term) == 1 and run and run + term in text:
+            run += term
+            continue
+        if len(run) > 1 and run not in out:
+            out.append(run)
+        run = term if len(term) == 1 else ""
+    return terms + out
+
+
+def _shared_terms(terms: list[str], doc: dict[str, Any], commonness: dict[str, float],
+                  texts: list[str]) -> list[str]:
+    """Demand words found in the listing, as a reader would pick them: words in its title first,
+    then the words fewest other candidates share (the telling ones), longer words first.
+
+    `commonness` caches each word's share of `texts`; the caller may fill it in advance.
+    """
     title = normalise(doc.get("title", ""))
-    text = normalise(doc.get("abstract") or doc.get("body") or "")
-    found = [t for t in terms if t in title or t in text]
+    text = _text_of(doc)
+    # A single character is mostly a segmentation leftover, and found inside unrelated words.
+    found = [t for t in terms if len(t) > 1 and t in text and t not in GENERIC_WORDS and not t.isdigit()]
     # Drop a word already shown inside a longer one (电池 beside 锂电池).
     found = [t for t in found if not any(t != o and t in o for o in found)]
+    for t in found:
+        if t not in commonness:
+            commonness[t] = sum(t in other for other in texts) / max(len(texts), 1)
     order = {t: i for i, t in enumerate(terms)}
-    found.sort(key=lambda t: (t not in title, -len(t), order[t]))
+    found.sort(key=lambda t: (t not in title, round(commonness[t], 2), -len(t), order[t]))
     return found[:SHOWN_TERMS]
 
 
@@ -403,7 +483,7 @@ def rank_demands(listing_doc: dict[str, Any], demands: list[dict[str, Any]], *, 
     """The demands a listing answers best: (demand id, score, reasons), best first.
 
     Demands are dicts with id, title, text, modes, budget_min_fen, budget_max_fen, industries.
-    A demand sharing no word with the listing is never proposed.
+    As for patents, a demand that shares no meaningful word with the listing is never proposed.
     """
     weights = weights or _default_weights()
     if not demands:
@@ -415,8 +495,10 @@ def rank_demands(listing_doc: dict[str, Any], demands: list[dict[str, Any]], *, 
     for bag in bags:
         frequency.update(bag.keys())
     n = len(demands)
-    listing_text = f"{listing_doc.get('title', '')}\n{listing_doc.get('abstract') or listing_doc.get('body') or ''}"
-    terms = [t for t in query_terms(listing_text) if t in frequency]
+    listing_text = f"{listing_doc.get('title', '')}\n{listing_doc.get('body') or listing_doc.get('abstract') or ''}"
+    doc_terms = query_terms(listing_text)
+    terms = [t for t in doc_terms if t in frequency]
+    doc_terms = _with_runs(doc_terms, listing_text)
     idf = {t: math.log(1 + (n - frequency[t] + 0.5) / (frequency[t] + 0.5)) for t in terms}
     scored = []
     for demand, bag, length in zip(demands, bags, lengths):
@@ -430,15 +512,17 @@ def rank_demands(listing_doc: dict[str, Any], demands: list[dict[str, Any]], *, 
     if not scored:
         return []
     top = max(s for _, s in scored)
-    doc_terms = [t for t in query_terms(listing_text) if len(t) > 1]
+    # Among demands, a word is as common as its document frequency says.
+    commonness = {t: frequency.get(t, 0) / n for t in doc_terms}
     ranked = []
     for demand, text_score in scored:
         reasons: list[Reason] = []
         demand_text = {"title": demand.get("title") or "", "abstract": demand.get("text") or ""}
-        shared = _shared_terms(sorted(doc_terms, key=lambda t: -idf.get(t, 0.0)), demand_text)
-        if shared:
-            reasons.append(Reason("shared_terms", "共同关键词：" + "、".join(shared),
-                                  "Shared key terms: " + ", ".join(shared)))
+        shared = _shared_terms(doc_terms, demand_text, commonness, [])
+        if not shared:
+            continue
+        reasons.append(Reason("shared_terms", "共同关键词：" + "、".join(shared),
+                              "Shared key terms: " + ", ".join(shared)))
         profile = DemandProfile(text="", modes=list(demand.get("modes") or []),
                                 budget_min_fen=demand.get("budget_min_fen"),
                                 budget_max_fen=demand.get("budget_max_fen"),

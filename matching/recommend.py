@@ -60,14 +60,10 @@ def demands_for_listing(listing: Listing, limit: int = 10) -> list[tuple[Demand,
     return [(demands[i], score, reasons) for i, score, reasons in ranked]
 
 
-def _threshold() -> float:
-    return float(getattr(load_weights(), "notify_threshold", 0.5))
-
-
 @handles(TOPIC_DEMAND)
 def notify_patentees_of_demand(keys: list[str], bulk: bool) -> None:
     """A new or changed demand: tell the owners of its best-fitting listings."""
-    threshold = _threshold()
+    threshold = load_weights().notify_patentees_above
     for demand in db.session.scalars(select(Demand).where(Demand.id.in_([int(k) for k in keys]))):
         if demand.status != DemandStatus.OPEN or demand.visibility == Visibility.PRIVATE:
             continue  # a private demand is matched for its owner only, never announced
@@ -90,7 +86,7 @@ def notify_enterprises_of_listing(keys: list[str], bulk: bool) -> None:
         Demand.status.in_([DemandStatus.OPEN, DemandStatus.MATCHED])).order_by(Demand.id)))
     if not demands:
         return
-    threshold = _threshold()
+    threshold = load_weights().notify_enterprises_above
     dicts = [_demand_dict(d) for d in demands]
     by_id = {d.id: d for d in demands}
     listings = db.session.scalars(select(Listing).where(Listing.id.in_([int(k) for k in keys]))

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
@@ -32,6 +33,8 @@ FACET_FIELDS = {
 }
 # BM25 column weights: title, body, codes.
 WEIGHTS = (8.0, 1.0, 4.0)
+# FTS5's bm25() constants, which `similar` reproduces in numpy.
+BM25_K1, BM25_B = 1.2, 0.75
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('seq', 0);
@@ -41,11 +44,22 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, codes, tokenize='unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_instances USING fts5vocab(fts, 'instance');
 """
 
 
-# How many of a long text's words `similar` queries by default (see EmbeddedSearch.similar).
-SIMILAR_TERMS = 16
+# `similar` queries a long text by at most this many of its words (see EmbeddedSearch.similar),
+SIMILAR_TERMS = 40
+# leaving out words found in more than this share of the documents (unless the index is small),
+SIMILAR_MAX_SHARE = 0.1
+SIMILAR_SMALL_INDEX = 1000
+# and counting a word the text repeats up to this many times.
+SIMILAR_REPEAT = 3
+# The vocabulary table is read again when the number of documents has changed by this share.
+SIMILAR_VOCABULARY_DRIFT = 0.1
+# Occurrences of words in at least this many documents are cached, up to this many in all.
+SIMILAR_CACHE_FROM = 500
+SIMILAR_CACHE_POSTINGS = 2_000_000
 
 # Below this many documents a process pool costs more than it saves.
 PARALLEL_FROM = 400
@@ -374,87 +388,208 @@ class EmbeddedSearch:
 
     def similar(self, text: str, *, limit: int = 10, filters: dict[str, list[str]] | None = None,
                 max_terms: int | None = SIMILAR_TERMS) -> list[Hit]:
-        """Documents most like a long text (a demand, an abstract), by BM25 over some of its words.
+        """Documents most like a long text (a demand, an abstract), by BM25 over its telling words.
 
-        With `max_terms` the query keeps only that many of the text's rarest indexed words: they
-        carry the relevance, and an OR over common words would touch most of a large catalogue.
-        `max_terms=None` is the plain query: an OR over every word of the text and its sub-words.
+        By default the query keeps at most `max_terms` of the text's words, the ones with the
+        highest tf·idf, leaving out words found in more than SIMILAR_MAX_SHARE of the documents:
+        those cost the most to score and say the least. A word the text repeats counts up to
+        SIMILAR_REPEAT times. The BM25 is FTS5's, computed in numpy from the words' occurrences.
+        `max_terms=None` is the plain query: FTS5 ranks an OR over every word of the text and
+        its sub-words.
         """
         memory = self._sync()
         arrays = memory.arrays()
+        size = len(arrays["ids"])
         words = query_terms(text)
+        mask = arrays["alive"].copy()
+        for facet, values in (filters or {}).items():
+            if facet in memory.facets and values:
+                mask &= memory.facets[facet].mask_for(values, size)
         if max_terms is None:
             terms = words
-            alternatives = {t for term in terms for t in [term, *sub_terms(term)]}
+            if not terms:
+                return []
+            text_mask, score = self._text_mask(terms, arrays, any_term=True)
+            mask &= text_mask
         else:
-            terms = alternatives = self._informative(text, words, max_terms, int(arrays["alive"].sum()))
-        if not terms:
-            return []
-        expression = " OR ".join(_quote(t) for t in sorted(alternatives))
-        masks = [memory.facets[f].mask_for(v, len(arrays["ids"]))
-                 for f, v in (filters or {}).items() if f in memory.facets and v]
-        # The best rows come ranked from SQLite; a filter may need a deeper cut, then all rows.
-        depth = max(4 * limit, 200) if masks else limit + 20
-        while True:
-            ids, score = self._ranked(expression, depth)
-            pos_of_id = arrays["pos_of_id"]
-            known = ids < len(pos_of_id)
-            ids, score = ids[known], score[known]
-            pos = pos_of_id[ids]
-            keep = pos >= 0
-            keep[keep] &= arrays["alive"][pos[keep]]
-            for mask in masks:
-                keep[keep] &= mask[pos[keep]]
-            if keep.sum() >= limit or depth is None or len(known) < depth:
-                break
-            depth = None
-        ids, score = ids[keep], score[keep]
-        order = np.lexsort((ids, -score))[:limit]
-        top_ids = [int(ids[k]) for k in order]
-        docs = self._docs(top_ids)
-        return [Hit(id=i, score=float(score[k]), doc=docs[i],
-                    highlights={"title": highlight(docs[i].get("title", ""), terms)})
-                for i, k in zip(top_ids, order) if i in docs]
+            weighted = self._informative(text, words, max_terms, memory.seq, int(arrays["alive"].sum()))
+            terms = [t for t, _ in weighted]
+            if not terms:
+                return []
+            score = self._bm25(weighted, memory, arrays)
+            mask &= score > 0
+        positions = np.nonzero(mask)[0]
+        if len(positions) > limit:
+            # Ties at the cut are settled by id, as in the full sort below.
+            cut = np.partition(-score[positions], limit - 1)[limit - 1]
+            positions = positions[-score[positions] <= cut]
+        ids = arrays["ids"][positions]
+        order = np.lexsort((ids, -score[positions]))[:limit]
+        top = [(int(ids[k]), float(score[positions[k]])) for k in order]
+        docs = self._docs([i for i, _ in top])
+        return [Hit(id=i, score=value, doc=docs[i], highlights={"title": _highlight_title(docs[i], terms)})
+                for i, value in top if i in docs]
 
-    def _informative(self, text: str, words: list[str], count: int, size: int) -> list[str]:
-        """The `count` words of a text that best tell documents apart: indexed, rare, repeated.
+    def _bm25(self, weighted: list[tuple[str, int]], memory: _Memory,
+              arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """FTS5's bm25() of an OR over the words (each repeated as given), for every position.
+
+        FTS5 would score each row against every query word; here each word's own occurrences,
+        read from the instance vocabulary, are scored once, which is several times faster on a
+        large index and gives the same numbers.
+        """
+        lengths = self._lengths(memory, arrays)
+        size = len(arrays["ids"])
+        alive = arrays["alive"]
+        rows = max(int(alive.sum()), 1)
+        average = float(lengths[alive].sum()) / rows or 1.0
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
+        score = np.zeros(size, dtype=np.float64)
+        for term, times in weighted:
+            pos, frequency, found_in = self._occurrences(term, memory, arrays)
+            if not found_in:
+                continue
+            idf = math.log((rows - found_in + 0.5) / (found_in + 0.5))
+            idf = idf if idf > 0 else 1e-6
+            score[pos] += times * idf * frequency * (BM25_K1 + 1) / (frequency + norm[pos])
+        return score
+
+    def _occurrences(self, term: str, memory: _Memory,
+                     arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+        """Where a word occurs: (positions, column-weighted term frequency there, documents).
+
+        The common words, which are the costly ones to read, are kept per process until the next
+        write, up to SIMILAR_CACHE_POSTINGS positions in all (least recently used go first).
+        """
+        with self._lock:
+            cache = getattr(self, "_occurrence_cache", None)
+            if cache is None or cache[0] is not memory or cache[1] != memory.seq:
+                cache = self._occurrence_cache = (memory, memory.seq, OrderedDict(), [0])
+            entries, total = cache[2], cache[3]
+            if term in entries:
+                entries.move_to_end(term)
+                return entries[term]
+        found = self._connect().execute(
+            "SELECT group_concat(doc * 4 + CASE col WHEN 'title' THEN 0 WHEN 'body' THEN 1 ELSE 2 END)"
+            " FROM fts_instances WHERE term = ?", (term,)).fetchone()[0]
+        if not found:
+            return np.empty(0, dtype=np.int64), np.empty(0), 0
+        coded = np.fromstring(found, dtype=np.int64, sep=",")
+        doc_ids, docs = np.unique(coded >> 2, return_inverse=True)
+        # Weighted term frequency per document, as FTS5 sums it over columns.
+        frequency = np.bincount(docs, weights=np.asarray(WEIGHTS)[coded & 3])
+        pos_of_id = arrays["pos_of_id"]
+        known = doc_ids < len(pos_of_id)
+        pos = pos_of_id[doc_ids[known]]
+        frequency = frequency[known][pos >= 0]
+        entry = (pos[pos >= 0], frequency, len(doc_ids))
+        if len(doc_ids) >= SIMILAR_CACHE_FROM:
+            with self._lock:
+                entries[term] = entry
+                total[0] += len(entry[0])
+                while total[0] > SIMILAR_CACHE_POSTINGS and len(entries) > 1:
+                    total[0] -= len(entries.popitem(last=False)[1][0])
+        return entry
+
+    def _lengths(self, memory: _Memory, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """Tokens per document (all columns), by position, from FTS5's own size table.
+
+        Kept per process beside the memory arrays: read once, then only for documents written since.
+        """
+        cached = getattr(self, "_doc_lengths", None)
+        size = len(arrays["ids"])
+        if cached is not None and cached[0] is memory and cached[1] == size:
+            return cached[2]
+        lengths = np.zeros(size, dtype=np.float64)
+        start = 0
+        if cached is not None and cached[0] is memory:
+            start = len(cached[2])
+            lengths[:start] = cached[2]
+        ids = arrays["ids"][start:]
+        conn = self._connect()
+        if start == 0:
+            rows = conn.execute("SELECT id, sz FROM fts_docsize").fetchall()
+        else:
+            rows = []
+            for chunk in range(0, len(ids), 500):
+                part = [int(i) for i in ids[chunk:chunk + 500]]
+                rows += conn.execute(f"SELECT id, sz FROM fts_docsize WHERE id IN ({','.join('?' * len(part))})",
+                                     part).fetchall()
+        pos_of_id = arrays["pos_of_id"]
+        for doc_id, blob in rows:
+            if doc_id < len(pos_of_id) and pos_of_id[doc_id] >= start:
+                lengths[pos_of_id[doc_id]] = _varint_sum(blob)
+        self._doc_lengths = (memory, size, lengths)
+        return lengths
+
+    def _informative(self, text: str, words: list[str], count: int, seq: int,
+                     size: int) -> list[tuple[str, int]]:
+        """The `count` words of a text that best tell documents apart, each with how many times
+        to query it: indexed, not too common, rare and repeated (tf·idf).
 
         A query word the index lacks (锂电池 where titles say 锂离子电池) stands in by its sub-words.
         """
         pool = list(words)
-        frequency = self._document_frequency(pool)
+        frequency = self._frequencies(pool, seq, size)
         for word in words:
             if not frequency.get(word):
                 pool += [t for t in sub_terms(word) if t not in pool]
-        frequency.update(self._document_frequency([t for t in pool if t not in frequency]))
+        frequency.update(self._frequencies([t for t in pool if t not in frequency], seq, size))
         lowered = normalise(text)
-        weight = {}
+        weight: dict[str, float] = {}
+        times: dict[str, int] = {}
         for term in pool:
             df = frequency.get(term, 0)
-            if df:
-                idf = math.log(1 + (size - df + 0.5) / (df + 0.5))
-                weight[term] = idf * (1 + math.log(max(1, lowered.count(term))))
-        return sorted(weight, key=lambda t: (-weight[t], pool.index(t)))[:count]
+            if df and (df <= SIMILAR_MAX_SHARE * size or size < SIMILAR_SMALL_INDEX):
+                tf = max(1, lowered.count(term))
+                weight[term] = math.log(1 + (size - df + 0.5) / (df + 0.5)) * (1 + math.log(tf))
+                times[term] = min(tf, SIMILAR_REPEAT)
+        chosen = sorted(weight, key=lambda t: (-weight[t], pool.index(t)))[:count]
+        return [(t, times[t]) for t in chosen]
 
-    def _document_frequency(self, terms: list[str]) -> dict[str, int]:
+    def _frequencies(self, terms: list[str], seq: int, size: int) -> dict[str, int]:
+        """Document frequencies, from a per-process table of the whole vocabulary.
+
+        The table is read once (well under a second for 100,000 documents) and read again when
+        the index has grown or shrunk by a tenth; in between, its counts are close enough to choose
+        words by, and a word it lacks is looked up (and remembered until the next write).
+        """
         if not terms:
             return {}
-        marks = ",".join("?" * len(terms))
-        return dict(self._connect().execute(
-            f"SELECT term, doc FROM fts_vocab WHERE term IN ({marks})", terms).fetchall())
+        table = getattr(self, "_vocabulary", None)
+        if table is None or abs(size - table[0]) > SIMILAR_VOCABULARY_DRIFT * max(table[0], 1):
+            with self._lock:
+                counts = dict(self._connect().execute("SELECT term, doc FROM fts_vocab").fetchall())
+                table = self._vocabulary = (size, counts, seq, {})
+        _, counts, looked_up_at, looked_up = table
+        if looked_up_at != seq:
+            looked_up = {}
+            self._vocabulary = table = (table[0], counts, seq, looked_up)
+        missing = [t for t in terms if t not in counts and t not in looked_up]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            found = dict(self._connect().execute(
+                f"SELECT term, doc FROM fts_vocab WHERE term IN ({marks})", missing).fetchall())
+            looked_up.update({t: found.get(t, 0) for t in missing})
+        return {t: counts[t] if t in counts else looked_up[t] for t in terms}
 
-    def _ranked(self, expression: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """(rowids, scores) of matching rows, best first, at most `limit` of them."""
-        sql = "SELECT rowid, bm25(fts, ?, ?, ?) AS s FROM fts WHERE fts MATCH ? ORDER BY s"
-        params: tuple = (*WEIGHTS, expression)
-        if limit is not None:
-            sql += " LIMIT ?"
-            params += (limit,)
-        rows = self._connect().execute(sql, params).fetchall()
-        if not rows:
-            return np.empty(0, dtype=np.int64), np.empty(0)
-        data = np.asarray(rows, dtype=np.float64)
-        return data[:, 0].astype(np.int64), -data[:, 1]
+
+def _highlight_title(doc: dict[str, Any], terms: list[str]) -> str:
+    """The title highlighted, with a pattern of only the terms it contains (a long text has many)."""
+    title = doc.get("title", "")
+    lowered, normal = title.lower(), normalise(title)
+    return highlight(title, [t for t in terms if t in lowered or t in normal])
+
+
+def _varint_sum(blob: bytes) -> int:
+    """The sum of the SQLite varints in an FTS5 docsize record (one token count per column)."""
+    total = value = 0
+    for byte in blob:
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            total += value
+            value = 0
+    return total
 
 
 def _term_group(term: str) -> str:
