@@ -109,8 +109,10 @@ class ElasticsearchBackend:
     # -- writing ---------------------------------------------------------------------------
     def index(self, docs: Iterable[dict[str, Any]], *, bulk: bool = False) -> None:
         self.ensure_index()
-        self._bulk_index(self.alias, list(docs), bulk=bulk)
-        self.client.request("POST", f"/{self.alias}/_refresh")
+        try:
+            self._bulk_index(self.alias, list(docs), bulk=bulk)
+        finally:  # what was written is searchable when this returns, even if some was refused
+            self.client.request("POST", f"/{self.alias}/_refresh")
 
     def _bulk_index(self, index: str, docs: list[dict[str, Any]], *, bulk: bool) -> int:
         texts = segment([(d.get("title", "") or "", d.get("body", "") or "") for d in docs], bulk)
