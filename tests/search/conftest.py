@@ -33,11 +33,27 @@ def elasticsearch_url():
     if url:
         yield url
         return
+    if url is not None:  # the harness tried and said why
+        unavailable("the test harness could not start Elasticsearch")
     try:
         node = ElasticsearchNode().start()
     except ServiceError as err:
         unavailable(f"the Elasticsearch node could not start: {err}")
     yield node.url
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def restartable_node():
+    """A node of this module's own, which a test may stop and start again (data kept)."""
+    if os.environ.get("TEST_ELASTICSEARCH_URL") == "":
+        unavailable("the test harness could not start Elasticsearch")
+    node = ElasticsearchNode(heap="512m")
+    try:
+        node.start()
+    except ServiceError as err:
+        unavailable(f"the Elasticsearch node could not start: {err}")
+    yield node
     node.stop()
 
 

@@ -75,7 +75,8 @@ def _port_free(port: int) -> bool:
 
 
 class ElasticsearchNode:
-    def __init__(self, base: Path | None = None) -> None:
+    def __init__(self, base: Path | None = None, *, heap: str = HEAP) -> None:
+        self.heap = heap
         self.dir = base or Path(tempfile.mkdtemp(prefix="psm-es-"))
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
@@ -107,12 +108,12 @@ class ElasticsearchNode:
             "network.host: 127.0.0.1\ndiscovery.type: single-node\n"
             "cluster.routing.allocation.disk.threshold_enabled: false\n")
         self.log = self.dir / "node.log"
-        self.process = subprocess.Popen(
-            [java, f"-Xms{HEAP}", f"-Xmx{HEAP}", "-Des.distribution.flavor=default",
-             "-Dlog4j2.formatMsgNoLookups=true", "-cp", f"{jars}/*", MAIN, "-numOfNode", "1",
-             "-baseHttpPort", str(self.port - 1), "-basePath", str(self.dir), "-clusterName", "psm-test"],
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+        with self.log.open("ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-Des.distribution.flavor=default",
+                 "-Dlog4j2.formatMsgNoLookups=true", "-cp", f"{jars}/*", MAIN, "-numOfNode", "1",
+                 "-baseHttpPort", str(self.port - 1), "-basePath", str(self.dir), "-clusterName", "psm-test"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
