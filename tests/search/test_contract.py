@@ -357,3 +357,31 @@ def test_a_refused_document_in_a_normal_write_is_reported(elastic):
     with pytest.raises(SearchError, match="1 of 2 index operations failed; document 6"):
         elastic.index([doc(5, "石墨烯"), doc(6, "价格写错", price_fen="面议")])
     assert 5 in elastic.ids()  # the good one is in; the entry is retried as a whole, harmlessly
+
+
+def test_search_status_names_the_cluster_and_its_error_when_it_is_down(app, runner, dead_cluster):
+    import json
+
+    app.extensions["search"] = FallbackSearch(dead_cluster, app.extensions["search"])
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert status["in_step"] is False and "unreachable" in status["error"]
+    assert status["alias"] == "listings" and status["cluster"].startswith("http://127.0.0.1:")
+
+
+def test_flask_search_reindex_rebuilds_behind_the_alias(app, runner, session, elastic):
+    from market.outbox import process_outbox
+    from tests import factories as f
+
+    backend = elastic
+    backend.clear()
+    app.extensions["search"] = FallbackSearch(backend, app.extensions["search"])
+    uni, point = f.organisation(), f.point()
+    listings = [f.listing(uni, point, patent_kw={"title": f"一种导热膜（{i}）"}) for i in range(3)]
+    session.commit()
+    process_outbox()
+    before = backend.indices()
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0 and "indexed 3" in result.output
+    assert backend.indices() != before and backend.ids() == {l.id for l in listings}
