@@ -61,7 +61,10 @@ class ElasticsearchBackend:
         if found["status"] == 404:
             body = {**definition(), "aliases": {self.alias: {}}}
             # A fixed first name: two processes racing here create one index, not two.
-            self.client.request("PUT", f"/{self.alias}_v{VERSION}_0", body, ok=(400,))
+            answer = self.client.request("PUT", f"/{self.alias}_v{VERSION}_0", body, ok=(400,))
+            error = answer.get("error") if answer["status"] == 400 else None
+            if error and (error.get("type") if isinstance(error, dict) else "") != "resource_already_exists_exception":
+                raise SearchError(f"cannot create the index behind {self.alias!r}: {error}", status=400)
         self._ready = True
 
     def indices(self) -> list[str]:

@@ -6,6 +6,8 @@ differ (the order of equally good text matches is measured by benchmarks/search_
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from market.search.backend import SearchError, SearchQuery, SearchUnavailable
@@ -182,7 +184,7 @@ QUERIES = [SearchQuery(text=t, filters=fl, sort=s) for t, fl, s in [
 def both(tmp_path, request):
     embedded = EmbeddedSearch(str(tmp_path / "e.sqlite3"))
     elastic = ElasticsearchBackend(ElasticClient(request.getfixturevalue("elasticsearch_url")),
-                                   prefix=f"both{id(embedded)}_")
+                                   prefix=f"both{uuid.uuid4().hex[:12]}_")
     for b in (embedded, elastic):
         b.index(DOCS)
     yield embedded, elastic
@@ -327,7 +329,7 @@ def test_the_search_page_shows_a_notice_when_degraded(app, client, dead_cluster)
 @pytest.fixture
 def elastic(request):
     backend = ElasticsearchBackend(ElasticClient(request.getfixturevalue("elasticsearch_url")),
-                                   prefix=f"rb{request.node.name[-12:].lower().strip('[]')}_{id(request)}_")
+                                   prefix=f"rb{uuid.uuid4().hex[:12]}_")
     backend.index(DOCS)
     yield backend
     backend.drop()
@@ -385,3 +387,14 @@ def test_flask_search_reindex_rebuilds_behind_the_alias(app, runner, session, el
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0 and "indexed 3" in result.output
     assert backend.indices() != before and backend.ids() == {l.id for l in listings}
+
+
+def test_an_index_in_the_way_of_the_alias_is_a_clear_error(request):
+    client = ElasticClient(request.getfixturevalue("elasticsearch_url"))
+    backend = ElasticsearchBackend(client, prefix=f"clash{uuid.uuid4().hex[:12]}_")
+    client.request("PUT", f"/{backend.alias}")  # an index where the alias should be
+    try:
+        with pytest.raises(SearchError, match="cannot create the index behind"):
+            backend.index(DOCS)
+    finally:
+        client.request("DELETE", f"/{backend.alias}")
