@@ -31,7 +31,7 @@ MODES = [["TRANSFER", "LICENSE_ORDINARY"], ["OPEN_LICENSE", "LICENSE_ORDINARY"],
 OWNER_TYPES = ["UNIVERSITY", "RESEARCH_INSTITUTE", "SOE", "PRIVATE"]
 
 
-def build(instance: str, n: int) -> None:
+def build(instance: str, n: int, index: bool = True) -> None:
     """Write n listings in bulk and index them (run in its own process)."""
     from sqlalchemy import insert
 
@@ -83,7 +83,7 @@ def build(instance: str, n: int) -> None:
             db.session.execute(insert(Listing), listings)
             db.session.commit()
         written = time.perf_counter()
-        count = reindex()
+        count = reindex() if index else 0
     print(f"built {n} listings: database {written - started:.0f} s, index {count} docs "
           f"{time.perf_counter() - written:.0f} s", flush=True)
 

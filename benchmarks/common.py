@@ -47,4 +47,15 @@ def median(values: list[float]) -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child started by a
+    big parent would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -24,10 +24,18 @@ class Settings:
         self.SECRET_KEY = os.environ.get("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'market.sqlite3'}")
-        self.SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
         self.SEARCH_INDEX_PATH = os.environ.get(
             "SEARCH_INDEX_PATH", str(instance / "search.sqlite3"))
-        self.ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL")
+        # Credentials may also sit in the URL (https://user:password@host:9200).
+        self.ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL") or None
+        self.ELASTICSEARCH_USERNAME = os.environ.get("ELASTICSEARCH_USERNAME")
+        self.ELASTICSEARCH_PASSWORD = os.environ.get("ELASTICSEARCH_PASSWORD")
+        self.ELASTICSEARCH_CA_CERTS = os.environ.get("ELASTICSEARCH_CA_CERTS")
+        self.ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "")
+        self.ELASTICSEARCH_TIMEOUT = float(os.environ.get("ELASTICSEARCH_TIMEOUT", "10"))
+        # Setting ELASTICSEARCH_URL is enough to move search and matching to the cluster.
+        self.SEARCH_BACKEND = os.environ.get(
+            "SEARCH_BACKEND", "elasticsearch" if self.ELASTICSEARCH_URL else "embedded")
         self.PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "offline")
         self.STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY")
         self.UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * 1024 * 1024
@@ -60,6 +68,9 @@ class TestSettings(Settings):
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "TEST_DATABASE_URL", f"sqlite:///{instance_path}/test.sqlite3")
         self.SEARCH_INDEX_PATH = f"{instance_path}/search.sqlite3"
+        # Tests choose their search backend per test (tests/search/conftest.py), never from the shell.
+        self.SEARCH_BACKEND = "embedded"
+        self.ELASTICSEARCH_URL = None
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_SECURE = False
         self.TESTING = True

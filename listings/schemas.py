@@ -338,11 +338,14 @@ class SearchResultSchema(BaseSchema):
                          metadata={"description": "Per facet, its values with hit counts."})
     relaxed = fields.Boolean(metadata={"description": "True when no listing had every word and "
                                                       "listings with any of them are shown."})
+    degraded = fields.Boolean(metadata={"description": "True when the search cluster could not answer "
+                                                       "and the local standby index did."})
 
     @pre_dump
     def facet_dicts(self, result, **kwargs) -> dict:
         # The backend counts facets as (value, count) pairs; the API names them.
         return {"hits": result.hits, "total": result.total, "page": result.page,
                 "per_page": result.per_page, "pages": result.pages, "relaxed": result.relaxed,
+                "degraded": result.degraded,
                 "facets": {facet: [{"value": v, "count": c} for v, c in counts]
                            for facet, counts in result.facets.items()}}

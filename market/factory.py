@@ -98,7 +98,7 @@ def register_request_hooks(app: Flask) -> None:
 
         if g.pop("outbox_pending", False):
             try:
-                process_outbox()
+                process_outbox(backoff=True)
             except Exception:  # entries stay pending; `flask search sync` retries them
                 app.logger.exception("outbox processing failed")
                 db.session.rollback()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Callable
 
@@ -15,6 +16,9 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 # topic → handler(keys, bulk); features register theirs (search indexing, match notices).
 HANDLERS: dict[str, Callable[[list[str], bool], None]] = {}
+# topic → (consecutive failures, monotonic time before which requests leave it alone).
+_BACKOFF: dict[str, tuple[int, float]] = {}
+MAX_BACKOFF = 300.0
 
 
 class OutboxEntry(Base):
@@ -59,17 +63,22 @@ class OutboxError(RuntimeError):
     """Some entries could not be applied; they stay pending and are retried."""
 
 
-def process_outbox(limit: int | None = None, *, bulk: bool = False) -> int:
+def process_outbox(limit: int | None = None, *, bulk: bool = False, backoff: bool = False) -> int:
     """Apply pending entries topic by topic, in batches; returns how many were applied.
 
     A failing topic (say, the search node is down) does not hold up the others; its entries
     keep their place with the error noted, and OutboxError is raised at the end.
     `bulk` (command line only) lets handlers use several processes for big batches.
+    With `backoff` (after each request), a topic that failed is left alone for 1, 2, 4, …
+    up to 300 seconds, so that requests do not each wait on a service that is down.
+    Handlers are idempotent: applying an entry twice leaves the same state.
     """
     from market.extensions import db
 
     done, failed = 0, []
     for topic, handler in HANDLERS.items():
+        if backoff and _BACKOFF.get(topic, (0, 0.0))[1] > time.monotonic():
+            continue
         while limit is None or done < limit:
             entries = db.session.scalars(
                 select(OutboxEntry).where(OutboxEntry.topic == topic, OutboxEntry.processed_at.is_(None))
@@ -87,7 +96,10 @@ def process_outbox(limit: int | None = None, *, bulk: bool = False) -> int:
                     e.last_error = str(err)[:500]
                 db.session.commit()
                 failed.append(topic)
+                count = _BACKOFF.get(topic, (0, 0.0))[0] + 1
+                _BACKOFF[topic] = (count, time.monotonic() + min(MAX_BACKOFF, 2.0 ** (count - 1)))
                 break
+            _BACKOFF.pop(topic, None)
             now = utcnow()
             for e in entries:
                 e.processed_at = now

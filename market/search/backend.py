@@ -40,10 +40,24 @@ class SearchResult:
     # True when the text query had no document with every term and any-term results are shown.
     relaxed: bool = False
     terms: list[str] = field(default_factory=list)
+    # True when the configured cluster could not answer and the embedded index did.
+    degraded: bool = False
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+class SearchError(RuntimeError):
+    """The search service refused a request (a bad query, a mapping conflict)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SearchUnavailable(SearchError):
+    """The search service could not be reached or failed on its side; worth retrying later."""
 
 
 class SearchBackend(Protocol):
