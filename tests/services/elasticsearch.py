@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 try:
@@ -80,6 +81,9 @@ class ElasticsearchNode:
         self.dir = base or Path(tempfile.mkdtemp(prefix="psm-es-"))
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
+        # Unique, so that a health check can only pass against this node: two test runs that
+        # pick the same free port at once must not take each other's node for their own.
+        self.cluster_name = f"psm-test-{uuid.uuid4().hex[:10]}"
 
     @property
     def url(self) -> str:
@@ -112,7 +116,7 @@ class ElasticsearchNode:
             self.process = subprocess.Popen(
                 [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-Des.distribution.flavor=default",
                  "-Dlog4j2.formatMsgNoLookups=true", "-cp", f"{jars}/*", MAIN, "-numOfNode", "1",
-                 "-baseHttpPort", str(self.port - 1), "-basePath", str(self.dir), "-clusterName", "psm-test"],
+                 "-baseHttpPort", str(self.port - 1), "-basePath", str(self.dir), "-clusterName", self.cluster_name],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -120,6 +124,10 @@ class ElasticsearchNode:
                 raise ServiceError(f"Elasticsearch exited with {self.process.returncode}:\n{self._tail()}")
             health = self.health()
             if health and health.get("status") in ("green", "yellow"):
+                if health.get("cluster_name") != self.cluster_name:
+                    self.stop(keep_data=False)
+                    raise ServiceError(f"port {self.port} is answered by another node "
+                                       f"({health.get('cluster_name')}); retry")
                 return self
             time.sleep(0.5)
         self.stop(keep_data=False)
