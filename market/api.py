@@ -6,7 +6,6 @@ routes to `bp` with `@route(...)`, which also records the operation for the Open
 
 from __future__ import annotations
 
-import re
 from functools import wraps
 from typing import Any, Callable
 
@@ -87,18 +86,6 @@ class ApiValidationError(DomainError):
 @bp.errorhandler(ApiValidationError)
 def validation_failed(err: ApiValidationError):
     return json_error(422, err.code, err.message(get_lang()), err.fields)
-
-
-def page_args(max_per_page: int = 100) -> tuple[int, int]:
-    def number(name: str, default: int) -> int:
-        raw = request.args.get(name, str(default))
-        # isdigit() accepts "²" and other digits int() refuses; and pages stop somewhere.
-        if not re.fullmatch(r"[0-9]{1,5}", raw) or int(raw) < 1:
-            raise DomainError("bad_paging", f"参数 {name} 须为正整数", f"{name} must be a positive integer",
-                              field=name, status=400)
-        return int(raw)
-
-    return number("page", 1), min(number("per_page", 20), max_per_page)
 
 
 def paginated(items: list[Any], total: int, page: int, per_page: int) -> dict:

@@ -28,7 +28,8 @@ def _point(name: str | None):
 
     if not name:
         return None
-    point = db.session.scalar(select(Point).where((Point.name == name) | (Point.id == (int(name) if name.isdigit() else -1))))
+    by_name = Point.name == name
+    point = db.session.scalar(select(Point).where(by_name | (Point.id == int(name)) if name.isdigit() else by_name))
     if point is None:
         raise click.ClickException(f"没有名为“{name}”的网点 (no point named {name!r})")
     return point

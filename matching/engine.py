@@ -156,7 +156,7 @@ def load_weights(path: str | Path | None = None) -> Weights:
 
 
 @lru_cache(maxsize=1)
-def _default_weights() -> Weights:
+def default_weights() -> Weights:
     return load_weights()
 
 
@@ -171,7 +171,7 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
     of its features (see Weights), ties going to the lower listing id. A candidate that shares no
     meaningful word with the demand (two characters or more, not boilerplate) is not proposed.
     """
-    weights = weights or _default_weights()
+    weights = weights or default_weights()
     today = today or datetime.now(SHANGHAI).date()
     depth = max(candidates or weights.candidates, limit) + len(profile.exclude_listing_ids)
     hits = [h for h in backend.similar(profile.text, limit=depth, filters=profile.filters or None)
@@ -485,7 +485,7 @@ def rank_demands(listing_doc: dict[str, Any], demands: list[dict[str, Any]], *, 
     Demands are dicts with id, title, text, modes, budget_min_fen, budget_max_fen, industries.
     As for patents, a demand that shares no meaningful word with the listing is never proposed.
     """
-    weights = weights or _default_weights()
+    weights = weights or default_weights()
     if not demands:
         return []
     bags = [Counter(_demand_tokens(d.get("title") or "", d.get("text") or "")) for d in demands]

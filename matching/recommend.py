@@ -11,7 +11,7 @@ from market.extensions import db
 from market.notifications import notify
 from market.outbox import handles
 from market.search.service import document_loads, search_backend
-from matching.engine import DemandProfile, Match, load_weights, match_patents, rank_demands
+from matching.engine import DemandProfile, Match, default_weights, match_patents, rank_demands
 from matching.models import Demand
 from matching.services import TOPIC_DEMAND, excluded_listing_ids
 from matching.vocabulary import DemandStatus, Visibility
@@ -52,18 +52,29 @@ def open_demands_for_patentees() -> list[Demand]:
         Demand.visibility.in_([Visibility.PUBLIC, Visibility.PATENTEES])).order_by(Demand.id)))
 
 
-def demands_for_listing(listing: Listing, limit: int = 10) -> list[tuple[Demand, float, list]]:
-    demands = {d.id: d for d in open_demands_for_patentees() if d.organisation_id != listing.organisation_id}
+def demands_for_listings(listings: list[Listing], limit: int = 10) -> list[tuple[Listing, list]]:
+    """For each listing, the open demands (visible to patentees) that fit it best.
+
+    The demands are read and prepared once for all the listings.
+    """
+    demands = open_demands_for_patentees()
     if not demands:
-        return []
-    ranked = rank_demands(listing_document(listing), [_demand_dict(d) for d in demands.values()], limit=limit)
-    return [(demands[i], score, reasons) for i, score, reasons in ranked]
+        return [(listing, []) for listing in listings]
+    by_id = {d.id: d for d in demands}
+    dicts = [_demand_dict(d) for d in demands]
+    rows = []
+    for listing in listings:
+        ranked = rank_demands(listing_document(listing), dicts, limit=limit + 1)
+        fitting = [(by_id[i], score, reasons) for i, score, reasons in ranked
+                   if by_id[i].organisation_id != listing.organisation_id][:limit]
+        rows.append((listing, fitting))
+    return rows
 
 
 @handles(TOPIC_DEMAND)
 def notify_patentees_of_demand(keys: list[str], bulk: bool) -> None:
     """A new or changed demand: tell the owners of its best-fitting listings."""
-    threshold = load_weights().notify_patentees_above
+    threshold = default_weights().notify_patentees_above
     for demand in db.session.scalars(select(Demand).where(Demand.id.in_([int(k) for k in keys]))):
         if demand.status != DemandStatus.OPEN or demand.visibility == Visibility.PRIVATE:
             continue  # a private demand is matched for its owner only, never announced
@@ -86,7 +97,7 @@ def notify_enterprises_of_listing(keys: list[str], bulk: bool) -> None:
         Demand.status.in_([DemandStatus.OPEN, DemandStatus.MATCHED])).order_by(Demand.id)))
     if not demands:
         return
-    threshold = load_weights().notify_enterprises_above
+    threshold = default_weights().notify_enterprises_above
     dicts = [_demand_dict(d) for d in demands]
     by_id = {d.id: d for d in demands}
     listings = db.session.scalars(select(Listing).where(Listing.id.in_([int(k) for k in keys]))

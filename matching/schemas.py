@@ -13,6 +13,12 @@ MAX_TEXT = 5000
 MAX_FEN = 10**13
 
 
+def check_budget_range(data: dict) -> None:
+    low, high = data.get("budget_min_fen"), data.get("budget_max_fen")
+    if low is not None and high is not None and low > high:
+        raise ValidationError(t("预算下限不能高于上限", "The budget minimum is above the maximum"), "budget_min_fen")
+
+
 def _long_text(minimum: int = 0) -> TrimmedString:
     return TrimmedString(load_default="", validate=validate.Length(min=minimum, max=MAX_TEXT))
 
@@ -35,9 +41,7 @@ class DemandInput(BaseSchema):
 
     @validates_schema(skip_on_field_errors=False)
     def budget_ordered(self, data, **kwargs):
-        low, high = data.get("budget_min_fen"), data.get("budget_max_fen")
-        if low is not None and high is not None and low > high:
-            raise ValidationError(t("预算下限不能高于上限", "The budget minimum is above the maximum"), "budget_min_fen")
+        check_budget_range(data)
 
 
 class MatchQuery(BaseSchema):
@@ -56,7 +60,7 @@ class MatchQuery(BaseSchema):
 
     @validates_schema(skip_on_field_errors=False)
     def budget_ordered(self, data, **kwargs):
-        DemandInput.budget_ordered(self, data)
+        check_budget_range(data)
 
 
 class DismissInput(BaseSchema):

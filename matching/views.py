@@ -19,7 +19,8 @@ from market.notifications import Notification
 from market.schemas import load
 from matching import services
 from matching.models import Demand, Inquiry, MatchFeedback
-from matching.recommend import demands_for_listing, matches_for_demand
+from market.search.service import document_loads
+from matching.recommend import demands_for_listings, matches_for_demand
 from matching.schemas import DealRequestInput, DemandInput, DismissInput, form_to_demand_data
 from matching.vocabulary import DemandStatus, DismissReason, MatchState, Visibility
 
@@ -49,9 +50,11 @@ def board():
             query = query.where(or_(Demand.title.like(like), Demand.problem.like(like),
                                     Demand.expected_outcome.like(like)))
     industry = request.args.get("industry")
-    demands = db.session.scalars(query.order_by(Demand.created_at.desc()).limit(200)).all()
+    # Industries are a JSON list, filtered here rather than in SQL; so filter before the cut.
+    demands = db.session.scalars(query.order_by(Demand.created_at.desc())).all()
     if industry:
         demands = [d for d in demands if industry in (d.industries or [])]
+    demands = demands[:200]
     return render_template("matching/board.html", demands=demands, q=q, industry=industry,
                            industries=all_industries())
 
@@ -249,8 +252,8 @@ def demand_matches():
     """For a patentee: the open demands that fit each of its published listings."""
     listings = db.session.scalars(select(Listing).where(
         Listing.organisation_id == current_user.organisation_id, Listing.status == ListingStatus.PUBLISHED)
-        .order_by(Listing.published_at.desc()).limit(50)).all()
-    rows = [(listing, demands_for_listing(listing, limit=3)) for listing in listings]
+        .options(*document_loads()).order_by(Listing.published_at.desc()).limit(50)).all()
+    rows = demands_for_listings(listings, limit=3)
     return render_template("matching/demand_matches.html", rows=[r for r in rows if r[1]],
                            dismissals=services.dismissal_summary(current_user.organisation_id),
                            reasons={r.value: r for r in DismissReason})

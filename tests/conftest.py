@@ -7,7 +7,6 @@ The database is SQLite by default; set TEST_DATABASE_URL to run the same suite o
 from __future__ import annotations
 
 import contextvars
-import os
 from pathlib import Path
 
 import pytest

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
@@ -13,7 +11,6 @@ from market.extensions import db
 from market.outbox import OutboxEntry, handles
 from market.search.backend import SearchBackend, SearchError
 
-log = logging.getLogger(__name__)
 BATCH = 2000
 
 

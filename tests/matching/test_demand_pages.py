@@ -88,3 +88,16 @@ def test_a_bad_demand_form_keeps_the_input_and_stores_nothing(client, setup):
     text = page.get_data(as_text=True)
     assert page.status_code == 422 and "我的需求标题" in text and "预算下限不能高于上限" in text
     assert "我的需求标题" not in client.get("/my/demands").get_data(as_text=True)
+
+
+def test_a_patentee_sees_the_demands_that_fit_its_listings(client, setup):
+    f.login(client, setup["ent"])
+    _post_demand(client)
+    client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
+    f.login(client, setup["uni"])
+    page = client.get("/my/demand-matches").get_data(as_text=True)
+    assert "需要耐高温锂电池隔膜" in page and "一种锂离子电池用陶瓷涂覆隔膜" in page
+    assert "保密的产线细节XYZ" not in page
+    client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
+    f.login(client, setup["other"])  # an enterprise without listings sees no such rows
+    assert "需要耐高温锂电池隔膜" not in client.get("/my/demand-matches").get_data(as_text=True)

@@ -11,9 +11,8 @@ from market.extensions import db
 from market.notifications import Notification
 from market.outbox import process_outbox
 from matching import services
-from matching.models import Demand
 from matching.recommend import matches_for_demand
-from matching.vocabulary import DemandStatus, MatchState
+from matching.vocabulary import DemandStatus
 from tests import factories as f
 
 BATTERY = {"title": "一种锂离子电池用陶瓷涂覆隔膜及其制备方法",
