@@ -8,3 +8,7 @@ from market.chain.models import Point  # noqa: F401
 from market.outbox import OutboxEntry  # noqa: F401
 from market.notifications import Notification  # noqa: F401
 from matching.models import Demand, Inquiry, MatchFeedback  # noqa: F401
+from listings.open_licence.models import DeclarationEvent, OpenLicenceDeclaration  # noqa: F401
+from market.deals.models import (Deal, DealDocument, DealEvent, Offer, PatentClaim,  # noqa: F401
+                                 RoyaltyReport)
+from market.payments.models import Payment, WebhookEvent  # noqa: F401

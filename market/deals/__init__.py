@@ -1,0 +1,1 @@
+"""Deals: open-licence acquisitions, negotiated licences, transfers, equity investments, their ledger."""

@@ -1,0 +1,44 @@
+"""Appending to the deal ledger and moving a deal between states. Never commits.
+
+Every change of a deal's state writes one ledger line with its legal date; statistics are
+computed from these lines (domain.md §6), so the line is written in the same flush as the state.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from market.deals import machine
+from market.deals.models import Deal, DealEvent
+from market.extensions import db
+from market.time import today_local
+
+
+def append(deal: Deal, kind: str, *, occurred_on: date | None = None, amount_fen: int | None = None,
+           actor=None, actor_org_id: int | None = None, note: str = "", evidence: dict | None = None,
+           from_status: str | None = None, to_status: str | None = None) -> DealEvent:
+    """Add one ledger line to `deal` (seq numbers are per deal and gap-free)."""
+    session = db.session
+    if deal.id is None:
+        session.flush([deal])
+    last = session.scalar(select(func.max(DealEvent.seq)).where(DealEvent.deal_id == deal.id)) or 0
+    pending = [e.seq for e in session.new if isinstance(e, DealEvent) and e.deal_id == deal.id]
+    seq = max([last, *pending]) + 1
+    event = DealEvent(
+        deal_id=deal.id, seq=seq, kind=kind, occurred_on=occurred_on or today_local(),
+        amount_fen=amount_fen, actor_user_id=getattr(actor, "id", None),
+        actor_org_id=actor_org_id if actor_org_id is not None else getattr(actor, "organisation_id", None),
+        note=note, evidence=evidence or {}, from_status=from_status, to_status=to_status)
+    session.add(event)
+    deal.events.append(event)
+    return event
+
+
+def move(deal: Deal, to_status: str, event_kind: str, **kwargs) -> DealEvent:
+    """Check the transition against the deal's state machine, change state, log the line."""
+    machine.check(deal.kind, deal.status, to_status)
+    from_status = deal.status
+    deal.status = to_status
+    return append(deal, event_kind, from_status=from_status, to_status=to_status, **kwargs)

@@ -1,0 +1,1 @@
+"""Payments behind a PaymentProvider interface: offline bank transfer (default) and Stripe."""
