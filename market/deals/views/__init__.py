@@ -1,0 +1,7 @@
+"""Deal pages: one blueprint, one module per part of the flow."""
+
+from flask import Blueprint
+
+bp = Blueprint("deals", __name__, url_prefix="/deals")
+
+from market.deals.views import documents, negotiated, open_licence, royalties  # noqa: E402,F401

@@ -1,0 +1,3 @@
+"""Deal pages: documents."""
+
+from market.deals.views import bp  # noqa: F401

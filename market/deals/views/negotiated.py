@@ -1,0 +1,3 @@
+"""Deal pages: negotiated."""
+
+from market.deals.views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Deal pages: royalties."""
+
+from market.deals.views import bp  # noqa: F401
