@@ -1,9 +1,10 @@
 """`make test`: the whole suite on SQLite, then again on a real PostgreSQL started here.
 
-An Elasticsearch node is started first and serves both runs (TEST_ELASTICSEARCH_URL), so the
-search contract suite runs against both backends each time. A service that cannot start
-fails the run with its error; outside CI a missing Elasticsearch only skips its half of the
-search suite, with the reason printed.
+An Elasticsearch node and a stripe-mock server are started first and serve both runs
+(TEST_ELASTICSEARCH_URL, TEST_STRIPE_MOCK_URL), so the search contract suite runs against both
+backends and the Stripe provider against a real server each time. A service that cannot start
+fails the run with its error; outside CI a missing Elasticsearch or stripe-mock only skips the
+tests that need it, with the reason printed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ sys.path.insert(0, str(ROOT / "tests" / "services"))
 
 from elasticsearch import ElasticsearchNode  # noqa: E402
 from postgres import Postgres, ServiceError  # noqa: E402
+from stripe_mock import VERSION as STRIPE_MOCK_VERSION, StripeMock  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -40,16 +42,35 @@ def start_elasticsearch() -> ElasticsearchNode | None:
     return node
 
 
+def start_stripe_mock() -> StripeMock | None:
+    try:
+        mock = StripeMock().start()
+    except ServiceError as err:
+        print(f"\n{'FAILED' if CI else 'WARNING'}: stripe-mock could not start: {err}", file=sys.stderr)
+        if CI:
+            raise
+        return None
+    print(f"stripe-mock {STRIPE_MOCK_VERSION} on {mock.url}", flush=True)
+    return mock
+
+
 def main(args: list[str]) -> int:
     try:
         node = start_elasticsearch()
     except ServiceError:
         return 1
-    # Without a node the search tests start none of their own: they skip, and say so.
-    search_env = {"TEST_ELASTICSEARCH_URL": node.url} if node else {"TEST_ELASTICSEARCH_URL": ""}
+    try:
+        mock = start_stripe_mock()
+    except ServiceError:
+        if node:
+            node.stop()
+        return 1
+    # Without a node or a mock the tests start none of their own: they skip, and say so.
+    services_env = {"TEST_ELASTICSEARCH_URL": node.url if node else "",
+                  "TEST_STRIPE_MOCK_URL": mock.url if mock else ""}
     try:
         failures = 0
-        failures += pytest("SQLite (embedded default)", search_env, args) != 0
+        failures += pytest("SQLite (embedded default)", services_env, args) != 0
         try:
             server = Postgres().start()
         except ServiceError as err:
@@ -57,12 +78,14 @@ def main(args: list[str]) -> int:
             return 1
         try:
             failures += pytest(f"PostgreSQL on 127.0.0.1:{server.port}",
-                               {**search_env, "TEST_DATABASE_URL": server.url}, args) != 0
+                               {**services_env, "TEST_DATABASE_URL": server.url}, args) != 0
         finally:
             server.stop()
     finally:
         if node:
             node.stop()
+        if mock:
+            mock.stop()
     return 1 if failures else 0
 
 

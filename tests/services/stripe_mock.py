@@ -1,0 +1,137 @@
+"""A throwaway stripe-mock server on 127.0.0.1 for the test run, built from the Go module proxy.
+
+stripe-mock answers the Stripe API from Stripe's OpenAPI spec (no state, no real money). It is
+installed once with `go install` into a cache folder (~/.cache/psm/stripe-mock-<version>, or
+$PSM_CACHE) and each run starts one server that stops at the end.
+
+The version is pinned together with the `stripe` SDK in pyproject.toml: v0.203.0 embeds API
+version 2026-08-26.dahlia, which is what stripe 15.6.2 sends.
+
+Run `python tests/services/stripe_mock.py` to start one by hand; it prints the URL to use as
+TEST_STRIPE_MOCK_URL and runs until interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+try:
+    from postgres import ServiceError
+except ImportError:  # imported as tests.services.stripe_mock
+    from tests.services.postgres import ServiceError
+
+VERSION = "v0.203.0"
+MODULE = "github.com/stripe/stripe-mock"
+LISTENING = re.compile(r"Listening for HTTP at address: 127\.0\.0\.1:(\d+)")
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("PSM_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "psm")
+    return root / f"stripe-mock-{VERSION}"
+
+
+def _go() -> str:
+    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    if not found:
+        raise ServiceError("Go is not installed (no `go` on PATH nor /usr/local/go/bin/go)")
+    return found
+
+
+def ensure_installed() -> Path:
+    """The stripe-mock binary, built once from the Go module proxy."""
+    cache = cache_dir()
+    binary = cache / "bin" / "stripe-mock"
+    if binary.exists():
+        return binary
+    # The binary lands in a partial folder first, so an interrupted build is never taken for a good one.
+    partial = cache / "bin.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    env = {**os.environ, "GOPATH": str(cache / "gopath"), "GOBIN": str(partial),
+           "GOCACHE": str(cache / "gocache"),
+           # -modcacherw: Go makes its module cache read-only, and the cache folder must stay deletable.
+           "GOFLAGS": "-mod=mod -modcacherw"}
+    result = subprocess.run([_go(), "install", f"{MODULE}@{VERSION}"], env=env,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode != 0 or not (partial / "stripe-mock").exists():
+        raise ServiceError(f"go install {MODULE}@{VERSION} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    partial.rename(cache / "bin")
+    return binary
+
+
+class StripeMock:
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="psm-stripe-"))
+        self.log = self.dir / "stripe-mock.log"
+        self.port: int | None = None
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answers(self, timeout: float = 2.0) -> bool:
+        request = urllib.request.Request(f"{self.url}/v1/customers",
+                                         headers={"Authorization": "Bearer sk_test_123"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as r:
+                return r.status == 200 and "Stripe-Mock-Version" in r.headers
+        except (OSError, urllib.error.HTTPError):
+            return False
+
+    def start(self, timeout: float = 30) -> "StripeMock":
+        binary = ensure_installed()
+        # Port 0 lets the kernel pick a free loopback port, read back from the log, so two runs
+        # never race for one. Asking for HTTP alone would still open HTTPS on *:12112, so HTTPS
+        # goes to a unix socket in our own folder: nothing listens beyond 127.0.0.1.
+        with self.log.open("ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [str(binary), "-http-addr", "127.0.0.1:0", "-https-unix", str(self.dir / "https.sock")],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServiceError(f"stripe-mock exited with {self.process.returncode}:\n{self._tail()}")
+            if self.port is None and (found := LISTENING.search(self._tail())):
+                self.port = int(found.group(1))
+            if self.port is not None and self.answers():
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise ServiceError(f"stripe-mock did not answer in {timeout:.0f} s:\n{self._tail()}")
+
+    def _tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.process = None
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    # SIGTERM too must stop the server, which runs in a session of its own.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    mock = StripeMock().start()
+    print(f"stripe-mock {VERSION} on {mock.url}\nTEST_STRIPE_MOCK_URL={mock.url}", flush=True)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        mock.stop()
