@@ -32,7 +32,9 @@ def append(deal: Deal, kind: str, *, occurred_on: date | None = None, amount_fen
         actor_org_id=actor_org_id if actor_org_id is not None else getattr(actor, "organisation_id", None),
         note=note, evidence=evidence or {}, from_status=from_status, to_status=to_status)
     session.add(event)
-    deal.events.append(event)
+    # Loading the collection here would autoflush the new line and then append it a second time.
+    with session.no_autoflush:
+        deal.events.append(event)
     return event
 
 
