@@ -38,6 +38,16 @@ class Settings:
             "SEARCH_BACKEND", "elasticsearch" if self.ELASTICSEARCH_URL else "embedded")
         self.PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "offline")
         self.STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY")
+        # Tests point this at stripe-mock; production keeps Stripe's own address.
+        self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_PAYMENT_METHODS = [m.strip() for m in os.environ.get(
+            "STRIPE_PAYMENT_METHODS", "card,alipay,wechat_pay").split(",") if m.strip()]
+        self.STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "10"))
+        # The account bank transfers go to when a deal names none (e.g. the platform's escrow).
+        self.PAYEE_ACCOUNT_NAME = os.environ.get("PAYEE_ACCOUNT_NAME", "")
+        self.PAYEE_BANK_NAME = os.environ.get("PAYEE_BANK_NAME", "")
+        self.PAYEE_ACCOUNT_NUMBER = os.environ.get("PAYEE_ACCOUNT_NUMBER", "")
         self.UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * 1024 * 1024
         # Flask refuses larger request bodies before any view reads them.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 1024 * 1024
