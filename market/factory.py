@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from market.api import bp as api_bp
     from market.chain.views import bp as chain_bp
     from market.deals.views import bp as deals_bp
+    from market.payments.webhooks import bp as payments_bp
     from market.views import bp as site_bp
     from matching.views import bp as matching_bp
 
@@ -71,7 +72,8 @@ def register_blueprints(app: Flask) -> None:
     import market.chain.api  # noqa: F401
     import matching.api  # noqa: F401
 
-    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, imports_bp, matching_bp, deals_bp, api_bp):
+    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, imports_bp, matching_bp, deals_bp, payments_bp,
+               api_bp):
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF cannot apply there.
     csrf.exempt(api_bp)
