@@ -1,0 +1,240 @@
+"""Who sees which figures, what a request asks for, and the report the dashboard shows.
+
+Scopes (issue 6): the bureau sees the whole district; a point operator sees the deals its
+points are credited with; any other organisation sees its own deals. Asking for more is a 403.
+Services take the session as an argument so that the CLI and the benchmark use them as the
+views do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from listings.industries import MAPPING_VERSION
+from listings.vocabulary import OrgStatus, OrgType
+from market.accounts.models import Organisation, User
+from market.chain.models import Point
+from market.db import utcnow
+from market.errors import DomainError, Forbidden
+from market.statistics import dimensions, geography, pivots, queries
+from market.statistics.measures import Basis, Column, Figures, counting_rules
+from market.statistics.periods import Period, parse_period, period_from_range, year_to_date
+from market.statistics.queries import DISTRICT, Scope, Selection
+from market.time import SHANGHAI
+
+# Query parameters that are not dimensions; any other parameter must name a dimension.
+RESERVED = frozenset({"period", "from", "to", "basis", "scope", "page", "per_page", "by", "format",
+                      "lang", "pivot"})
+DASHBOARD_BREAKDOWNS = ("point", "industry", "supplier_type", "demander_type", "patent_type",
+                        "ipc_section", "supplier_geo", "demander_geo")
+# The export adds the full cross of the bureau's report (journey 5).
+CROSS = ("period", "type", "point", "industry", "supplier_type")
+
+
+def _bad(code: str, zh: str, en: str, field_name: str | None = None) -> DomainError:
+    return DomainError(f"statistics.{code}", zh, en, field=field_name, status=400)
+
+
+# ---- scopes ----------------------------------------------------------------------------------
+def operated_points(session: Session, org_id: int) -> tuple[int, ...]:
+    return tuple(session.scalars(select(Point.id).where(Point.operator_id == org_id).order_by(Point.id)))
+
+
+def scope_for(session: Session, user: User, requested: str | None = None) -> Scope:
+    """The widest scope the user may see, or the one asked for; 403 beyond what they may see."""
+    org = user.organisation
+    if org.status != OrgStatus.APPROVED:
+        raise Forbidden("statistics.org_not_approved", "机构尚未通过审批，不能查看统计。",
+                        "Your organisation is not approved yet, so it cannot see statistics.")
+    requested = (requested or "").strip() or None
+    if requested not in (None, "district", "point", "org"):
+        raise _bad("scope_invalid", "统计范围须为 district、point 或 org。", "The scope is district, point or org.", "scope")
+    if org.org_type == OrgType.BUREAU:
+        if requested in (None, "district"):
+            return DISTRICT
+        raise _bad("scope_for_bureau", "区知识产权局查看全区；按网点或机构查看请用 point= 或筛选条件。",
+                   "The bureau sees the whole district; narrow it with the point filter.", "scope")
+    if requested == "district":
+        raise Forbidden("statistics.district_forbidden", "只有区知识产权局可以查看全区统计。",
+                        "Only the district bureau may see district-wide figures.")
+    if org.org_type == OrgType.POINT_OPERATOR and requested in (None, "point"):
+        return Scope("point", point_ids=operated_points(session, org.id))
+    if requested == "point":
+        raise Forbidden("statistics.point_forbidden", "只有网点运营机构可以查看网点统计。",
+                        "Only a point operator may see a point's figures.")
+    return Scope("org", org_id=org.id)
+
+
+def scope_label(session: Session, scope: Scope, lang: str = "zh") -> str:
+    if scope.kind == "district":
+        return "全区（区知识产权局）" if lang != "en" else "The whole district (bureau)"
+    if scope.kind == "point":
+        names = queries.point_names(session, lang)
+        listed = "、".join(names.get(str(i), str(i)) for i in scope.point_ids) or "—"
+        return f"网点：{listed}" if lang != "en" else f"Points: {listed}"
+    org = session.get(Organisation, scope.org_id)
+    name = org.name if org else str(scope.org_id)
+    return f"本机构交易：{name}" if lang != "en" else f"Deals of {name}"
+
+
+# ---- parsing a request -----------------------------------------------------------------------
+def parse_selection(args: Mapping[str, str] | Iterable[tuple[str, str]], *, scope: Scope, today: date,
+                    home_district: str) -> Selection:
+    """Period, basis and filters from query parameters; every bad one explained (400)."""
+    pairs = list(args.items(multi=True) if hasattr(args, "items") and hasattr(args, "getlist")
+                 else (args.items() if isinstance(args, Mapping) else args))
+    values = {k: v for k, v in pairs}
+    return Selection(period=parse_period_args(values, today), basis=parse_basis(values.get("basis")),
+                     filters=dimensions.parse_filters((k, v) for k, v in pairs if k not in RESERVED),
+                     scope=scope, home_district=home_district)
+
+
+def parse_period_args(values: Mapping[str, str], today: date) -> Period:
+    start, end, period = values.get("from"), values.get("to"), values.get("period")
+    if start or end:
+        if not (start and end):
+            raise _bad("range_incomplete", "请同时给出起始日期和截止日期。", "Give both the start and the end date.",
+                       "to" if start else "from")
+        return period_from_range(start, end)
+    if period:
+        return parse_period(period, today)
+    return year_to_date(today)
+
+
+def parse_basis(value: str | None) -> str:
+    if not value:
+        return Basis.FILING
+    try:
+        return Basis(value.strip().lower())
+    except ValueError:
+        raise _bad("basis_invalid", "许可的计数日期须为 filing（备案日）或 effective（合同生效日）。",
+                   "The licence basis is filing or effective.", "basis") from None
+
+
+# ---- the dashboard report --------------------------------------------------------------------
+@dataclass
+class Comparison:
+    period: Period
+    totals: dict[Column, Figures]
+
+
+@dataclass
+class Report:
+    selection: Selection
+    totals: dict[Column, Figures]
+    trend: pivots.Pivot
+    breakdowns: dict[str, pivots.Pivot]
+    year_ago: Comparison | None
+    previous: Comparison | None
+    closed: bool
+    closed_at: datetime | None = None
+    at_close: dict[Column, Figures] | None = None
+    revisions: list[dict] = field(default_factory=list)
+    point_names: dict[str, str] = field(default_factory=dict)
+    generated_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def period(self) -> Period:
+        return self.selection.period
+
+
+def report(session: Session, sel: Selection, *, today: date, lang: str = "zh",
+           breakdowns: Iterable[str] = DASHBOARD_BREAKDOWNS, compare: bool = True) -> Report:
+    """Headline, trend, breakdowns, 同比/环比, and for a closed period what changed since it closed."""
+    breakdowns = list(breakdowns)
+    names = queries.point_names(session, lang)
+    granularity = sel.period.granularity()
+    agg = queries.aggregate(session, sel, ["period", *breakdowns], granularity)
+    trend = pivots.build("period", agg.rows["period"], agg.totals, lang, keys=sel.period.buckets(granularity))
+    built = {dim: pivots.build(dim, agg.rows[dim], agg.totals, lang, names) for dim in breakdowns}
+    year_ago = previous = None
+    if compare:
+        p = sel.period.year_ago()
+        year_ago = Comparison(p, queries.aggregate(session, sel.replace(period=p)).totals)
+        if (p := sel.period.previous()) is not None:
+            previous = Comparison(p, queries.aggregate(session, sel.replace(period=p)).totals)
+    out = Report(sel, agg.totals, trend, built, year_ago, previous, closed=sel.period.closed(today),
+                 point_names=names)
+    if out.closed:
+        out.closed_at = queries.closing_instant(sel.period)
+        out.revisions = queries.revisions(session, sel, out.closed_at)
+        if out.revisions:
+            out.at_close = queries.aggregate(session, sel.replace(as_of=out.closed_at)).totals
+    return out
+
+
+def pivot(session: Session, sel: Selection, by: str, lang: str = "zh") -> pivots.Pivot:
+    """One breakdown (the API's /pivot); 'period' gives the trend."""
+    dimensions.get(by)
+    names = queries.point_names(session, lang)
+    granularity = sel.period.granularity()
+    agg = queries.aggregate(session, sel, [by], granularity)
+    keys = sel.period.buckets(granularity) if by == "period" else None
+    return pivots.build(by, agg.rows[by], agg.totals, lang, names, keys=keys)
+
+
+def rules(session: Session, sel: Selection, lang: str = "zh", generated_at: datetime | None = None) -> list[tuple[str, str]]:
+    stamp = (generated_at or utcnow()).replace(tzinfo=UTC).astimezone(SHANGHAI)
+    return counting_rules(period_label=sel.period.label(lang), basis=sel.basis,
+                          scope_label=scope_label(session, sel.scope, lang), home_district=sel.home_district,
+                          industry_version=MAPPING_VERSION, geography_version=geography.VERSION,
+                          generated_at=stamp.strftime("%Y-%m-%d %H:%M") + (" 北京时间" if lang != "en" else " Beijing time"),
+                          lang=lang)
+
+
+# ---- drill-down ------------------------------------------------------------------------------
+@dataclass
+class DealPage:
+    rows: list
+    total: int
+    page: int
+    per_page: int
+    ledger: dict[int, list]
+    declarations: dict[int, list]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def deals_behind(session: Session, sel: Selection, page: int = 1, per_page: int = 50) -> DealPage:
+    """The deals (and declarations) behind a figure, with their ledger lines as evidence."""
+    page = max(1, page)
+    per_page = min(max(1, per_page), 200)
+    rows, total = queries.page_of_facts(session, sel, page, per_page)
+    deal_ids = [r.deal_id for r in rows if r.deal_id is not None]
+    decl_ids = [r.declaration_id for r in rows if r.declaration_id is not None]
+    return DealPage(rows, total, page, per_page, queries.ledger_lines(session, deal_ids),
+                    queries.declaration_lines(session, decl_ids))
+
+
+# ---- the public page -------------------------------------------------------------------------
+@dataclass
+class PublicFigures:
+    on_shelf: int
+    on_shelf_by_point: dict[str, int]
+    since: Period
+    this_year: Period
+    totals: dict[Column, Figures]
+    year_totals: dict[Column, Figures]
+    by_point: pivots.Pivot
+
+
+def public_figures(session: Session, *, today: date, home_district: str, lang: str = "zh") -> PublicFigures:
+    """政务公开: the chain's totals from the same ledger, computed at the time of the request."""
+    from market.statistics.periods import EARLIEST, classify
+
+    since = classify(EARLIEST, today)
+    this_year = year_to_date(today)
+    sel = Selection(period=since, home_district=home_district)
+    names = queries.point_names(session, lang)
+    agg = queries.aggregate(session, sel, ["point"])
+    year = queries.aggregate(session, sel.replace(period=this_year)).totals
+    on_shelf, per_point = queries.shelf_counts(session)
+    return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year,
+                         pivots.build("point", agg.rows["point"], agg.totals, lang, names))
