@@ -194,26 +194,7 @@ def compute(deal: Deal, terms: FeeTerms, period: Period, base_fen: int, all_peri
     return Amount(computed, top_up, terms.rate_for_year(period.year))
 
 
-# ---- who may do what ------------------------------------------------------------------------
-
-def can_see(user, deal: Deal) -> bool:
-    """Parties, the operator of the deal's point and the bureau (the last two read only)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    org = user.organisation
-    if deal.party_of(org.id):
-        return True
-    if org.is_bureau and org.is_approved:
-        return True
-    return deal.point is not None and deal.point.operator_id == org.id
-
-
-def visible_deal(deal_id: int, user) -> Deal:
-    deal = db.session.get(Deal, deal_id) if 0 < deal_id < 2**63 else None
-    if deal is None or not can_see(user, deal):
-        raise _error("deal_not_found", "交易不存在。", "No such deal.", cls=NotFound)
-    return deal
-
+# ---- who may do what (views have already shown the deal: market.deals.permissions) ----------
 
 def _require_licensee(deal: Deal, user) -> None:
     if user.organisation_id != deal.buyer_org_id:

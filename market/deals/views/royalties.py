@@ -1,3 +1,110 @@
-"""Deal pages: royalties."""
+"""Deal pages: running royalties — the licensee files period reports, the licensor answers them."""
 
-from market.deals.views import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from market.deals import royalties
+from market.deals.models import Deal
+from market.deals.permissions import BUYER, SELLER, deal_for, role_of
+from market.deals.views import bp
+from market.deals.vocabulary import PaymentStatus, RoyaltyBase, RoyaltyReportStatus
+from market.errors import DomainError
+from market.extensions import db
+from market.i18n import get_lang, t
+from market.time import today_local
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _labeller(enum):
+    def label(value: str | None) -> str:
+        try:
+            return enum(value).label(get_lang())
+        except ValueError:
+            return value or ""
+    return label
+
+
+LABELS = SimpleNamespace(report=_labeller(RoyaltyReportStatus), payment=_labeller(PaymentStatus),
+                         base=_labeller(RoyaltyBase))
+
+
+@bp.app_template_global("royalty_panel")
+def royalty_panel(deal: Deal) -> dict | None:
+    """What the deal page's royalty panel shows; None when the fee has no royalty."""
+    summary = royalties.summary(deal)
+    if summary is None:
+        return None
+    role = role_of(_user(), deal)
+    return {"summary": summary, "role": role, "is_licensee": role == BUYER, "is_licensor": role == SELLER,
+            "today": today_local(), "url": url_for("deals.royalties_page", deal_id=deal.id), "labels": LABELS}
+
+
+def _render(deal: Deal, *, errors: dict | None = None, values: dict | None = None, status: int = 200):
+    role = role_of(_user(), deal)
+    summary = royalties.summary(deal)
+    return render_template("deals/royalties/index.html", deal=deal, summary=summary,
+                           role=role, is_licensee=role == BUYER, is_licensor=role == SELLER,
+                           today=today_local(), errors=errors or {}, values=values or {}, labels=LABELS,
+                           yuan_text=royalties.fen_to_yuan_text,
+                           rate_of=lambda p: royalties.rate_text(summary.terms.rate_for_year(p.year))), status
+
+
+@bp.get("/<int:deal_id>/royalties")
+@login_required
+def royalties_page(deal_id: int):
+    deal = deal_for(_user(), deal_id)
+    return _render(deal)
+
+
+@bp.post("/<int:deal_id>/royalties")
+@login_required
+def file_royalty_report(deal_id: int):
+    deal = deal_for(_user(), deal_id)
+    values = {k: request.form.get(k, "") for k in ("period", "base_amount", "note")}
+    try:
+        try:
+            period_start = date.fromisoformat(values["period"])
+        except ValueError:
+            raise DomainError("royalty.period_unknown", "请选择结算期间。", "Choose a reporting period.",
+                              field="period") from None
+        base_fen = royalties.parse_yuan(values["base_amount"])
+        report = royalties.file_report(deal, _user(), period_start=period_start, base_fen=base_fen,
+                                       note=values["note"])
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (403, 404):
+            raise
+        return _render(db.session.get(Deal, deal_id), errors={err.field or "form": [err.message(get_lang())]},
+                       values=values, status=err.status)
+    db.session.commit()
+    flash(t(f"提成报告已提交，应付提成 {report.amount_due_fen / 100:,.2f} 元。",
+            f"Report filed; royalty due ¥{report.amount_due_fen / 100:,.2f}."), "success")
+    return redirect(url_for("deals.royalties_page", deal_id=deal_id))
+
+
+@bp.post("/<int:deal_id>/royalties/<int:report_id>/<any(confirm, dispute):decision>")
+@login_required
+def answer_royalty_report(deal_id: int, report_id: int, decision: str):
+    deal = deal_for(_user(), deal_id)
+    reason = request.form.get("reason", "")
+    try:
+        royalties.answer_report(deal, report_id, _user(), confirm=decision == "confirm", reason=reason)
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (403, 404):
+            raise
+        return _render(db.session.get(Deal, deal_id), status=err.status,
+                       errors={f"{err.field or 'answer'}-{report_id}": [err.message(get_lang())]},
+                       values={f"reason-{report_id}": reason})
+    db.session.commit()
+    flash(t("已确认提成报告。", "Report confirmed.") if decision == "confirm"
+          else t("已提出异议，等待被许可方更正。", "Dispute sent; the licensee will correct the report."), "success")
+    return redirect(url_for("deals.royalties_page", deal_id=deal_id))
