@@ -89,6 +89,13 @@ class StripeMock:
             return False
 
     def start(self, timeout: float = 30) -> "StripeMock":
+        try:
+            return self._start(timeout)
+        except BaseException:  # nothing of a failed start stays behind: no process, no folder
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> "StripeMock":
         binary = ensure_installed()
         # Port 0 lets the kernel pick a free loopback port, read back from the log, so two runs
         # never race for one. Asking for HTTP alone would still open HTTPS on *:12112, so HTTPS
@@ -106,7 +113,6 @@ class StripeMock:
             if self.port is not None and self.answers():
                 return self
             time.sleep(0.2)
-        self.stop()
         raise ServiceError(f"stripe-mock did not answer in {timeout:.0f} s:\n{self._tail()}")
 
     def _tail(self) -> str:
