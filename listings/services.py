@@ -240,3 +240,9 @@ def published_listings_of(org_id: int, limit: int = 50) -> list[Listing]:
     return list(db.session.scalars(select(Listing).where(
         Listing.organisation_id == org_id, Listing.status == S.PUBLISHED)
         .order_by(Listing.published_at.desc()).limit(limit)))
+
+
+def deal_listing(listing: Listing, note: str) -> Listing:
+    """A transfer or equity deal moved the patent to its buyer: the listing leaves the shelf as dealt."""
+    _require(listing, S.DEALT, None)
+    return _move(listing, S.DEALT, None, note)

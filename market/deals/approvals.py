@@ -1,0 +1,174 @@
+"""Which approvals a negotiated deal needs before it may be signed (domain.md §4.2–4.4). Pure: no Flask.
+
+`required_steps` looks only at the deal's kind, the two organisations, the pricing method and
+the patent (its owners and encumbrances), so the deal page can show the checklist before anyone
+has recorded anything, and a test can ask "what does a university's transfer to a foreign buyer
+need?" without a database. Each step, once done, is one ledger line with its document (R-ST-6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from listings.vocabulary import Encumbrance, OrgType, PricingMethod
+from market.deals.vocabulary import (DocumentKind, EXCLUSIVE_KINDS, LedgerEvent, NEGOTIATED_KINDS,
+                                     OWNERSHIP_KINDS, DealKind)
+
+SELLER, BUYER, CO_OWNER = "seller", "buyer", "co_owner"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One approval: what it is, the rule behind it, the ledger line and document it leaves."""
+
+    code: str
+    rule: str
+    ledger_kind: str
+    document_kind: str | None
+    document_required: bool
+    by: frozenset[str]
+    zh: str
+    en: str
+    hint_zh: str = ""
+    hint_en: str = ""
+
+    def title(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    def hint(self, lang: str = "zh") -> str:
+        return self.hint_en if lang == "en" else self.hint_zh
+
+
+CO_OWNER_CONSENT = Step(
+    "CO_OWNER_CONSENT", "R-LC-4 / R-TR-3", LedgerEvent.APPROVAL, DocumentKind.OTHER, False,
+    frozenset({SELLER, CO_OWNER}), "全体共有人同意", "Consent of every co-owner",
+    "共有专利的排他/独占许可、转让和作价投资须经全体共有人同意（专利法第14条）。平台上的共有人可自行确认，"
+    "其他共有人由卖方上传其书面同意。",
+    "Sole or exclusive licences, transfers and equity deals of a co-owned patent need every co-owner "
+    "(Patent Law art. 14). Co-owners on the platform confirm themselves; for others the seller "
+    "uploads their written consent.")
+PLEDGEE_CONSENT = Step(
+    "PLEDGEE_CONSENT", "R-LC-7", LedgerEvent.APPROVAL, DocumentKind.PLEDGEE_CONSENT, True,
+    frozenset({SELLER}), "质权人同意", "Pledgee's consent",
+    "专利权已出质：许可或转让须经质权人同意（民法典第444条），所得价款用于提前清偿或提存。",
+    "The patent is pledged: a licence or transfer needs the pledgee's consent (Civil Code art. 444); "
+    "the proceeds go to early repayment or escrow.")
+DECISION = Step(
+    "DECISION", "R-ST-1 / R-ST-6", LedgerEvent.APPROVAL, DocumentKind.DECISION, True,
+    frozenset({SELLER}), "单位集体决策", "The unit's collective decision",
+    "高校、科研院所自主决定转化，无需主管部门审批或备案；国有企业按内部决策程序。请上传决策文件（会议纪要等），"
+    "留存尽职免责的决策记录。",
+    "Universities and institutes decide themselves, with no administrative approval; SOEs follow "
+    "their decision procedure. Upload the decision record (minutes) for the audit trail.")
+PUBLICITY = Step(
+    "PUBLICITY", "R-ST-1", LedgerEvent.PUBLICITY, DocumentKind.PUBLICITY, False,
+    frozenset({SELLER}), "单位内部公示", "Publicity within the unit",
+    "协议定价的，须在本单位公示科技成果名称和拟交易价格，公示期满后方可签订合同（促进科技成果转化法第18条）。",
+    "Priced by agreement: the achievement's name and the proposed price are publicised within the "
+    "unit; the contract may be signed only after the period ends (STL art. 18).")
+VALUATION_DECISION = Step(
+    "VALUATION_DECISION", "R-ST-2", LedgerEvent.APPROVAL, DocumentKind.DECISION, False,
+    frozenset({SELLER}), "是否进行资产评估的决定", "Decision on an asset evaluation",
+    "高校、科研院所向非全资国有企业转让、许可的，由单位决定是否评估，并记录理由。",
+    "A university or institute dealing with an enterprise that is not wholly state-owned decides "
+    "whether to have the asset evaluated, and records why.")
+VALUATION = Step(
+    "VALUATION", "R-ST-3 / R-ST-4", LedgerEvent.VALUATION, DocumentKind.VALUATION_REPORT, True,
+    frozenset({SELLER}), "资产评估/估值", "Asset evaluation or valuation",
+    "记录评估依据（资产评估、估值，或经认定无法估值）、评估机构、报告编号、评估值和基准日。",
+    "Record the basis (evaluation, valuation, or none possible), the appraiser, the report number, "
+    "the value and its base date.")
+VALUATION_FILED = Step(
+    "VALUATION_FILED", "R-ST-3", LedgerEvent.VALUATION_FILED, DocumentKind.VALUATION_FILING, True,
+    frozenset({SELLER}), "评估结果核准/备案", "Evaluation approved or filed",
+    "国有企业的评估结果须经国资监管机构或出资企业核准或备案；成交价不得低于核准/备案的评估值。",
+    "An SOE's evaluation is approved (核准) or filed (备案) with SASAC or the parent; the price may "
+    "not be below the approved value.")
+INVENTOR_WAIVER = Step(
+    "INVENTOR_WAIVER", "R-TR-4", LedgerEvent.APPROVAL, DocumentKind.INVENTOR_WAIVER, True,
+    frozenset({SELLER}), "发明人优先受让权", "Inventors' right of first refusal",
+    "职务技术成果转让时，完成人享有同等条件下优先受让的权利（民法典第847条）：签约前记录发明人的放弃声明或已通知。",
+    "Inventors of a service invention may buy it first on equal terms (Civil Code art. 847): record "
+    "their waiver or the notice given before signing.")
+EXPORT_LICENCE = Step(
+    "EXPORT_LICENCE", "R-TR-5", LedgerEvent.APPROVAL, DocumentKind.EXPORT_LICENCE, True,
+    frozenset({SELLER, BUYER}), "技术出口许可/登记", "Technology export licence or registration",
+    "向境外转让或许可专利属于技术出口（技术进出口管理条例第2条），签约前须取得出口许可或登记证明。",
+    "Transferring or licensing a patent abroad is a technology export (TIE art. 2): obtain the export "
+    "licence or registration before signing.")
+
+ALL_STEPS = (CO_OWNER_CONSENT, PLEDGEE_CONSENT, DECISION, PUBLICITY, VALUATION_DECISION, VALUATION,
+             VALUATION_FILED, INVENTOR_WAIVER, EXPORT_LICENCE)
+BY_CODE = {s.code: s for s in ALL_STEPS}
+
+# Valuation bases an SOE may rely on (SA8): an evaluation, a valuation, or an established finding
+# that no professional institution can value it (then price by listing, auction or agreement).
+VALUATION_BASES = {
+    "EVALUATION": ("资产评估", "Asset evaluation"),
+    "VALUATION": ("估值", "Valuation"),
+    "NONE_ALLOWED": ("无法评估（按挂牌、拍卖或协议定价）", "Cannot be valued (priced by listing, auction or agreement)"),
+}
+FILING_TYPES = {"APPROVAL": ("核准", "Approval (核准)"), "RECORD": ("备案", "Filing (备案)")}
+
+
+def state_funded_rnd(org: Any) -> bool:
+    """国家设立的研究开发机构、高等院校 (STL 18): the organisation says so on its record."""
+    return bool(getattr(org, "is_state_funded_rnd", False))
+
+
+def is_soe(org: Any) -> bool:
+    return getattr(org, "org_type", None) == OrgType.SOE
+
+
+def is_foreign(org: Any) -> bool:
+    return getattr(org, "org_type", None) == OrgType.FOREIGN or (getattr(org, "country", "CN") or "CN") != "CN"
+
+
+def is_co_owned(patent: Any) -> bool:
+    return len(getattr(patent, "owners", ()) or ()) > 1
+
+
+def pledged(patent: Any) -> bool:
+    flags = patent.active_flags() if hasattr(patent, "active_flags") else set()
+    return Encumbrance.PLEDGED in flags
+
+
+def required_steps(kind: str, seller: Any, buyer: Any, pricing_method: str | None, patent: Any,
+                   valuation: dict | None = None) -> list[Step]:
+    """The approvals a deal needs before signing, in the order they are usually done.
+
+    `valuation` is what has been recorded so far (the deal's `valuation`): a university that
+    decided to have the asset evaluated then needs the evaluation, and an SOE whose asset cannot
+    be valued has nothing to file.
+    """
+    kind = DealKind(kind)
+    if kind not in NEGOTIATED_KINDS:
+        return []
+    valuation = valuation or {}
+    steps: list[Step] = []
+    if is_co_owned(patent) and (kind in EXCLUSIVE_KINDS or kind in OWNERSHIP_KINDS):
+        steps.append(CO_OWNER_CONSENT)
+    if pledged(patent):
+        steps.append(PLEDGEE_CONSENT)
+    rnd, soe = state_funded_rnd(seller), is_soe(seller)
+    if rnd or soe:
+        steps.append(DECISION)
+    if rnd and (pricing_method or PricingMethod.AGREEMENT) == PricingMethod.AGREEMENT:
+        steps.append(PUBLICITY)
+    needs_valuation = soe or kind == DealKind.EQUITY
+    if rnd and not needs_valuation:
+        wholly_state_owned_buyer = is_soe(buyer) and bool(getattr(buyer, "wholly_state_owned", False))
+        decided = valuation.get("decision")
+        if not wholly_state_owned_buyer or decided is not None:
+            steps.append(VALUATION_DECISION)
+        needs_valuation = bool(decided and decided.get("evaluate"))
+    if needs_valuation:
+        steps.append(VALUATION)
+    if soe and valuation.get("basis") != "NONE_ALLOWED":
+        steps.append(VALUATION_FILED)
+    if kind in OWNERSHIP_KINDS and getattr(seller, "org_type", None) in (OrgType.UNIVERSITY, OrgType.SOE):
+        steps.append(INVENTOR_WAIVER)
+    if is_foreign(buyer):
+        steps.append(EXPORT_LICENCE)
+    return steps

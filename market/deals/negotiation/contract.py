@@ -1,0 +1,414 @@
+"""After agreement: signature, filing (licences), registration (transfers, equity), payment, void.
+
+R-LC-5 (filing within 3 months of the effective date), R-LC-6 (what CNIPA refuses to file,
+checked before filing), R-TR-1 (a transfer takes effect on its registration date; both dates
+kept), R-TR-6 (earlier licences survive the transfer), R-ST-4 (an equity deal completes only
+once the patent is registered to the investee and the capital registered). Never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+
+from sqlalchemy import select
+
+from listings import patents as patent_records
+from listings import services as listing_services
+from listings.vocabulary import Encumbrance, LegalStatus, ListingStatus
+from market.accounts.models import User
+from market.accounts.permissions import is_bureau
+from market.deals import claims, ledger, settlement
+from market.deals import approvals as rules
+from market.deals.models import Deal, DealDocument
+from market.deals.negotiation.common import other_org_id, tell, tell_both
+from market.deals.negotiation.steps import missing, other_owners, price_floor_problem
+from market.deals.negotiation.terms import fold_name, require_patent_fit
+from market.deals.permissions import require, role_of
+from market.deals.vocabulary import (DealKind, DealStatus as S, EXCLUSIVE_KINDS, LICENCE_KINDS, LedgerEvent,
+                                     OWNERSHIP_KINDS, PaymentKind, PaymentStatus)
+from market.errors import Conflict, DomainError, Forbidden
+from market.extensions import db
+from market.payments.models import Payment
+from market.time import add_months, today_local
+
+FILING_MONTHS = 3  # IR 15 ¶2; REC 5
+# Licences a CNIPA filing can conflict with: those signed or in force (an open licence once licensed).
+LICENCE_IN_FORCE = (S.SIGNED, S.FILED, S.FILING_REJECTED, S.ACTIVE, S.LICENSED)
+FILED_STATES = (S.FILED, S.ACTIVE)
+
+
+def _evidence(document: DealDocument | None, **more) -> dict:
+    out = {k: v for k, v in more.items() if v not in (None, "")}
+    if document is not None:
+        out["document_id"] = document.id
+    return out
+
+
+def _day(value: date | None, what: tuple[str, str], field: str, *, not_before: date | None = None,
+         before_label: tuple[str, str] = ("", "")) -> date:
+    if value is None:
+        raise DomainError("deal.date_required", f"请填写{what[0]}。", f"Give {what[1]}.", field=field)
+    if value > today_local():
+        raise DomainError("deal.date_future", f"{what[0]}不能晚于今天。", f"{what[1].capitalize()} cannot be in the future.",
+                          field=field)
+    if not_before is not None and value < not_before:
+        raise DomainError("deal.date_order", f"{what[0]}不能早于{before_label[0]}（{not_before.isoformat()}）。",
+                          f"{what[1].capitalize()} cannot be before {before_label[1]} ({not_before.isoformat()}).",
+                          field=field)
+    return value
+
+
+# ---- signature ---------------------------------------------------------------------------------
+
+def sign_contract(user: User, deal: Deal, signed_date: date, effective_date: date | None = None,
+                  document: DealDocument | None = None) -> Deal:
+    """Record the written contract (CC 863 ¶3): after every approval, and after publicity ends."""
+    require(user, deal)
+    signed_date = _day(signed_date, ("签约日期", "the signature date"), "signed_date")
+    effective_date = effective_date or signed_date
+    if effective_date < signed_date:
+        raise DomainError("deal.effective_before_signed", "合同生效日不能早于签约日。",
+                          "The contract cannot take effect before it is signed.", field="effective_date")
+    if deal.status not in (S.AGREED, S.APPROVALS):
+        status = S(deal.status)
+        raise Conflict("deal.not_signable", f"交易当前为“{status.zh}”，不能签约。",
+                       f"The deal is “{status.en}” and cannot be signed now.")
+    open_steps = missing(deal, signed_date)
+    if open_steps:
+        zh, en = [], []
+        for state in open_steps:
+            if state.waiting_until and state.record:
+                zh.append(f"{state.step.zh}（公示期满后，{state.waiting_until.isoformat()}起方可签约）")
+                en.append(f"{state.step.en} (the contract may be signed from {state.waiting_until.isoformat()})")
+            else:
+                zh.append(state.step.zh)
+                en.append(state.step.en)
+        raise Conflict("deal.approvals_missing", "签约前尚需完成：" + "；".join(zh),
+                       "Before signing, still needed: " + "; ".join(en))
+    problem = price_floor_problem(deal)
+    if problem:
+        raise Conflict("deal.price_below_valuation", *problem)
+    require_patent_fit(deal.kind, deal.patent, signed_date)
+    kind = DealKind(deal.kind)
+    if kind in LICENCE_KINDS and deal.end_date and deal.patent.last_protected_day \
+            and deal.end_date > deal.patent.last_protected_day:
+        raise Conflict("deal.term_beyond_patent", "许可期限超过了专利权保护期。", "The licence runs past the patent's term.")
+    deal.signed_date, deal.effective_date = signed_date, effective_date
+    if kind in LICENCE_KINDS:
+        # R-LC-5: filed within 3 months of taking effect (IR 15 ¶2).
+        deal.filing_deadline = add_months(effective_date, FILING_MONTHS)
+    ledger.move(deal, S.SIGNED, LedgerEvent.SIGNATURE, occurred_on=signed_date, actor=user,
+                amount_fen=deal.price_fen,
+                evidence=_evidence(document, effective_date=effective_date.isoformat(),
+                                   filing_deadline=deal.filing_deadline.isoformat() if deal.filing_deadline else None))
+    for payment in settlement.schedule_payments(deal):
+        ledger.append(deal, LedgerEvent.PAYMENT_DUE, occurred_on=signed_date, amount_fen=payment.amount_fen,
+                      actor=user, evidence={"payment_id": payment.id, "kind": payment.kind,
+                                            "sequence": payment.sequence,
+                                            "due_date": payment.due_date.isoformat() if payment.due_date else None})
+    tell(other_org_id(deal, user.organisation_id), deal, "signed", "合同已签订", "The contract is signed")
+    return deal
+
+
+# ---- filing (licences, open licences included) ---------------------------------------------------
+
+def _overlaps(a: Deal, b: Deal) -> bool:
+    a_start, a_end = a.start_date or date.min, a.end_date or date.max
+    b_start, b_end = b.start_date or date.min, b.end_date or date.max
+    return a_start <= b_end and b_start <= a_end
+
+
+def filing_blockers(deal: Deal, record_no: str | None = None, today: date | None = None) -> list[tuple[str, str, str]]:
+    """What CNIPA would refuse the filing for (REC 12), as (code, zh, en); empty if nothing (R-LC-6)."""
+    today = today or today_local()
+    patent = deal.patent
+    out: list[tuple[str, str, str]] = []
+    if patent.legal_status == LegalStatus.LAPSED or (patent.last_protected_day and patent.last_protected_day < today):
+        out.append(("patent_lapsed", "专利权已终止或被宣告无效（备案办法第12条第1项）。",
+                    "The patent has lapsed or been invalidated (REC 12(1))."))
+    owners = {fold_name(n) for n in patent.owner_names}
+    if fold_name(deal.seller.name) not in owners:
+        out.append(("licensor_not_patentee", "许可方不是登记的专利权人（备案办法第12条第2项）。",
+                    "The licensor is not the registered patentee (REC 12(2))."))
+    gaps = []
+    if not deal.start_date or not deal.end_date:
+        gaps.append(("许可期限", "the licence term"))
+    if not deal.effective_date and deal.kind != DealKind.OPEN_LICENSE:
+        gaps.append(("合同生效日", "the effective date"))
+    if not patent.grant_date:
+        gaps.append(("授权公告日", "the grant date"))
+    if not patent.filing_date:
+        gaps.append(("申请日", "the filing date"))
+    if gaps:
+        out.append(("contract_incomplete", "合同缺少备案所需内容：" + "、".join(g[0] for g in gaps) + "（备案办法第9条）。",
+                    "The contract lacks what filing needs: " + ", ".join(g[1] for g in gaps) + " (REC 9)."))
+    if deal.end_date and patent.last_protected_day and deal.end_date > patent.last_protected_day:
+        out.append(("term_beyond_patent", "许可期限超过专利权有效期（备案办法第12条第4项）。",
+                    "The licence term exceeds the patent's validity (REC 12(4))."))
+    kind = DealKind(deal.kind)
+    if kind in EXCLUSIVE_KINDS and len(patent.owners) > 1:
+        consents = ((deal.approvals or {}).get(rules.CO_OWNER_CONSENT.code) or {}).get("owners", {})
+        if any(name not in consents for name in other_owners(deal)):
+            out.append(("co_owner_breach", "共有专利的排他/独占许可未经全体共有人同意（备案办法第12条第5项）。",
+                        "A sole or exclusive licence of a co-owned patent lacks a co-owner's consent (REC 12(5))."))
+    if patent.legal_status == LegalStatus.FEE_GRACE:
+        out.append(("fee_grace", "专利处于年费滞纳期（备案办法第12条第6项），请先缴纳年费及滞纳金。",
+                    "The patent is in its annual-fee grace period (REC 12(6)); pay the fee and surcharge first."))
+    flags = patent.active_flags(today)
+    if Encumbrance.SUSPENDED in flags or Encumbrance.PRESERVED in flags:
+        out.append(("suspended_or_preserved", "专利权处于中止程序或被保全（备案办法第12条第7项）。",
+                    "The patent is suspended or preserved by a court (REC 12(7))."))
+    if deal.filing_record_no or deal.status in FILED_STATES:
+        out.append(("duplicate_filing", "该合同已经备案，不能重复备案（备案办法第12条第8项）。",
+                    "This contract is already filed (REC 12(8))."))
+    elif record_no and db.session.scalar(select(Deal.id).where(Deal.filing_record_no == record_no, Deal.id != deal.id)):
+        out.append(("duplicate_filing", "该备案号已用于另一份合同（备案办法第12条第8项）。",
+                    "That record number belongs to another contract (REC 12(8))."))
+    if Encumbrance.PLEDGED in flags and not (deal.approvals or {}).get(rules.PLEDGEE_CONSENT.code):
+        flag = next((f for f in patent.flags if f.active and f.flag == Encumbrance.PLEDGED), None)
+        if not (flag and flag.pledgee_consent_doc):
+            out.append(("pledged_without_consent", "专利权已质押且未经质权人同意（备案办法第12条第9项）。",
+                        "The patent is pledged and the pledgee has not consented (REC 12(9))."))
+    for other in db.session.scalars(select(Deal).where(
+            Deal.patent_id == deal.patent_id, Deal.id != deal.id, Deal.status.in_(FILED_STATES))):
+        other_kind = DealKind(other.kind)
+        if (kind in EXCLUSIVE_KINDS or other_kind in EXCLUSIVE_KINDS) and _overlaps(deal, other):
+            out.append(("conflicts_with_filed", f"与已备案的{other_kind.zh}合同（{other.reference or other.id}）"
+                                               f"期限重叠，相互冲突（备案办法第12条第10项）。",
+                        f"It conflicts with the filed {other_kind.en.lower()} ({other.reference or other.id}) "
+                        f"over overlapping terms (REC 12(10))."))
+            break
+    return out
+
+
+def _require_licence(deal: Deal) -> None:
+    if deal.kind not in LICENCE_KINDS and deal.kind != DealKind.OPEN_LICENSE:
+        raise Conflict("deal.not_a_licence", "只有许可合同需要备案；转让和作价投资办理著录项目变更登记。",
+                       "Only licences are filed; transfers and equity deals are registered.")
+
+
+def record_filing(deal: Deal, record_no: str, filing_date: date, user: User | None,
+                  document: DealDocument | None = None) -> Deal:
+    """备案: CNIPA filed the licence contract under `record_no` (any licence kind, open ones too)."""
+    _require_licence(deal)
+    if user is not None:
+        require(user, deal)
+    record_no = (record_no or "").strip()[:60]
+    if not record_no:
+        raise DomainError("deal.record_no_required", "请填写备案号。", "Give the record number.", field="record_no")
+    start = deal.effective_date or deal.licensed_date or deal.signed_date
+    filing_date = _day(filing_date, ("备案日期", "the filing date"), "filing_date", not_before=start,
+                       before_label=("合同生效日", "the contract's effective date"))
+    blockers = filing_blockers(deal, record_no)
+    if blockers:
+        raise Conflict(f"deal.filing_{blockers[0][0]}", "不能备案：" + "".join(b[1] for b in blockers),
+                       "Cannot be filed: " + " ".join(b[2] for b in blockers))
+    late = deal.filing_deadline is not None and filing_date > deal.filing_deadline
+    deal.filing_record_no, deal.filing_date = record_no, filing_date
+    ledger.move(deal, S.FILED, LedgerEvent.FILING, occurred_on=filing_date, actor=user,
+                note="逾期备案（超过合同生效之日起3个月）" if late else "",
+                evidence=_evidence(document, record_no=record_no, late=late or None))
+    tell_both(deal, "filed", f"许可合同已备案（备案号 {record_no}）", f"The licence is filed (record no. {record_no})")
+    return deal
+
+
+def record_filing_rejected(deal: Deal, reason: str, user: User | None, rejected_on: date | None = None,
+                           document: DealDocument | None = None) -> Deal:
+    """CNIPA refused the filing; the parties fix the contract and file again."""
+    _require_licence(deal)
+    if user is not None:
+        require(user, deal)
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise DomainError("deal.reason_required", "请填写未予备案的理由。", "Give CNIPA's reason.", field="reason")
+    on = _day(rejected_on or today_local(), ("通知日期", "the notice date"), "rejected_on")
+    kwargs = dict(occurred_on=on, actor=user, note=reason, evidence=_evidence(document))
+    if S.FILING_REJECTED in _next(deal):
+        ledger.move(deal, S.FILING_REJECTED, LedgerEvent.FILING_REJECTED, **kwargs)
+    elif deal.status in (S.LICENSED, S.FILING_REJECTED):
+        # An open licence stays licensed while its filing is redone (the machine has no such state).
+        ledger.append(deal, LedgerEvent.FILING_REJECTED, **kwargs)
+    else:
+        raise Conflict("deal.not_filable", "该交易当前不在备案阶段。", "This deal is not awaiting filing.")
+    tell_both(deal, "filing_rejected", "备案未通过：" + reason[:100], "Filing refused: " + reason[:100])
+    return deal
+
+
+def _next(deal: Deal) -> set[str]:
+    from market.deals import machine
+
+    return machine.allowed(deal.kind, deal.status)
+
+
+# ---- registration (transfers and equity) ----------------------------------------------------------
+
+def _require_ownership(deal: Deal) -> None:
+    if deal.kind not in OWNERSHIP_KINDS:
+        raise Conflict("deal.not_a_transfer", "只有转让和作价投资需要办理转让登记；许可合同办理备案。",
+                       "Only transfers and equity deals are registered; licences are filed.")
+
+
+def file_registration(user: User, deal: Deal, filed_on: date, document: DealDocument | None = None) -> Deal:
+    """著录项目变更 submitted to CNIPA (R-TR-1)."""
+    _require_ownership(deal)
+    require(user, deal)
+    filed_on = _day(filed_on, ("提交日期", "the submission date"), "filed_on", not_before=deal.signed_date,
+                    before_label=("签约日期", "the signature date"))
+    require_patent_fit(deal.kind, deal.patent, filed_on)
+    deal.registration_filed_date = filed_on
+    ledger.move(deal, S.REGISTRATION_FILED, LedgerEvent.REGISTRATION_FILED, occurred_on=filed_on, actor=user,
+                evidence=_evidence(document))
+    tell(other_org_id(deal, user.organisation_id), deal, "registration_filed", "已提交转让登记",
+         "The transfer has been submitted for registration")
+    return deal
+
+
+def record_registration(user: User, deal: Deal, registered_on: date, registration_no: str,
+                        document: DealDocument | None = None) -> Deal:
+    """CNIPA registered the transfer: it takes effect on this date and the buyer is the patentee (PL 10 ¶3)."""
+    _require_ownership(deal)
+    require(user, deal)
+    registration_no = (registration_no or "").strip()[:60]
+    if not registration_no:
+        raise DomainError("deal.registration_no_required", "请填写登记通知书编号或公告号。",
+                          "Give the registration number.", field="registration_no")
+    registered_on = _day(registered_on, ("登记日期", "the registration date"), "registered_on",
+                         not_before=deal.registration_filed_date, before_label=("提交日期", "the submission date"))
+    ledger.move(deal, S.REGISTERED, LedgerEvent.REGISTRATION, occurred_on=registered_on, actor=user,
+                evidence=_evidence(document, registration_no=registration_no,
+                                   contract_signed=deal.signed_date.isoformat() if deal.signed_date else None,
+                                   prior_licences=[p["deal_id"] for p in prior_licences(deal)] or None))
+    deal.registration_date, deal.registration_no = registered_on, registration_no
+    patent = deal.patent
+    previous = list(patent.owner_names)
+    patent_records.set_owners(patent, [deal.buyer.name])
+    claims.mark_transferred(deal.id)
+    listing = deal.listing
+    if listing is not None and listing.status in (ListingStatus.PUBLISHED, ListingStatus.SUSPENDED):
+        listing_services.deal_listing(listing, f"已{DealKind(deal.kind).zh}（{deal.reference}）")
+    for prior in prior_licences(deal):
+        # R-TR-6 (TCI 24): a licence granted before the transfer keeps running under the new owner.
+        licence = db.session.get(Deal, prior["deal_id"])
+        ledger.append(licence, LedgerEvent.MESSAGE, occurred_on=registered_on, actor=user,
+                      note=f"专利权已转让给{deal.buyer.name}（{deal.reference}），本许可继续有效。",
+                      evidence={"transfer_deal_id": deal.id, "previous_owners": previous})
+        tell_both(licence, "patent_transferred", f"专利权已转让给{deal.buyer.name}，本许可继续有效",
+                  f"The patent now belongs to {deal.buyer.name}; this licence stays valid")
+    tell(other_org_id(deal, user.organisation_id), deal, "registered", "转让已登记生效", "The transfer is registered")
+    complete_if_done(deal, user)
+    return deal
+
+
+def record_registration_rejected(user: User, deal: Deal, reason: str, on: date | None = None,
+                                 document: DealDocument | None = None) -> Deal:
+    _require_ownership(deal)
+    require(user, deal)
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise DomainError("deal.reason_required", "请填写不予登记的理由。", "Give CNIPA's reason.", field="reason")
+    on = _day(on or today_local(), ("通知日期", "the notice date"), "on")
+    ledger.move(deal, S.REGISTRATION_REJECTED, LedgerEvent.REGISTRATION_REJECTED, occurred_on=on, actor=user,
+                note=reason, evidence=_evidence(document))
+    tell(other_org_id(deal, user.organisation_id), deal, "registration_rejected", "转让登记未通过",
+         "The registration was refused")
+    return deal
+
+
+def record_capital_registration(user: User, deal: Deal, registered_on: date,
+                                document: DealDocument | None = None) -> Deal:
+    """工商变更登记 of the investee's capital; the equity deal then completes (§3.6)."""
+    if deal.kind != DealKind.EQUITY:
+        raise Conflict("deal.not_equity", "只有作价投资需要登记注册资本变更。", "Only equity deals register capital.")
+    require(user, deal)
+    if deal.status != S.REGISTERED:
+        # R-ST-4 (CO 49 ¶2): the contribution is made when the patent is the company's.
+        raise Conflict("deal.patent_not_registered", "专利权须先登记至被投资企业名下，才能完成作价投资（公司法第49条）。",
+                       "The patent must first be registered to the investee before the investment completes "
+                       "(Company Law art. 49).")
+    if deal.capital_registered_date:
+        raise Conflict("deal.capital_recorded", "注册资本变更登记已经记录。", "The capital registration is already recorded.")
+    registered_on = _day(registered_on, ("工商变更登记日期", "the capital registration date"), "registered_on")
+    deal.capital_registered_date = registered_on
+    ledger.append(deal, LedgerEvent.CAPITAL_REGISTERED, occurred_on=registered_on, actor=user,
+                  amount_fen=deal.price_fen, evidence=_evidence(document, share_pct=deal.share_pct))
+    complete_if_done(deal, user)
+    return deal
+
+
+# ---- payments and completion ----------------------------------------------------------------------
+
+def payments_of(deal: Deal) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
+                                   .order_by(Payment.due_date, Payment.kind, Payment.sequence)))
+
+
+def all_paid(deal: Deal) -> bool:
+    fixed = [p for p in payments_of(deal) if p.kind != PaymentKind.ROYALTY_PERIOD and p.status != PaymentStatus.CANCELLED]
+    return all(p.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED) for p in fixed)
+
+
+def complete_if_done(deal: Deal, user: User | None = None) -> bool:
+    """A registered transfer completes when paid; an equity deal when the capital is registered."""
+    if deal.status != S.REGISTERED:
+        return False
+    if deal.kind == DealKind.TRANSFER and not all_paid(deal):
+        return False
+    if deal.kind == DealKind.EQUITY and not deal.capital_registered_date:
+        return False
+    on = today_local()
+    deal.completed_date = on
+    ledger.move(deal, S.COMPLETED, LedgerEvent.COMPLETED, occurred_on=on, actor=user,
+                actor_org_id=None if user is not None else deal.seller_org_id)
+    tell_both(deal, "completed", "交易已完成", "The deal is complete")
+    return True
+
+
+def payment_settled(deal: Deal, payment: Payment) -> None:
+    """Called by the settlement dispatcher when a payment of a negotiated deal is PAID."""
+    paid_on = today_local(payment.paid_at.replace(tzinfo=UTC)) if payment.paid_at else today_local()
+    ledger.append(deal, LedgerEvent.PAYMENT, occurred_on=paid_on, amount_fen=payment.amount_fen,
+                  actor_org_id=deal.seller_org_id if payment.confirmed_by_id else None,
+                  evidence={"payment_id": payment.id, "kind": payment.kind, "sequence": payment.sequence,
+                            "provider": payment.provider, "provider_ref": payment.provider_ref,
+                            "receipt_document_id": payment.receipt_document_id})
+    tell_both(deal, "paid", f"款项已到账：{payment.amount_fen / 100:,.2f}元",
+              f"Payment received: ¥{payment.amount_fen / 100:,.2f}")
+    complete_if_done(deal)
+
+
+# ---- R-TR-6 and void ----------------------------------------------------------------------------
+
+def prior_licences(deal: Deal) -> list[dict]:
+    """Licences on the patent signed before this transfer (they survive it, TCI 24 ¶2)."""
+    rows = db.session.scalars(select(Deal).where(
+        Deal.patent_id == deal.patent_id, Deal.id != deal.id,
+        Deal.kind.in_([*[k.value for k in LICENCE_KINDS], DealKind.OPEN_LICENSE.value]),
+        Deal.status.in_(LICENCE_IN_FORCE)).order_by(Deal.id))
+    return [{"deal_id": d.id, "reference": d.reference, "kind": d.kind, "licensee": d.buyer.name,
+             "start": d.start_date.isoformat() if d.start_date else None,
+             "end": d.end_date.isoformat() if d.end_date else None,
+             "record_no": d.filing_record_no} for d in rows]
+
+
+def void_deal(user: User, deal: Deal, reason: str) -> Deal:
+    """A mistaken deal is voided with a reason and an actor (never deleted); its rights are released."""
+    role = role_of(user, deal)
+    if role not in ("seller", "buyer") and not is_bureau(user):
+        raise Forbidden("deal.void_not_allowed", "只有交易双方或区知识产权局可以作废交易。",
+                        "Only the parties or the bureau may void a deal.")
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise DomainError("deal.reason_required", "请说明作废的原因。", "Say why the deal is void.", field="reason")
+    ledger.move(deal, S.VOID, LedgerEvent.VOID, actor=user, note=reason)
+    deal.void_reason = reason
+    claims.release(deal_id=deal.id)
+    for offer in deal.offers:
+        if offer.status == "OPEN":
+            offer.status = "WITHDRAWN"
+    from market.payments.services import OPEN as OPEN_PAYMENTS, cancel_payment
+
+    for payment in payments_of(deal):
+        if payment.status in OPEN_PAYMENTS:
+            cancel_payment(db.session, payment, reason="交易作废 / deal void")
+    tell_both(deal, "void", "交易已作废：" + reason[:100], "The deal was voided: " + reason[:100])
+    return deal

@@ -1,0 +1,304 @@
+"""Recording the approvals a deal needs before signature, and the checklist the deal page shows.
+
+Each approval is one ledger line (APPROVAL, PUBLICITY, VALUATION or VALUATION_FILED) carrying its
+document and what was decided, so the unit's decision trail cannot be rewritten (R-ST-6); the
+deal's `approvals` and `valuation` hold the same facts for quick reading. Never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import current_app, has_app_context
+
+from market.accounts.models import User
+from market.deals import approvals as rules
+from market.deals import ledger
+from market.deals.models import Deal, DealDocument
+from market.deals.negotiation.common import other_org_id, tell
+from market.deals.negotiation.terms import fold_name
+from market.deals.permissions import CO_OWNER, role_of
+from market.deals.vocabulary import DealKind, DealStatus as S
+from market.errors import Conflict, DomainError, Forbidden
+from market.time import today_local
+
+DEFAULT_PUBLICITY_DAYS = 15  # domain.md §7.5: set by the unit's own rules; commonly at least 15 days
+
+
+def publicity_days() -> int:
+    if has_app_context():
+        return int(current_app.config.get("PUBLICITY_DAYS", DEFAULT_PUBLICITY_DAYS))
+    return DEFAULT_PUBLICITY_DAYS
+
+
+def required(deal: Deal) -> list[rules.Step]:
+    return rules.required_steps(deal.kind, deal.seller, deal.buyer, deal.pricing_method, deal.patent,
+                                deal.valuation or {})
+
+
+def other_owners(deal: Deal) -> list[str]:
+    """Co-owners other than the seller, whose consent a sole/exclusive licence or transfer needs."""
+    seller = fold_name(deal.seller.name)
+    return [o.name for o in deal.patent.owners if fold_name(o.name) != seller]
+
+
+@dataclass
+class StepState:
+    step: rules.Step
+    record: dict | None
+    done: bool
+    waiting_until: date | None = None  # publicity: the first day the contract may be signed
+    owners: list[tuple[str, bool]] = field(default_factory=list)  # co-owner consent, one by one
+
+
+def checklist(deal: Deal, on: date | None = None) -> list[StepState]:
+    """The approvals this deal needs, each with what was recorded and whether it is complete on `on`."""
+    on = on or today_local()
+    recorded = deal.approvals or {}
+    out = []
+    for step in required(deal):
+        record = recorded.get(step.code)
+        state = StepState(step, record, bool(record))
+        if step.code == rules.PUBLICITY.code and record:
+            sign_from = date.fromisoformat(record["sign_from"])
+            state.waiting_until = sign_from
+            state.done = on >= sign_from
+        if step.code == rules.CO_OWNER_CONSENT.code:
+            consents = (record or {}).get("owners", {})
+            state.owners = [(name, name in consents) for name in other_owners(deal)]
+            state.done = all(ok for _, ok in state.owners)
+        out.append(state)
+    return out
+
+
+def missing(deal: Deal, on: date | None = None) -> list[StepState]:
+    return [s for s in checklist(deal, on) if not s.done]
+
+
+def _text(data: dict, key: str, limit: int = 200, *, needed: bool = True, zh: str = "", en: str = "") -> str:
+    value = str(data.get(key) or "").strip()[:limit]
+    if needed and not value:
+        raise DomainError("deal.approval_field", f"请填写{zh}。", f"Give {en}.", field=key)
+    return value
+
+
+def _day(data: dict, key: str, *, default: date | None = None, zh: str = "", en: str = "") -> date:
+    value = data.get(key)
+    if value in (None, ""):
+        if default is not None:
+            return default
+        raise DomainError("deal.approval_field", f"请填写{zh}。", f"Give {en}.", field=key)
+    if isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            raise DomainError("deal.date_invalid", "日期格式无效，请用 YYYY-MM-DD。", "Dates are YYYY-MM-DD.",
+                              field=key) from None
+    if day > today_local() and key != "start_date":
+        raise DomainError("deal.date_future", f"{zh}不能晚于今天。", f"{en.capitalize()} cannot be in the future.",
+                          field=key)
+    return day
+
+
+def _fen(data: dict, key: str, *, zh: str, en: str) -> int:
+    value = data.get(key)
+    try:
+        fen = int(value)
+    except (TypeError, ValueError):
+        raise DomainError("deal.approval_field", f"请填写{zh}（以分为单位的整数）。", f"Give {en} in whole fen.",
+                          field=key) from None
+    if fen <= 0:
+        raise DomainError("deal.approval_field", f"{zh}须大于0。", f"{en.capitalize()} must be above 0.", field=key)
+    return fen
+
+
+def _open_for_approvals(deal: Deal) -> None:
+    if deal.status not in (S.AGREED, S.APPROVALS):
+        status = S(deal.status)
+        raise Conflict("deal.approvals_closed", f"交易当前为“{status.zh}”，不能再登记审批事项。",
+                       f"The deal is “{status.en}”; approvals can no longer be recorded.")
+
+
+def _write(user: User, deal: Deal, step: rules.Step, record: dict, *, occurred_on: date,
+           amount_fen: int | None = None, document: DealDocument | None = None, note: str = "") -> None:
+    if document is not None:
+        record = {**record, "document_id": document.id}
+    record = {**record, "recorded_by_org": user.organisation_id, "recorded_on": today_local().isoformat()}
+    evidence = {"step": step.code, "rule": step.rule, **record}
+    kwargs = dict(occurred_on=occurred_on, amount_fen=amount_fen, actor=user, note=note, evidence=evidence)
+    if deal.status == S.AGREED:
+        ledger.move(deal, S.APPROVALS, step.ledger_kind, **kwargs)
+    else:
+        ledger.append(deal, step.ledger_kind, **kwargs)
+    if step.code != rules.CO_OWNER_CONSENT.code:
+        deal.approvals = {**(deal.approvals or {}), step.code: record}
+
+
+def record_step(user: User, deal: Deal, code: str, data: dict | None = None,
+                document: DealDocument | None = None) -> None:
+    """Record one approval of the checklist (co-owners' consents go through record_consent)."""
+    data = data or {}
+    _open_for_approvals(deal)
+    step = rules.BY_CODE.get(code)
+    if step is None or step not in required(deal):
+        raise Conflict("deal.approval_not_needed", "此交易不需要该审批事项。", "This deal does not need that approval.")
+    if code == rules.CO_OWNER_CONSENT.code:
+        return record_consent(user, deal, data.get("owner", ""), document)
+    role = role_of(user, deal)
+    if role not in step.by or not user.organisation.is_approved:
+        raise Forbidden("deal.approval_not_yours", "您无权登记该审批事项。", "You may not record this approval.")
+    if (deal.approvals or {}).get(code):
+        raise Conflict("deal.approval_recorded", "该审批事项已经登记，记录不可修改；如有错误请作废交易后重新发起。",
+                       "This approval is already recorded and cannot be changed; void the deal if it is wrong.")
+    if step.document_required and document is None:
+        raise DomainError("deal.document_required", f"请上传{rules.BY_CODE[code].zh}的证明文件。",
+                          f"Upload the document for “{step.en}”.", field="file")
+    today = today_local()
+    note = _text(data, "note", 500, needed=False)
+    if code == rules.PUBLICITY.code:
+        _publicity(user, deal, step, data, document, note)
+    elif code == rules.VALUATION_DECISION.code:
+        evaluate = str(data.get("evaluate", "")).lower() in ("1", "true", "yes", "on")
+        reason = _text(data, "reason", 500, zh="决定的理由", en="the reason for the decision")
+        decision = {"evaluate": evaluate, "reason": reason}
+        deal.valuation = {**(deal.valuation or {}), "decision": decision}
+        _write(user, deal, step, decision, occurred_on=today, document=document, note=note)
+    elif code == rules.VALUATION.code:
+        _valuation(user, deal, step, data, document, note)
+    elif code == rules.VALUATION_FILED.code:
+        _valuation_filed(user, deal, step, data, document, note)
+    elif code == rules.DECISION.code:
+        decided_on = _day(data, "decided_on", default=today, zh="决策日期", en="the decision date")
+        _write(user, deal, step, {"decided_on": decided_on.isoformat()}, occurred_on=decided_on,
+               document=document, note=note)
+    elif code == rules.INVENTOR_WAIVER.code:
+        form = data.get("form") or "WAIVER"
+        if form not in ("WAIVER", "NOTICE"):
+            raise DomainError("deal.waiver_form", "请选择“放弃声明”或“已通知”。", "Choose waiver or notice.", field="form")
+        _write(user, deal, step, {"form": form}, occurred_on=today, document=document, note=note)
+    elif code == rules.EXPORT_LICENCE.code:
+        number = _text(data, "licence_no", 60, zh="技术出口许可证号或登记证书号",
+                       en="the export licence or registration number")
+        _write(user, deal, step, {"licence_no": number}, occurred_on=today, document=document, note=note)
+    elif code == rules.PLEDGEE_CONSENT.code:
+        flag = next((f for f in deal.patent.flags if f.active and f.flag == "PLEDGED"), None)
+        pledgee = _text(data, "pledgee", 200, needed=False) or (flag.pledgee if flag else "")
+        _write(user, deal, step, {"pledgee": pledgee}, occurred_on=today, document=document, note=note)
+    tell(other_org_id(deal, user.organisation_id), deal, "approval", f"已登记：{step.zh}", f"Recorded: {step.en}")
+
+
+def _publicity(user, deal, step, data, document, note) -> None:
+    """R-ST-1: the achievement's name and proposed price are publicised; signing waits for the end."""
+    if deal.price_fen is None:
+        raise Conflict("deal.publicity_needs_price", "公示须列明拟交易价格，请先就价格达成一致。",
+                       "Publicity states the proposed price; agree a price first.")
+    start = _day(data, "start_date", default=today_local(), zh="公示开始日期", en="the start date")
+    minimum = publicity_days()
+    try:
+        days = int(data.get("days") or minimum)
+    except (TypeError, ValueError):
+        days = -1
+    if days < minimum or days > 366:
+        raise DomainError("deal.publicity_days", f"公示期不少于{minimum}天。",
+                          f"Publicity lasts at least {minimum} days.", field="days")
+    place = _text(data, "place", 300, needed=False)
+    record = {"start": start.isoformat(), "days": days, "ends_on": (start + timedelta(days=days - 1)).isoformat(),
+              "sign_from": (start + timedelta(days=days)).isoformat(), "title": deal.patent.title,
+              "application_number": deal.patent.application_number, "price_fen": deal.price_fen, "place": place}
+    _write(user, deal, step, record, occurred_on=start, amount_fen=deal.price_fen, document=document, note=note)
+
+
+def _valuation(user, deal, step, data, document, note) -> None:
+    basis = data.get("basis") or ""
+    if basis not in rules.VALUATION_BASES:
+        raise DomainError("deal.valuation_basis", "请选择评估依据。", "Choose the valuation basis.", field="basis")
+    if basis == "NONE_ALLOWED" and not rules.is_soe(deal.seller):
+        # R-ST-4 / R-ST-2: a contribution in kind, or an evaluation the unit decided on, is appraised.
+        raise DomainError("deal.valuation_required", "作价出资的非货币财产必须评估作价（公司法第48条），不能选择“无法评估”。",
+                          "A contribution in kind must be appraised (Company Law art. 48); “cannot be valued” "
+                          "is not available.", field="basis")
+    record = {"basis": basis}
+    if basis == "NONE_ALLOWED":
+        record["reason"] = _text(data, "reason", 500, zh="无法评估的认定理由", en="why it cannot be valued")
+        amount, occurred = None, today_local()
+    else:
+        record.update(appraiser=_text(data, "appraiser", 200, zh="评估机构", en="the appraiser"),
+                      report_no=_text(data, "report_no", 60, zh="报告编号", en="the report number"),
+                      value_fen=_fen(data, "value_fen", zh="评估值", en="the appraised value"),
+                      base_date=_day(data, "base_date", zh="评估基准日", en="the base date").isoformat())
+        amount, occurred = record["value_fen"], date.fromisoformat(record["base_date"])
+    deal.valuation = {**(deal.valuation or {}), **record}
+    _write(user, deal, step, record, occurred_on=occurred, amount_fen=amount, document=document, note=note)
+
+
+def _valuation_filed(user, deal, step, data, document, note) -> None:
+    if not (deal.approvals or {}).get(rules.VALUATION.code):
+        raise Conflict("deal.valuation_first", "请先登记资产评估结果，再登记核准/备案。",
+                       "Record the evaluation before its approval or filing.")
+    kind = data.get("filing_type") or ""
+    if kind not in rules.FILING_TYPES:
+        raise DomainError("deal.filing_type", "请选择核准或备案。", "Choose approval or filing.", field="filing_type")
+    record = {"filing_type": kind,
+              "filing_no": _text(data, "filing_no", 60, zh="核准/备案文号", en="the approval or filing number"),
+              "filing_date": _day(data, "filing_date", zh="核准/备案日期", en="the approval or filing date").isoformat()}
+    deal.valuation = {**(deal.valuation or {}), "sasac_filing": record}
+    _write(user, deal, step, record, occurred_on=date.fromisoformat(record["filing_date"]),
+           amount_fen=(deal.valuation or {}).get("value_fen"), document=document, note=note)
+
+
+def record_consent(user: User, deal: Deal, owner: str, document: DealDocument | None = None) -> None:
+    """R-LC-4 / R-TR-3: a co-owner on the platform consents itself; for others the seller brings the paper."""
+    _open_for_approvals(deal)
+    step = rules.CO_OWNER_CONSENT
+    if step not in required(deal):
+        raise Conflict("deal.approval_not_needed", "此交易不需要共有人同意。", "This deal does not need co-owners' consent.")
+    role = role_of(user, deal)
+    own_rows = [o for o in deal.patent.owners if o.organisation_id == user.organisation_id]
+    if role == CO_OWNER and own_rows:
+        owner = own_rows[0].name
+        how = "self"
+    elif role == "seller":
+        if owner not in other_owners(deal):
+            raise DomainError("deal.owner_unknown", "请选择需要同意的共有人。", "Choose the co-owner who consents.",
+                              field="owner")
+        if document is None:
+            raise DomainError("deal.document_required", "请上传该共有人的书面同意书。",
+                              "Upload the co-owner's written consent.", field="file")
+        how = "document"
+    else:
+        raise Forbidden("deal.approval_not_yours", "只有共有人本人或卖方可以登记共有人同意。",
+                        "Only the co-owner itself or the seller may record a co-owner's consent.")
+    if not user.organisation.is_approved:
+        raise Forbidden("deal.approval_not_yours", "您的机构尚未通过审批。", "Your organisation is not approved yet.")
+    current = dict(((deal.approvals or {}).get(step.code) or {}).get("owners", {}))
+    if owner in current:
+        raise Conflict("deal.approval_recorded", "该共有人的同意已经登记。", "That co-owner's consent is already recorded.")
+    entry = {"how": how, "org_id": user.organisation_id, "on": today_local().isoformat()}
+    if document is not None:
+        entry["document_id"] = document.id
+    current[owner] = entry
+    _write(user, deal, step, {"owner": owner, **entry}, occurred_on=today_local(), document=document)
+    deal.approvals = {**(deal.approvals or {}), step.code: {"owners": current}}
+    for org_id in (deal.seller_org_id, deal.buyer_org_id):
+        if org_id != user.organisation_id:
+            tell(org_id, deal, "consent", f"共有人“{owner}”已同意", f"Co-owner “{owner}” consented")
+
+
+def price_floor_problem(deal: Deal) -> tuple[str, str] | None:
+    """R-ST-3 / R-ST-4: an SOE sells at no less than the approved value; a contribution is not over-valued."""
+    valuation = deal.valuation or {}
+    value = valuation.get("value_fen")
+    if value is None or deal.price_fen is None:
+        return None
+    if rules.is_soe(deal.seller) and valuation.get("basis") != "NONE_ALLOWED" and deal.price_fen < value:
+        return ("成交价低于经核准/备案的评估值，不能签约（企业国有资产法第55条）。",
+                "The price is below the approved value; the contract cannot be signed (SOA art. 55).")
+    if deal.kind == DealKind.EQUITY and deal.price_fen > value:
+        return ("作价金额高于评估值，非货币出资不得高估作价（公司法第48条）。",
+                "The agreed value exceeds the appraisal; a contribution in kind may not be over-valued "
+                "(Company Law art. 48).")
+    return None
+

@@ -1,0 +1,116 @@
+"""Files attached to deals (receipts, signed contracts, certificates). Never commits.
+
+Uploads are kept under <instance>/uploads/deals/<deal id>/ with a random name, never under
+static/, and are only served through a view that checks who may see the deal. What a file is
+comes from its first bytes, not from its name or the browser's word: only PDF, PNG and JPEG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from market.accounts.models import User
+from market.deals.models import Deal, DealDocument
+from market.deals.vocabulary import DocumentKind
+from market.errors import DomainError, NotFound
+from market.extensions import db
+
+# (magic prefix, content type, extension)
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+CHUNK = 64 * 1024
+
+
+def upload_root() -> Path:
+    return Path(current_app.instance_path) / "uploads" / "deals"
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a PDF, PNG or JPEG from its first bytes; None for anything else."""
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def _clean_name(name: str | None) -> str:
+    """The uploader's file name, kept for display only (never used as a path)."""
+    name = os.path.basename((name or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')
+    return name[:200] or "upload"
+
+
+def store_document(deal: Deal, kind: str, file: FileStorage | None, user: User) -> DealDocument:
+    """Check and store an uploaded file for `deal`; the row is added to the session (not committed)."""
+    if kind not in DocumentKind.__members__:
+        raise DomainError("upload.kind", "文件类型无效。", "Unknown document type.", field="kind")
+    if file is None or not file.filename:
+        raise DomainError("upload.missing", "请选择要上传的文件。", "Choose a file to upload.", field="file")
+    limit = int(current_app.config.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+    head = file.stream.read(16)
+    sniffed = sniff(head)
+    if sniffed is None:
+        raise DomainError("upload.type", "只接受 PDF、PNG 或 JPEG 文件。", "Only PDF, PNG or JPEG files are accepted.",
+                          field="file")
+    content_type, ext = sniffed
+    folder = upload_root() / str(deal.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = f"{secrets.token_hex(16)}.{ext}"
+    target = folder / stored
+    digest, size = hashlib.sha256(head), len(head)
+    try:
+        with open(target, "xb") as out:
+            out.write(head)
+            while chunk := file.stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise DomainError("upload.too_large",
+                                      f"文件不能超过 {limit // (1024 * 1024)} MB。",
+                                      f"Files may not exceed {limit // (1024 * 1024)} MB.", field="file", status=413)
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if size < 32:  # a signature with nothing behind it
+        target.unlink(missing_ok=True)
+        raise DomainError("upload.empty", "文件内容不完整。", "The file is incomplete.", field="file")
+    document = DealDocument(deal_id=deal.id, kind=kind, filename=_clean_name(file.filename),
+                            stored_as=f"{deal.id}/{stored}", content_type=content_type, size=size,
+                            sha256=digest.hexdigest(), uploaded_by_id=user.id,
+                            organisation_id=user.organisation_id)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def document_of(deal: Deal, document_id: int) -> DealDocument:
+    document = db.session.get(DealDocument, document_id) if 0 < document_id < 2**31 else None
+    if document is None or document.deal_id != deal.id:
+        raise NotFound("document_not_found", "文件不存在", "No such document")
+    return document
+
+
+def path_of(document: DealDocument) -> Path:
+    """Where the file lies; a stored name that would leave the upload folder is refused."""
+    root = upload_root().resolve()
+    path = (root / document.stored_as).resolve()
+    if root not in path.parents or not path.is_file():
+        raise NotFound("document_not_found", "文件不存在", "No such document")
+    return path
+
+
+def documents_of(deal: Deal) -> list[DealDocument]:
+    from sqlalchemy import select
+
+    return list(db.session.scalars(select(DealDocument).where(DealDocument.deal_id == deal.id)
+                                   .order_by(DealDocument.id)))
