@@ -1,4 +1,7 @@
-"""The in-app inbox: notices to an organisation (a match, a request, a review), each with a link."""
+"""The in-app inbox: notices to an organisation (a match, a request, a review), each with a link.
+
+Each notice is also e-mailed to the organisation's users after commit (market.mail).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from market import mail
 from market.db import Base, utcnow
 from market.extensions import db
 
@@ -36,6 +40,7 @@ def notify(organisation_id: int, kind: str, title: tuple[str, str], *, body: tup
     note = Notification(organisation_id=organisation_id, kind=kind, title_zh=title[0], title_en=title[1],
                         body_zh=body[0], body_en=body[1], link=link, dedupe_key=dedupe_key)
     db.session.add(note)
+    mail.queue(db.session, note)
     return note
 
 
