@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from listings.importing.views import bp as imports_bp
+    from listings.open_licence.views import bp as open_licence_bp
     from listings.views import bp as listings_bp
     from market.accounts.views import bp as accounts_bp
     from market.api import bp as api_bp
@@ -68,11 +69,13 @@ def register_blueprints(app: Flask) -> None:
     from matching.views import bp as matching_bp
 
     import listings.api  # noqa: F401  (routes on the shared API blueprint)
+    import listings.open_licence.api  # noqa: F401
     import market.accounts.api  # noqa: F401
     import market.chain.api  # noqa: F401
     import matching.api  # noqa: F401
 
-    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, imports_bp, matching_bp, deals_bp, payments_bp,
+    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp,
+               imports_bp, matching_bp, deals_bp, payments_bp,
                api_bp):
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF cannot apply there.

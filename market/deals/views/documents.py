@@ -1,3 +1,72 @@
-"""Deal pages: documents."""
+"""Deal papers: the contract (HTML and PDF), the written notice, the filing package.
 
-from market.deals.views import bp  # noqa: F401
+Only the parties, the operator of the deal's point, the bureau (and the patent's co-owners, who
+license with the seller) may read them; anyone else gets 404, as if the deal did not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Response, render_template
+from flask_login import current_user
+
+from market.deals import documents
+from market.deals.models import Deal
+from market.deals.permissions import deal_for
+from market.deals.views import bp
+from market.i18n import get_lang
+from market.time import today_local
+
+
+def _deal(deal_id: int) -> Deal:
+    return deal_for(current_user._get_current_object() if current_user.is_authenticated else None, deal_id)
+
+
+def _pdf(doc: documents.Document, name: str) -> Response:
+    response = Response(documents.render_pdf(doc), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _page(template: str, deal: Deal, doc: documents.Document, **extra) -> Response:
+    response = Response(render_template(template, deal=deal, doc=doc, **extra))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:deal_id>/contract")
+def contract(deal_id: int):
+    deal = _deal(deal_id)
+    return _page("deals/documents/contract.html", deal, documents.contract(deal, get_lang()))
+
+
+@bp.get("/<int:deal_id>/contract.pdf")
+def contract_pdf(deal_id: int):
+    deal = _deal(deal_id)
+    return _pdf(documents.contract(deal, get_lang()), f"contract-{documents.contract_number(deal)}")
+
+
+@bp.get("/<int:deal_id>/notice")
+def notice(deal_id: int):
+    deal = _deal(deal_id)
+    return _page("deals/documents/notice.html", deal, documents.notice(deal, get_lang()))
+
+
+@bp.get("/<int:deal_id>/notice.pdf")
+def notice_pdf(deal_id: int):
+    deal = _deal(deal_id)
+    return _pdf(documents.notice(deal, get_lang()), f"notice-{documents.contract_number(deal)}")
+
+
+@bp.get("/<int:deal_id>/filing-package")
+def filing_package(deal_id: int):
+    deal = _deal(deal_id)
+    today = today_local()
+    return _page("deals/documents/filing_package.html", deal, documents.filing_package(deal, get_lang(), today),
+                 deadline=documents.filing_deadline(deal), today=today)
+
+
+@bp.get("/<int:deal_id>/filing-package.pdf")
+def filing_package_pdf(deal_id: int):
+    deal = _deal(deal_id)
+    return _pdf(documents.filing_package(deal, get_lang()), f"filing-{documents.contract_number(deal)}")

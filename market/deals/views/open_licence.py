@@ -1,3 +1,62 @@
-"""Deal pages: open_licence."""
+"""Deal pages: the record of an open licence taken (licence, notice, fee, papers, ledger)."""
 
-from market.deals.views import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from market.deals import documents, settlement  # noqa: F401  (settlement registers the payment hook)
+from market.deals.models import Deal
+from market.deals.permissions import deal_for, role_of
+from market.deals.views import bp
+from market.deals.vocabulary import DealKind, DealStatus, LedgerEvent, PaymentKind, PaymentStatus
+from market.payments.models import Payment
+from market.extensions import db
+from market.time import today_local
+
+# Payment pages belong to the payments flow; link to the first one the app has.
+PAY_ENDPOINTS = ("payments.pay", "payments.checkout", "deals.pay", "deals.payment")
+
+
+def pay_url(payment: Payment) -> str | None:
+    for endpoint in PAY_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, payment_id=payment.id)
+    return None
+
+
+def open_licence_context(deal: Deal) -> dict:
+    """What the licence record and the deal page's open-licence panel show."""
+    from listings.open_licence.models import OpenLicenceDeclaration
+
+    decl = db.session.get(OpenLicenceDeclaration, deal.declaration_id) if deal.declaration_id else None
+    payments = list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
+                                       .order_by(Payment.due_date, Payment.id)))
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return {"decl": decl, "payments": payments, "pay_url": pay_url, "role": role_of(user, deal),
+            "notice_event": documents.notice_event(deal), "deadline": documents.filing_deadline(deal),
+            "today": today_local(), "fee": documents.FeeTerms.from_dict(deal.fee_terms).describe(
+                "en" if _lang() == "en" else "zh") if deal.fee_terms else "",
+            "contract_no": documents.contract_number(deal)}
+
+
+def _lang() -> str:
+    from market.i18n import get_lang
+
+    return get_lang()
+
+
+@bp.get("/<int:deal_id>/licence")
+def licence(deal_id: int):
+    deal = deal_for(current_user._get_current_object() if current_user.is_authenticated else None, deal_id)
+    if deal.kind != DealKind.OPEN_LICENSE:
+        abort(404)
+    return render_template("deals/open_licence.html", deal=deal, **open_licence_context(deal))
+
+
+@bp.app_context_processor
+def inject() -> dict:
+    # The deal page (another module's template) includes deals/_open_licence_panel.html with `deal`.
+    return {"open_licence_context": open_licence_context, "deal_status": DealStatus, "ledger_event": LedgerEvent,
+            "payment_kind": PaymentKind, "payment_status": PaymentStatus}

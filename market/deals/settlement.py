@@ -1,0 +1,78 @@
+"""What a deal makes payable, and what a paid payment does to its deal. Never commits.
+
+`schedule_payments` turns the agreed terms into Payment rows (the fixed sums; royalties are
+reported per period later). The payments package never imports deal code: it calls the hook
+registered here, which hands the payment to the flow that owns the deal's kind.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from market.deals.fees import FeeTerms
+from market.deals.models import Deal
+from market.deals.vocabulary import DealKind, PaymentKind
+from market.extensions import db
+from market.payments.models import Payment
+from market.payments.services import PaymentOutcome, on_payment_paid
+from market.time import today_local
+
+log = logging.getLogger(__name__)
+TRANSFER_PRICE_DUE_DAYS = 30
+# A royalty period's payment is not scheduled up front: its amount comes from the licensee's report.
+UPFRONT_KINDS = (PaymentKind.ENTRY_FEE, PaymentKind.LUMP_SUM, PaymentKind.INSTALLMENT, PaymentKind.TRANSFER_PRICE)
+
+
+def schedule_payments(deal: Deal) -> list[Payment]:
+    """The deal's fixed sums as Payment rows with due dates; a second call adds nothing.
+
+    Licences: the lump sum, instalments or entry fee of `deal.fee_terms`, due from the deal's
+    effective (else start) date. Transfers: the price. Equity investments pay in shares, so no
+    money is due between the parties.
+    """
+    existing = list(db.session.scalars(select(Payment).where(
+        Payment.deal_id == deal.id, Payment.kind.in_(UPFRONT_KINDS)).order_by(Payment.kind, Payment.sequence)))
+    if existing:
+        return existing
+    start = deal.effective_date or deal.start_date or today_local()
+    rows: list[tuple[str, int, int, object]] = []
+    if deal.kind == DealKind.TRANSFER:
+        if deal.price_fen:
+            days = (deal.fee_terms or {}).get("payment_due_days", TRANSFER_PRICE_DUE_DAYS)
+            rows.append((PaymentKind.TRANSFER_PRICE, 1, deal.price_fen, start + timedelta(days=int(days))))
+    elif deal.kind != DealKind.EQUITY and deal.fee_terms:
+        rows = FeeTerms.from_dict(deal.fee_terms).upfront_schedule(start)
+    payments = [Payment(deal_id=deal.id, kind=str(kind), sequence=seq, amount_fen=amount, due_date=due)
+                for kind, seq, amount, due in rows if amount]
+    db.session.add_all(payments)
+    if payments:
+        db.session.flush(payments)
+    return payments
+
+
+def first_upfront(payments: list[Payment]) -> Payment | None:
+    """The payment whose arrival licenses an open-licence taker: the first fixed sum due."""
+    upfront = [p for p in payments if p.kind in UPFRONT_KINDS]
+    return min(upfront, key=lambda p: (p.due_date or today_local(), p.sequence, p.id)) if upfront else None
+
+
+@on_payment_paid
+def dispatch_payment_paid(session: Session, outcome: PaymentOutcome) -> None:
+    """The payments hook: a PAID payment goes to the flow that owns its deal's kind."""
+    payment = outcome.payment
+    deal = session.get(Deal, payment.deal_id)
+    if deal is None:
+        return
+    if deal.kind == DealKind.OPEN_LICENSE:
+        from market.deals.open_licence import payment_settled
+    elif importlib.util.find_spec("market.deals.negotiation") is not None:
+        from market.deals.negotiation import payment_settled
+    else:
+        log.warning("payment %s of deal %s paid but no negotiated flow handles it", payment.id, deal.id)
+        return
+    payment_settled(deal, payment)
