@@ -1,4 +1,5 @@
-"""`flask` commands: patents import, legal-status import, search index upkeep, demo data, accounts."""
+"""`flask` commands: patents import, legal-status import, search index upkeep, demo data, accounts,
+the daily deal job."""
 
 from __future__ import annotations
 
@@ -174,6 +175,34 @@ def create_bureau(name: str, uscc: str, district: str, email: str, password: str
     click.echo(f"created {name}")
 
 
+@click.group("deals", cls=AppGroup, help="Deal upkeep: deadlines, reminders, ends of term.")
+def deals_cli() -> None:
+    pass
+
+
+@deals_cli.command("daily")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Run as if it were this day (YYYY-MM-DD, Asia/Shanghai); default today.")
+def deals_daily(today) -> None:
+    """Expire licences past their term, end declarations, send deadline reminders (once each)."""
+    from market.deals.reminders import run_daily
+    from market.outbox import OutboxError, process_outbox
+    from market.time import today_local
+
+    day = today.date() if today else today_local()
+    counts = run_daily(day)
+    db.session.commit()
+    try:
+        process_outbox()
+    except OutboxError as err:  # the notices are saved; their e-mails stay queued and are retried
+        click.echo(f"e-mail delivery deferred: {err}", err=True)
+    details = ", ".join(f"{k.removeprefix('notices.')} {v}" for k, v in counts.items() if k.startswith("notices."))
+    click.echo(f"{day}: licences expired {counts['licences_expired']}, "
+               f"past term but not expirable {counts['licences_past_term_not_expired']}, "
+               f"declarations ended {counts['declarations_ended']}, notices {counts['notices']}"
+               + (f" ({details})" if details else ""))
+
+
 def register(app: Flask) -> None:
-    for group in (patents_cli, search_cli, demo_cli, accounts_cli):
+    for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli):
         app.cli.add_command(group)
