@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from market.api import bp as api_bp
     from market.chain.views import bp as chain_bp
     from market.deals.views import bp as deals_bp
+    from market.statistics.views import bp as statistics_bp
     from market.payments.webhooks import bp as payments_bp
     from market.views import bp as site_bp
     from matching.views import bp as matching_bp
@@ -72,11 +73,12 @@ def register_blueprints(app: Flask) -> None:
     import listings.open_licence.api  # noqa: F401
     import market.accounts.api  # noqa: F401
     import market.chain.api  # noqa: F401
+    import market.statistics.api  # noqa: F401
     import matching.api  # noqa: F401
 
     for bp in (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp,
                imports_bp, matching_bp, deals_bp, payments_bp,
-               api_bp):
+               statistics_bp, api_bp):
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF cannot apply there.
     csrf.exempt(api_bp)

@@ -14,7 +14,7 @@ from listings.industries import MAPPING_VERSION, all_industries, industry_label
 from listings.vocabulary import OrgType, PatentType, SoeLevel
 from market.errors import DomainError
 from market.statistics import geography
-from market.statistics.measures import StatType
+from market.statistics.measures import Column, StatType
 
 NONE = "NONE"  # no value: no demander (a declaration), no point credited, no industry...
 
@@ -59,6 +59,8 @@ class Dimension:
     labeller: Callable[[str, str], str] | None = None
     multi: bool = False  # a fact may carry several keys (industries): rows overlap
     note: tuple[str, str] = field(default=("", ""))
+    # Keys a filter accepts when they differ from the breakdown's (deal type: also the groups).
+    filter_keys: Callable[[], Iterable[str]] | None = None
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
@@ -83,8 +85,9 @@ class Dimension:
             if key == NONE or (key.isdigit() and 0 < int(key) < 2**31):
                 return key
             raise _error("key_invalid", f"网点须为网点编号或 {NONE}。", f"A point is a point id or {NONE}.", self.name)
-        if self.keys is not None and key not in set(self.keys()):
-            allowed = "、".join(self.keys())
+        accepted = self.filter_keys or self.keys
+        if accepted is not None and key not in set(accepted()):
+            allowed = "、".join(accepted())
             raise _error("key_invalid", f"“{self.zh}”没有取值“{key}”；可选：{allowed}。",
                          f"“{self.en}” has no value “{key}”; choose one of: {allowed}.", self.name)
         return key
@@ -101,6 +104,8 @@ def _industry(key: str, lang: str) -> str:
 
 
 def _type(key: str, lang: str) -> str:
+    if key in Column.__members__ and key not in StatType.__members__:
+        return Column(key).label(lang)
     return StatType(key).label(lang)
 
 
@@ -118,7 +123,8 @@ def _point(key: str, lang: str) -> str:
 
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     Dimension("period", "统计期间", "Period"),
-    Dimension("type", "交易类型", "Deal type", keys=lambda: [t.value for t in StatType], labeller=_type),
+    Dimension("type", "交易类型", "Deal type", keys=lambda: [t.value for t in StatType], labeller=_type,
+              filter_keys=lambda: [*(t.value for t in StatType), Column.DEALS.value, Column.LICENCES.value]),
     Dimension("patent_type", "专利类型", "Patent type", keys=lambda: list(PATENT_TYPES),
               labeller=_pair(PATENT_TYPES)),
     Dimension("supplier_type", "供方类型", "Supplier type", keys=lambda: list(PARTY_TYPES),

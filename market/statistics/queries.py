@@ -79,7 +79,11 @@ def closing_instant(period: Period) -> datetime:
 # ---- the raw facts ---------------------------------------------------------------------------
 def _types_wanted(sel: Selection) -> set[str]:
     wanted = sel.filters.get("type")
-    return {wanted} if wanted else {t.value for t in StatType}
+    if not wanted:
+        return {t.value for t in StatType}
+    if wanted in Column.__members__:  # a column group: all deals, all licences
+        return {t.value for t in COLUMN_TYPES[Column(wanted)]}
+    return {wanted}
 
 
 def _deal_scope(sel: Selection, d) -> list:
@@ -333,6 +337,31 @@ def aggregate(session: Session, sel: Selection, breakdowns: list[str] = (),
         else:
             result.rows[row.dim][NONE if row.key is None else str(row.key)] = cells
     return result
+
+
+def cross_statement(sel: Selection, dims: tuple[str, ...], granularity: str):
+    """One GROUP BY over several dimensions at once (the export's cross table), ordered by key."""
+    f = facts(sel).cte("facts")
+    keys, joins = [], []
+    for dim in dims:
+        if dim == "period":
+            keys.append(bucket(f.c.basis_date, granularity).label(dim))
+        elif dim == "type":
+            keys.append(f.c.stat_type.label(dim))
+        elif dim == "industry":
+            codes = dimensions.get("industry").ordered_keys()
+            ind = union_all(*(select(literal(c, String).label("code")) for c in codes)).subquery("ind")
+            joins.append((ind, or_(*(and_(ind.c.code == c, _industry_tagged(f.c.industry_tags, c)) for c in codes))))
+            keys.append(ind.c.code.label(dim))
+        else:
+            keys.append(f.c[f"k_{dim}"].label(dim))
+    query = select(*keys, func.count().label("transactions"),
+                   func.count(distinct(f.c.patent_id)).label("patents"),
+                   func.coalesce(func.sum(f.c.contract_fen), 0).label("contract_fen"),
+                   func.coalesce(func.sum(f.c.received_fen), 0).label("received_fen")).select_from(f)
+    for target, on in joins:
+        query = query.join(target, on)
+    return query.group_by(*(k.element for k in keys)).order_by(*(k.element for k in keys))
 
 
 # ---- lists of facts: drill-down and exports --------------------------------------------------

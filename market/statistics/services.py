@@ -36,7 +36,7 @@ DASHBOARD_BREAKDOWNS = ("point", "industry", "supplier_type", "demander_type", "
 CROSS = ("period", "type", "point", "industry", "supplier_type")
 
 
-def _bad(code: str, zh: str, en: str, field_name: str | None = None) -> DomainError:
+def bad_request(code: str, zh: str, en: str, field_name: str | None = None) -> DomainError:
     return DomainError(f"statistics.{code}", zh, en, field=field_name, status=400)
 
 
@@ -53,11 +53,11 @@ def scope_for(session: Session, user: User, requested: str | None = None) -> Sco
                         "Your organisation is not approved yet, so it cannot see statistics.")
     requested = (requested or "").strip() or None
     if requested not in (None, "district", "point", "org"):
-        raise _bad("scope_invalid", "统计范围须为 district、point 或 org。", "The scope is district, point or org.", "scope")
+        raise bad_request("scope_invalid", "统计范围须为 district、point 或 org。", "The scope is district, point or org.", "scope")
     if org.org_type == OrgType.BUREAU:
         if requested in (None, "district"):
             return DISTRICT
-        raise _bad("scope_for_bureau", "区知识产权局查看全区；按网点或机构查看请用 point= 或筛选条件。",
+        raise bad_request("scope_for_bureau", "区知识产权局查看全区；按网点或机构查看请用 point= 或筛选条件。",
                    "The bureau sees the whole district; narrow it with the point filter.", "scope")
     if requested == "district":
         raise Forbidden("statistics.district_forbidden", "只有区知识产权局可以查看全区统计。",
@@ -98,7 +98,7 @@ def parse_period_args(values: Mapping[str, str], today: date) -> Period:
     start, end, period = values.get("from"), values.get("to"), values.get("period")
     if start or end:
         if not (start and end):
-            raise _bad("range_incomplete", "请同时给出起始日期和截止日期。", "Give both the start and the end date.",
+            raise bad_request("range_incomplete", "请同时给出起始日期和截止日期。", "Give both the start and the end date.",
                        "to" if start else "from")
         return period_from_range(start, end)
     if period:
@@ -112,7 +112,7 @@ def parse_basis(value: str | None) -> str:
     try:
         return Basis(value.strip().lower())
     except ValueError:
-        raise _bad("basis_invalid", "许可的计数日期须为 filing（备案日）或 effective（合同生效日）。",
+        raise bad_request("basis_invalid", "许可的计数日期须为 filing（备案日）或 effective（合同生效日）。",
                    "The licence basis is filing or effective.", "basis") from None
 
 

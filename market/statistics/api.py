@@ -1,0 +1,253 @@
+"""Statistics on the JSON API (routes on market.api.bp): the same figures as the dashboard.
+
+Money is integer fen. The scope rules are the dashboard's: the bureau sees the district, a point
+operator its points, an organisation its own deals; `scope=district` from anyone else is a 403.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+from marshmallow import fields
+
+from listings.industries import MAPPING_VERSION
+from market.api import route
+from market.extensions import db
+from market.i18n import get_lang
+from market.openapi import query_params
+from market.schemas import BaseSchema
+from market.statistics import dimensions, geography, services
+from market.statistics.measures import COLUMNS, Column, Figures
+from market.time import today_local
+
+_FILTER_HELP = "Filter: a key of this dimension (see the dashboard's tables, or /statistics/pivot?by=…)."
+
+
+class StatsArgsSchema(BaseSchema):
+    period = fields.String(metadata={"description": "2024, 2024-Q2, 2024-H1, 2024-05, ytd or YYYY-MM-DD..YYYY-MM-DD "
+                                                    "(default: year to date)"})
+    from_ = fields.Date(data_key="from", metadata={"description": "Start date (with `to`), inclusive."})
+    to = fields.Date(metadata={"description": "End date (with `from`), inclusive."})
+    basis = fields.String(metadata={"description": "Licences counted on the filing date (`filing`, default) or "
+                                                   "the contract effective date (`effective`)."})
+    scope = fields.String(metadata={"description": "district (bureau only), point (point operators) or org "
+                                                   "(default: the widest the caller may see)."})
+    type = fields.String(metadata={"description": "Deal type, or DEALS / LICENCES for the groups."})
+    patent_type = fields.String(metadata={"description": _FILTER_HELP})
+    supplier_type = fields.String(metadata={"description": _FILTER_HELP})
+    demander_type = fields.String(metadata={"description": _FILTER_HELP})
+    point = fields.String(metadata={"description": "A point id, or NONE for deals no point is credited with."})
+    industry = fields.String(metadata={"description": "A strategic emerging industry code (e.g. NGIT), or NONE."})
+    ipc_section = fields.String(metadata={"description": "A–H, LOCARNO (designs) or NONE."})
+    supplier_geo = fields.String(metadata={"description": _FILTER_HELP})
+    demander_geo = fields.String(metadata={"description": _FILTER_HELP})
+
+
+class PivotArgsSchema(StatsArgsSchema):
+    by = fields.String(required=True, metadata={"description": "The dimension to break down by: "
+                                                               + ", ".join(dimensions.DIMENSIONS)})
+
+
+class DealArgsSchema(StatsArgsSchema):
+    page = fields.Integer(metadata={"description": "Page (50 rows each)."})
+
+
+class FiguresSchema(BaseSchema):
+    transactions = fields.Integer(metadata={"description": "次: number of deals (or declarations)."})
+    patents = fields.Integer(metadata={"description": "件: distinct patents."})
+    contract_fen = fields.Integer(metadata={"description": "Contract amount in fen (equity: agreed value)."})
+    received_fen = fields.Integer(metadata={"description": "Payments dated up to the period end, in fen."})
+
+
+class PeriodSchema(BaseSchema):
+    key = fields.String()
+    label = fields.String()
+    start = fields.Date()
+    end = fields.Date()
+
+
+class ComparisonSchema(BaseSchema):
+    period = fields.Nested(PeriodSchema)
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
+
+
+class RevisionSchema(BaseSchema):
+    change = fields.String(metadata={"description": "VOID, LATE_BASIS or LATE_PAYMENT"})
+    deal_id = fields.Integer(allow_none=True)
+    reference = fields.String(allow_none=True)
+    stat_type = fields.String()
+    basis_date = fields.Date()
+    occurred_on = fields.Date()
+    recorded_at = fields.DateTime()
+    amount_fen = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class SummarySchema(BaseSchema):
+    period = fields.Nested(PeriodSchema)
+    basis = fields.String()
+    scope = fields.String()
+    filters = fields.Dict(keys=fields.String(), values=fields.String())
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema),
+                         metadata={"description": "By column: DEALS, TRANSFER, LICENCES, LICENSE_ORDINARY, "
+                                                  "LICENSE_SOLE, LICENSE_EXCLUSIVE, OPEN_LICENSE, OPEN_DECLARATION, EQUITY."})
+    year_ago = fields.Nested(ComparisonSchema, allow_none=True)
+    previous = fields.Nested(ComparisonSchema, allow_none=True)
+    closed = fields.Boolean()
+    at_close = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema), allow_none=True)
+    revisions = fields.List(fields.Nested(RevisionSchema))
+    rules = fields.List(fields.List(fields.String()))
+    industry_mapping = fields.String()
+    geography_table = fields.String()
+
+
+class PivotRowSchema(BaseSchema):
+    key = fields.String()
+    label = fields.String()
+    figures = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
+
+
+class PivotSchema(BaseSchema):
+    dimension = fields.String()
+    title = fields.String()
+    period = fields.Nested(PeriodSchema)
+    rows = fields.List(fields.Nested(PivotRowSchema))
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
+    overlapping = fields.Boolean(metadata={"description": "Rows may overlap (industries): do not add them up."})
+
+
+class LedgerLineSchema(BaseSchema):
+    seq = fields.Integer()
+    kind = fields.String()
+    occurred_on = fields.Date()
+    amount_fen = fields.Integer(allow_none=True)
+    evidence = fields.Dict()
+    note = fields.String()
+    basis = fields.Boolean(metadata={"description": "This line dates the deal into the period."})
+
+
+class FactSchema(BaseSchema):
+    deal_id = fields.Integer(allow_none=True)
+    declaration_id = fields.Integer(allow_none=True)
+    reference = fields.String(allow_none=True)
+    type = fields.String()
+    basis_date = fields.Date()
+    application_number = fields.String()
+    supplier = fields.String()
+    demander = fields.String(allow_none=True)
+    point_id = fields.Integer(allow_none=True)
+    contract_fen = fields.Integer()
+    received_fen = fields.Integer()
+    keys = fields.Dict(keys=fields.String(), values=fields.String())
+    ledger = fields.List(fields.Nested(LedgerLineSchema))
+
+
+class FactPageSchema(BaseSchema):
+    items = fields.List(fields.Nested(FactSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+
+
+class PublicSchema(BaseSchema):
+    on_shelf = fields.Integer(metadata={"description": "Distinct patents on the shelves (published listings) now."})
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
+    this_year = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
+    by_point = fields.List(fields.Nested(PivotRowSchema))
+
+
+def _figures(cells: dict[Column, Figures]) -> dict:
+    return {c.value: cells[c].as_dict() for c in COLUMNS}
+
+
+def _period(p) -> dict:
+    return {"key": p.key, "label": p.label(get_lang()), "start": p.start.isoformat(), "end": p.end.isoformat()}
+
+
+def _selection():
+    scope = services.scope_for(db.session, current_user, request.args.get("scope"))
+    return services.parse_selection(request.args, scope=scope, today=today_local(),
+                                    home_district=current_app.config.get("HOME_DISTRICT", "宝山区"))
+
+
+@route("/statistics/summary", summary="District statistics: totals by deal type in both units, 同比 and 环比",
+       tag="statistics", auth=True, params=query_params(StatsArgsSchema), response=SummarySchema)
+def statistics_summary():
+    sel = _selection()
+    lang = get_lang()
+    report = services.report(db.session, sel, today=today_local(), lang=lang, breakdowns=())
+    return {
+        "period": _period(sel.period), "basis": str(sel.basis), "scope": sel.scope.kind, "filters": dict(sel.filters),
+        "totals": _figures(report.totals),
+        "year_ago": {"period": _period(report.year_ago.period), "totals": _figures(report.year_ago.totals)}
+        if report.year_ago else None,
+        "previous": {"period": _period(report.previous.period), "totals": _figures(report.previous.totals)}
+        if report.previous else None,
+        "closed": report.closed,
+        "at_close": _figures(report.at_close) if report.at_close else None,
+        "revisions": [{**r, "basis_date": _iso(r["basis_date"]), "occurred_on": _iso(r["occurred_on"]),
+                       "recorded_at": r["recorded_at"].isoformat()} for r in report.revisions],
+        "rules": [list(x) for x in services.rules(db.session, sel, lang, report.generated_at)],
+        "industry_mapping": MAPPING_VERSION, "geography_table": geography.VERSION,
+    }
+
+
+def _iso(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+@route("/statistics/pivot", summary="One breakdown of the figures (rows: the dimension's keys; columns: deal types)",
+       tag="statistics", auth=True, params=query_params(PivotArgsSchema), response=PivotSchema)
+def statistics_pivot():
+    by = request.args.get("by", "")
+    if not by:
+        raise services.bad_request("by_required", "请用 by= 指定统计维度。", "Give the dimension with by=.", "by")
+    dimensions.get(by)
+    sel = _selection()
+    p = services.pivot(db.session, sel, by, get_lang())
+    return {"dimension": by, "title": p.title, "period": _period(sel.period), "overlapping": p.multi,
+            "rows": [{"key": r.key, "label": r.label, "figures": _figures(r.cells)} for r in p.rows],
+            "totals": _figures(p.totals)}
+
+
+@route("/statistics/deals", summary="The deals behind a figure, with their ledger lines as evidence",
+       tag="statistics", auth=True, params=query_params(DealArgsSchema), response=FactPageSchema)
+def statistics_deals():
+    sel = _selection()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        raise services.bad_request("page_invalid", "页码须为正整数。", "The page must be a positive whole number.",
+                                   "page") from None
+    result = services.deals_behind(db.session, sel, page=page)
+    items = []
+    for r in result.rows:
+        if r.deal_id is not None:
+            ledger = [{"seq": e.seq, "kind": e.kind, "occurred_on": e.occurred_on.isoformat(),
+                       "amount_fen": e.amount_fen, "evidence": e.evidence or {}, "note": e.note or "",
+                       "basis": e.id == r.basis_event_id} for e in result.ledger[r.deal_id]]
+        else:
+            ledger = [{"seq": n, "kind": e.to_status, "occurred_on": e.occurred_on.isoformat(), "amount_fen": None,
+                       "evidence": {"gazette_issue": r.gazette_issue} if r.gazette_issue and e.id == r.basis_event_id
+                       else {}, "note": e.note or "", "basis": e.id == r.basis_event_id}
+                      for n, e in enumerate(result.declarations[r.declaration_id], 1)]
+        items.append({
+            "deal_id": r.deal_id, "declaration_id": r.declaration_id, "reference": r.reference, "type": r.stat_type,
+            "basis_date": _iso(r.basis_date), "application_number": r.application_number,
+            "supplier": r.supplier_name, "demander": r.demander_name, "point_id": r.point_id,
+            "contract_fen": int(r.contract_fen or 0), "received_fen": int(r.received_fen or 0),
+            "keys": {name: getattr(r, f"k_{name}") for name in dimensions.FILTERABLE
+                     if name not in ("type", "industry")} | {"industry": r.industry_tags or "[]"},
+            "ledger": ledger})
+    return {"items": items, "total": result.total, "page": result.page, "per_page": result.per_page,
+            "pages": result.pages}
+
+
+@route("/statistics/public", summary="政务公开: the chain's totals to date, live from the ledger (no login)",
+       tag="statistics", response=PublicSchema)
+def statistics_public():
+    f = services.public_figures(db.session, today=today_local(),
+                                home_district=current_app.config.get("HOME_DISTRICT", "宝山区"), lang=get_lang())
+    return {"on_shelf": f.on_shelf, "totals": _figures(f.totals), "this_year": _figures(f.year_totals),
+            "by_point": [{"key": r.key, "label": r.label, "figures": _figures(r.cells)} for r in f.by_point.rows]}

@@ -1,0 +1,236 @@
+"""Exports: XLSX (openpyxl write-only: rows go to disk as they come) and CSV (a generator, UTF-8 BOM).
+
+Neither builds the data in memory: detail rows are streamed from the database, pivots are a
+few hundred rows at most. Headers are Chinese (the bureau's language) with the English in
+brackets on the rules sheet; amounts are yuan with two decimals, computed from integer fen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+from typing import IO, Iterable, Iterator
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy.orm import Session
+
+from listings.industries import MAPPING_VERSION, industry_label
+from market.statistics import dimensions, geography, queries, services
+from market.statistics.measures import MEASURES, COLUMNS, Basis, Column, StatType
+from market.statistics.periods import HALF, MONTH, QUARTER, YEAR, bucket_key
+from market.statistics.pivots import Pivot
+from market.statistics.queries import Selection
+
+CSV_BOM = "\ufeff"
+FORMATS = ("xlsx", "csv")
+SHEET_NAMES = {"period": "按期间", "type": "按交易类型", "point": "按网点", "industry": "按产业",
+               "supplier_type": "按供方类型", "demander_type": "按需方类型", "patent_type": "按专利类型",
+               "ipc_section": "按IPC部", "supplier_geo": "按供方地域", "demander_geo": "按需方地域"}
+EXPORT_BREAKDOWNS = ("point", "industry", "supplier_type", "demander_type", "patent_type", "ipc_section",
+                     "supplier_geo", "demander_geo")
+
+BASIS_LINE = {"TRANSFER": "转让登记生效", "LICENSE_ORDINARY": "合同备案", "LICENSE_SOLE": "合同备案",
+              "LICENSE_EXCLUSIVE": "合同备案", "OPEN_LICENSE": "取得许可", "OPEN_DECLARATION": "声明公告",
+              "EQUITY": "工商变更登记"}
+
+DETAIL_HEADERS = [
+    "交易编号", "交易类型", "类型代码", "计数日期", "计数依据", "年度", "季度", "月份",
+    "申请号", "专利名称", "专利类型", "IPC部", "战略性新兴产业", "产业代码",
+    "供方", "供方类型", "供方地域", "需方", "需方类型", "需方地域", "网点", "网点编号",
+    "合同金额(元)", "实际到账(元)", "作价金额(元)", "交易状态", "合同生效日", "备案号", "登记号", "公告卷期",
+    "台账行号", "产业分类版本", "地域表版本",
+]
+
+
+def yuan(fen: int | None) -> Decimal:
+    return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
+
+
+def _measure_headers(columns: Iterable[Column]) -> list[str]:
+    names = {"transactions": "次数", "patents": "件数", "contract_fen": "合同金额(元)", "received_fen": "实际到账(元)"}
+    return [f"{c.zh}·{names[m]}" for c in columns for m, _, _ in MEASURES]
+
+
+def _measure_values(cells, columns: Iterable[Column]) -> list:
+    out = []
+    for c in columns:
+        f = cells[c]
+        out += [f.transactions, f.patents, yuan(f.contract_fen), yuan(f.received_fen)]
+    return out
+
+
+def pivot_rows(p: Pivot) -> Iterator[list]:
+    """Header, one line per key, then the true totals (not the sum of the rows)."""
+    yield [p.title, "代码", *_measure_headers(COLUMNS)]
+    for row in p.rows:
+        yield [row.label, row.key, *_measure_values(row.cells, COLUMNS)]
+    yield ["合计（去重）" if p.multi else "合计", "ALL", *_measure_values(p.totals, COLUMNS)]
+    if p.note:
+        yield [p.note]
+
+
+def summary_rows(report: services.Report) -> Iterator[list]:
+    yield ["交易类型", "代码", "次数（次）", "件数（件）", "合同金额(元)", "实际到账(元)",
+           "同比·次数", "同比·合同金额(元)", "环比·次数", "环比·合同金额(元)"]
+    for c in COLUMNS:
+        f = report.totals[c]
+        ya = report.year_ago.totals[c] if report.year_ago else None
+        pv = report.previous.totals[c] if report.previous else None
+        yield [c.zh, c.value, f.transactions, f.patents, yuan(f.contract_fen), yuan(f.received_fen),
+               ya.transactions if ya else None, yuan(ya.contract_fen) if ya else None,
+               pv.transactions if pv else None, yuan(pv.contract_fen) if pv else None]
+    if report.year_ago:
+        yield []
+        yield ["同比期间", report.year_ago.period.label("zh")]
+    if report.previous:
+        yield ["环比期间", report.previous.period.label("zh")]
+
+
+def cross_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iterator[list]:
+    """period × type × point × industry × supplier type, one line per non-empty cell (journey 5)."""
+    dims = services.CROSS
+    granularity = sel.period.granularity()
+    yield ["期间", "交易类型", "网点", "战略性新兴产业", "供方类型", "次数（次）", "件数（件）",
+           "合同金额(元)", "实际到账(元)"]
+    for row in queries.stream(session, queries.cross_statement(sel, dims, granularity)):
+        m = row._mapping
+        yield [m["period"], StatType(m["type"]).zh,
+               dimensions.get("point").key_label(m["point"], "zh", names),
+               dimensions.get("industry").key_label(m["industry"], "zh"),
+               dimensions.get("supplier_type").key_label(m["supplier_type"], "zh"),
+               m["transactions"], m["patents"], yuan(m["contract_fen"]), yuan(m["received_fen"])]
+
+
+def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iterator[list]:
+    """One line per counted deal or declaration, with every dimension key (streamed)."""
+    dim = dimensions.get
+    labels = {n: dim(n) for n in ("patent_type", "ipc_section", "supplier_type", "demander_type",
+                                  "supplier_geo", "demander_geo", "point")}
+    industry_names: dict[str, str] = {}
+    basis_line = dict(BASIS_LINE)
+    if sel.basis == Basis.EFFECTIVE:
+        basis_line.update({k: "合同生效" for k in ("LICENSE_ORDINARY", "LICENSE_SOLE", "LICENSE_EXCLUSIVE")})
+    yield DETAIL_HEADERS
+    for row in queries.stream(session, queries.detail_statement(sel)):
+        m = row._mapping
+        basis: date = m["basis_date"]
+        if isinstance(basis, str):  # SQLite through a UNION returns the ISO text
+            basis = date.fromisoformat(basis)
+        codes = json.loads(m["industry_tags"] or "[]") or []
+        for code in codes:
+            if code not in industry_names:
+                try:
+                    industry_names[code] = industry_label(code, "zh")
+                except KeyError:
+                    industry_names[code] = code
+        stat_type = m["stat_type"]
+        ref = m["reference"] or (f"DEAL-{m['deal_id']}" if m["deal_id"] else f"OLD-{m['declaration_id']}")
+        yield [ref, StatType(stat_type).zh, stat_type, basis, basis_line[stat_type],
+               bucket_key(basis, YEAR), bucket_key(basis, QUARTER), bucket_key(basis, MONTH),
+               m["application_number"], m["patent_title"],
+               labels["patent_type"].key_label(m["k_patent_type"]),
+               labels["ipc_section"].key_label(m["k_ipc_section"]) if m["k_ipc_section"] in ("LOCARNO", "NONE")
+               else m["k_ipc_section"],
+               "、".join(industry_names[c] for c in codes), ";".join(codes),
+               m["supplier_name"], labels["supplier_type"].key_label(m["k_supplier_type"]),
+               labels["supplier_geo"].key_label(m["k_supplier_geo"]),
+               m["demander_name"] or "", labels["demander_type"].key_label(m["k_demander_type"]),
+               labels["demander_geo"].key_label(m["k_demander_geo"]),
+               labels["point"].key_label(m["k_point"], "zh", names), m["point_id"],
+               yuan(m["contract_fen"]), yuan(m["received_fen"]),
+               yuan(m["contract_fen"]) if stat_type == StatType.EQUITY else None,
+               _status(m["status"]), m["effective_date"], m["filing_record_no"] or "", m["registration_no"] or "",
+               m["gazette_issue"] or "", m["basis_event_id"], MAPPING_VERSION, geography.VERSION]
+
+
+def _status(value: str | None) -> str:
+    from market.deals.vocabulary import DealStatus
+
+    if value is None:
+        return "已公告"
+    try:
+        return DealStatus(value).zh
+    except ValueError:
+        return value
+
+
+# ---- CSV -------------------------------------------------------------------------------------
+def csv_stream(rows: Iterable[list], lines_per_chunk: int = 500) -> Iterator[str]:
+    """CSV text in chunks, starting with a BOM so that Excel reads the Chinese correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    yield CSV_BOM
+    n = 0
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+        n += 1
+        if n % lines_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_rows(session: Session, sel: Selection, pivot: str | None = None, lang: str = "zh") -> Iterator[list]:
+    """What a CSV export holds: the detail (default), one pivot by name, or the 'cross' table."""
+    names = queries.point_names(session, "zh")
+    if not pivot or pivot == "detail":
+        return detail_rows(session, sel, names)
+    if pivot == "cross":
+        return cross_rows(session, sel, names)
+    return pivot_rows(services.pivot(session, sel, pivot, "zh"))
+
+
+# ---- XLSX ------------------------------------------------------------------------------------
+def _sheet(wb: Workbook, title: str, rows: Iterable[list], widths: dict[str, float] | None = None,
+           freeze: str | None = "A2") -> int:
+    ws = wb.create_sheet(title=title[:31])
+    for col, width in (widths or {}).items():
+        ws.column_dimensions[col].width = width
+    if freeze:
+        ws.freeze_panes = freeze
+    bold = Font(bold=True)
+    n = 0
+    for row in rows:
+        if n == 0:
+            header = []
+            for value in row:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.font = bold
+                header.append(cell)
+            ws.append(header)
+        else:
+            ws.append(row)
+        n += 1
+    return max(n - 1, 0)
+
+
+def write_xlsx(out: IO[bytes] | str, session: Session, sel: Selection, *, today: date) -> dict[str, int]:
+    """The workbook: summary, trend, a sheet per breakdown, the cross table, the detail, the rules."""
+    report = services.report(session, sel, today=today, lang="zh", breakdowns=EXPORT_BREAKDOWNS)
+    names = report.point_names
+    wb = Workbook(write_only=True)
+    counts = {"汇总": _sheet(wb, "汇总", summary_rows(report), {"A": 22, "B": 20})}
+    counts["按期间"] = _sheet(wb, "按期间", pivot_rows(report.trend), {"A": 18})
+    for dim in EXPORT_BREAKDOWNS:
+        counts[SHEET_NAMES[dim]] = _sheet(wb, SHEET_NAMES[dim], pivot_rows(report.breakdowns[dim]), {"A": 28})
+    counts["交叉汇总"] = _sheet(wb, "交叉汇总", cross_rows(session, sel, names), {"A": 10, "C": 28, "D": 20, "E": 18})
+    counts["明细"] = _sheet(wb, "明细", detail_rows(session, sel, names),
+                          {"A": 20, "D": 12, "I": 16, "J": 36, "O": 28, "R": 28, "U": 28})
+    rules = [("项目 (topic)", "口径 (rule)")] + [
+        (zh_topic, zh_text) for zh_topic, zh_text in services.rules(session, sel, "zh", report.generated_at)]
+    rules += [("", "")] + [(f"{topic}", text) for topic, text in services.rules(session, sel, "en", report.generated_at)]
+    if report.revisions:
+        rules += [("", ""), ("期末后变动", f"本期已结束；期末时合计合同金额 {yuan(report.at_close[Column.DEALS].contract_fen)} 元，"
+                                          f"现为 {yuan(report.totals[Column.DEALS].contract_fen)} 元，差额逐笔见下。")]
+        for r in report.revisions:
+            rules.append((r["change"], f"{r['reference'] or ''} {StatType(r['stat_type']).zh} 计数日 {r['basis_date']} "
+                                       f"记录于 {r['recorded_at']:%Y-%m-%d %H:%M} UTC，影响金额 {yuan(r['amount_fen'])} 元 {r['note'] or ''}"))
+    counts["统计口径"] = _sheet(wb, "统计口径", rules, {"A": 30, "B": 120})
+    wb.save(out)
+    return counts

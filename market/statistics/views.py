@@ -1,0 +1,172 @@
+"""Pages: the bureau's dashboard, the deals behind a figure, exports, and the public figures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required
+
+from market.extensions import db
+from market.i18n import get_lang
+from market.statistics import dimensions, export, pivots, services
+from market.statistics.measures import COLUMNS, Basis, Column, StatType
+from market.statistics.periods import month, quarter, year, year_to_date
+from market.time import today_local
+
+bp = Blueprint("statistics", __name__, url_prefix="/statistics")
+
+
+def _selection():
+    scope = services.scope_for(db.session, current_user, request.args.get("scope"))
+    return services.parse_selection(request.args, scope=scope, today=today_local(),
+                                    home_district=current_app.config.get("HOME_DISTRICT", "宝山区"))
+
+
+def _args(sel, **changes) -> dict:
+    """The query parameters of a selection, changed (None removes one): for links between pages."""
+    args = {"from": sel.period.start.isoformat(), "to": sel.period.end.isoformat()}
+    if sel.basis != Basis.FILING:
+        args["basis"] = sel.basis.value if hasattr(sel.basis, "value") else sel.basis
+    if request.args.get("scope"):
+        args["scope"] = request.args["scope"]
+    args.update(sel.filters)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    if request.args.get("lang"):
+        args["lang"] = request.args["lang"]
+    return args
+
+
+def _quick_periods(today):
+    last = year(today.year - 1)
+    return [(year_to_date(today), "本年累计", "Year to date"),
+            (month(today.year, today.month), "本月", "This month"),
+            (quarter(today.year, (today.month - 1) // 3 + 1), "本季度", "This quarter"),
+            (last, f"{last.start.year}年", str(last.start.year))]
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    sel = _selection()
+    lang = get_lang()
+    report = services.report(db.session, sel, today=today_local(), lang=lang)
+    filters = [(dimensions.get(k), v, dimensions.get(k).key_label(v, lang, report.point_names))
+               for k, v in sel.filters.items()]
+    return render_template("statistics/dashboard.html", report=report, sel=sel, columns=COLUMNS, Column=Column,
+                           StatType=StatType, filters=filters, args=lambda **c: _args(sel, **c),
+                           quick=_quick_periods(today_local()), scope_label=services.scope_label(db.session, sel.scope, lang),
+                           rules=services.rules(db.session, sel, lang, report.generated_at),
+                           dimension=dimensions.get, bases=list(Basis))
+
+
+@bp.get("/deals")
+@login_required
+def deals():
+    sel = _selection()
+    lang = get_lang()
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        page = 1
+    result = services.deals_behind(db.session, sel, page=page)
+    names = services.queries.point_names(db.session, lang)
+    filters = [(dimensions.get(k), v, dimensions.get(k).key_label(v, lang, names)) for k, v in sel.filters.items()]
+    return render_template("statistics/deals.html", sel=sel, result=result, filters=filters, names=names,
+                           dimension=dimensions.get, StatType=StatType, args=lambda **c: _args(sel, **c),
+                           page_url=lambda page: stats_url("statistics.deals", _args(sel, page=page)),
+                           scope_label=services.scope_label(db.session, sel.scope, lang))
+
+
+@bp.get("/export")
+@login_required
+def export_file():
+    sel = _selection()
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in export.FORMATS:
+        raise services.bad_request("format_invalid", "导出格式须为 xlsx 或 csv。", "The export format is xlsx or csv.", "format")
+    name = f"statistics-{sel.period.key.replace('..', '_')}"
+    if fmt == "csv":
+        pivot = request.args.get("pivot") or None
+        if pivot not in (None, "detail", "cross"):
+            dimensions.get(pivot)
+        rows = export.csv_rows(db.session, sel, pivot)
+        return Response(stream_with_context(export.csv_stream(rows)), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
+                                 "Cache-Control": "no-store"})
+    # An XLSX is a zip, complete only at the end: rows go to a temporary file, which is then streamed.
+    handle = tempfile.NamedTemporaryFile(prefix="psm-stats-", suffix=".xlsx", delete=False)
+    handle.close()
+    try:
+        export.write_xlsx(handle.name, db.session, sel, today=today_local())
+    except BaseException:
+        os.unlink(handle.name)
+        raise
+    return Response(_file_chunks(handle.name),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"',
+                             "Content-Length": str(os.path.getsize(handle.name)), "Cache-Control": "no-store"})
+
+
+def _file_chunks(path: str, size: int = 256 * 1024):
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(size):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+@bp.get("/public")
+def public():
+    """政务公开: the chain's totals, live from the ledger; nothing to log in for."""
+    lang = get_lang()
+    figures = services.public_figures(db.session, today=today_local(),
+                                      home_district=current_app.config.get("HOME_DISTRICT", "宝山区"), lang=lang)
+    response = current_app.make_response(render_template("statistics/public.html", f=figures, Column=Column))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_global("stats_url")
+def stats_url(endpoint: str, args: dict) -> str:
+    return url_for(endpoint) + ("?" + urlencode(args) if args else "")
+
+
+def _vocabulary_label(enum, value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return enum(value).label(get_lang())
+    except ValueError:
+        return value
+
+
+@bp.app_template_filter("ledger_label")
+def ledger_label(kind: str | None) -> str:
+    from market.deals.vocabulary import LedgerEvent
+
+    return _vocabulary_label(LedgerEvent, kind)
+
+
+@bp.app_template_filter("declaration_label")
+def declaration_label(status: str | None) -> str:
+    from market.deals.vocabulary import DeclarationStatus
+
+    return _vocabulary_label(DeclarationStatus, status)
+
+
+@bp.app_template_filter("deal_status_label")
+def deal_status_label(status: str | None) -> str:
+    from market.deals.vocabulary import DealStatus
+
+    return _vocabulary_label(DealStatus, status)
+
+
+bp.add_app_template_global(pivots.column_bars, "column_bars")
