@@ -10,6 +10,7 @@ from listings.models import Listing
 from listings.vocabulary import DealMode, ListingStatus
 from market.accounts.models import Organisation
 from market.chain.models import Point
+from market.deals.views.dashboard import deals_dashboard
 from market.extensions import db
 from market.search.backend import SearchQuery
 from market.search.service import search_backend
@@ -40,7 +41,8 @@ def dashboard():
     counts = dict(db.session.execute(
         select(Listing.status, func.count(Listing.id)).where(Listing.organisation_id == org.id)
         .group_by(Listing.status)).all())
-    return render_template("site/dashboard.html", org=org, counts=counts, statuses=list(ListingStatus))
+    return render_template("site/dashboard.html", org=org, counts=counts, statuses=list(ListingStatus),
+                           **deals_dashboard(org.id))
 
 
 @bp.get("/healthz")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
 
-from market.deals.views import documents, negotiated, open_licence, royalties  # noqa: E402,F401
+from market.deals.views import dashboard, documents, negotiated, open_licence, royalties  # noqa: E402,F401
