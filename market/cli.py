@@ -204,5 +204,7 @@ def deals_daily(today) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli):
+    from market.statistics.cli import stats_cli
+
+    for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli, stats_cli):
         app.cli.add_command(group)
