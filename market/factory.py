@@ -73,6 +73,8 @@ def register_blueprints(app: Flask) -> None:
     import listings.open_licence.api  # noqa: F401
     import market.accounts.api  # noqa: F401
     import market.chain.api  # noqa: F401
+    import market.deals.dashboard_api  # noqa: F401
+    import market.deals.royalty_api  # noqa: F401
     import market.statistics.api  # noqa: F401
     import matching.api  # noqa: F401
 

@@ -41,6 +41,7 @@ REPORTABLE = IN_FORCE | ENDED
 TOP_UP_STEP = 1000
 _YUAN = re.compile(r"-?\d+(\.\d+)?")
 MAX_REASON = 1000
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 
 
 def _error(code: str, zh: str, en: str, field: str | None = None, cls=DomainError):
@@ -406,7 +407,7 @@ def answer_report(deal: Deal, report_id: int, user, *, confirm: bool, reason: st
     """The licensor confirms the report or disputes it with a reason; a report is answered once."""
     today = today or today_local()
     _require_licensor(deal, user)
-    report = db.session.get(RoyaltyReport, report_id) if 0 < report_id < 2**63 else None
+    report = db.session.get(RoyaltyReport, report_id) if 0 < report_id <= MAX_ID else None
     if report is None or report.deal_id != deal.id:
         raise _error("report_not_found", "提成报告不存在。", "No such royalty report.", cls=NotFound)
     reason = (reason or "").strip()
