@@ -21,7 +21,7 @@ from market.i18n import get_lang, t
 from market.schemas import load
 from market.time import today_local
 
-bp = Blueprint("open_licence", __name__)
+bp = Blueprint("open_licence", __name__, cli_group="open-licences")
 
 
 def _user():
@@ -293,3 +293,15 @@ def take(declaration_id: int):
         flash(t("本机构已取得（或正在取得）该开放许可，以下为原许可记录。",
                 "Your organisation already took this open licence; here is its record."), "info")
     return redirect(url_for("deals.licence", deal_id=deal.id))
+
+
+@bp.cli.command("end")
+def end_command():
+    """The daily job: end declarations whose term is over or whose patent has lapsed (§3.2)."""
+    import click
+
+    ended = services.end_declarations(today_local())
+    db.session.commit()
+    for decl in ended:
+        click.echo(f"OL-{decl.id:06d} {decl.patent.application_number}: {decl.end_reason}")
+    click.echo(f"{len(ended)} declaration(s) ended")

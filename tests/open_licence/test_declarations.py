@@ -294,3 +294,19 @@ def test_a_lapsed_patent_ends_its_declaration(session):
     assert ol.patent_status_changed(w.patent) is decl
     assert decl.status == "ENDED" and decl.ended_on == today_local() - timedelta(days=5)
     assert _claims(w.patent.id)[0][2] == today_local() - timedelta(days=6)
+
+
+def test_the_daily_job_runs_from_the_command_line(runner, app):
+    with app.test_request_context():
+        w = wb.world()
+        start = today_local() - timedelta(days=400)
+        decl = wb.draft(w, term_start=start, term_end=today_local() - timedelta(days=1))
+        decl.status = "FILED_WITH_CNIPA"
+        ol.record_announcement(w.uni_user, decl, start, wb.GAZETTE)
+        db.session.commit()
+        decl_id = decl.id
+    result = runner.invoke(args=["open-licences", "end"])
+    assert result.exit_code == 0, result.output
+    assert f"OL-{decl_id:06d}" in result.output and "1 declaration(s) ended" in result.output
+    with app.test_request_context():
+        assert ol.get_declaration(decl_id).status == "ENDED"
