@@ -10,6 +10,7 @@ from listings.models import Listing
 from listings.vocabulary import DealMode, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org
+from market.deals.vocabulary import NEGOTIATED_KINDS
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.outbox import enqueue
@@ -150,7 +151,11 @@ def excluded_listing_ids(demand: Demand) -> set[int]:
 
 def request_deal(user: User, listing: Listing, mode: str, message: str = "",
                  demand: Demand | None = None) -> Inquiry:
-    """Start a deal from a listing or a match: a request in one of the modes the listing offers."""
+    """Start a deal from a listing or a match: a request in one of the modes the listing offers.
+
+    A licence, transfer or equity request also opens the negotiated Deal (deal.inquiry_id points
+    back here); an open licence is taken on its declared terms, so it stays a plain request.
+    """
     require_approved_org(user)
     if listing.status != ListingStatus.PUBLISHED:
         raise Conflict("not_on_shelf", "该专利目前不在货架上", "This patent is not on the shelf now")
@@ -175,6 +180,13 @@ def request_deal(user: User, listing: Listing, mode: str, message: str = "",
         feedback.state, feedback.user_id = MatchState.CONTACTED, user.id
         if demand.status == DemandStatus.OPEN:
             demand.status = DemandStatus.MATCHED
+    if mode in NEGOTIATED_KINDS:
+        # The negotiated deal grows out of the request (and notifies the patentee with its link).
+        from market.deals.negotiation import request_deal as open_deal
+
+        db.session.flush()
+        open_deal(user, listing, mode, message=message, demand=demand, inquiry=inquiry)
+        return inquiry
     from market.notifications import notify
 
     mode_label = DealMode(mode)

@@ -12,6 +12,7 @@ from listings.models import Listing
 from listings.services import get_listing
 from listings.vocabulary import DealMode, ListingStatus
 from market.db import utcnow
+from market.deals.models import Deal
 from market.errors import DomainError
 from market.extensions import db
 from market.i18n import get_lang, t
@@ -202,7 +203,7 @@ def request_deal(listing_id: int):
     try:
         if errors:
             raise DomainError("bad_mode", t("请选择交易方式", "Choose a mode"), "Choose a mode", field="mode")
-        services.request_deal(current_user, listing, form["mode"], form["message"], demand)
+        inquiry = services.request_deal(current_user, listing, form["mode"], form["message"], demand)
     except DomainError as err:
         db.session.rollback()
         if err.status == 403:
@@ -210,6 +211,10 @@ def request_deal(listing_id: int):
         flash(err.message(get_lang()), "error")
     else:
         db.session.commit()
+        deal_id = db.session.scalar(select(Deal.id).where(Deal.inquiry_id == inquiry.id))
+        if deal_id is not None:
+            flash(t("交易已发起，可在此报价和洽谈", "Deal requested; make offers and negotiate here"), "success")
+            return redirect(url_for("deals.deal", deal_id=deal_id))
         flash(t("请求已发送给专利权人，回复会出现在“交易请求”中", "Sent to the patentee; the reply will appear under requests"),
               "success")
     back = url_for("matching.demand", demand_id=demand.id) if demand else url_for(

@@ -1,3 +1,491 @@
-"""Deal pages: negotiated."""
+"""Deal pages: my deals, the deal page (shared by every kind), and the negotiated flow's actions.
 
-from market.deals.views import bp  # noqa: F401
+Each action loads the deal the user may see (404 otherwise), calls one service, commits once and
+goes back to the deal page with a flashed message; a refused action rolls back, so it changes
+nothing, and says why. Someone who can see a deal but may not act on it gets 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from listings.services import get_listing
+from listings.vocabulary import ListingStatus
+from market.accounts.permissions import is_bureau
+from market.db import utcnow
+from market.deals import approvals as rules
+from market.deals import negotiation as n
+from market.deals import uploads
+from market.deals.models import Deal
+from market.deals.negotiation import page as deal_page
+from market.deals.negotiation.schemas import (DateForm, FilingForm, OfferForm, RegistrationForm, SignForm)
+from market.deals.permissions import PARTY, can_act, deal_for, role_of
+from market.deals.views import bp
+from market.deals.vocabulary import (DealKind, DealStatus, DocumentKind, FeeMode, LedgerEvent, PaymentKind,
+                                     PaymentPeriod, PaymentStatus, RoyaltyBase)
+from market.errors import DomainError
+from market.extensions import db
+from market.i18n import get_lang, t
+from market.payments.models import Payment
+from market.schemas import load
+from matching.models import Demand
+
+import market.deals.negotiation.api  # noqa: E402,F401  (the API routes of negotiated deals)
+
+LABELS = {"DealStatus": DealStatus, "DealKind": DealKind, "LedgerEvent": LedgerEvent, "DocumentKind": DocumentKind,
+          "PaymentKind": PaymentKind, "PaymentStatus": PaymentStatus, "FeeMode": FeeMode,
+          "RoyaltyBase": RoyaltyBase, "PaymentPeriod": PaymentPeriod}
+
+
+@bp.app_template_global("deal_label")
+def deal_label(enum_name: str, value: str | None) -> str:
+    """Label of a deal vocabulary value (market.deals.vocabulary) in the request's language."""
+    enum = LABELS.get(enum_name)
+    if enum is None or value is None or value not in enum.__members__:
+        return value or ""
+    return enum[value].label(get_lang())
+
+
+class _Refused(Exception):
+    pass
+
+
+def _deal(deal_id: int) -> Deal:
+    try:
+        return deal_for(current_user, deal_id)
+    except DomainError:
+        abort(404)
+
+
+def _back(deal: Deal, anchor: str = ""):
+    return redirect(url_for("deals.deal", deal_id=deal.id) + (f"#{anchor}" if anchor else ""))
+
+
+def _first_error(errors: dict) -> DomainError:
+    field, messages = next(iter(errors.items()))
+    while isinstance(messages, (list, dict)):
+        messages = next(iter(messages.values())) if isinstance(messages, dict) else messages[0]
+    return DomainError("deal.form", f"{messages}", f"{messages}", field=field)
+
+
+def _form(schema, data=None) -> dict:
+    values, errors = load(schema, data if data is not None else request.form)
+    if errors:
+        raise _first_error(errors)
+    return values
+
+
+class _Stored:
+    """Files stored during a request; removed again if the request is refused."""
+
+    def __init__(self):
+        self.paths: list[Path] = []
+
+    def take(self, deal: Deal, kind: str, *, needed: bool = False):
+        file = request.files.get("file")
+        if file is None or not file.filename:
+            if needed:
+                raise DomainError("upload.missing", "请选择要上传的文件。", "Choose a file to upload.", field="file")
+            return None
+        document = uploads.store_document(deal, kind, file, current_user)
+        self.paths.append(uploads.upload_root() / document.stored_as)
+        return document
+
+    def discard(self) -> None:
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+
+
+def _act(deal: Deal, action, success: tuple[str, str], *, anchor: str = "", may_upload: bool = True):
+    """Run `action(stored)` for the deal page: commit on success, roll back and explain on refusal."""
+    stored = _Stored()
+    role = role_of(current_user, deal)
+    if may_upload and request.files.get("file") and role not in ("seller", "buyer", "co_owner"):
+        abort(403)
+    try:
+        action(stored)
+    except DomainError as err:
+        db.session.rollback()
+        stored.discard()
+        if err.status == 403:
+            return render_template("errors/error.html", status=403, message=err.message(get_lang())), 403
+        flash(err.message(get_lang()), "error")
+        return _back(deal, anchor)
+    except BaseException:
+        db.session.rollback()
+        stored.discard()
+        raise
+    db.session.commit()
+    flash(t(*success), "success")
+    return _back(deal, anchor)
+
+
+# ---- lists and pages ------------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def mine():
+    """The deals of my organisation (a point operator: its point's; the bureau: all)."""
+    org_id = current_user.organisation_id
+    query = select(Deal)
+    if is_bureau(current_user):
+        pass
+    elif current_user.organisation.is_point_operator:
+        from market.chain.models import Point
+
+        query = query.where(or_(Deal.point_id.in_(select(Point.id).where(Point.operator_id == org_id)),
+                                Deal.seller_org_id == org_id, Deal.buyer_org_id == org_id))
+    else:
+        query = query.where(or_(Deal.seller_org_id == org_id, Deal.buyer_org_id == org_id))
+    status = request.args.get("status", "")
+    if status in DealStatus.__members__:
+        query = query.where(Deal.status == status)
+    deals = db.session.scalars(query.order_by(Deal.updated_at.desc(), Deal.id.desc()).limit(300)).all()
+    return render_template("deals/mine.html", deals=deals, status=status, statuses=list(DealStatus))
+
+
+@bp.get("/<int:deal_id>")
+@login_required
+def deal(deal_id: int):
+    item = _deal(deal_id)
+    view = deal_page.build(current_user, item)
+    return render_template("deals/deal.html", deal=item, page=view, steps=rules.BY_CODE,
+                           bases=rules.VALUATION_BASES, filing_types=rules.FILING_TYPES,
+                           royalty_bases=list(RoyaltyBase), periods=list(PaymentPeriod),
+                           document_kinds=list(DocumentKind))
+
+
+@bp.get("/new")
+@login_required
+def new():
+    """The request form for a listing: a licence, transfer or equity deal, with optional first terms."""
+    listing = _listing(request.args.get("listing", ""))
+    kind = request.args.get("kind") or ""
+    kinds = [k for k in listing.modes if k != DealKind.OPEN_LICENSE]
+    if kind not in kinds:
+        kind = kinds[0] if kinds else ""
+    return render_template("deals/new.html", listing=listing, kind=kind, kinds=kinds,
+                           royalty_bases=list(RoyaltyBase), periods=list(PaymentPeriod),
+                           fixed=not listing.price_negotiable and listing.asking_price_fen is not None,
+                           demand_id=request.args.get("demand", ""))
+
+
+def _listing(raw: str):
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**31:
+        abort(404)
+    try:
+        listing = get_listing(int(raw))
+    except DomainError:
+        abort(404)
+    if listing.status != ListingStatus.PUBLISHED:
+        abort(404)
+    return listing
+
+
+@bp.post("/new")
+@login_required
+def create():
+    listing = _listing(request.form.get("listing_id", ""))
+    kind = request.form.get("kind") or None
+    demand = None
+    if request.form.get("demand_id", "").isdigit():
+        demand = db.session.get(Demand, int(request.form["demand_id"]))
+        if demand is None or demand.organisation_id != current_user.organisation_id:
+            abort(404)
+    try:
+        values = _form(OfferForm())
+        if request.form.get("accept_listed"):
+            made = n.accept_listed_terms(current_user, listing, kind, start_date=values.get("start_date"),
+                                         end_date=values.get("end_date"), message=values.get("message", ""),
+                                         demand=demand)
+            done = ("已按挂牌条件达成一致，请办理审批与签约", "Agreed on the listed terms; approvals and signature are next")
+        else:
+            made = n.request_deal(current_user, listing, kind, terms=OfferForm().to_terms(values),
+                                  message=values.get("message", ""), demand=demand)
+            done = ("交易已发起，等待专利权人答复", "Deal requested; waiting for the patentee")
+    except DomainError as err:
+        db.session.rollback()
+        if err.status == 403:
+            abort(403)
+        flash(err.message(get_lang()), "error")
+        return redirect(url_for("deals.new", listing=listing.id, kind=kind or ""))
+    db.session.commit()
+    flash(t(*done), "success")
+    return redirect(url_for("deals.deal", deal_id=made.id))
+
+
+# ---- negotiation ------------------------------------------------------------------------------------
+
+@bp.post("/<int:deal_id>/offers")
+@login_required
+def offer(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        values = _form(OfferForm())
+        n.make_offer(current_user, item, OfferForm().to_terms(values), values.get("message", ""))
+
+    return _act(item, run, ("报价已发送", "Offer sent"), anchor="offers")
+
+
+@bp.post("/<int:deal_id>/accept")
+@login_required
+def accept(deal_id: int):
+    item = _deal(deal_id)
+    raw = request.form.get("offer_id", "")
+    offer_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else None
+    return _act(item, lambda stored: n.accept_offer(current_user, item, offer_id),
+                ("已接受报价，双方达成一致", "Offer accepted; the terms are agreed"))
+
+
+@bp.post("/<int:deal_id>/messages")
+@login_required
+def message(deal_id: int):
+    item = _deal(deal_id)
+    return _act(item, lambda stored: n.post_message(current_user, item, request.form.get("message", "")),
+                ("留言已发送", "Message sent"), anchor="ledger")
+
+
+@bp.post("/<int:deal_id>/<any(decline, cancel, void):what>")
+@login_required
+def close(deal_id: int, what: str):
+    item = _deal(deal_id)
+    reason = request.form.get("reason", "")
+    service = {"decline": n.decline, "cancel": n.cancel, "void": n.void_deal}[what]
+    done = {"decline": ("已结束洽谈", "Negotiation ended"), "cancel": ("交易已取消", "Deal cancelled"),
+            "void": ("交易已作废", "Deal voided")}[what]
+    return _act(item, lambda stored: service(current_user, item, reason), done)
+
+
+# ---- approvals and signature -------------------------------------------------------------------------
+
+@bp.post("/<int:deal_id>/approvals/<code>")
+@login_required
+def approval(deal_id: int, code: str):
+    item = _deal(deal_id)
+    step = rules.BY_CODE.get(code)
+    if step is None:
+        abort(404)
+
+    def run(stored):
+        if code == rules.CO_OWNER_CONSENT.code:
+            n.record_consent(current_user, item, request.form.get("owner", ""), stored.take(item, step.document_kind))
+        else:
+            n.record_step(current_user, item, code, request.form.to_dict(), stored.take(item, step.document_kind))
+
+    return _act(item, run, (f"已登记：{step.zh}", f"Recorded: {step.en}"), anchor="approvals")
+
+
+@bp.post("/<int:deal_id>/sign")
+@login_required
+def sign(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        values = _form(SignForm())
+        n.sign_contract(current_user, item, values["signed_date"], values.get("effective_date"),
+                        stored.take(item, DocumentKind.SIGNED_CONTRACT))
+
+    return _act(item, run, ("已登记合同签订", "The signature is recorded"))
+
+
+# ---- filing and registration ---------------------------------------------------------------------------
+
+@bp.post("/<int:deal_id>/filing")
+@login_required
+def filing(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        values = _form(FilingForm())
+        n.record_filing(item, values["record_no"], values["filing_date"], current_user,
+                        stored.take(item, DocumentKind.FILING_PROOF))
+
+    return _act(item, run, ("已登记合同备案", "The filing is recorded"), anchor="filing")
+
+
+@bp.post("/<int:deal_id>/filing-rejected")
+@login_required
+def filing_rejected(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        on = _form(DateForm())["on"]
+        n.record_filing_rejected(item, request.form.get("reason", ""), current_user, on,
+                                 stored.take(item, DocumentKind.OTHER))
+
+    return _act(item, run, ("已登记备案未通过", "The refusal is recorded"), anchor="filing")
+
+
+@bp.post("/<int:deal_id>/registration-filed")
+@login_required
+def registration_filed(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        n.file_registration(current_user, item, _form(DateForm())["on"], stored.take(item, DocumentKind.OTHER))
+
+    return _act(item, run, ("已登记提交转让登记", "The submission is recorded"), anchor="registration")
+
+
+@bp.post("/<int:deal_id>/registration")
+@login_required
+def registration(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        values = _form(RegistrationForm())
+        n.record_registration(current_user, item, values["registered_on"], values["registration_no"],
+                              stored.take(item, DocumentKind.REGISTRATION_PROOF))
+
+    return _act(item, run, ("转让已登记生效", "The transfer is registered"), anchor="registration")
+
+
+@bp.post("/<int:deal_id>/registration-rejected")
+@login_required
+def registration_rejected(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        n.record_registration_rejected(current_user, item, request.form.get("reason", ""), _form(DateForm())["on"],
+                                       stored.take(item, DocumentKind.OTHER))
+
+    return _act(item, run, ("已登记不予登记", "The refusal is recorded"), anchor="registration")
+
+
+@bp.post("/<int:deal_id>/capital")
+@login_required
+def capital(deal_id: int):
+    item = _deal(deal_id)
+
+    def run(stored):
+        n.record_capital_registration(current_user, item, _form(DateForm())["on"],
+                                      stored.take(item, DocumentKind.CAPITAL_REGISTRATION))
+
+    return _act(item, run, ("已登记注册资本变更", "The capital registration is recorded"), anchor="registration")
+
+
+# ---- documents ----------------------------------------------------------------------------------------
+
+@bp.post("/<int:deal_id>/uploads")
+@login_required
+def upload(deal_id: int):
+    item = _deal(deal_id)
+    if not can_act(current_user, item, PARTY):
+        abort(403)
+    kind = request.form.get("kind", "OTHER")
+
+    def run(stored):
+        document = stored.take(item, kind, needed=True)
+        from market.deals import ledger
+
+        ledger.append(item, LedgerEvent.MESSAGE, actor=current_user,
+                      note=f"上传文件：{deal_label('DocumentKind', kind)} {document.filename}",
+                      evidence={"document_id": document.id, "document_kind": kind})
+
+    return _act(item, run, ("文件已上传", "File uploaded"), anchor="documents")
+
+
+@bp.get("/<int:deal_id>/uploads/<int:document_id>")
+@login_required
+def download(deal_id: int, document_id: int):
+    """An uploaded file, for those who may see the deal; served as an attachment, never inline HTML."""
+    item = _deal(deal_id)
+    try:
+        document = uploads.document_of(item, document_id)
+        path = uploads.path_of(document)
+    except DomainError:
+        abort(404)
+    response = send_file(path, mimetype=document.content_type, as_attachment=True,
+                         download_name=document.filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---- payments ----------------------------------------------------------------------------------------
+
+def _payment(deal: Deal, payment_id: int) -> Payment:
+    payment = db.session.get(Payment, payment_id) if 0 < payment_id < 2**31 else None
+    if payment is None or payment.deal_id != deal.id:
+        abort(404)
+    return payment
+
+
+@bp.post("/<int:deal_id>/payments/<int:payment_id>/receipt")
+@login_required
+def payment_receipt(deal_id: int, payment_id: int):
+    """Offline transfer: the payer uploads the bank's receipt (付款凭证)."""
+    item = _deal(deal_id)
+    payment = _payment(item, payment_id)
+
+    def run(stored):
+        from market.deals import ledger
+
+        if role_of(current_user, item) != "buyer" or not can_act(current_user, item):
+            raise DomainError("deal.not_payer", "只有付款方可以上传付款凭证。", "Only the payer uploads the receipt.",
+                              status=403)
+        if payment.status not in (PaymentStatus.DUE, PaymentStatus.PROCESSING, PaymentStatus.FAILED):
+            raise DomainError("deal.payment_closed", "该笔款项已结清或已取消。", "This payment is settled or cancelled.",
+                              status=409)
+        document = stored.take(item, DocumentKind.PAYMENT_RECEIPT, needed=True)
+        payment.receipt_document_id = document.id
+        payment.method = payment.method or "bank_transfer"
+        ledger.append(item, LedgerEvent.MESSAGE, actor=current_user, amount_fen=payment.amount_fen,
+                      note="付款方已上传付款凭证，等待收款方确认",
+                      evidence={"payment_id": payment.id, "document_id": document.id})
+        from market.deals.negotiation.common import tell
+
+        tell(item.seller_org_id, item, "receipt", "付款方已上传付款凭证，请核对到账后确认收款",
+             "The payer uploaded a receipt; confirm when the money arrives")
+
+    return _act(item, run, ("付款凭证已上传，等待收款方确认", "Receipt uploaded; the payee will confirm"),
+                anchor="payments")
+
+
+@bp.post("/<int:deal_id>/payments/<int:payment_id>/confirm")
+@login_required
+def payment_confirm(deal_id: int, payment_id: int):
+    """Offline transfer: the payee confirms the money arrived; the deal hears of it through the payment hook."""
+    item = _deal(deal_id)
+    payment = _payment(item, payment_id)
+
+    def run(stored):
+        from market.payments import services as payments
+
+        if role_of(current_user, item) != "seller" or not can_act(current_user, item):
+            raise DomainError("deal.not_payee", "只有收款方可以确认收款。", "Only the payee confirms receipt.", status=403)
+        if payment.provider_ref:
+            payments.confirm_payment(db.session, payment, actor=current_user)
+        else:
+            payments.mark_paid(db.session, payment, at=utcnow(), actor=current_user,
+                               evidence={"receipt_document_id": payment.receipt_document_id, "offline": True})
+
+    return _act(item, run, ("已确认收款", "Receipt confirmed"), anchor="payments")
+
+
+@bp.post("/<int:deal_id>/payments/<int:payment_id>/checkout")
+@login_required
+def payment_checkout(deal_id: int, payment_id: int):
+    """Pay through the configured provider: bank instructions (offline) or a provider checkout."""
+    item = _deal(deal_id)
+    payment = _payment(item, payment_id)
+    if role_of(current_user, item) != "buyer" or not can_act(current_user, item):
+        abort(403)
+    from market.payments import services as payments
+    from market.payments.provider import get_provider
+
+    provider = get_provider(current_app)
+    method = request.form.get("method") or provider.methods[0]
+    try:
+        checkout = payments.start_checkout(db.session, payment, method, provider=provider)
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message(get_lang()), "error")
+        return _back(item, "payments")
+    db.session.commit()
+    return render_template("deals/pay.html", deal=item, payment=payment, checkout=checkout)

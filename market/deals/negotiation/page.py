@@ -1,0 +1,147 @@
+"""What the deal page shows one organisation: its part, what it can do next, the checklist.
+
+Read-only: building the page never changes the deal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from market.accounts.models import User
+from market.deals.models import Deal, DealDocument
+from market.deals.negotiation import contract, steps
+from market.deals.negotiation.requests import open_offer
+from market.deals.permissions import BUYER, CO_OWNER, SELLER, can_act, role_of
+from market.deals.uploads import documents_of
+from market.deals.vocabulary import (DealKind, DealStatus as S, LICENCE_KINDS, NEGOTIATED_KINDS, OWNERSHIP_KINDS,
+                                     PaymentStatus)
+from market.payments.models import Payment
+from market.time import today_local
+
+OPEN_PAYMENT = (PaymentStatus.DUE, PaymentStatus.PROCESSING, PaymentStatus.FAILED)
+
+
+@dataclass
+class DealPage:
+    deal: Deal
+    role: str | None
+    today: date
+    acts: bool  # may act as a party
+    offer: object | None
+    can_accept: bool
+    checklist: list[steps.StepState]
+    payments: list[Payment]
+    documents: list[DealDocument]
+    filing_blockers: list[tuple[str, str, str]]
+    prior_licences: list[dict]
+    next_steps: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def negotiated(self) -> bool:
+        return self.deal.kind in NEGOTIATED_KINDS
+
+    @property
+    def is_licence(self) -> bool:
+        return self.deal.kind in LICENCE_KINDS or self.deal.kind == DealKind.OPEN_LICENSE
+
+    @property
+    def is_ownership(self) -> bool:
+        return self.deal.kind in OWNERSHIP_KINDS
+
+    @property
+    def in_approvals(self) -> bool:
+        return self.deal.status in (S.AGREED, S.APPROVALS)
+
+    @property
+    def can_sign(self) -> bool:
+        return self.acts and self.negotiated and self.in_approvals
+
+    @property
+    def can_file(self) -> bool:
+        return self.acts and self.is_licence and self.deal.status in (S.SIGNED, S.FILING_REJECTED, S.LICENSED)
+
+    @property
+    def can_void(self) -> bool:
+        return self.deal.status != S.VOID and (self.acts or self.role == "bureau")
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.acts and self.negotiated and self.deal.status in (S.NEGOTIATING, S.AGREED, S.APPROVALS)
+
+    def payment_actions(self, payment: Payment) -> dict:
+        open_ = payment.status in OPEN_PAYMENT and self.deal.status != S.VOID
+        return {"upload": open_ and self.role == BUYER and self.acts,
+                "confirm": open_ and self.role == SELLER and self.acts,
+                "pay_online": open_ and self.role == BUYER and self.acts}
+
+    def document(self, document_id: int | None) -> DealDocument | None:
+        return next((d for d in self.documents if d.id == document_id), None)
+
+
+def build(user: User, deal: Deal, on: date | None = None) -> DealPage:
+    on = on or today_local()
+    role = role_of(user, deal)
+    acts = can_act(user, deal)
+    offer = open_offer(deal) if deal.status == S.NEGOTIATING else None
+    page = DealPage(
+        deal=deal, role=role, today=on, acts=acts, offer=offer,
+        can_accept=bool(offer and acts and offer.from_org_id != user.organisation_id),
+        checklist=steps.checklist(deal, on) if deal.kind in NEGOTIATED_KINDS else [],
+        payments=contract.payments_of(deal), documents=documents_of(deal),
+        filing_blockers=contract.filing_blockers(deal, today=on)
+        if deal.status in (S.SIGNED, S.FILING_REJECTED, S.LICENSED) else [],
+        prior_licences=(deal.approvals or {}).get("prior_licences") or (
+            contract.prior_licences(deal) if deal.kind in OWNERSHIP_KINDS else []))
+    page.next_steps = _next_steps(page, user)
+    return page
+
+
+def _next_steps(page: DealPage, user: User) -> list[tuple[str, str]]:
+    deal, role, out = page.deal, page.role, []
+    if role == CO_OWNER:
+        for state in page.checklist:
+            if state.step.code == "CO_OWNER_CONSENT" and not state.done:
+                out.append(("作为共有人，请确认是否同意本交易。", "As a co-owner, say whether you consent to this deal."))
+        return out
+    if not page.acts:
+        return out
+    status = deal.status
+    if status == S.NEGOTIATING:
+        if page.offer is None:
+            out.append(("提出报价，说明价格、期限和范围。", "Make an offer: price, term and scope."))
+        elif page.can_accept:
+            out.append(("对方已报价：接受报价，或提出还价。", "The other party made an offer: accept it or counter."))
+        else:
+            out.append(("等待对方答复您的报价。", "Waiting for the other party to answer your offer."))
+    elif status in (S.AGREED, S.APPROVALS):
+        waiting = [s for s in page.checklist if not s.done]
+        mine = [s for s in waiting if role in s.step.by and not s.record]
+        for state in mine:
+            out.append((f"登记审批事项：{state.step.zh}。", f"Record the approval: {state.step.en}."))
+        publicity = next((s for s in waiting if s.record and s.waiting_until), None)
+        if publicity:
+            out.append((f"公示期内，{publicity.waiting_until.isoformat()}起方可签约。",
+                        f"Publicity is running; the contract may be signed from {publicity.waiting_until.isoformat()}."))
+        if not waiting:
+            out.append(("审批事项已齐备：签订书面合同并登记签约日期。", "Approvals complete: sign the written contract and record it."))
+        elif not mine and not publicity:
+            out.append(("等待对方完成审批事项。", "Waiting for the other party's approvals."))
+    elif status in (S.SIGNED, S.FILING_REJECTED) and page.is_licence:
+        out.append((f"向国家知识产权局办理合同备案（期限 {deal.filing_deadline}）。",
+                    f"File the contract with CNIPA (deadline {deal.filing_deadline})."))
+    elif status == S.SIGNED and page.is_ownership:
+        out.append(("向国家知识产权局提交著录项目变更（转让登记）。", "Submit the change of ownership to CNIPA."))
+    elif status in (S.REGISTRATION_FILED, S.REGISTRATION_REJECTED):
+        out.append(("登记国家知识产权局的登记结果。", "Record CNIPA's registration result."))
+    elif status == S.REGISTERED and deal.kind == DealKind.EQUITY and not deal.capital_registered_date:
+        out.append(("办理被投资企业注册资本的工商变更登记并在此记录。", "Register the investee's capital change and record it."))
+    for payment in page.payments:
+        if payment.status in OPEN_PAYMENT and deal.status != S.VOID:
+            if role == BUYER:
+                out.append((f"支付 {payment.amount_fen / 100:,.2f} 元（{payment.due_date} 前），付款后上传凭证。",
+                            f"Pay ¥{payment.amount_fen / 100:,.2f} by {payment.due_date} and upload the receipt."))
+            elif role == SELLER:
+                out.append((f"款项 {payment.amount_fen / 100:,.2f} 元到账后确认收款。",
+                            f"Confirm receipt of ¥{payment.amount_fen / 100:,.2f} when it arrives."))
+    return out

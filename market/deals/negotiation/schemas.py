@@ -1,0 +1,237 @@
+"""Input and output schemas of negotiated deals, for the deal pages' forms and the JSON API."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from listings.schemas import JsonBoolean, UtcDateTime
+from listings.views.forms import YuanField
+from market.deals.vocabulary import (DealKind, DealStatus, FeeMode, LedgerEvent, PaymentPeriod, RoyaltyBase)
+from market.schemas import BaseSchema, TrimmedString
+
+MAX_INT = 2**31 - 1
+MAX_FEN = 10**15
+
+
+def _text(limit: int, **kw) -> TrimmedString:
+    return TrimmedString(load_default="", validate=validate.Length(max=limit), **kw)
+
+
+# ---- the JSON API: input ------------------------------------------------------------------------
+
+class TermsIn(BaseSchema):
+    """Proposed terms. Licences: a term and a fee (price_fen as a lump sum, or full fee_terms);
+    transfers: price_fen; equity: price_fen (the agreed value) and share_pct."""
+
+    price_fen = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=0, max=MAX_FEN))
+    fee_terms = fields.Dict(load_default=None, allow_none=True, metadata={
+        "description": "FeeTerms: mode (LUMP_SUM, INSTALLMENTS, ROYALTY, ENTRY_PLUS_ROYALTY, FREE), lump_fen, "
+                       "instalments [{amount_fen, months_after_start}], entry_fee_fen, royalty_base, "
+                       "royalty_rate (percent), rate_schedule, payment_period."})
+    start_date = fields.Date(load_default=None, allow_none=True)
+    end_date = fields.Date(load_default=None, allow_none=True)
+    territory = _text(200)
+    field_of_use = _text(500)
+    sublicense_allowed = JsonBoolean(load_default=False)
+    share_pct = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12),
+                              metadata={"description": "Equity: the share bought, in percent (e.g. \"12.5\")."})
+
+
+class OfferIn(TermsIn):
+    message = _text(2000)
+
+
+class DealRequestIn(BaseSchema):
+    listing_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_INT))
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        [k.value for k in DealKind if k != DealKind.OPEN_LICENSE] + ["LICENSE"]),
+        metadata={"description": "Omitted or LICENSE: an ordinary licence (R-LC-1)."})
+    message = _text(2000)
+    demand_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=MAX_INT))
+    terms = fields.Nested(TermsIn, load_default=None, allow_none=True)
+    accept_listed_terms = JsonBoolean(load_default=False, metadata={
+        "description": "Take a fixed-price listing on its listed terms: the deal is AGREED at once."})
+    start_date = fields.Date(load_default=None, allow_none=True,
+                             metadata={"description": "With accept_listed_terms: the licence's first day."})
+    end_date = fields.Date(load_default=None, allow_none=True,
+                           metadata={"description": "With accept_listed_terms: the licence's last day."})
+
+
+class AcceptIn(BaseSchema):
+    offer_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+                              validate=validate.Range(min=1, max=MAX_INT),
+                              metadata={"description": "The offer seen; refused if a newer one replaced it."})
+
+
+class ReasonIn(BaseSchema):
+    reason = TrimmedString(required=True, validate=validate.Length(min=1, max=500))
+
+
+class SignIn(BaseSchema):
+    signed_date = fields.Date(required=True)
+    effective_date = fields.Date(load_default=None, allow_none=True)
+
+
+class FilingIn(BaseSchema):
+    record_no = TrimmedString(required=True, validate=validate.Length(min=1, max=60))
+    filing_date = fields.Date(required=True)
+
+
+class RegistrationIn(BaseSchema):
+    registered_on = fields.Date(required=True)
+    registration_no = TrimmedString(required=True, validate=validate.Length(min=1, max=60))
+
+
+# ---- the JSON API: output ------------------------------------------------------------------------
+
+class PartyOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    org_type = fields.String()
+
+
+class OfferOut(BaseSchema):
+    id = fields.Integer()
+    from_org_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(["OPEN", "ACCEPTED", "SUPERSEDED", "DECLINED", "WITHDRAWN"]))
+    price_fen = fields.Integer(allow_none=True)
+    fee_terms = fields.Dict()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    territory = fields.String()
+    field_of_use = fields.String()
+    sublicense_allowed = fields.Boolean()
+    share_pct = fields.String(allow_none=True)
+    message = fields.String()
+    created_at = UtcDateTime()
+
+
+class LedgerLineOut(BaseSchema):
+    seq = fields.Integer()
+    kind = fields.String(validate=validate.OneOf([k.value for k in LedgerEvent]))
+    occurred_on = fields.Date()
+    recorded_at = UtcDateTime()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    amount_fen = fields.Integer(allow_none=True)
+    actor_org_id = fields.Integer(allow_none=True)
+    note = fields.String()
+    evidence = fields.Dict()
+
+
+class ApprovalOut(BaseSchema):
+    code = fields.String()
+    rule = fields.String()
+    title = fields.String()
+    done = fields.Boolean()
+    sign_from = fields.Date(allow_none=True, metadata={"description": "Publicity: the first day to sign."})
+
+
+class PaymentOut(BaseSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    sequence = fields.Integer()
+    amount_fen = fields.Integer()
+    currency = fields.String()
+    due_date = fields.Date(allow_none=True)
+    status = fields.String()
+
+
+class DealOut(BaseSchema):
+    id = fields.Integer()
+    reference = fields.String(allow_none=True)
+    kind = fields.String(validate=validate.OneOf([k.value for k in DealKind]))
+    status = fields.String(validate=validate.OneOf([s.value for s in DealStatus]))
+    patent_id = fields.Integer()
+    application_number = fields.String(attribute="patent.application_number")
+    title = fields.String(attribute="patent.title")
+    listing_id = fields.Integer(allow_none=True)
+    seller = fields.Nested(PartyOut)
+    buyer = fields.Nested(PartyOut)
+    point_id = fields.Integer(allow_none=True)
+    pricing_method = fields.String(allow_none=True)
+    price_fen = fields.Integer(allow_none=True)
+    fee_terms = fields.Dict()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    territory = fields.String()
+    field_of_use = fields.String()
+    sublicense_allowed = fields.Boolean()
+    share_pct = fields.String(allow_none=True)
+    signed_date = fields.Date(allow_none=True)
+    effective_date = fields.Date(allow_none=True)
+    filing_deadline = fields.Date(allow_none=True)
+    filing_date = fields.Date(allow_none=True)
+    filing_record_no = fields.String(allow_none=True)
+    registration_filed_date = fields.Date(allow_none=True)
+    registration_date = fields.Date(allow_none=True)
+    registration_no = fields.String(allow_none=True)
+    capital_registered_date = fields.Date(allow_none=True)
+    completed_date = fields.Date(allow_none=True)
+    void_reason = fields.String()
+    created_at = UtcDateTime()
+
+
+class DealDetailOut(DealOut):
+    offers = fields.List(fields.Nested(OfferOut))
+    approvals = fields.List(fields.Nested(ApprovalOut), attribute="checklist_out")
+    payments = fields.List(fields.Nested(PaymentOut), attribute="payments_out")
+    ledger = fields.List(fields.Nested(LedgerLineOut), attribute="ledger_out")
+
+
+# ---- the deal pages' forms -----------------------------------------------------------------------
+
+class OfferForm(BaseSchema):
+    """An offer as typed on the deal page: amounts in 元, a fee mode, dates, scope."""
+
+    price_fen = YuanField(data_key="price_yuan", load_default=None)
+    fee_mode = fields.String(load_default="", validate=validate.OneOf(
+        ["", FeeMode.LUMP_SUM.value, FeeMode.ROYALTY.value, FeeMode.ENTRY_PLUS_ROYALTY.value, FeeMode.FREE.value]))
+    royalty_base = fields.String(load_default="", validate=validate.OneOf([""] + [b.value for b in RoyaltyBase]))
+    royalty_rate = _text(12)
+    payment_period = fields.String(load_default="", validate=validate.OneOf([""] + [p.value for p in PaymentPeriod]))
+    start_date = fields.Date(load_default=None, allow_none=True)
+    end_date = fields.Date(load_default=None, allow_none=True)
+    territory = _text(200)
+    field_of_use = _text(500)
+    sublicense_allowed = fields.Boolean(load_default=False)
+    share_pct = _text(12)
+    message = _text(2000)
+
+    def to_terms(self, data: dict) -> dict:
+        """The service's terms dict; a royalty mode builds fee_terms, otherwise the price is a lump sum."""
+        terms = {k: data.get(k) for k in ("price_fen", "start_date", "end_date", "territory", "field_of_use",
+                                          "sublicense_allowed", "share_pct")}
+        mode = data.get("fee_mode")
+        if mode == FeeMode.FREE:
+            terms["fee_terms"] = {"mode": mode}
+        elif mode in (FeeMode.ROYALTY, FeeMode.ENTRY_PLUS_ROYALTY):
+            fee = {"mode": mode, "royalty_base": data.get("royalty_base"), "royalty_rate": data.get("royalty_rate"),
+                   "payment_period": data.get("payment_period") or PaymentPeriod.ANNUAL.value}
+            if mode == FeeMode.ENTRY_PLUS_ROYALTY:
+                fee["entry_fee_fen"] = data.get("price_fen")
+            else:
+                terms["price_fen"] = None
+            terms["fee_terms"] = fee
+        return terms
+
+
+class DateForm(BaseSchema):
+    on = fields.Date(required=True)
+
+
+class SignForm(BaseSchema):
+    signed_date = fields.Date(required=True)
+    effective_date = fields.Date(load_default=None, allow_none=True)
+
+
+class FilingForm(BaseSchema):
+    record_no = TrimmedString(required=True, validate=validate.Length(min=1, max=60))
+    filing_date = fields.Date(required=True)
+
+
+class RegistrationForm(BaseSchema):
+    registered_on = fields.Date(required=True)
+    registration_no = TrimmedString(required=True, validate=validate.Length(min=1, max=60))
