@@ -170,10 +170,11 @@ def _payment_actions(organisation_id: int, by_id: dict[int, Deal]) -> list[Actio
         what_zh, what_en = (kind.zh, kind.en.lower()) if kind else ("款项", "payment")
         if payer and pay.status in (PaymentStatus.DUE, PaymentStatus.FAILED):
             out.append(_action("PAY", deal, f"支付{what_zh} {money_zh}", f"Pay the {what_en} of {money_en}",
-                               due=pay.due_date))
+                               link=f"/deals/{deal.id}#payments", due=pay.due_date))
         elif not payer and pay.status == PaymentStatus.PROCESSING and pay.receipt_document_id is not None:
             out.append(_action("CONFIRM_RECEIPT", deal, f"核对转账凭证并确认收到{what_zh} {money_zh}",
-                               f"Check the transfer receipt and confirm the {what_en} of {money_en} arrived"))
+                               f"Check the transfer receipt and confirm the {what_en} of {money_en} arrived",
+                               link=f"/deals/{deal.id}#payments"))
     return out
 
 

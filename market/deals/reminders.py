@@ -192,8 +192,7 @@ def _payment_deadlines(organisation_id: int | None) -> list[Deadline]:
     out = []
     for payment, deal in rows:
         zh, en = _subject(deal)
-        link = f"/deals/{deal.id}/royalties" if payment.kind == PaymentKind.ROYALTY_PERIOD else f"/deals/{deal.id}"
-        out.append(Deadline(K.PAYMENT, payment.due_date, f"payment{payment.id}", zh, en, link,
+        out.append(Deadline(K.PAYMENT, payment.due_date, f"payment{payment.id}", zh, en, f"/deals/{deal.id}#payments",
                             (deal.buyer_org_id,), (deal.buyer_org_id, deal.seller_org_id), deal.id,
                             payment.amount_fen, detail={"payment_kind": payment.kind,
                                                         "payment_id": payment.id}))

@@ -148,3 +148,11 @@ def test_the_deal_page_panel_shows_what_is_due(app, client, setup):
                                       deal=db.session.get(Deal, setup["deal_id"]))
     assert "提成报告" in html and "617.28 元" in html and "第2期" in html
     assert f"/deals/{setup['deal_id']}/royalties#file-report" in html
+
+
+def test_the_deal_page_carries_the_royalty_panel(client, setup):
+    _as(client, setup, "licensee")
+    page = client.get(f"/deals/{setup['deal_id']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="royalty-title"' in html and f"/deals/{setup['deal_id']}/royalties#file-report" in html
