@@ -324,3 +324,20 @@ def test_summary_adds_up_due_and_paid(session):
     s = royalties.summary(d, today=date(2024, 7, 5))
     assert (s.due_fen, s.paid_fen, s.awaiting_answer) == (50_000, 50_000, 1)
     assert s.next_period.number == 2
+
+
+def test_a_royalty_payment_marked_paid_goes_to_the_ledger_and_the_summary(session):
+    from datetime import datetime
+
+    from market.payments import services as payments
+
+    p, d, report = _filed(session)
+    pay = payment_of(report)
+    assert payments.mark_paid(session, pay, at=datetime(2024, 4, 20, 2, 0), actor=p.licensor_user, evidence={})
+    assert not payments.mark_paid(session, pay, at=datetime(2024, 4, 21), actor=p.licensor_user, evidence={})
+    lines = session.scalars(select(DealEvent).where(DealEvent.deal_id == d.id,
+                                                    DealEvent.kind == LedgerEvent.PAYMENT)).all()
+    assert [(x.amount_fen, x.evidence["kind"], x.evidence["payment_id"]) for x in lines] == [
+        (50_000, "ROYALTY_PERIOD", pay.id)]
+    assert royalties.summary(d, today=date(2024, 5, 1)).paid_fen == 50_000
+    assert d.status == DealStatus.FILED  # a royalty payment never moves the licence
