@@ -48,6 +48,16 @@ class Settings:
         self.PAYEE_ACCOUNT_NAME = os.environ.get("PAYEE_ACCOUNT_NAME", "")
         self.PAYEE_BANK_NAME = os.environ.get("PAYEE_BANK_NAME", "")
         self.PAYEE_ACCOUNT_NUMBER = os.environ.get("PAYEE_ACCOUNT_NUMBER", "")
+        # E-mail copies of notices: SMTP when MAIL_SMTP_HOST is set, else .eml files in MAIL_FOLDER.
+        self.MAIL_SMTP_HOST = os.environ.get("MAIL_SMTP_HOST", "")
+        self.MAIL_SMTP_PORT = int(os.environ.get("MAIL_SMTP_PORT", "587"))
+        self.MAIL_SMTP_USER = os.environ.get("MAIL_SMTP_USER", "")
+        self.MAIL_SMTP_PASSWORD = os.environ.get("MAIL_SMTP_PASSWORD", "")
+        self.MAIL_SMTP_STARTTLS = _env_bool("MAIL_SMTP_STARTTLS", self.MAIL_SMTP_PORT == 587)
+        self.MAIL_SMTP_TIMEOUT = float(os.environ.get("MAIL_SMTP_TIMEOUT", "10"))
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "专利超市 <noreply@localhost>")
+        self.MAIL_BASE_URL = os.environ.get("MAIL_BASE_URL", "")  # makes the links in e-mails absolute
+        self.MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(instance / "mail"))
         self.UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * 1024 * 1024
         # Flask refuses larger request bodies before any view reads them.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 1024 * 1024
@@ -83,4 +93,7 @@ class TestSettings(Settings):
         self.ELASTICSEARCH_URL = None
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_SECURE = False
+        # Never a real mail server from the shell's environment; tests that want SMTP start one.
+        self.MAIL_SMTP_HOST = ""
+        self.MAIL_FOLDER = f"{instance_path}/mail"
         self.TESTING = True

@@ -25,10 +25,9 @@ TOPIC = "mail.notification"
 
 
 def _setting(config, name: str, default: str = "") -> str:
-    value = config.get(name)
-    if value in (None, ""):
-        value = os.environ.get(name, default)
-    return str(value)
+    """The app's setting (config/settings.py reads the environment); the environment if unset."""
+    value = config[name] if name in config else os.environ.get(name, default)
+    return default if value is None else str(value)
 
 
 def _flag(value: str) -> bool:
@@ -50,7 +49,7 @@ class MailSettings:
 
     @classmethod
     def from_app(cls, app) -> MailSettings:
-        """MAIL_* from the app's configuration, else from the environment."""
+        """MAIL_* from the app's configuration (see config/settings.py)."""
         c = app.config
         port = int(_setting(c, "MAIL_SMTP_PORT", "587"))
         return cls(
