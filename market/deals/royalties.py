@@ -149,6 +149,11 @@ def fen_to_yuan_text(fen: int) -> str:
     return f"{Decimal(fen) / 100:.2f}"
 
 
+def grouped_yuan(fen: int) -> str:
+    """Fen as an exact 元 figure with thousands separators (123456789 → 1,234,567.89)."""
+    return f"{Decimal(fen) / 100:,.2f}"
+
+
 # ---- the amounts ----------------------------------------------------------------------------
 
 def _half_up(value: Decimal) -> int:

@@ -56,7 +56,7 @@ def test_licensee_files_a_report_in_yuan_and_sees_the_royalty(client, setup, ses
     # ¥12,345.67 = 1,234,567 fen × 5 % = 61,728.35 → 61,728 fen
     assert (report.base_amount_fen, report.amount_due_fen) == (1_234_567, 61_728)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "617.28 元" in page and "提交第2期提成报告" in page
+    assert "617.28 元" in page and "12,345.67 元" in page and "提交第2期提成报告" in page
 
 
 def test_yuan_with_three_decimals_is_refused_on_the_form(client, setup, session):

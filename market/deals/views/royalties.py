@@ -32,6 +32,14 @@ def _labeller(enum):
     return label
 
 
+def exact_money(fen: int | None) -> str:
+    """Royalty figures to the fen (the site's `yuan` rounds large sums to 万元)."""
+    if fen is None:
+        return ""
+    text = royalties.grouped_yuan(fen)
+    return t(f"{text} 元", f"¥{text}")
+
+
 LABELS = SimpleNamespace(report=_labeller(RoyaltyReportStatus), payment=_labeller(PaymentStatus),
                          base=_labeller(RoyaltyBase))
 
@@ -44,7 +52,8 @@ def royalty_panel(deal: Deal) -> dict | None:
         return None
     role = role_of(_user(), deal)
     return {"summary": summary, "role": role, "is_licensee": role == BUYER, "is_licensor": role == SELLER,
-            "today": today_local(), "url": url_for("deals.royalties_page", deal_id=deal.id), "labels": LABELS}
+            "today": today_local(), "url": url_for("deals.royalties_page", deal_id=deal.id), "labels": LABELS,
+            "money": exact_money}
 
 
 def _render(deal: Deal, *, errors: dict | None = None, values: dict | None = None, status: int = 200):
@@ -53,7 +62,7 @@ def _render(deal: Deal, *, errors: dict | None = None, values: dict | None = Non
     return render_template("deals/royalties/index.html", deal=deal, summary=summary,
                            role=role, is_licensee=role == BUYER, is_licensor=role == SELLER,
                            today=today_local(), errors=errors or {}, values=values or {}, labels=LABELS,
-                           yuan_text=royalties.fen_to_yuan_text,
+                           yuan_text=royalties.fen_to_yuan_text, money=exact_money,
                            rate_of=lambda p: royalties.rate_text(summary.terms.rate_for_year(p.year))), status
 
 
