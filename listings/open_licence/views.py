@@ -198,11 +198,28 @@ def declaration(declaration_id: int):
     if manager or (user is not None and user.organisation.is_bureau):
         licences = db.session.scalars(select(Deal).where(Deal.declaration_id == decl.id)
                                       .order_by(Deal.id.desc()).limit(500)).all()
+    fee_year = _fee_year(decl.patent, today) if manager and decl.announce_date else None
     return render_template(
         "open_licence/declaration.html", decl=decl, patent=decl.patent, problems=problems, manager=manager,
+        fee_year=fee_year, fee_year_days=services.in_effect_days(decl, fee_year[0], today) if fee_year else 0,
+        reduction_pct=services.OPEN_LICENCE_FEE_REDUCTION_PCT,
         recorder=services.can_record_cnipa(user, decl), own_owner=own_owner, today=today,
         fee=describe_fee(decl.fee_terms), panel=panel_for(decl.patent), licences=licences,
         statuses=DeclarationStatus)
+
+
+def _fee_year(patent, today):
+    """The patent's current fee year: annual fees fall due on the filing date's anniversaries."""
+    from datetime import timedelta
+
+    from listings.term import add_years
+
+    if patent.filing_date is None:
+        return None
+    start = add_years(patent.filing_date, today.year - patent.filing_date.year)
+    if start > today:
+        start = add_years(patent.filing_date, today.year - patent.filing_date.year - 1)
+    return start, add_years(start, 1) - timedelta(days=1)
 
 
 def _act(decl: OpenLicenceDeclaration, action, success: tuple[str, str]):

@@ -88,7 +88,7 @@ def test_an_application_is_assigned_under_its_own_title(session):
     assert documents.contract(deal).title == "专利申请权转让合同"
 
 
-def test_the_open_licence_contract_names_the_declaration_and_the_notice(session):
+def test_the_open_licence_contract_names_the_declaration_and_r_ol_13_disputes(session):
     w = wb.world(co_owners=("张某某",))
     decl = wb.draft(w)
     from listings.open_licence import services as ol

@@ -310,3 +310,20 @@ def test_the_daily_job_runs_from_the_command_line(runner, app):
     assert f"OL-{decl_id:06d}" in result.output and "1 declaration(s) ended" in result.output
     with app.test_request_context():
         assert ol.get_declaration(decl_id).status == "ENDED"
+
+
+def test_r_ol_12_the_days_in_effect_per_fee_year_and_a_reduction_that_is_not_cumulative(session):
+    from decimal import Decimal
+
+    w = wb.world()
+    announced_on = today_local() - timedelta(days=100)
+    decl = wb.announced(w, on=announced_on)
+    ol.record_withdrawal_request(w.uni_user, decl, today_local() - timedelta(days=20))
+    ol.record_withdrawal(w.uni_user, decl, today_local() - timedelta(days=10))
+    assert ol.in_effect_period(decl) == (announced_on, today_local() - timedelta(days=11))
+    assert ol.in_effect_days(decl, announced_on - timedelta(days=5), today_local()) == 90
+    assert ol.in_effect_days(decl, today_local() - timedelta(days=50), today_local()) == 40
+    assert ol.in_effect_days(decl, today_local() - timedelta(days=5), today_local()) == 0
+    assert ol.annual_fee_reduction_pct(True) == Decimal("15")
+    assert ol.annual_fee_reduction_pct(True, Decimal("85")) == Decimal("85")  # e.g. a hardship reduction
+    assert ol.annual_fee_reduction_pct(False, Decimal("0")) == Decimal("0")

@@ -15,15 +15,11 @@ from market.payments.models import Payment
 from market.extensions import db
 from market.time import today_local
 
-# Payment pages belong to the payments flow; link to the first one the app has.
-PAY_ENDPOINTS = ("payments.pay", "payments.checkout", "deals.pay", "deals.payment")
-
-
-def pay_url(payment: Payment) -> str | None:
-    for endpoint in PAY_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, payment_id=payment.id)
-    return None
+def deal_page_url(deal: Deal, anchor: str = "") -> str | None:
+    """The deal page (receipts, checkout, confirmation of payments) when the app has one."""
+    if "deals.deal" not in current_app.view_functions:
+        return None
+    return url_for("deals.deal", deal_id=deal.id) + (f"#{anchor}" if anchor else "")
 
 
 def open_licence_context(deal: Deal) -> dict:
@@ -34,7 +30,8 @@ def open_licence_context(deal: Deal) -> dict:
     payments = list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
                                        .order_by(Payment.due_date, Payment.id)))
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    return {"decl": decl, "payments": payments, "pay_url": pay_url, "role": role_of(user, deal),
+    return {"decl": decl, "payments": payments, "payments_url": deal_page_url(deal, "payments"),
+            "deal_url": deal_page_url(deal), "role": role_of(user, deal),
             "notice_event": documents.notice_event(deal), "deadline": documents.filing_deadline(deal),
             "today": today_local(), "fee": documents.FeeTerms.from_dict(deal.fee_terms).describe(
                 "en" if _lang() == "en" else "zh") if deal.fee_terms else "",
