@@ -80,7 +80,12 @@ class Period:
 
 def term_of(deal: Deal) -> tuple[date, date] | None:
     """First and last day the licence covers, cut short when it was terminated early."""
-    start = deal.start_date or deal.effective_date or deal.licensed_date
+    if deal.kind == DealKind.OPEN_LICENSE:
+        # Obtained on payment (PL 51 ¶1), which can come after the notice day the term is dated from;
+        # the open-licence flow records the first period from this date too.
+        start = deal.effective_date or deal.licensed_date or deal.start_date
+    else:
+        start = deal.start_date or deal.effective_date
     end = deal.end_date or (deal.patent.last_protected_day if deal.patent else None)
     if start is None or end is None:
         return None

@@ -150,6 +150,13 @@ def test_minimum_annual_is_pro_rata_for_a_short_last_year(session):
     assert [r.amount_due_fen for r in reports] == [0, 497_268]
 
 
+def test_open_licence_periods_run_from_the_day_the_licence_was_obtained(session):
+    d = rb.deal(kind=DealKind.OPEN_LICENSE, status=DealStatus.LICENSED, effective_date=date(2024, 2, 15),
+                licensed_date=date(2024, 2, 15))
+    first = royalties.periods(d)[0]
+    assert (first.start, first.end, first.report_due) == (date(2024, 2, 15), date(2024, 5, 14), date(2024, 6, 13))
+
+
 def test_open_licence_royalties_are_reported_too(session):
     p = rb.parties()
     d = rb.deal(p, kind=DealKind.OPEN_LICENSE, status=DealStatus.LICENSED)
