@@ -76,6 +76,8 @@ class Settings:
         self.HOME_DISTRICT = os.environ.get("HOME_DISTRICT", "宝山区")
         # domain.md §7.1: designs filed before this date keep the old 10-year term.
         self.DESIGN_15Y_FROM = os.environ.get("DESIGN_15Y_FROM", "2021-06-01")
+        # domain.md §7.5: a state-funded university's publicity (公示) before signing, set by its own rules.
+        self.PUBLICITY_DAYS = int(os.environ.get("PUBLICITY_DAYS", "15"))
         self.TESTING = False
 
 

@@ -303,3 +303,15 @@ def test_R_ST_6_the_decision_trail_is_ledger_lines_with_documents_that_cannot_be
     with pytest.raises(DatabaseError):
         with db.session.begin_nested():
             db.session.execute(text("UPDATE deal_events SET note = 'changed' WHERE id = :id"), {"id": line.id})
+
+
+def test_R_ST_1_the_publicity_period_is_configurable(session, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLICITY_DAYS", 30)
+    w = world(seller_type="UNIVERSITY", rnd=True, pricing="AGREEMENT")
+    deal = agreed(w, "LICENSE_ORDINARY")
+    start = today_local() - timedelta(days=20)
+    with pytest.raises(DomainError) as err:
+        n.record_step(w.seller, deal, "PUBLICITY", {"start_date": start.isoformat(), "days": "15"})
+    assert "30" in err.value.zh
+    n.record_step(w.seller, deal, "PUBLICITY", {"start_date": start.isoformat()})
+    assert deal.approvals["PUBLICITY"]["sign_from"] == (start + timedelta(days=30)).isoformat()

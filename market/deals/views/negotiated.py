@@ -7,7 +7,6 @@ nothing, and says why. Someone who can see a deal but may not act on it gets 403
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
