@@ -16,7 +16,7 @@ import importlib.util
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -340,7 +340,8 @@ def expire_licences(today: date) -> tuple[list[Deal], list[Deal]]:
         claims.release(deal_id=deal.id)
         zh, en = _subject(deal)
         for org_id in (deal.seller_org_id, deal.buyer_org_id):
-            notify(org_id, "licence_expired", (f"许可已于{deal.end_date}到期：{zh}", f"The licence ended on {deal.end_date}: {en}"),
+            notify(org_id, "licence_expired",
+                   (f"许可已于{deal.end_date}到期：{zh}", f"The licence ended on {deal.end_date}: {en}"),
                    body=("期满后不得再实施该专利；尚未提交的提成报告和未付款项仍应完成。",
                          "The patent may no longer be used under it; outstanding royalty reports and payments "
                          "are still owed."),

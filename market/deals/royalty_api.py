@@ -83,7 +83,7 @@ class RoyaltyReportInputSchema(BaseSchema):
 
     period_start = fields.Date(required=True, metadata={"description": "First day of the reporting period."})
     base_amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_FEN),
-                                     metadata={"description": "The royalty base of the period (sales, profit…) in fen."})
+                                     metadata={"description": "The period's royalty base (sales, profit…) in fen."})
     note = TrimmedString(load_default="", validate=validate.Length(max=2000))
 
 

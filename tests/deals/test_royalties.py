@@ -41,7 +41,8 @@ def test_yuan_is_parsed_to_exact_fen(text, fen):
 
 @pytest.mark.parametrize("text, code", [("12.345", "royalty.amount_decimals"), ("-1", "royalty.base_negative"),
                                         ("1e3", "royalty.amount_invalid"), ("", "royalty.amount_required"),
-                                        ("NaN", "royalty.amount_invalid"), ("10000000000000000", "royalty.amount_range")])
+                                        ("NaN", "royalty.amount_invalid"),
+                                        ("10000000000000000", "royalty.amount_range")])
 def test_bad_yuan_is_refused_with_its_reason(text, code):
     with pytest.raises(DomainError) as err:
         royalties.parse_yuan(text)
