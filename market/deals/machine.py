@@ -22,8 +22,9 @@ _NEGOTIATION = {
 LICENCE = {
     **_NEGOTIATION,
     # IR 15 ¶2: filing within 3 months of the effective date; the deal is in force meanwhile.
-    S.SIGNED: {S.FILED, S.FILING_REJECTED, S.TERMINATED},
-    S.FILING_REJECTED: {S.FILED, S.TERMINATED},
+    # A licence that was never filed still ends with its term (filing is not a validity condition).
+    S.SIGNED: {S.FILED, S.FILING_REJECTED, S.EXPIRED, S.TERMINATED},
+    S.FILING_REJECTED: {S.FILED, S.EXPIRED, S.TERMINATED},
     S.FILED: {S.ACTIVE, S.EXPIRED, S.TERMINATED},
     S.ACTIVE: {S.EXPIRED, S.TERMINATED},
 }
