@@ -20,10 +20,9 @@ from market.openapi import describe, query_params
        tag="open licences", params=query_params(DeclarationArgsSchema), response=DeclarationSchema, paginated=True)
 def open_licence_list():
     args = load_args(DeclarationArgsSchema(), request.args)
-    items = services.announced_declarations(limit=args["per_page"] + 1, offset=(args["page"] - 1) * args["per_page"])
-    # The count is exact only up to the page after this one; enough for a "next" link.
-    total = (args["page"] - 1) * args["per_page"] + len(items)
-    return paginated(DeclarationSchema(many=True).dump(items[:args["per_page"]]), total, args["page"], args["per_page"])
+    items = services.announced_declarations(limit=args["per_page"], offset=(args["page"] - 1) * args["per_page"])
+    return paginated(DeclarationSchema(many=True).dump(items), services.count_announced(), args["page"],
+                     args["per_page"])
 
 
 @route("/open-licences/<int:declaration_id>/take", methods=("POST",), tag="open licences", auth=True,

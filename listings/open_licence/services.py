@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from listings.models import LIVE_LISTING_STATES, Listing, Patent
 from listings.open_licence.checks import (DEFAULT_MIN_TERM_DAYS, AD_WORDS_FILE, DeclarationFacts, HeldRight,
@@ -135,6 +135,11 @@ def announced_declarations(limit: int = 200, offset: int = 0) -> list[OpenLicenc
         OpenLicenceDeclaration.status.in_(IN_EFFECT))
         .order_by(OpenLicenceDeclaration.announce_date.desc(), OpenLicenceDeclaration.id.desc())
         .limit(limit).offset(offset)))
+
+
+def count_announced() -> int:
+    return db.session.scalar(select(func.count(OpenLicenceDeclaration.id)).where(
+        OpenLicenceDeclaration.status.in_(IN_EFFECT))) or 0
 
 
 def is_takeable(decl: OpenLicenceDeclaration, today: date) -> bool:

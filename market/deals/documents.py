@@ -139,6 +139,18 @@ class Document:
     appendix: Document | None = None
 
 
+def _beijing(iso: str | None) -> str:
+    """A stored UTC timestamp (ISO text) as Beijing time, as the parties read it."""
+    if not iso:
+        return "—"
+    from datetime import datetime
+
+    from market.time import SHANGHAI
+
+    moment = datetime.fromisoformat(iso)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 def _tr(lang: str):
     return (lambda zh, en: en) if lang == "en" else (lambda zh, en: zh)
 
@@ -301,7 +313,8 @@ def contract(deal: Deal, lang: str = "zh") -> Document:
         t("因本合同发生的争议，双方应协商解决；协商不成的，任何一方可向有管辖权的人民法院提起诉讼。",
           "Disputes are settled by negotiation; failing that, either party may sue in the competent "
           "people's court.")]))
-    signed = deal.signed_date or deal.licensed_date or (deal.agreed_at.date() if deal.agreed_at else None)
+    signed = deal.signed_date or deal.licensed_date or (
+        today_local(deal.agreed_at.replace(tzinfo=UTC)) if deal.agreed_at else None)
     intro = [t(f"合同编号：{contract_number(deal)}", f"Contract no.: {contract_number(deal)}"),
              t(f"签订/成立日期：{_day(signed)}", f"Made on: {_day(signed)}")]
     if deal.point is not None:
@@ -420,7 +433,7 @@ def _fee_clause(deal: Deal, n: int, lang: str) -> Section:
 def _open_licence_clause(deal: Deal, decl: OpenLicenceDeclaration, n: int, lang: str) -> Section:
     t = _tr(lang)
     notice = notice_event(deal)
-    delivered = (notice.evidence or {}).get("delivered_at", "—") if notice else "—"
+    delivered = _beijing((notice.evidence or {}).get("delivered_at")) if notice else "—"
     rows = [(t("开放许可声明（平台编号）", "Declaration (platform no.)"), f"OL-{decl.id:06d}"),
             (t("声明提交日", "Filed with CNIPA on"), _day(decl.cnipa_filing_date)),
             (t("声明公告日", "Announced on"), _day(decl.announce_date)),
@@ -491,7 +504,7 @@ def notice(deal: Deal, lang: str = "zh") -> Document:
     ev = event.evidence or {}
     lines = (ev.get("notice_text") or "").splitlines()
     rows = [(t("送达方式", "Delivered by"), t("平台站内送达专利权人", "In-app delivery to the patentee")),
-            (t("送达时间（UTC）", "Delivered at (UTC)"), ev.get("delivered_at", "—")),
+            (t("送达时间（北京时间）", "Delivered at (Beijing time)"), _beijing(ev.get("delivered_at"))),
             (t("通知文本 SHA-256", "SHA-256 of the notice text"), ev.get("notice_sha256", "—")),
             (t("账本记录", "Ledger line"), f"#{event.seq}")]
     notes = []
