@@ -320,3 +320,26 @@ def test_an_oversized_upload_is_refused(app, setup):
         app.config["UPLOAD_MAX_BYTES"] = limit
     assert "文件不能超过" in page
     assert db.session.scalar(select(DealDocument.id).where(DealDocument.deal_id == deal.id)) is None
+
+
+def test_a_co_owner_on_the_platform_consents_on_the_deal_page(app, setup, session):
+    partner_org = f.organisation("沪南工业技术研究院", org_type="RESEARCH_INSTITUTE")
+    partner_user = f.user(partner_org)
+    w = setup(co_owners=["沪南工业技术研究院"])
+    from market.deals import negotiation as n
+    from market.notifications import Notification
+
+    deal = n.request_deal(w.buyer, w.listing, "LICENSE_EXCLUSIVE",
+                          terms={"price_fen": 100, "start_date": today_local(), "end_date": today_local()})
+    n.accept_offer(w.seller, deal)
+    db.session.commit()
+    asked = db.session.scalar(select(Notification).where(Notification.organisation_id == partner_org.id))
+    assert asked.link == f"/deals/{deal.id}" and "共有人" in asked.title_zh
+    partner = as_user(app, partner_user)
+    page = partner.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "本单位作为共有人，同意本交易" in page
+    assert post(partner, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()}).status_code == 403
+    page = flashed(partner, post(partner, f"/deals/{deal.id}/approvals/CO_OWNER_CONSENT"))
+    assert "已登记：全体共有人同意" in page and "✓ 沪南工业技术研究院" in page
+    deal = deal_of(w.listing)
+    assert deal.approvals["CO_OWNER_CONSENT"]["owners"]["沪南工业技术研究院"]["how"] == "self"

@@ -20,6 +20,24 @@ from market.payments.models import Payment
 from market.time import today_local
 
 OPEN_PAYMENT = (PaymentStatus.DUE, PaymentStatus.PROCESSING, PaymentStatus.FAILED)
+# How the facts recorded for an approval read on the page (the ledger keeps the keys).
+RECORD_LABELS = {
+    "start": ("公示开始", "Publicity starts"), "days": ("公示天数", "Days"), "ends_on": ("公示截止", "Publicity ends"),
+    "sign_from": ("可签约日", "Signature from"), "title": ("成果名称", "Achievement"),
+    "application_number": ("申请号", "Application no."), "price_fen": ("拟交易价格", "Proposed price"),
+    "place": ("公示地点", "Shown at"), "decided_on": ("决策日期", "Decided on"),
+    "evaluate": ("是否评估", "Evaluated"), "reason": ("理由", "Reason"), "basis": ("评估依据", "Basis"),
+    "appraiser": ("评估机构", "Appraiser"), "report_no": ("报告编号", "Report no."),
+    "value_fen": ("评估值", "Value"), "base_date": ("评估基准日", "Base date"),
+    "filing_type": ("类型", "Type"), "filing_no": ("文号", "Number"), "filing_date": ("日期", "Date"),
+    "form": ("方式", "Form"), "licence_no": ("证书号", "Licence no."), "pledgee": ("质权人", "Pledgee"),
+    "recorded_on": ("登记日期", "Recorded on"),
+}
+VALUE_LABELS = {
+    "basis": steps.rules.VALUATION_BASES, "filing_type": steps.rules.FILING_TYPES,
+    "form": {"WAIVER": ("书面放弃", "Written waiver"), "NOTICE": ("已通知，期满未主张", "Notified, no claim")},
+    "evaluate": {True: ("是", "Yes"), False: ("否", "No")},
+}
 
 
 @dataclass
@@ -77,6 +95,24 @@ class DealPage:
 
     def document(self, document_id: int | None) -> DealDocument | None:
         return next((d for d in self.documents if d.id == document_id), None)
+
+    @property
+    def ready_to_sign(self) -> bool:
+        """Every approval done (publicity over): the signature form is worth showing."""
+        return self.can_sign and all(s.done for s in self.checklist)
+
+    @staticmethod
+    def record_rows(record: dict, lang: str) -> list[tuple[str, object, str]]:
+        """(label, value, key) of an approval's recorded facts, in the reader's language."""
+        out = []
+        for key, value in record.items():
+            if key not in RECORD_LABELS:
+                continue
+            labels = VALUE_LABELS.get(key, {})
+            if value in labels:
+                value = labels[value][1 if lang == "en" else 0]
+            out.append((RECORD_LABELS[key][1 if lang == "en" else 0], value, key))
+        return out
 
 
 def build(user: User, deal: Deal, on: date | None = None) -> DealPage:

@@ -245,7 +245,21 @@ def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
         close_other_requests(deal, user)
     tell(other_org_id(deal, user.organisation_id), deal, "agreed", "双方已就条件达成一致，请办理审批与签约",
          "The terms are agreed; approvals and signature are next")
+    _ask_co_owners(deal)
     return deal
+
+
+def _ask_co_owners(deal: Deal) -> None:
+    """R-LC-4 / R-TR-3: co-owners on the platform are asked for the consent the deal needs."""
+    from market.deals.negotiation.steps import required
+    from market.deals.approvals import CO_OWNER_CONSENT
+
+    if CO_OWNER_CONSENT not in required(deal):
+        return
+    for owner in deal.patent.owners:
+        if owner.organisation_id and owner.organisation_id not in (deal.seller_org_id, deal.buyer_org_id):
+            tell(owner.organisation_id, deal, "consent_needed", "作为共有人，请确认是否同意本交易",
+                 "As a co-owner, please say whether you consent to this deal")
 
 
 def close_other_requests(deal: Deal, user: User | None) -> list[Deal]:
