@@ -99,3 +99,24 @@ def test_a_licence_past_the_patent_term_is_a_422(client, w):
         "terms": {"price_fen": 1, "start_date": today_local().isoformat(), "end_date": late}})
     assert status == 422 and body["error"]["code"] == "deal.term_beyond_patent"
     assert "end_date" in body["error"]["fields"]
+
+
+def test_a_change_made_meanwhile_is_a_409_not_a_500(client, w, monkeypatch):
+    status, body = call(client, "POST", "/deals", w.tokens["buyer"], {
+        "listing_id": w.listing.id, "kind": "TRANSFER", "terms": {"price_fen": 100}})
+    deal_id = body["id"]
+    from market.deals.models import Deal
+    from market.deals.negotiation import requests
+
+    checked = requests.require_patent_fit
+
+    def someone_else_writes(kind, patent, today=None):
+        # Another request's write bumps the deal's version between this one's read and its write.
+        db.session.execute(Deal.__table__.update().where(Deal.id == deal_id).values(version=Deal.version + 1))
+        return checked(kind, patent, today)
+
+    monkeypatch.setattr(requests, "require_patent_fit", someone_else_writes)
+    status, body = call(client, "POST", f"/deals/{deal_id}/accept", w.tokens["seller"], {})
+    assert status == 409 and body["error"]["code"] == "deal.changed"
+    monkeypatch.undo()
+    assert call(client, "GET", f"/deals/{deal_id}", w.tokens["seller"])[1]["status"] == "NEGOTIATING"

@@ -5,18 +5,22 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from listings.services import get_listing
 from market.api import body_of, route
+from market.api import bp as api_bp
 from market.deals import negotiation as n
 from market.deals.models import Deal, DealEvent
+from market.deals.negotiation.common import stale_as_conflict
 from market.deals.negotiation.schemas import (AcceptIn, DealDetailOut, DealOut, DealRequestIn, FilingIn, OfferIn,
                                               ReasonIn, RegistrationIn, SignIn)
 from market.deals.permissions import deal_for
 from market.deals.vocabulary import DealStatus
-from market.errors import DomainError, NotFound
+from market.errors import Conflict, DomainError, NotFound
 from market.extensions import db
 from market.openapi import describe
+from market.web import json_error
 from matching.models import Demand
 
 TAG = "deals"
@@ -38,6 +42,20 @@ def _detail(deal: Deal) -> dict:
     deal.ledger_out = list(db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)
                                           .order_by(DealEvent.seq)))
     return DealDetailOut().dump(deal)
+
+
+def _commit() -> None:
+    with stale_as_conflict():
+        db.session.commit()
+
+
+@api_bp.errorhandler(StaleDataError)
+def changed_meanwhile(err: StaleDataError):
+    """A row with a version (a deal, a payment) changed under this request: 409, never a 500."""
+    db.session.rollback()
+    conflict = Conflict("deal.changed", "记录刚刚被他人更新，请重新读取后再试。",
+                        "The record was just changed by someone else; read it again and retry.")
+    return json_error(409, conflict.code, conflict.message(_lang()))
 
 
 def _lang() -> str:
@@ -85,7 +103,7 @@ def deal_create():
     else:
         deal = n.request_deal(_me(), listing, args["kind"], terms=args["terms"], message=args["message"],
                               demand=demand)
-    db.session.commit()
+    _commit()
     return _detail(deal), 201
 
 
@@ -96,7 +114,7 @@ def deal_offer(id: int):
     args = body_of(OfferIn())
     message = args.pop("message")
     n.make_offer(_me(), deal, args, message)
-    db.session.commit()
+    _commit()
     return _detail(deal), 201
 
 
@@ -106,7 +124,7 @@ def deal_accept(id: int):
     deal = _deal(id)
     args = body_of(AcceptIn())
     n.accept_offer(_me(), deal, args["offer_id"])
-    db.session.commit()
+    _commit()
     return _detail(deal)
 
 
@@ -115,7 +133,7 @@ def deal_accept(id: int):
 def deal_decline(id: int):
     deal = _deal(id)
     n.decline(_me(), deal, body_of(ReasonIn())["reason"])
-    db.session.commit()
+    _commit()
     return _detail(deal)
 
 
@@ -124,7 +142,7 @@ def deal_decline(id: int):
 def deal_cancel(id: int):
     deal = _deal(id)
     n.cancel(_me(), deal, body_of(ReasonIn())["reason"])
-    db.session.commit()
+    _commit()
     return _detail(deal)
 
 
@@ -133,7 +151,7 @@ def deal_cancel(id: int):
 def deal_void(id: int):
     deal = _deal(id)
     n.void_deal(_me(), deal, body_of(ReasonIn())["reason"])
-    db.session.commit()
+    _commit()
     return _detail(deal)
 
 
@@ -143,7 +161,7 @@ def deal_sign(id: int):
     deal = _deal(id)
     args = body_of(SignIn())
     n.sign_contract(_me(), deal, args["signed_date"], args["effective_date"])
-    db.session.commit()
+    _commit()
     return _detail(deal)
 
 
@@ -153,7 +171,7 @@ def deal_filing(id: int):
     deal = _deal(id)
     args = body_of(FilingIn())
     n.record_filing(deal, args["record_no"], args["filing_date"], _me())
-    db.session.commit()
+    _commit()
     return _detail(deal)
 
 
@@ -164,7 +182,7 @@ def deal_registration(id: int):
     deal = _deal(id)
     args = body_of(RegistrationIn())
     n.record_registration(_me(), deal, args["registered_on"], args["registration_no"])
-    db.session.commit()
+    _commit()
     return _detail(deal)
 
 

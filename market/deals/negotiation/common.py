@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from sqlalchemy.orm.exc import StaleDataError
+
 from market.deals.models import Deal
+from market.errors import Conflict
 from market.deals.vocabulary import DealKind
 from market.notifications import notify
 from market.time import today_local
@@ -41,3 +46,13 @@ def tell_both(deal: Deal, kind: str, zh: str, en: str) -> None:
 def kind_label(deal: Deal) -> tuple[str, str]:
     kind = DealKind(deal.kind)
     return kind.zh, kind.en
+
+
+@contextmanager
+def stale_as_conflict():
+    """Two people changed one deal at once (optimistic lock): the later one is told to reload."""
+    try:
+        yield
+    except StaleDataError:
+        raise Conflict("deal.changed", "交易刚刚被对方更新，请刷新页面后再试。",
+                       "The deal was just changed by someone else; reload the page and try again.") from None

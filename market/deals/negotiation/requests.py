@@ -179,6 +179,8 @@ def accept_offer(user: User, deal: Deal, offer_id: int | None = None) -> Deal:
     """Accept the offer on the table; only the party that did not make it may."""
     require(user, deal)
     claims.lock_patent(deal.patent_id)
+    # What the deal looked like before the lock may be stale: a double click's first request won.
+    db.session.refresh(deal)
     if deal.status != S.NEGOTIATING:
         raise _not_negotiating(deal)
     offer = open_offer(deal)

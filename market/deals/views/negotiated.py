@@ -22,6 +22,7 @@ from market.deals import negotiation as n
 from market.deals import uploads
 from market.deals.models import Deal
 from market.deals.negotiation import page as deal_page
+from market.deals.negotiation.common import stale_as_conflict
 from market.deals.negotiation.schemas import (DateForm, FilingForm, OfferForm, RegistrationForm, SignForm)
 from market.deals.permissions import PARTY, can_act, deal_for, role_of
 from market.deals.views import bp
@@ -107,7 +108,9 @@ def _act(deal: Deal, action, success: tuple[str, str], *, anchor: str = "", may_
     if may_upload and request.files.get("file") and role not in ("seller", "buyer", "co_owner"):
         abort(403)
     try:
-        action(stored)
+        with stale_as_conflict():
+            action(stored)
+            db.session.flush()
     except DomainError as err:
         db.session.rollback()
         stored.discard()
