@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
@@ -14,6 +15,13 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Set for requests that change data (POST, PUT, PATCH, DELETE): on SQLite their transactions
+# take the write lock when they begin. A transaction that reads first and writes later would
+# otherwise fail at once with "database is locked" when another writer committed in between
+# (SQLite cannot wait in that case), which concurrent clicks on one licence do all the time.
+WRITE_INTENT: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
 class Base(DeclarativeBase):
@@ -45,4 +53,4 @@ def tune_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_INTENT.get() else "BEGIN")

@@ -99,6 +99,14 @@ def register_request_hooks(app: Flask) -> None:
     install_i18n(app)
     install_security_headers(app)
 
+    @app.before_request
+    def declare_write_intent():
+        from flask import request
+
+        from market.db import WRITE_INTENT
+
+        WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
     @app.after_request
     def process_outbox_after_commit(response):
         # Side effects wait for the commit that wrote them, then run before the reply.
