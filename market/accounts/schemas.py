@@ -15,6 +15,8 @@ class RegistrationSchema(BaseSchema):
     soe_level = fields.String(load_default=None, allow_none=True,
                               validate=validate.OneOf([s.value for s in SoeLevel] + [""]))
     uscc = TrimmedString(load_default="", validate=validate.Length(max=30))
+    wholly_state_owned = fields.Boolean(load_default=False)
+    is_state_funded_rnd = fields.Boolean(load_default=False)
     district = TrimmedString(load_default="", validate=validate.Length(max=40))
     address = TrimmedString(load_default="", validate=validate.Length(max=300))
     contact_name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))

@@ -35,8 +35,13 @@ def create_organisation(*, name: str, org_type: str, uscc: str | None, district:
                           "A state-owned enterprise needs its level", field="soe_level")
     if org_type != OrgType.SOE:
         soe_level = None
+        # 国有独资 only describes an SOE (EAM 39(3) lets universities skip valuation for those).
+        details["wholly_state_owned"] = False
     elif soe_level:
         soe_level = SoeLevel(soe_level)
+    if org_type not in (OrgType.UNIVERSITY, OrgType.RESEARCH_INSTITUTE):
+        # STL 18's rules (publicity of agreed prices...) are for state-funded universities and institutes.
+        details["is_state_funded_rnd"] = False
     if uscc:
         uscc = normalise_uscc(uscc)
     elif org_type != OrgType.INDIVIDUAL:

@@ -86,6 +86,7 @@ def register():
         form, errors = load(RegistrationSchema(), request.form)
         if not errors:
             org_fields = {k: form[k] for k in ("name", "name_en", "org_type", "soe_level", "uscc",
+                                               "wholly_state_owned", "is_state_funded_rnd",
                                                "district", "address", "contact_name", "contact_phone")}
             org_fields["contact_email"] = form["email"]
             user_fields = {"email": form["email"], "name": form["user_name"],

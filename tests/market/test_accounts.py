@@ -77,3 +77,21 @@ def test_changing_the_password_ends_other_sessions(session):
     before = u.get_id()
     services.change_password(u, f.PASSWORD, "another-Passw0rd")
     assert u.get_id() != before
+
+
+def test_registration_records_state_funding_only_where_the_law_knows_it(session):
+    """STL 18 applies to state-funded universities/institutes; 国有独资 only describes an SOE."""
+    from market.accounts.services import register_organisation
+
+    def register(name, org_type, **flags):
+        return register_organisation(
+            {"name": name, "org_type": org_type, "uscc": f.uscc(), "contact_name": "王",
+             "soe_level": "DISTRICT" if org_type == "SOE" else None, **flags},
+            {"email": f"{org_type.lower()}@example.test", "name": "王", "password": "good-Passw0rd1"}).organisation
+
+    uni = register("上海某大学", "UNIVERSITY", is_state_funded_rnd=True, wholly_state_owned=True)
+    soe = register("上海某国资公司", "SOE", wholly_state_owned=True, is_state_funded_rnd=True)
+    private = register("上海某民营公司", "PRIVATE", is_state_funded_rnd=True)
+    assert (uni.is_state_funded_rnd, uni.wholly_state_owned) == (True, False)
+    assert (soe.is_state_funded_rnd, soe.wholly_state_owned) == (False, True)
+    assert private.is_state_funded_rnd is False
