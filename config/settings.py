@@ -41,6 +41,8 @@ class Settings:
         # Tests point this at stripe-mock; production keeps Stripe's own address.
         self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
         self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+        # The browser half of Stripe (pk_live_… / pk_test_…): Stripe.js confirms the payment.
+        self.STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")
         self.STRIPE_PAYMENT_METHODS = [m.strip() for m in os.environ.get(
             "STRIPE_PAYMENT_METHODS", "card,alipay,wechat_pay").split(",") if m.strip()]
         self.STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "10"))

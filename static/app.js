@@ -59,4 +59,24 @@
   document.querySelectorAll("input[readonly]").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
   });
+
+  // Stripe checkout (templates/deals/pay.html): mount Stripe's Payment Element and confirm.
+  // The outcome reaches the platform through Stripe's signed webhook, not through this page.
+  var checkout = document.getElementById("stripe-checkout");
+  if (checkout && window.Stripe) {
+    var stripe = window.Stripe(checkout.getAttribute("data-publishable-key"),
+                               {locale: checkout.getAttribute("data-locale")});
+    var elements = stripe.elements({clientSecret: checkout.getAttribute("data-client-secret")});
+    elements.create("payment").mount("#stripe-payment-element");
+    checkout.addEventListener("submit", function (event) {
+      event.preventDefault();
+      stripe.confirmPayment({elements: elements,
+                             confirmParams: {return_url: checkout.getAttribute("data-return-url")}})
+        .then(function (result) {
+          if (result.error) {
+            document.getElementById("stripe-message").textContent = result.error.message;
+          }
+        });
+    });
+  }
 })();

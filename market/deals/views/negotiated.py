@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
@@ -490,4 +490,8 @@ def payment_checkout(deal_id: int, payment_id: int):
         flash(err.message(get_lang()), "error")
         return _back(item, "payments")
     db.session.commit()
-    return render_template("deals/pay.html", deal=item, payment=payment, checkout=checkout)
+    if checkout.client_secret:
+        g.stripe_checkout = True  # this page alone may load Stripe.js (market/web.py)
+    return render_template("deals/pay.html", deal=item, payment=payment, checkout=checkout,
+                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"),
+                           return_url=url_for("deals.deal", deal_id=item.id, _external=True) + "#payments")
