@@ -93,6 +93,10 @@ def test_a_licence_from_request_to_filing(app, setup, kind):
     assert "已登记合同签订" in page
     deal = deal_of(w.listing)
     assert deal.status == S.SIGNED and deal.filing_deadline is not None
+    # The contract and the filing package are one click away, for both parties.
+    page = seller.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert f"/deals/{deal.id}/contract.pdf" in page and f"/deals/{deal.id}/filing-package" in page
+    assert buyer.get(f"/deals/{deal.id}/contract.pdf").data.startswith(b"%PDF")
     payment = db.session.scalar(select(Payment).where(Payment.deal_id == deal.id))
     # Offline payment: the buyer uploads the bank receipt, the seller confirms it arrived.
     page = flashed(buyer, post(buyer, f"/deals/{deal.id}/payments/{payment.id}/receipt", file=(PNG, "回单.png")))
