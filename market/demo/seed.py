@@ -122,7 +122,11 @@ def seed(n_patents: int = 320) -> str:
         elif i % 29 != 3:
             listing_service.publish_without_review(listing, "演示数据")
             listed += 1
-    return f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published"
+    from market.demo.deals import seed_deals
+
+    deals = seed_deals(orgs)
+    return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published; "
+            f"{deals}")
 
 
 def _flag(flag: str, pledgee: str):

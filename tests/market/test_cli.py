@@ -84,3 +84,15 @@ def test_the_demo_seed_gives_a_login_per_role_and_a_stocked_catalogue(app):
         modes = {m for l in db.session.scalars(select(Listing)) for m in l.modes}
         assert modes == {"TRANSFER", "LICENSE_ORDINARY", "LICENSE_SOLE", "LICENSE_EXCLUSIVE", "OPEN_LICENSE", "EQUITY"}
     assert "11 points" in summary
+
+
+def test_the_demo_seed_has_a_deal_for_every_journey(app):
+    from market.deals.models import Deal
+    from market.demo.seed import seed
+
+    with app.test_request_context():
+        summary = seed()
+        deals = {(d.kind, d.status) for d in db.session.scalars(select(Deal))}
+    assert "deals: open-licence declaration, 2 open licences taken" in summary
+    assert deals == {("OPEN_LICENSE", "LICENSED"), ("OPEN_LICENSE", "PAYMENT_PENDING"),
+                     ("LICENSE_EXCLUSIVE", "NEGOTIATING"), ("TRANSFER", "COMPLETED"), ("EQUITY", "AGREED")}

@@ -1,0 +1,165 @@
+"""Demo deals on the seeded catalogue, made through the deal services as real users would.
+
+So that every journey has something to show after `make run`: announced open licences (one taken
+and paid, one awaiting payment), an exclusive licence under negotiation, a transfer registered
+and paid, an equity investment waiting for its approvals. Each deal is made in a savepoint: a
+candidate patent that a rule refuses (a pledge, a missing evaluation report) is skipped, and the
+next is tried. Deterministic: the same catalogue gives the same deals.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from listings.models import Listing
+from listings.open_licence import services as declarations
+from listings.vocabulary import DealMode, ListingStatus, PatentType
+from market.accounts.models import Organisation, User
+from market.deals import negotiation
+from market.deals import open_licence as acquisition
+from market.deals.uploads import store_document
+from market.errors import DomainError
+from market.extensions import db
+from market.payments import services as payments
+from market.time import today_local
+
+# A one-page PDF standing in for the scans parties upload (decision minutes, waivers...).
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+
+def _user(org: Organisation) -> User:
+    return db.session.scalars(select(User).where(User.organisation_id == org.id).order_by(User.id)).first()
+
+
+def _document(deal, user, kind: str):
+    upload = FileStorage(stream=io.BytesIO(DEMO_PDF), filename="演示材料.pdf", content_type="application/pdf")
+    return store_document(deal, kind, upload, user)
+
+
+def _noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+def _candidates(mode: str, owner_types: tuple[str, ...], *, invention: bool = False) -> list[Listing]:
+    query = (select(Listing).join(Listing.organisation)
+             .where(Listing.status == ListingStatus.PUBLISHED, Organisation.org_type.in_(owner_types))
+             .order_by(Listing.id))
+    found = [item for item in db.session.scalars(query) if mode in item.modes]
+    if invention:
+        found = [item for item in found if item.patent.patent_type == PatentType.INVENTION]
+    return found
+
+
+def _first(candidates, make):
+    """Make a deal on the first candidate the rules accept; None when none does."""
+    for candidate in candidates:
+        try:
+            with db.session.begin_nested():
+                return make(candidate)
+        except DomainError:
+            continue
+    return None
+
+
+def _approve_all(deal, user, on: date) -> None:
+    """Record every approval the deal still needs (publicity is avoided by listing-priced deals)."""
+    for state in negotiation.missing(deal, on):
+        step = state.step
+        data = {"DECISION": {"decided_on": (on - timedelta(days=10)).isoformat(), "note": "校长办公会/党委会集体决策"},
+                "VALUATION_DECISION": {"evaluate": "", "reason": "挂牌交易，以市场价格为参考"},
+                "VALUATION": {"basis": "EVALUATION", "appraiser": "上海演示资产评估有限公司",
+                              "report_no": f"演评报字[{on.year}]第{deal.id:04d}号",
+                              "value_fen": str(deal.price_fen or 0), "base_date": (on - timedelta(days=40)).isoformat()},
+                "VALUATION_FILED": {"filing_type": "RECORD", "filing_no": f"沪国资评备{on.year}{deal.id:04d}",
+                                    "filing_date": (on - timedelta(days=5)).isoformat()},
+                "INVENTOR_WAIVER": {"form": "WAIVER"}}.get(step.code, {})
+        document = _document(deal, user, step.document_kind) if step.document_required else None
+        negotiation.record_step(user, deal, step.code, data, document)
+
+
+def seed_deals(orgs: dict[str, Organisation]) -> str:
+    today = today_local()
+    lanqi, hengxin, luosi, ruiyan = (_user(orgs[k]) for k in ("lanqi", "hengxin", "luosi", "ruiyan"))
+    made = []
+
+    # 1. Open licences: announced 40 days ago; 澜启 took the first and paid, 衡芯 awaits payment.
+    def declare(listing: Listing):
+        owner = _user(listing.organisation)
+        decl = declarations.start_declaration(owner, listing.patent, {
+            "fee_terms": {"mode": "LUMP_SUM", "lump_fen": listing.asking_price_fen or 5_000_000},
+            "fee_basis_note": "参照同类技术许可费与研发成本估算（演示）。",
+            "contact": f"{listing.organisation.contact_name} {listing.organisation.contact_phone}"},
+            today=today - timedelta(days=70))
+        declarations.confirm_eligible(owner, decl, today=today - timedelta(days=70))
+        declarations.record_filing(owner, decl, today - timedelta(days=60), today=today - timedelta(days=60))
+        declarations.record_announcement(owner, decl, today - timedelta(days=40), "第42卷第45号",
+                                         today=today - timedelta(days=40))
+        return decl
+
+    open_candidates = _candidates(DealMode.OPEN_LICENSE, ("UNIVERSITY", "RESEARCH_INSTITUTE", "SOE"),
+                                  invention=True)
+    first = _first(open_candidates, declare)
+    if first is not None:
+        made.append("open-licence declaration")
+        taken = acquisition.take_open_licence(first.id, lanqi.organisation, lanqi, now=_noon(today - timedelta(days=20)))
+        for payment in negotiation.payments_of(taken):
+            payments.mark_paid(db.session, payment, at=_noon(today - timedelta(days=18)),
+                               actor=_user(first.organisation), evidence={"bank_ref": f"DEMO-{payment.id}"})
+        acquisition.take_open_licence(first.id, hengxin.organisation, hengxin, now=_noon(today - timedelta(days=2)))
+        made.append("2 open licences taken")
+        second = _first([c for c in open_candidates if c.patent_id != first.patent_id], declare)
+        if second is not None:
+            made.append("open-licence declaration")
+
+    # 2. An exclusive licence under negotiation: 澜启 asks, the university counters.
+    def exclusive(listing: Listing):
+        start = today + timedelta(days=30)
+        end = min(start + timedelta(days=5 * 365), listing.patent.last_protected_day or start + timedelta(days=5 * 365))
+        deal = negotiation.request_deal(lanqi, listing, DealMode.LICENSE_EXCLUSIVE, terms={
+            "price_fen": 80_000_000, "start_date": start, "end_date": end, "territory": "中华人民共和国境内"},
+            message="我司拟在宝山基地独家实施，希望五年独占许可。")
+        negotiation.make_offer(_user(listing.organisation), deal, {
+            "price_fen": 120_000_000, "start_date": start, "end_date": end, "territory": "中华人民共和国境内"},
+            "独占许可需覆盖我方放弃自行实施的收益，建议120万元。")
+        return deal
+
+    if _first(_candidates(DealMode.LICENSE_EXCLUSIVE, ("UNIVERSITY",)), exclusive):
+        made.append("exclusive licence in negotiation")
+
+    # 3. A transfer from an SOE: approvals, contract, registration 20 days ago, price paid.
+    def transfer(listing: Listing):
+        seller = _user(listing.organisation)
+        deal = negotiation.request_deal(luosi, listing, DealMode.TRANSFER, terms={"price_fen": listing.asking_price_fen},
+                                        message="按挂牌价受让。")
+        negotiation.accept_offer(seller, deal, negotiation.open_offer(deal).id)
+        signed = today - timedelta(days=50)
+        _approve_all(deal, seller, signed)
+        negotiation.sign_contract(seller, deal, signed)
+        negotiation.file_registration(luosi, deal, today - timedelta(days=35))
+        negotiation.record_registration(luosi, deal, today - timedelta(days=20), f"ZR{today.year}0{deal.id:05d}")
+        for payment in negotiation.payments_of(deal):
+            payments.mark_paid(db.session, payment, at=_noon(today - timedelta(days=15)), actor=seller,
+                               evidence={"bank_ref": f"DEMO-{payment.id}"})
+        return deal
+
+    priced = [c for c in _candidates(DealMode.TRANSFER, ("SOE",)) if c.asking_price_fen and c.pricing_method == "LISTING"]
+    if _first(priced, transfer):
+        made.append("transfer registered and paid")
+
+    # 4. An equity investment agreed, waiting for its valuation and decision.
+    def equity(listing: Listing):
+        price = listing.asking_price_fen or 300_000_000
+        deal = negotiation.request_deal(ruiyan, listing, DealMode.EQUITY,
+                                        terms={"price_fen": price, "share_pct": "12"},
+                                        message="拟以该专利作价入股我司，占股12%。")
+        negotiation.accept_offer(_user(listing.organisation), deal, negotiation.open_offer(deal).id)
+        return deal
+
+    if _first(_candidates(DealMode.EQUITY, ("RESEARCH_INSTITUTE", "UNIVERSITY")), equity):
+        made.append("equity investment awaiting approvals")
+    return "deals: " + (", ".join(made) if made else "none")
