@@ -80,6 +80,10 @@ class Settings:
         self.DESIGN_15Y_FROM = os.environ.get("DESIGN_15Y_FROM", "2021-06-01")
         # domain.md §7.5: a state-funded university's publicity (公示) before signing, set by its own rules.
         self.PUBLICITY_DAYS = int(os.environ.get("PUBLICITY_DAYS", "15"))
+        # domain.md §7.4 and §7.7: the filing clock of open licences (IR 87 sets none; IR 15's
+        # three months by default) and the pilot rule's minimum open-licence term.
+        self.OPEN_LICENCE_FILING_MONTHS = int(os.environ.get("OPEN_LICENCE_FILING_MONTHS", "3"))
+        self.OPEN_LICENCE_MIN_TERM_DAYS = int(os.environ.get("OPEN_LICENCE_MIN_TERM_DAYS", "365"))
         self.TESTING = False
 
 
