@@ -168,14 +168,15 @@ def test_a_licence_past_its_term_expires_with_a_ledger_line_and_releases_its_rig
     d = rb.deal(p, kind=DealKind.LICENSE_EXCLUSIVE, status=DealStatus.FILED, fee_terms=LUMP,
                 start=date(2023, 1, 1), end=TODAY - timedelta(days=1))
     claims.take(d.patent_id, ClaimGroup.EXCLUSIVITY, d.kind, starts_on=d.start_date, ends_on=d.end_date, deal_id=d.id)
-    stuck = rb.deal(p, status=DealStatus.SIGNED, fee_terms=LUMP, end=TODAY - timedelta(days=1))
+    # Never filed: filing is not a validity condition, so the licence still ends with its term.
+    unfiled = rb.deal(p, status=DealStatus.SIGNED, fee_terms=LUMP, end=TODAY - timedelta(days=1))
     counts = reminders.run_daily(TODAY)
-    assert counts["licences_expired"] == 1 and counts["licences_past_term_not_expired"] == 1
-    assert d.status == DealStatus.EXPIRED and stuck.status == DealStatus.SIGNED
+    assert counts["licences_expired"] == 2 and counts["licences_past_term_not_expired"] == 0
+    assert d.status == DealStatus.EXPIRED and unfiled.status == DealStatus.EXPIRED
     line = session.scalar(select(DealEvent).where(DealEvent.deal_id == d.id, DealEvent.kind == LedgerEvent.EXPIRED))
     assert (line.from_status, line.to_status, line.occurred_on) == ("FILED", "EXPIRED", TODAY - timedelta(days=1))
     assert session.scalar(select(PatentClaim.active).where(PatentClaim.deal_id == d.id)) is False
-    assert len(notices(p.licensee, "licence_expired")) == 1
+    assert len(notices(p.licensee, "licence_expired")) == 2  # one per licence
     assert reminders.run_daily(TODAY)["licences_expired"] == 0
 
 

@@ -22,7 +22,8 @@ from market.deals import approvals as rules
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell, tell_both
 from market.deals.negotiation.steps import missing, other_owners, price_floor_problem
-from market.deals.negotiation.terms import fold_name, require_patent_fit
+from market.deals.negotiation.terms import require_patent_fit
+from market.names import fold_name
 from market.deals.permissions import require, role_of
 from market.deals.vocabulary import (DealKind, DealStatus as S, EXCLUSIVE_KINDS, LICENCE_KINDS, LedgerEvent,
                                      OWNERSHIP_KINDS, PaymentKind, PaymentStatus)

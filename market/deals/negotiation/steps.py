@@ -17,7 +17,7 @@ from market.deals import approvals as rules
 from market.deals import ledger
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
-from market.deals.negotiation.terms import fold_name
+from market.names import fold_name
 from market.deals.permissions import CO_OWNER, role_of
 from market.deals.vocabulary import DealKind, DealStatus as S
 from market.errors import Conflict, DomainError, Forbidden

@@ -209,7 +209,4 @@ def require_patent_fit(kind: str, patent: Patent, today: date | None = None) -> 
         raise Conflict(f"deal.{code}", "；".join(b[1] for b in blockers), " ".join(b[2] for b in blockers))
 
 
-def fold_name(name: str) -> str:
-    """A party name as the register compares it: full-width/half-width folded, spaces dropped (R-DI-3)."""
-    return "".join(unicodedata.normalize("NFKC", name or "").split()).casefold()
 
