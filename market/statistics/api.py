@@ -176,7 +176,7 @@ def _selection():
 def statistics_summary():
     sel = _selection()
     lang = get_lang()
-    report = services.report(db.session, sel, today=today_local(), lang=lang, breakdowns=())
+    report = services.report(db.session, sel, today=today_local(), lang=lang, breakdowns=(), full=True)
     return {
         "period": _period(sel.period), "basis": str(sel.basis), "scope": sel.scope.kind, "filters": dict(sel.filters),
         "totals": _figures(report.totals),

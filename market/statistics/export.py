@@ -97,7 +97,9 @@ def cross_rows(session: Session, sel: Selection, names: dict[str, str]) -> Itera
     granularity = sel.period.granularity()
     yield ["期间", "交易类型", "网点", "战略性新兴产业", "供方类型", "次数（次）", "件数（件）",
            "合同金额(元)", "实际到账(元)"]
-    for row in queries.stream(session, queries.cross_statement(sel, dims, granularity)):
+    for row in queries.stream(session, queries.cross_statement(queries.shape_of(sel), dims, granularity,
+                                                           session.connection().dialect.name),
+                              queries.params_of(sel)):
         m = row._mapping
         yield [m["period"], StatType(m["type"]).zh,
                dimensions.get("point").key_label(m["point"], "zh", names),
@@ -116,7 +118,7 @@ def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iter
     if sel.basis == Basis.EFFECTIVE:
         basis_line.update({k: "合同生效" for k in ("LICENSE_ORDINARY", "LICENSE_SOLE", "LICENSE_EXCLUSIVE")})
     yield DETAIL_HEADERS
-    for row in queries.stream(session, queries.detail_statement(sel)):
+    for row in queries.stream(session, queries.detail_statement(queries.shape_of(sel)), queries.params_of(sel)):
         m = row._mapping
         basis: date = m["basis_date"]
         if isinstance(basis, str):  # SQLite through a UNION returns the ISO text
@@ -212,7 +214,7 @@ def _sheet(wb: Workbook, title: str, rows: Iterable[list], widths: dict[str, flo
 
 def write_xlsx(out: IO[bytes] | str, session: Session, sel: Selection, *, today: date) -> dict[str, int]:
     """The workbook: summary, trend, a sheet per breakdown, the cross table, the detail, the rules."""
-    report = services.report(session, sel, today=today, lang="zh", breakdowns=EXPORT_BREAKDOWNS)
+    report = services.report(session, sel, today=today, lang="zh", breakdowns=EXPORT_BREAKDOWNS, full=True)
     names = report.point_names
     wb = Workbook(write_only=True)
     counts = {"汇总": _sheet(wb, "汇总", summary_rows(report), {"A": 22, "B": 20})}

@@ -80,11 +80,14 @@ def line_points(values: list[int], width: float, height: float, pad: float = 4.0
                     for i, v in enumerate(values))
 
 
-def column_bars(values: list[int], width: float, height: float, gap: float = 2.0) -> list[tuple[float, float, float, float, int]]:
-    """(x, y, w, h, value) of vertical bars filling width × height; the tallest touches the top."""
+def column_bars(values: list[int], width: float, height: float, gap: float = 2.0,
+                headroom: float = 14.0) -> list[tuple[float, float, float, float, int]]:
+    """(x, y, w, h, value) of vertical bars filling width × height; the tallest stops `headroom`
+    below the top, leaving room for its label."""
     if not values:
         return []
     top = max(values) or 1
     slot = width / len(values)
     w = max(slot - gap, 1.0)
-    return [(i * slot + gap / 2, height - v * height / top, w, v * height / top, v) for i, v in enumerate(values)]
+    usable = height - headroom
+    return [(i * slot + gap / 2, height - v * usable / top, w, v * usable / top, v) for i, v in enumerate(values)]

@@ -22,7 +22,7 @@ from market.chain.models import Point
 from market.db import utcnow
 from market.errors import DomainError, Forbidden
 from market.statistics import dimensions, geography, pivots, queries
-from market.statistics.measures import Basis, Column, Figures, counting_rules
+from market.statistics.measures import COLUMNS, Basis, Column, Figures, counting_rules
 from market.statistics.periods import Period, parse_period, period_from_range, year_to_date
 from market.statistics.queries import DISTRICT, Scope, Selection
 from market.time import SHANGHAI
@@ -30,8 +30,9 @@ from market.time import SHANGHAI
 # Query parameters that are not dimensions; any other parameter must name a dimension.
 RESERVED = frozenset({"period", "from", "to", "basis", "scope", "page", "per_page", "by", "format",
                       "lang", "pivot"})
-DASHBOARD_BREAKDOWNS = ("point", "industry", "supplier_type", "demander_type", "patent_type",
-                        "ipc_section", "supplier_geo", "demander_geo")
+# The dashboard opens on the breakdowns journey 5 names; the others are one click away (?by=).
+DASHBOARD_BREAKDOWNS = ("point", "industry", "supplier_type")
+MORE_BREAKDOWNS = ("demander_type", "patent_type", "ipc_section", "supplier_geo", "demander_geo")
 # The export adds the full cross of the bureau's report (journey 5).
 CROSS = ("period", "type", "point", "industry", "supplier_type")
 
@@ -144,28 +145,53 @@ class Report:
 
 
 def report(session: Session, sel: Selection, *, today: date, lang: str = "zh",
-           breakdowns: Iterable[str] = DASHBOARD_BREAKDOWNS, compare: bool = True) -> Report:
-    """Headline, trend, breakdowns, 同比/环比, and for a closed period what changed since it closed."""
+           breakdowns: Iterable[str] = DASHBOARD_BREAKDOWNS, compare: bool = True, full: bool = False) -> Report:
+    """Headline, trend, breakdowns, 同比/环比, and for a closed period what changed since it closed.
+
+    The dashboard asks for what it shows: 件 in the breakdown rows only for all deals, and the
+    comparisons without 件 or amounts received. `full` (exports, the API) computes every measure
+    everywhere, and the period's figures as they stood at its close when they have changed since.
+    """
     breakdowns = list(breakdowns)
     names = queries.point_names(session, lang)
     granularity = sel.period.granularity()
-    agg = queries.aggregate(session, sel, ["period", *breakdowns], granularity)
+    agg = queries.aggregate(session, sel, ["period", *breakdowns], granularity, full_rows=full)
     trend = pivots.build("period", agg.rows["period"], agg.totals, lang, keys=sel.period.buckets(granularity))
     built = {dim: pivots.build(dim, agg.rows[dim], agg.totals, lang, names) for dim in breakdowns}
     year_ago = previous = None
     if compare:
+        lean = {} if full else {"full_totals": False, "received": False}
         p = sel.period.year_ago()
-        year_ago = Comparison(p, queries.aggregate(session, sel.replace(period=p)).totals)
+        year_ago = Comparison(p, queries.aggregate(session, sel.replace(period=p), **lean).totals)
         if (p := sel.period.previous()) is not None:
-            previous = Comparison(p, queries.aggregate(session, sel.replace(period=p)).totals)
+            # A year's previous period is the year before: counted once.
+            previous = year_ago if p == year_ago.period else Comparison(
+                p, queries.aggregate(session, sel.replace(period=p), **lean).totals)
     out = Report(sel, agg.totals, trend, built, year_ago, previous, closed=sel.period.closed(today),
                  point_names=names)
     if out.closed:
         out.closed_at = queries.closing_instant(sel.period)
         out.revisions = queries.revisions(session, sel, out.closed_at)
-        if out.revisions:
-            out.at_close = queries.aggregate(session, sel.replace(as_of=out.closed_at)).totals
+        if out.revisions and full:
+            out.at_close = figures_at_close(session, sel, out.closed_at)
     return out
+
+
+def figures_at_close(session: Session, sel: Selection, closed_at: datetime) -> dict[Column, Figures]:
+    """The totals as the ledger stood when the period closed (what a report made then showed)."""
+    return queries.aggregate(session, sel.replace(as_of=closed_at)).totals
+
+
+def revision_summary(revisions: list[dict]) -> dict:
+    """Counts and the effect on the contract amount of the changes listed (for the dashboard's notice)."""
+    counts = {k: sum(1 for r in revisions if r["change"] == k) for k in ("VOID", "LATE_BASIS", "LATE_PAYMENT")}
+    contract = sum(int(r["amount_fen"] or 0) for r in revisions if r["change"] in ("VOID", "LATE_BASIS")
+                   and r["stat_type"] != "OPEN_DECLARATION")
+    received = sum(int(r["amount_fen"] or 0) for r in revisions if r["change"] == "LATE_PAYMENT")
+    deals = counts["LATE_BASIS"] - sum(1 for r in revisions if r["change"] == "LATE_BASIS"
+                                       and r["stat_type"] == "OPEN_DECLARATION") - counts["VOID"]
+    return {**counts, "contract_fen": contract, "received_fen": received, "deals": deals,
+            "complete": len(revisions) < queries.REVISIONS_LISTED}
 
 
 def pivot(session: Session, sel: Selection, by: str, lang: str = "zh") -> pivots.Pivot:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from market.extensions import db
 from market.i18n import get_lang
-from market.statistics import dimensions, export, pivots, services
+from market.statistics import dimensions, export, pivots, queries, services
 from market.statistics.measures import COLUMNS, Basis, Column, StatType
 from market.statistics.periods import month, quarter, year, year_to_date
 from market.time import today_local
@@ -30,8 +30,9 @@ def _args(sel, **changes) -> dict:
     args = {"from": sel.period.start.isoformat(), "to": sel.period.end.isoformat()}
     if sel.basis != Basis.FILING:
         args["basis"] = sel.basis.value if hasattr(sel.basis, "value") else sel.basis
-    if request.args.get("scope"):
-        args["scope"] = request.args["scope"]
+    for kept in ("scope", "by"):
+        if request.args.get(kept):
+            args[kept] = request.args[kept]
     args.update(sel.filters)
     for key, value in changes.items():
         if value is None:
@@ -56,14 +57,37 @@ def _quick_periods(today):
 def dashboard():
     sel = _selection()
     lang = get_lang()
-    report = services.report(db.session, sel, today=today_local(), lang=lang)
+    breakdowns = dimensions.parse_breakdowns(request.args.get("by"), default=services.DASHBOARD_BREAKDOWNS)
+    if "period" in breakdowns:
+        breakdowns.remove("period")  # the trend is always there
+    report = services.report(db.session, sel, today=today_local(), lang=lang, breakdowns=breakdowns)
     filters = [(dimensions.get(k), v, dimensions.get(k).key_label(v, lang, report.point_names))
                for k, v in sel.filters.items()]
     return render_template("statistics/dashboard.html", report=report, sel=sel, columns=COLUMNS, Column=Column,
                            StatType=StatType, filters=filters, args=lambda **c: _args(sel, **c),
                            quick=_quick_periods(today_local()), scope_label=services.scope_label(db.session, sel.scope, lang),
                            rules=services.rules(db.session, sel, lang, report.generated_at),
-                           dimension=dimensions.get, bases=list(Basis))
+                           dimension=dimensions.get, bases=list(Basis),
+                           revision_summary=services.revision_summary(report.revisions),
+                           more=[d for d in (*services.DASHBOARD_BREAKDOWNS, *services.MORE_BREAKDOWNS)
+                                 if d not in breakdowns], breakdowns=breakdowns)
+
+
+@bp.get("/revisions")
+@login_required
+def revisions():
+    """What changed in a closed period after it closed, line by line, and its figures then and now."""
+    sel = _selection()
+    lang = get_lang()
+    today = today_local()
+    closed_at = queries.closing_instant(sel.period) if sel.period.closed(today) else None
+    changes = queries.revisions(db.session, sel, closed_at) if closed_at else []
+    now = queries.aggregate(db.session, sel).totals
+    then = services.figures_at_close(db.session, sel, closed_at) if closed_at else None
+    return render_template("statistics/revisions.html", sel=sel, changes=changes, now=now, then=then,
+                           closed_at=closed_at, columns=COLUMNS, StatType=StatType, args=lambda **c: _args(sel, **c),
+                           summary=services.revision_summary(changes), listed=queries.REVISIONS_LISTED,
+                           scope_label=services.scope_label(db.session, sel.scope, lang))
 
 
 @bp.get("/deals")
@@ -170,3 +194,32 @@ def deal_status_label(status: str | None) -> str:
 
 
 bp.add_app_template_global(pivots.column_bars, "column_bars")
+
+
+# The evidence worth showing beside a ledger line: identifiers a person can look up, not the
+# full texts the ledger also keeps (the notice itself, for instance).
+EVIDENCE_KEYS = {
+    "contract_no": ("合同编号", "Contract no."), "record_no": ("备案号", "Filing no."),
+    "filing_record_no": ("备案号", "Filing no."), "registration_no": ("登记号", "Registration no."),
+    "gazette_issue": ("公告卷期", "Gazette issue"), "notice_sha256": ("通知摘要", "Notice digest"),
+    "payment_id": ("付款单", "Payment"), "provider_ref": ("支付流水号", "Provider ref."),
+    "bank_ref": ("银行流水号", "Bank ref."), "payment_ref": ("付款参考号", "Payment ref."),
+    "receipt_document_id": ("付款凭证", "Receipt"), "document_id": ("文件", "Document"),
+    "report_no": ("评估报告号", "Valuation report"), "filing_no": ("核准/备案文号", "Approval/filing no."),
+    "licence_no": ("出口许可证号", "Export licence"), "effective_date": ("生效日", "Effective"),
+}
+
+
+@bp.app_template_filter("evidence_items")
+def evidence_items(evidence: dict | None) -> list[tuple[str, str]]:
+    lang = get_lang()
+    out = []
+    for key, (zh, en) in EVIDENCE_KEYS.items():
+        value = (evidence or {}).get(key)
+        if value in (None, "", [], {}):
+            continue
+        text = str(value)
+        if key == "notice_sha256":
+            text = text[:12] + "…"
+        out.append((en if lang == "en" else zh, text[:60]))
+    return out

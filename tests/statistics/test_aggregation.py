@@ -195,9 +195,44 @@ def test_a_closed_period_changes_only_by_lines_recorded_after_it_closed(session,
     assert kept.id not in {c["deal_id"] for c in changes}
 
 
-def test_a_second_basis_line_does_not_count_a_deal_twice(session, world):
+def test_a_deal_takes_effect_once_the_database_refuses_a_second_basis_line(session, world):
+    from sqlalchemy.exc import IntegrityError
+
     w = world
-    ledger.deal("EQUITY", w["steel"], w["soe"], w["firm"], on=date(2024, 1, 5), price_fen=10_00,
-                extra=[("CAPITAL_REGISTERED", date(2024, 8, 1))])
-    assert totals(session, year(2024))[Column.EQUITY].transactions == 1
-    assert totals(session, parse_period("2024-H2"))[Column.EQUITY].transactions == 0
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            ledger.deal("EQUITY", w["steel"], w["soe"], w["firm"], on=date(2024, 1, 5), price_fen=10_00,
+                        extra=[("CAPITAL_REGISTERED", date(2024, 8, 1))])
+    assert totals(session, year(2024))[Column.EQUITY].transactions == 0
+
+
+def test_void_status_and_void_lines_agree(session, world):
+    w = world
+    ledger.deal("TRANSFER", w["battery"], w["uni"], w["firm"], on=date(2024, 5, 1), price_fen=100_00,
+                void_on=date(2024, 5, 3))
+    assert queries.reconcile(session) == []
+
+
+def test_the_dashboards_cube_gives_the_same_figures_as_one_group_by_per_breakdown(session, world):
+    w = world
+    for i, (kind, patent, seller, buyer, point) in enumerate([
+            ("TRANSFER", "steel", "soe", "zj", "p1"), ("TRANSFER", "battery", "uni", "firm", "p2"),
+            ("LICENSE_SOLE", "drug", "uni", "firm", None), ("OPEN_LICENSE", "drug", "uni", "zj", "p1"),
+            ("OPEN_LICENSE", "drug", "uni", "firm", "p1"), ("EQUITY", "battery", "uni", "zj", "p2")]):
+        ledger.deal(kind, w[patent], w[seller], w[buyer], point=w[point] if point else None,
+                    on=date(2024, 1 + 2 * i, 3), price_fen=(i + 1) * 1_000_00, payments=[(date(2024, 12, 1), 500_00)])
+    ledger.declaration(w["steel"], w["soe"], announced=date(2024, 6, 1))
+    dims = ["period", "point", "industry", "supplier_type", "demander_geo"]
+    full = queries.aggregate(session, Selection(period=year(2024)), dims, "quarter", full_rows=True)
+    lean = queries.aggregate(session, Selection(period=year(2024)), dims, "quarter", full_rows=False)
+    assert full.totals == lean.totals
+    for dim in dims:
+        assert full.rows[dim].keys() == lean.rows[dim].keys(), dim
+        for key, cells in full.rows[dim].items():
+            for col, figures in cells.items():
+                other = lean.rows[dim][key][col]
+                assert (figures.transactions, figures.contract_fen, figures.received_fen) == \
+                    (other.transactions, other.contract_fen, other.received_fen), (dim, key, col)
+            if dim != "period":
+                assert cells[Column.DEALS].patents == lean.rows[dim][key][Column.DEALS].patents, (dim, key)
+    assert full.rows["point"][str(w["p1"].id)][Column.DEALS].patents == 2  # steel, drug (licensed twice)
