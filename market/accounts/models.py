@@ -39,6 +39,10 @@ class Organisation(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_email: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # 收款账户: where bank transfers to this organisation go (shown to payers of its deals).
+    bank_account_name: Mapped[str] = mapped_column(String(200), default="")
+    bank_name: Mapped[str] = mapped_column(String(200), default="")
+    bank_account_no: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(12), default=OrgStatus.PENDING)
     status_note: Mapped[str] = mapped_column(String(500), default="")
     approved_at: Mapped[datetime | None]

@@ -45,3 +45,11 @@ class MemberSchema(BaseSchema):
 class PasswordSchema(BaseSchema):
     current = fields.String(required=True)
     new = fields.String(required=True)
+
+
+class BankAccountSchema(BaseSchema):
+    bank_account_name = TrimmedString(required=True, validate=validate.Length(min=2, max=200))
+    bank_name = TrimmedString(required=True, validate=validate.Length(min=2, max=200))
+    # Mainland account numbers are 8–30 digits; spaces are only for reading.
+    bank_account_no = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9 ]{8,40}$", error="账号只能包含数字 / The account number may contain digits only"))

@@ -10,6 +10,7 @@ from listings.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.auth import hash_password, new_token, password_matches
 from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.uscc import normalise_uscc
+from market.names import fold_name
 from market.db import utcnow
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
@@ -134,3 +135,16 @@ def revoke_api_token(user: User, token_id: int) -> None:
     if token is None or token.user_id != user.id:
         raise NotFound("token_not_found", "令牌不存在", "No such token")
     token.revoked_at = utcnow()
+
+
+def set_bank_account(org: Organisation, *, bank_account_name: str, bank_name: str, bank_account_no: str) -> None:
+    """The account payers of this organisation's deals transfer to; the name must be the organisation's."""
+    digits = "".join(bank_account_no.split())
+    if not 8 <= len(digits) <= 30:
+        raise DomainError("bank_account_no", "银行账号应为8至30位数字", "A bank account number has 8 to 30 digits",
+                          field="bank_account_no")
+    if fold_name(bank_account_name) != fold_name(org.name):
+        # Banks refuse transfers whose payee name differs from the account holder's.
+        raise DomainError("bank_account_name", f"户名须与机构名称“{org.name}”一致",
+                          f"The account holder must be the organisation, “{org.name}”", field="bank_account_name")
+    org.bank_account_name, org.bank_name, org.bank_account_no = org.name, bank_name.strip(), digits

@@ -11,8 +11,8 @@ from listings.vocabulary import OrgStatus, OrgType, SoeLevel
 from market.accounts import services
 from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.permissions import bureau_required
-from market.accounts.schemas import (LoginSchema, MemberSchema, PasswordSchema, RegistrationSchema,
-                                     TokenSchema)
+from market.accounts.schemas import (BankAccountSchema, LoginSchema, MemberSchema, PasswordSchema,
+                                     RegistrationSchema, TokenSchema)
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.i18n import get_lang, t
@@ -159,6 +159,26 @@ def change_password():
         flash(t("密码已更新，其他设备上的登录已失效", "Password changed; other sessions were logged out"),
               "success")
     return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/bank")
+@login_required
+def set_bank_account():
+    if not current_user.is_admin:
+        abort(403)
+    form, errors = load(BankAccountSchema(), request.form)
+    try:
+        if errors:
+            field, messages = next(iter(errors.items()))
+            raise DomainError("invalid", messages[0], messages[0], field=field)
+        services.set_bank_account(current_user.organisation, **form)
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        flash(t("收款账户已保存", "Bank account saved"), "success")
+    return redirect(url_for("accounts.account") + "#bank")
 
 
 @bp.post("/account/members")

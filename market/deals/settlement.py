@@ -19,6 +19,7 @@ from market.deals.models import Deal
 from market.deals.vocabulary import DealKind, PaymentKind
 from market.extensions import db
 from market.payments.models import Payment
+from market.payments.offline import PayeeAccount, payee_account_resolver
 from market.payments.services import PaymentOutcome, on_payment_paid
 from market.time import today_local
 
@@ -76,3 +77,13 @@ def dispatch_payment_paid(session: Session, outcome: PaymentOutcome) -> None:
         log.warning("payment %s of deal %s paid but no negotiated flow handles it", payment.id, deal.id)
         return
     payment_settled(deal, payment)
+
+
+@payee_account_resolver
+def seller_account(payment: Payment) -> PayeeAccount | None:
+    """Bank transfers under a deal go to the seller's (licensor's, assignor's) own account."""
+    deal = db.session.get(Deal, payment.deal_id)
+    seller = deal.seller if deal is not None else None
+    if seller is None or not seller.bank_account_no:
+        return None
+    return PayeeAccount(seller.bank_account_name or seller.name, seller.bank_name, seller.bank_account_no)
