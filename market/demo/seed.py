@@ -66,6 +66,10 @@ def seed(n_patents: int = 320) -> str:
             contact_phone=spec.get("contact_phone", ""),
             is_state_funded_rnd=spec["org_type"] in ("UNIVERSITY", "RESEARCH_INSTITUTE"),
             wholly_state_owned=spec["org_type"] == "SOE")
+        if spec["org_type"] not in ("BUREAU", "POINT_OPERATOR"):
+            # A made-up account, so that bank transfers in the demo show where the money goes.
+            org.bank_account_name, org.bank_name = org.name, "中国工商银行上海宝山支行（演示）"
+            org.bank_account_no = f"1001{7000000 + i * 7919:09d}0"
         create_user(org, email=demo_email(spec["key"]), name=spec.get("contact_name") or spec["name"],
                     password=DEMO_PASSWORD, role=Role.ADMIN)
         orgs[spec["key"]] = org
