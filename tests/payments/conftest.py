@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import time
 import uuid
 
@@ -18,32 +17,15 @@ import pytest
 
 from market.payments.stripe_provider import StripeProvider
 from tests import factories as f
-from tests.services.postgres import ServiceError
+from tests.services.required import service_url
 from tests.services.stripe_mock import StripeMock
 
 WEBHOOK_SECRET = "whsec_test_payments_secret"
 
 
-def unavailable(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"stripe-mock is required under CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def stripe_mock_url():
-    url = os.environ.get("TEST_STRIPE_MOCK_URL")
-    if url:
-        yield url
-        return
-    if url is not None:  # the harness tried and said why
-        unavailable("the test harness could not start stripe-mock")
-    try:
-        mock = StripeMock().start()
-    except ServiceError as err:
-        unavailable(f"stripe-mock could not start: {err}")
-    yield mock.url
-    mock.stop()
+    yield from service_url("TEST_STRIPE_MOCK_URL", "stripe-mock", lambda: StripeMock().start())
 
 
 @pytest.fixture

@@ -17,42 +17,26 @@ from market.search.embedded import EmbeddedSearch
 from market.search.http import ElasticClient
 from tests.services.elasticsearch import ElasticsearchNode
 from tests.services.postgres import ServiceError
+from tests.services.required import service_url, unavailable
 
 BACKENDS = ["embedded", "elasticsearch"]
 
 
-def unavailable(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"Elasticsearch is required under CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def elasticsearch_url():
-    url = os.environ.get("TEST_ELASTICSEARCH_URL")
-    if url:
-        yield url
-        return
-    if url is not None:  # the harness tried and said why
-        unavailable("the test harness could not start Elasticsearch")
-    try:
-        node = ElasticsearchNode().start()
-    except ServiceError as err:
-        unavailable(f"the Elasticsearch node could not start: {err}")
-    yield node.url
-    node.stop()
+    yield from service_url("TEST_ELASTICSEARCH_URL", "Elasticsearch", lambda: ElasticsearchNode().start())
 
 
 @pytest.fixture(scope="module")
 def restartable_node():
     """A node of this module's own, which a test may stop and start again (data kept)."""
     if os.environ.get("TEST_ELASTICSEARCH_URL") == "":
-        unavailable("the test harness could not start Elasticsearch")
+        unavailable("Elasticsearch", "the test harness could not start Elasticsearch")
     node = ElasticsearchNode(heap="512m")
     try:
         node.start()
     except ServiceError as err:
-        unavailable(f"the Elasticsearch node could not start: {err}")
+        unavailable("Elasticsearch", f"the Elasticsearch node could not start: {err}")
     yield node
     node.stop()
 
