@@ -223,9 +223,15 @@ def _deal_facts(shape: Shape) -> list:
 
 
 def _basis_pairs(e, d, kinds):
-    """One pass over the basis lines of the period, each matched to its deal's kind."""
+    """One pass over the basis lines of the period, each matched to its deal's kind.
+
+    The line's kind is tested against a list (an index range) and then against the deal's kind
+    through a CASE, not an OR of pairs, which PostgreSQL would turn into a bitmap of one index
+    scan per pair reading the table rows.
+    """
     events = sorted({BASIS_EVENT[StatType(k)] for k in kinds})
-    return and_(e.kind.in_(events), or_(*(and_(e.kind == BASIS_EVENT[StatType(k)], d.kind == k) for k in kinds)))
+    expected = case(*((d.kind == k, BASIS_EVENT[StatType(k)]) for k in kinds), else_=null())
+    return and_(e.kind.in_(events), e.kind == expected)
 
 
 def _declaration_facts(shape: Shape) -> list:
@@ -344,8 +350,10 @@ def facts(shape: Shape, keys: frozenset[str] = ALL_KEYS, *, detail: bool = False
     columns = [raw.c.deal_id, raw.c.declaration_id, raw.c.stat_type, raw.c.basis_date, raw.c.basis_event_id,
                raw.c.basis_recorded_at, raw.c.patent_id, raw.c.point_id, raw.c.contract_fen, raw.c.received_fen,
                *(expr.label(f"k_{k}") for k, expr in built.items())]
-    if "industry" in keys or detail:
-        columns += [tags.label("industry_tags"), p.industry_tags.label("industry_json")]
+    if detail:
+        columns.append(tags.label("industry_tags"))
+    if "industry" in keys:
+        columns.append(p.industry_tags.label("industry_json"))
     query = select(*columns).select_from(raw)
     if "patent" in sources:
         query = query.join(p, p.id == raw.c.patent_id)
@@ -392,7 +400,8 @@ def _key_of(f, dim: str, granularity: str | None, dialect: str):
     return (f.c.stat_type if dim == "type" else f.c[f"k_{dim}"]), None
 
 
-def _branch(f, dim: str, granularity: str | None, licence_patents: bool, dialect: str) -> list:
+def _branch(f, dim: str, granularity: str | None, licence_patents: bool, dialect: str,
+            patents: bool = True) -> list:
     """Narrow GROUP BYs of one breakdown: by key and deal type (counts, sums and patents of each
     type), and by key alone for the distinct patents of all deals (and of all licences): patents
     do not add up across types, since one patent may be both transferred and licensed."""
@@ -407,11 +416,14 @@ def _branch(f, dim: str, granularity: str | None, licence_patents: bool, dialect
         return query.outerjoin(*join) if join is not None else query
 
     by_type = based(select(literal(dim, String).label("dim"), key.label("key"), f.c.stat_type.label("col"),
-                           func.count().label("transactions"), func.count(distinct(f.c.patent_id)).label("patents"),
+                           func.count().label("transactions"),
+                           (func.count(distinct(f.c.patent_id)) if patents else zero).label("patents"),
                            func.coalesce(func.sum(f.c.contract_fen), 0).label("contract_fen"),
                            func.coalesce(func.sum(f.c.received_fen), 0).label("received_fen"),
                            zero.label("licence_patents")))
     by_type = by_type.group_by(key, f.c.stat_type)
+    if not patents:
+        return [by_type]
     if dim == "ALL":
         # One row: both distinct counts in one pass.
         deals, licences = f.c.stat_type.in_(DEAL_TYPE_VALUES), f.c.stat_type.in_(LICENCE_TYPE_VALUES)
@@ -456,10 +468,11 @@ def _cube(f, dims: tuple[str, ...], granularity: str | None):
 
 @lru_cache(maxsize=256)
 def aggregate_statement(shape: Shape, breakdowns: tuple[str, ...], granularity: str | None,
-                        full_rows: bool = True, full_totals: bool = True, dialect: str = "sqlite"):
+                        full_rows: bool = True, full_totals: bool = True, dialect: str = "sqlite",
+                        patents: bool = True):
     keys = frozenset(b for b in breakdowns if b in KEY_SOURCE)
     f = facts(shape, keys).cte("facts")
-    branches = _branch(f, "ALL", None, full_totals, dialect)
+    branches = _branch(f, "ALL", None, full_totals, dialect, patents)
     # Full figures: every breakdown on its own (件 of each type per row). Otherwise the counts and
     # sums of the single-valued breakdowns come from one cube, and 件 of all deals per row (the
     # trend shows none) from a distinct count per breakdown.
@@ -502,18 +515,20 @@ def _cells(parts: dict[str, tuple]) -> dict[Column, Figures]:
 
 
 def aggregate(session: Session, sel: Selection, breakdowns=(), granularity: str | None = None, *,
-              full_rows: bool = True, full_totals: bool = True, received: bool = True) -> Aggregate:
+              full_rows: bool = True, full_totals: bool = True, received: bool = True,
+              patents: bool = True) -> Aggregate:
     """Totals and the given breakdowns ('period' is the trend) in one statement.
 
     Without `full_rows` the breakdown rows carry no 件 of all licences together (one more
     distinct count per key); `full_totals` likewise for the totals. Without `received` the
-    payments are not summed (0), for comparisons that show no amount received.
+    payments are not summed (0), and without `patents` no 件 at all, for comparisons that show
+    only 次 and amounts.
     """
     tune(session)
     breakdowns = tuple(breakdowns)
     statement = aggregate_statement(shape_of(sel, received=received), breakdowns,
                                     granularity if "period" in breakdowns else None, full_rows, full_totals,
-                                    session.connection().dialect.name)
+                                    session.connection().dialect.name, patents)
     collected: dict[str, dict[str, dict[str, tuple]]] = {"ALL": {"ALL": {}}, **{dim: {} for dim in breakdowns}}
     single = [d for d in breakdowns if d != "industry"]
     for row in session.execute(statement, params_of(sel)):
@@ -639,18 +654,26 @@ def revisions_statement(shape: Shape):
     if shape.basis == Basis.EFFECTIVE:
         kinds = [k for k in kinds if k not in LICENCE_KINDS]  # dated by the contract, not a ledger line
     scope = _deal_scope(shape, d)
+    # First the lines recorded after the close that could matter (late lines are few), each by
+    # an index range; MATERIALIZED keeps both planners from starting at the period's basis lines.
+    ev = aliased(DealEvent, name="ev")
+    fields = (ev.id, ev.deal_id, ev.kind, ev.occurred_on, ev.recorded_at, ev.amount_fen, ev.note)
+    candidates = [select(*fields).where(ev.kind == VOID, ev.recorded_at > close),
+                  select(*fields).where(ev.kind == PAYMENT, ev.occurred_on <= end, ev.recorded_at > close)]
+    if kinds:
+        candidates.append(select(*fields).where(ev.kind.in_(sorted({BASIS_EVENT[StatType(k)] for k in kinds})),
+                                           ev.occurred_on.between(start, end), ev.recorded_at > close))
+    late = union_all(*candidates).cte("late").prefix_with("MATERIALIZED")
+    line = late.c
+    counted_at_close = exists().where(basis.deal_id == line.deal_id, _basis_pairs(basis, d, kinds),
+                                      basis.occurred_on.between(start, end), basis.recorded_at <= close)
+    basis_date = (select(basis.occurred_on).where(basis.deal_id == d.id, _basis_pairs(basis, d, kinds))
+                  .limit(1).scalar_subquery())
 
-    def counted(at_close: bool):
-        """The deal's basis line: dated in the period and (at the close) already recorded."""
-        return and_(basis.deal_id == d.id, _basis_pairs(basis, d, kinds), basis.occurred_on.between(start, end),
-                    *([basis.recorded_at <= close] if at_close else []))
-
-    line = aliased(DealEvent, name="line")
-
-    def columns(change: str, amount, note, dated_by=basis):
+    def columns(change: str, amount, note, dated_by=basis_date):
         return (literal(change, String).label("change"), d.id.label("deal_id"),
                 cast(null(), Integer).label("declaration_id"), d.kind.label("stat_type"),
-                dated_by.occurred_on.label("basis_date"), line.occurred_on.label("occurred_on"),
+                dated_by.label("basis_date"), line.occurred_on.label("occurred_on"),
                 line.recorded_at.label("recorded_at"), amount.label("amount_fen"), note.label("note"),
                 d.reference.label("reference"))
 
@@ -658,16 +681,15 @@ def revisions_statement(shape: Shape):
     parts = []
     if kinds:
         parts.append(select(*columns("VOID", -contract, line.note))
-                     .select_from(line).join(d, d.id == line.deal_id).join(basis, counted(True))
-                     .where(line.kind == VOID, line.recorded_at > close, *scope))
-        parts.append(select(*columns("LATE_BASIS", contract, literal("", String), dated_by=line))
-                     .select_from(line).join(d, d.id == line.deal_id)
-                     .where(_basis_pairs(line, d, kinds), line.recorded_at > close,
-                            line.occurred_on.between(start, end), d.status != VOID, *scope))
-        parts.append(select(*columns("LATE_PAYMENT", line.amount_fen, line.note))
-                     .select_from(line).join(d, d.id == line.deal_id).join(basis, counted(True))
-                     .where(line.kind == PAYMENT, line.occurred_on <= end, line.recorded_at > close,
+                     .select_from(late).join(d, d.id == line.deal_id)
+                     .where(line.kind == VOID, counted_at_close, *scope))
+        parts.append(select(*columns("LATE_BASIS", contract, literal("", String), dated_by=line.occurred_on))
+                     .select_from(late).join(d, d.id == line.deal_id)
+                     .where(line.kind != VOID, line.kind != PAYMENT, _basis_pairs(late.c, d, kinds),
                             d.status != VOID, *scope))
+        parts.append(select(*columns("LATE_PAYMENT", line.amount_fen, line.note))
+                     .select_from(late).join(d, d.id == line.deal_id)
+                     .where(line.kind == PAYMENT, counted_at_close, d.status != VOID, *scope))
     if StatType.OPEN_DECLARATION in shape.types:
         de, decl, lst = DeclarationEvent, OpenLicenceDeclaration, Listing
         prior = aliased(DeclarationEvent, name="prior")

@@ -30,9 +30,10 @@ from market.time import SHANGHAI
 # Query parameters that are not dimensions; any other parameter must name a dimension.
 RESERVED = frozenset({"period", "from", "to", "basis", "scope", "page", "per_page", "by", "format",
                       "lang", "pivot"})
-# The dashboard opens on the breakdowns journey 5 names; the others are one click away (?by=).
-DASHBOARD_BREAKDOWNS = ("point", "industry", "supplier_type")
-MORE_BREAKDOWNS = ("demander_type", "patent_type", "ipc_section", "supplier_geo", "demander_geo")
+# The dashboard opens on the breakdowns the issue names for it (point, industry); every other one
+# is one click away (?by=), and all of them are in the export.
+DASHBOARD_BREAKDOWNS = ("point", "industry")
+MORE_BREAKDOWNS = ("supplier_type", "demander_type", "patent_type", "ipc_section", "supplier_geo", "demander_geo")
 # The export adds the full cross of the bureau's report (journey 5).
 CROSS = ("period", "type", "point", "industry", "supplier_type")
 
@@ -160,7 +161,8 @@ def report(session: Session, sel: Selection, *, today: date, lang: str = "zh",
     built = {dim: pivots.build(dim, agg.rows[dim], agg.totals, lang, names) for dim in breakdowns}
     year_ago = previous = None
     if compare:
-        lean = {} if full else {"full_totals": False, "received": False}
+        # The cards compare 次 and contract amounts only.
+        lean = {} if full else {"full_totals": False, "received": False, "patents": False}
         p = sel.period.year_ago()
         year_ago = Comparison(p, queries.aggregate(session, sel.replace(period=p), **lean).totals)
         if (p := sel.period.previous()) is not None:
@@ -259,8 +261,8 @@ def public_figures(session: Session, *, today: date, home_district: str, lang: s
     this_year = year_to_date(today)
     sel = Selection(period=since, home_district=home_district)
     names = queries.point_names(session, lang)
-    agg = queries.aggregate(session, sel, ["point"])
-    year = queries.aggregate(session, sel.replace(period=this_year)).totals
+    agg = queries.aggregate(session, sel, ["point"], full_rows=False)
+    year = queries.aggregate(session, sel.replace(period=this_year), full_totals=False).totals
     on_shelf, per_point = queries.shelf_counts(session)
     return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year,
                          pivots.build("point", agg.rows["point"], agg.totals, lang, names))

@@ -152,3 +152,31 @@ def test_the_api_gives_the_same_figures_and_refuses_district_figures_to_others(c
     bad = client.get("/api/v1/statistics/pivot?by=colour", headers={"Authorization": f"Bearer {token}"})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "statistics.dimension_unknown"
     assert client.get("/api/v1/statistics/public").get_json()["totals"]["DEALS"]["transactions"] == 2
+
+
+def test_more_breakdowns_are_one_click_away_and_unknown_ones_refused(client, chain):
+    _login(client, chain, "bureau")
+    html = client.get("/statistics/?period=2024").get_data(as_text=True)
+    assert 'id="by-point"' in html and 'id="by-demander_geo"' not in html
+    assert "by=point%2Cindustry%2Cdemander_geo" in html
+    html = client.get("/statistics/?period=2024&by=point,demander_geo").get_data(as_text=True)
+    assert 'id="by-demander_geo"' in html and "上海市其他区" in html  # 静安区 licensee
+    response = client.get("/statistics/?period=2024&by=point,colour")
+    assert response.status_code == 400 and "未知的统计维度" in response.get_data(as_text=True)
+
+
+def test_a_closed_period_explains_what_changed_after_it_closed(client, chain, session):
+    from datetime import datetime
+
+    uni = db.session.get(type(chain["transfer"].seller), chain["transfer"].seller_org_id)
+    firm = db.session.get(type(uni), chain["transfer"].buyer_org_id)
+    voided = ledger.deal("TRANSFER", f.patent(uni), uni, firm, on=date(2024, 6, 1), price_fen=7_000_00,
+                         recorded_at=datetime(2024, 6, 1, 3), void_on=date(2025, 2, 1),
+                         void_recorded_at=datetime(2025, 2, 1, 3))
+    db.session.commit()
+    _login(client, chain, "bureau")
+    html = client.get("/statistics/?period=2024-Q2").get_data(as_text=True)
+    assert "本期结束后台账有变动" in html and "期末后作废 1 笔" in html
+    page = client.get("/statistics/revisions?period=2024-Q2").get_data(as_text=True)
+    assert voided.reference in page and "作废：录入错误" in page
+    assert "-7,000.00 元" in page
