@@ -309,21 +309,22 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database stats_bench is made on it)")
     parser.add_argument("--instance", default=None, help="reuse a SQLite data set built earlier")
     parser.add_argument("--keep", action="store_true", help="keep the data set afterwards")
+    parser.add_argument("--reuse", action="store_true", help="PostgreSQL: measure the stats_bench kept by --keep")
     args = parser.parse_args()
     instance = args.instance or tempfile.mkdtemp(prefix="psm-stats-bench-")
     url = None
     if args.database_url:
         import psycopg
-        from sqlalchemy.engine import make_url
 
         admin, bench = _pg_admin(args.database_url)
         dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS stats_bench")
-            conn.execute("CREATE DATABASE stats_bench")
+        if not args.reuse:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS stats_bench")
+                conn.execute("CREATE DATABASE stats_bench")
         url = bench.render_as_string(hide_password=False)
     try:
-        if not args.instance or url:
+        if (url and not args.reuse) or (not url and not args.instance):
             subprocess.run([sys.executable, "-c", f"from benchmarks.statistics import build; "
                             f"build({url!r}, {instance!r}, {args.deals})"], check=True)
         result = subprocess.run([sys.executable, "-c", f"import json; from benchmarks.statistics import measure; "

@@ -180,3 +180,15 @@ def test_a_closed_period_explains_what_changed_after_it_closed(client, chain, se
     page = client.get("/statistics/revisions?period=2024-Q2").get_data(as_text=True)
     assert voided.reference in page and "作废：录入错误" in page
     assert "-7,000.00 元" in page
+
+
+@pytest.mark.parametrize("path", ["/statistics/?period=2024&by=point,industry,supplier_type", "/statistics/deals?period=2024",
+                                  "/statistics/revisions?period=2024", "/statistics/public"])
+def test_the_pages_keep_to_the_content_security_policy(client, chain, path):
+    import re
+
+    _login(client, chain, "bureau")
+    html = client.get(path).get_data(as_text=True)
+    assert " style=" not in html and "<style" not in html
+    assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
+    assert "交易统计" in html and "政务公开" in html  # in the navigation and the footer
