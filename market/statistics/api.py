@@ -238,7 +238,7 @@ def statistics_deals():
             "supplier": r.supplier_name, "demander": r.demander_name, "point_id": r.point_id,
             "contract_fen": int(r.contract_fen or 0), "received_fen": int(r.received_fen or 0),
             "keys": {name: getattr(r, f"k_{name}") for name in dimensions.FILTERABLE
-                     if name not in ("type", "industry")} | {"industry": r.industry_tags or "[]"},
+                     if name not in ("type", "industry")} | {"industry": ";".join(r.industry_json or [])},
             "ledger": ledger})
     return {"items": items, "total": result.total, "page": result.page, "per_page": result.per_page,
             "pages": result.pages}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import IO, Iterable, Iterator
 
 from openpyxl import Workbook
@@ -19,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from listings.industries import MAPPING_VERSION, industry_label
+from listings.industries import MAPPING_VERSION
 from market.statistics import dimensions, geography, queries, services
 from market.statistics.measures import MEASURES, COLUMNS, Basis, Column, StatType
 from market.statistics.periods import HALF, MONTH, QUARTER, YEAR, bucket_key
@@ -108,12 +108,36 @@ def cross_rows(session: Session, sel: Selection, names: dict[str, str]) -> Itera
                m["transactions"], m["patents"], yuan(m["contract_fen"]), yuan(m["received_fen"])]
 
 
+class _Labels(dict):
+    """Chinese labels of one dimension's keys, looked up once per key rather than once per row."""
+
+    def __init__(self, dimension: str, names: dict[str, str] | None = None):
+        super().__init__()
+        self.dimension, self.names = dimensions.get(dimension), names
+
+    def __missing__(self, key):
+        self[key] = value = self.dimension.key_label(key, "zh", self.names)
+        return value
+
+
+@lru_cache(maxsize=8192)
+def _buckets(day: date) -> tuple[str, str, str]:
+    return bucket_key(day, YEAR), bucket_key(day, QUARTER), bucket_key(day, MONTH)
+
+
+def _deal_status_labels() -> dict:
+    from market.deals.vocabulary import DealStatus
+
+    return {None: "已公告", **{s.value: s.zh for s in DealStatus}}
+
+
 def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iterator[list]:
     """One line per counted deal or declaration, with every dimension key (streamed)."""
-    dim = dimensions.get
-    labels = {n: dim(n) for n in ("patent_type", "ipc_section", "supplier_type", "demander_type",
-                                  "supplier_geo", "demander_geo", "point")}
-    industry_names: dict[str, str] = {}
+    labels = {n: _Labels(n, names if n == "point" else None)
+              for n in ("patent_type", "ipc_section", "supplier_type", "demander_type", "supplier_geo",
+                        "demander_geo", "point", "industry")}
+    statuses = _deal_status_labels()
+    types = {t.value: t.zh for t in StatType}
     basis_line = dict(BASIS_LINE)
     if sel.basis == Basis.EFFECTIVE:
         basis_line.update({k: "合同生效" for k in ("LICENSE_ORDINARY", "LICENSE_SOLE", "LICENSE_EXCLUSIVE")})
@@ -123,42 +147,23 @@ def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iter
         basis: date = m["basis_date"]
         if isinstance(basis, str):  # SQLite through a UNION returns the ISO text
             basis = date.fromisoformat(basis)
-        codes = json.loads(m["industry_tags"] or "[]") or []
-        for code in codes:
-            if code not in industry_names:
-                try:
-                    industry_names[code] = industry_label(code, "zh")
-                except KeyError:
-                    industry_names[code] = code
+        codes = m["industry_json"] or []
         stat_type = m["stat_type"]
+        section = m["k_ipc_section"]
         ref = m["reference"] or (f"DEAL-{m['deal_id']}" if m["deal_id"] else f"OLD-{m['declaration_id']}")
-        yield [ref, StatType(stat_type).zh, stat_type, basis, basis_line[stat_type],
-               bucket_key(basis, YEAR), bucket_key(basis, QUARTER), bucket_key(basis, MONTH),
-               m["application_number"], m["patent_title"],
-               labels["patent_type"].key_label(m["k_patent_type"]),
-               labels["ipc_section"].key_label(m["k_ipc_section"]) if m["k_ipc_section"] in ("LOCARNO", "NONE")
-               else m["k_ipc_section"],
-               "、".join(industry_names[c] for c in codes), ";".join(codes),
-               m["supplier_name"], labels["supplier_type"].key_label(m["k_supplier_type"]),
-               labels["supplier_geo"].key_label(m["k_supplier_geo"]),
-               m["demander_name"] or "", labels["demander_type"].key_label(m["k_demander_type"]),
-               labels["demander_geo"].key_label(m["k_demander_geo"]),
-               labels["point"].key_label(m["k_point"], "zh", names), m["point_id"],
-               yuan(m["contract_fen"]), yuan(m["received_fen"]),
-               yuan(m["contract_fen"]) if stat_type == StatType.EQUITY else None,
-               _status(m["status"]), m["effective_date"], m["filing_record_no"] or "", m["registration_no"] or "",
-               m["gazette_issue"] or "", m["basis_event_id"], MAPPING_VERSION, geography.VERSION]
-
-
-def _status(value: str | None) -> str:
-    from market.deals.vocabulary import DealStatus
-
-    if value is None:
-        return "已公告"
-    try:
-        return DealStatus(value).zh
-    except ValueError:
-        return value
+        contract = yuan(m["contract_fen"])
+        yield [ref, types[stat_type], stat_type, basis, basis_line[stat_type], *_buckets(basis),
+               m["application_number"], m["patent_title"], labels["patent_type"][m["k_patent_type"]],
+               labels["ipc_section"][section] if section in ("LOCARNO", "NONE") else section,
+               "、".join(labels["industry"][c] for c in codes), ";".join(codes),
+               m["supplier_name"], labels["supplier_type"][m["k_supplier_type"]],
+               labels["supplier_geo"][m["k_supplier_geo"]],
+               m["demander_name"] or "", labels["demander_type"][m["k_demander_type"]],
+               labels["demander_geo"][m["k_demander_geo"]], labels["point"][m["k_point"]], m["point_id"],
+               contract, yuan(m["received_fen"]), contract if stat_type == StatType.EQUITY else None,
+               statuses.get(m["status"], m["status"]), m["effective_date"], m["filing_record_no"] or "",
+               m["registration_no"] or "", m["gazette_issue"] or "", m["basis_event_id"], MAPPING_VERSION,
+               geography.VERSION]
 
 
 # ---- CSV -------------------------------------------------------------------------------------

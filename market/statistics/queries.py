@@ -350,9 +350,7 @@ def facts(shape: Shape, keys: frozenset[str] = ALL_KEYS, *, detail: bool = False
     columns = [raw.c.deal_id, raw.c.declaration_id, raw.c.stat_type, raw.c.basis_date, raw.c.basis_event_id,
                raw.c.basis_recorded_at, raw.c.patent_id, raw.c.point_id, raw.c.contract_fen, raw.c.received_fen,
                *(expr.label(f"k_{k}") for k, expr in built.items())]
-    if detail:
-        columns.append(tags.label("industry_tags"))
-    if "industry" in keys:
+    if "industry" in keys or detail:
         columns.append(p.industry_tags.label("industry_json"))
     query = select(*columns).select_from(raw)
     if "patent" in sources:
