@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,9 @@ class Settings:
         # three months by default) and the pilot rule's minimum open-licence term.
         self.OPEN_LICENCE_FILING_MONTHS = int(os.environ.get("OPEN_LICENCE_FILING_MONTHS", "3"))
         self.OPEN_LICENCE_MIN_TERM_DAYS = int(os.environ.get("OPEN_LICENCE_MIN_TERM_DAYS", "365"))
+        # R-ST-5: contributors' minimum share of net transfer/licence income or of equity formed, in percent
+        # (Shanghai's 70 by default, SH 34; never below the national 50 of STL 45).
+        self.REWARD_MIN_PCT = Decimal(os.environ.get("REWARD_MIN_PCT", "70"))
         self.TESTING = False
 
 

@@ -12,3 +12,4 @@ from listings.open_licence.models import DeclarationEvent, OpenLicenceDeclaratio
 from market.deals.models import (Deal, DealDocument, DealEvent, Offer, PatentClaim,  # noqa: F401
                                  RoyaltyReport)
 from market.payments.models import Payment, WebhookEvent  # noqa: F401
+from market.deals.dispute_models import Dispute  # noqa: F401

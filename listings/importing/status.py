@@ -48,10 +48,13 @@ def import_status_updates(table: Table) -> StatusImportResult:
             result.rejected.append((number, f"未识别的法律状态“{unknown[0]}”（已记录，未改变状态）"))
         touched[patent.id] = patent
     from listings.open_licence.services import patent_status_changed
+    from market.deals.invalidation import patent_invalidated
 
     for patent in touched.values():
         result.suspended += len(enforce_shelf_rules(patent))
         # A lapsed patent ends its open-licence declaration (licences already taken keep their terms).
         patent_status_changed(patent)
+        # Declared wholly invalid: licences in force end, what was performed stands (PL 47 ¶2).
+        patent_invalidated(patent)
     result.updated = len(touched)
     return result

@@ -77,6 +77,7 @@ class LedgerEvent(Labelled):
     TERMINATED = "TERMINATED", "终止", "Terminated"
     EXPIRED = "EXPIRED", "到期", "Expired"
     VOID = "VOID", "作废", "Voided"
+    DISPUTE = "DISPUTE", "争议", "Dispute"
 
 
 class FeeMode(Labelled):

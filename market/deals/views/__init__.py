@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
 
-from market.deals.views import dashboard, documents, negotiated, open_licence, royalties  # noqa: E402,F401
+from market.deals.views import (dashboard, disputes, documents, negotiated, open_licence, rewards,  # noqa: E402,F401
+                                royalties)

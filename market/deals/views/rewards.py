@@ -1,0 +1,73 @@
+"""Deal pages: the contributors' reward floor (R-ST-5), shown to the seller with its costs form."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from market.deals import contributor_rewards, rewards, royalties
+from market.deals.models import Deal
+from market.deals.negotiation.common import stale_as_conflict
+from market.deals.permissions import SELLER, can_act, deal_for, role_of
+from market.deals.views import bp
+from market.deals.vocabulary import DealStatus as S
+from market.errors import DomainError
+from market.extensions import db
+from market.i18n import get_lang, t
+
+import market.deals.reward_api  # noqa: E402,F401  (the API route of the reward floor)
+
+# Before agreement there is nothing to reward; a deal that came to nothing never will.
+HIDDEN = frozenset({S.NEGOTIATING, S.DECLINED, S.CANCELLED, S.VOID})
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def money(fen: int | None) -> str:
+    """Exact to the fen (the site's `yuan` rounds large sums to 万元)."""
+    if fen is None:
+        return "—"
+    text = royalties.grouped_yuan(fen)
+    return t(f"{text} 元", f"¥{text}")
+
+
+@bp.app_template_global("reward_panel")
+def reward_panel(deal: Deal) -> dict | None:
+    """What the seller's reward panel shows; None for anyone else or a deal the rule does not concern."""
+    user = _user()
+    if deal.status in HIDDEN or role_of(user, deal) != SELLER:
+        return None
+    view = contributor_rewards.reward_view(deal)
+    if view is None:
+        return None
+    floor = view.floor
+    return {"view": view, "floor": floor, "acts": can_act(user, deal, SELLER), "money": money,
+            "pct": rewards.pct_text, "yuan_text": royalties.fen_to_yuan_text, "equity": floor.basis == rewards.EQUITY,
+            "explanation": rewards.explanation(floor, get_lang())}
+
+
+@bp.post("/<int:deal_id>/reward")
+@login_required
+def reward_costs(deal_id: int):
+    try:
+        deal = deal_for(_user(), deal_id)
+    except DomainError:
+        abort(404)
+    back = redirect(url_for("deals.deal", deal_id=deal.id) + "#reward")
+    try:
+        with stale_as_conflict():
+            costs = rewards.Costs(**{name: rewards.parse_yuan(request.form.get(name.replace("_fen", "_yuan")), name)
+                                     for name in rewards.COST_FIELDS})
+            contributor_rewards.record_costs(_user(), deal, costs, has_scheme=bool(request.form.get("has_scheme")))
+            db.session.flush()
+    except DomainError as err:
+        db.session.rollback()
+        if err.status == 403:
+            return render_template("errors/error.html", status=403, message=err.message(get_lang())), 403
+        flash(err.message(get_lang()), "error")
+        return back
+    db.session.commit()
+    flash(t("已更新奖励测算的扣除项", "The deductible costs are saved"), "success")
+    return back
