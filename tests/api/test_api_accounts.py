@@ -74,3 +74,12 @@ def test_points_carry_their_count_of_published_listings(client, orgs):
 def test_an_unknown_point_is_a_404(client, session):
     assert client.get("/api/v1/points/999999").status_code == 404
     assert client.get(f"/api/v1/points/{2**63}").status_code == 404
+
+
+def test_a_token_still_works_after_the_client_chose_a_language(client, orgs):
+    """The language lives in the session cookie; session protection must not refuse the token."""
+    user = f.user(orgs["uni"])
+    headers = _auth(user)
+    assert client.get("/points?lang=en").status_code == 200
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 200 and response.get_json()["user"]["email"] == user.email
