@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from listings.industries import MAPPING_VERSION
 from market.statistics import dimensions, geography, queries, services
 from market.statistics.measures import MEASURES, COLUMNS, Basis, Column, StatType
-from market.statistics.periods import HALF, MONTH, QUARTER, YEAR, bucket_key
+from market.statistics.periods import MONTH, QUARTER, YEAR, bucket_key
 from market.statistics.pivots import Pivot
 from market.statistics.queries import Selection
 

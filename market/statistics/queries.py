@@ -29,7 +29,7 @@ from listings.open_licence.models import DeclarationEvent, OpenLicenceDeclaratio
 from market.accounts.models import Organisation
 from market.chain.models import Point
 from market.deals.models import Deal, DealEvent
-from market.statistics import dimensions, geography, indexes  # noqa: F401  (indexes: declared on the tables)
+from market.statistics import geography, indexes  # noqa: F401  (indexes: declared on the tables)
 from market.statistics.dimensions import NONE
 from market.statistics.measures import (BASIS_EVENT, COLUMN_TYPES, COLUMNS, NEGOTIATED_LICENCES, Basis,
                                         Column, Figures, StatType)

@@ -22,7 +22,7 @@ from market.chain.models import Point
 from market.db import utcnow
 from market.errors import DomainError, Forbidden
 from market.statistics import dimensions, geography, pivots, queries
-from market.statistics.measures import COLUMNS, Basis, Column, Figures, counting_rules
+from market.statistics.measures import Basis, Column, Figures, counting_rules
 from market.statistics.periods import Period, parse_period, period_from_range, year_to_date
 from market.statistics.queries import DISTRICT, Scope, Selection
 from market.time import SHANGHAI

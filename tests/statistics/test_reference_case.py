@@ -33,7 +33,6 @@ from openpyxl import load_workbook
 from listings.open_licence import services as ol
 from listings.vocabulary import DealMode
 from market.accounts.services import issue_api_token
-from market.db import utcnow
 from market.deals import negotiation as n
 from market.deals import open_licence as acquisition
 from market.extensions import db
