@@ -35,7 +35,8 @@ def home():
 def dashboard():
     org = current_user.organisation
     if org.is_bureau:
-        return redirect(url_for("accounts.organisations"))
+        # The bureau's work is the district's figures; organisation approval is one click away.
+        return redirect(url_for("statistics.dashboard"))
     if org.is_point_operator:
         return redirect(url_for("listings.review_queue"))
     counts = dict(db.session.execute(
