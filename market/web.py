@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from market.errors import DomainError
 from market.i18n import t
+from market.search.backend import SearchError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ MESSAGES = {
     500: ("服务器内部错误，我们已记录此问题", "Internal error; it has been logged"),
     503: ("服务暂时不可用，请稍后重试", "Service temporarily unavailable; please retry shortly"),
 }
+# What a 503 tells clients (and Stripe's webhook retries) about when to come back, in seconds.
+RETRY_AFTER = "10"
 
 
 def wants_json() -> bool:
@@ -64,9 +69,13 @@ def register_error_pages(app: Flask) -> None:
 
         message = err.message(get_lang())
         if wants_json():
-            return json_error(err.status, err.code, message,
-                              {err.field: [message]} if err.field else None)
-        return error_page(err.status, message)
+            response = json_error(err.status, err.code, message,
+                                  {err.field: [message]} if err.field else None)
+        else:
+            response = app.make_response(error_page(err.status, message))
+        if err.status == 503:  # e.g. the payment provider is unreachable
+            response.headers["Retry-After"] = RETRY_AFTER
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
@@ -93,15 +102,65 @@ def register_error_pages(app: Flask) -> None:
                 response.headers.setdefault(key, value)
         return response
 
+    def unavailable(code: str, zh: str, en: str) -> Response:
+        """503 with retry advice: a service the app depends on is down, which is no bug of ours."""
+        from market.extensions import login_manager
+
+        _rollback()
+        # The language and the page frame read the user and their organisation from the
+        # database, which may be the very thing that is down: answer as to a visitor.
+        g._login_user = login_manager.anonymous_user()
+        message = t(zh, en)
+        if wants_json():
+            response = json_error(503, code, message)
+        else:
+            try:
+                response = app.make_response(error_page(503, message))
+            except Exception:  # the frame itself could not render: the message alone, still clear
+                response = Response(f"{message}\n", 503, mimetype="text/plain")
+        response.headers["Retry-After"] = RETRY_AFTER
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def database_error(err: DBAPIError):
+        # Lost or refused connections (server down or restarting, connection killed) and a
+        # busy SQLite file are temporary; any other database error is a bug, answered as one.
+        if not (isinstance(err, (OperationalError, InterfaceError)) or err.connection_invalidated):
+            return unexpected(err)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    str(err.orig or err).splitlines()[0] if str(err.orig or err) else type(err).__name__)
+        return unavailable("database_unavailable", "数据库暂时不可用，请稍后重试",
+                           "The database is temporarily unavailable; please retry shortly")
+
+    @app.errorhandler(PoolTimeout)
+    def database_busy(err: PoolTimeout):
+        log.warning("no database connection free on %s %s", request.method, request.path)
+        return unavailable("database_unavailable", "数据库暂时不可用，请稍后重试",
+                           "The database is temporarily unavailable; please retry shortly")
+
+    @app.errorhandler(SearchError)
+    def search_error(err: SearchError):
+        # Reads fall back to the embedded index (market/search/fallback.py); this is what is left.
+        log.warning("search unavailable on %s %s: %s", request.method, request.path, err)
+        return unavailable("search_unavailable", "检索服务暂时不可用，请稍后重试",
+                           "Search is temporarily unavailable; please retry shortly")
+
     @app.errorhandler(Exception)
     def unexpected(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        from market.extensions import db
-
-        db.session.rollback()
+        _rollback()
         if wants_json():
             return json_error(500, "internal_error", t(*MESSAGES[500]))
         return error_page(500)
+
+
+def _rollback() -> None:
+    from market.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # a dead connection: the pool discards it; the reply matters more
+        log.warning("rollback failed after an error", exc_info=True)
 
 
 def install_security_headers(app: Flask) -> None:
