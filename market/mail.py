@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import UTC
 from email.message import EmailMessage
@@ -111,7 +112,9 @@ class FolderTransport:
         self.folder.mkdir(parents=True, exist_ok=True)
         for item in outgoing:
             path = self.folder / f"notice-{item.notification_id:08d}-{item.user_id}.eml"
-            tmp = path.with_suffix(".tmp")
+            # A temporary name of this writer's own: two workers may send the same notice at
+            # once (the outbox is at-least-once), and must not move each other's file away.
+            tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
             tmp.write_bytes(item.message.as_bytes())
             tmp.replace(path)  # readers never see half a message
 
@@ -174,3 +177,32 @@ def send_notification_mail(keys: list[str], bulk: bool) -> None:
                 for note in notes for user in users.get(note.organisation_id, [])]
     if outgoing:
         transport_for(settings).send(outgoing)
+
+
+def send_message(to_name: str, to_address: str, subject: str, text: str, *, key: str) -> None:
+    """One plain-text message to one address, now, through the configured transport.
+
+    For mail that belongs to no notice (a password-reset link). `key` names the message: its
+    Message-ID, and its file under MAIL_FOLDER when there is no SMTP server.
+    """
+    from datetime import datetime
+
+    from flask import current_app
+
+    settings = MailSettings.from_app(current_app)
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = settings.sender
+    msg["To"] = formataddr((to_name, to_address))
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    msg["Message-ID"] = f"<{key}@{domain}>"
+    msg.set_content(text)
+    if settings.smtp_host:
+        SmtpTransport(settings).send([Outgoing(0, 0, msg)])
+        return
+    settings.folder.mkdir(parents=True, exist_ok=True)
+    path = settings.folder / f"{key}.eml"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(msg.as_bytes())
+    tmp.replace(path)

@@ -82,9 +82,11 @@ def process_outbox(limit: int | None = None, *, bulk: bool = False, backoff: boo
             if topic in failed or (backoff and _BACKOFF.get(topic, (0, 0.0))[1] > time.monotonic()):
                 continue
             while limit is None or done < limit:
+                # On PostgreSQL concurrent workers skip each other's batches instead of doing them
+                # twice (SQLite has one writer and ignores the clause).
                 entries = db.session.scalars(
                     select(OutboxEntry).where(OutboxEntry.topic == topic, OutboxEntry.processed_at.is_(None))
-                    .order_by(OutboxEntry.id).limit(BATCH)).all()
+                    .order_by(OutboxEntry.id).limit(BATCH).with_for_update(skip_locked=True)).all()
                 if not entries:
                     break
                 try:
