@@ -2,9 +2,11 @@
 
 An Elasticsearch node and a stripe-mock server are started first and serve both runs
 (TEST_ELASTICSEARCH_URL, TEST_STRIPE_MOCK_URL), so the search contract suite runs against both
-backends and the Stripe provider against a real server each time. A service that cannot start
-fails the run with its error; outside CI a missing Elasticsearch or stripe-mock only skips the
-tests that need it, with the reason printed.
+backends and the Stripe provider against a real server each time. Debian's Chromium is checked
+(installed as root when missing) and passed as TEST_CHROMIUM to the browser tests, which run in
+the SQLite pass only. A service that cannot start fails the run with its error; outside CI a
+missing Elasticsearch, stripe-mock or Chromium only skips the tests that need it, with the reason
+printed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "services"))
 
+import chromium  # noqa: E402
 from elasticsearch import ElasticsearchNode  # noqa: E402
 from postgres import Postgres, ServiceError  # noqa: E402
 from stripe_mock import VERSION as STRIPE_MOCK_VERSION, StripeMock  # noqa: E402
@@ -54,7 +57,25 @@ def start_stripe_mock() -> StripeMock | None:
     return mock
 
 
+def check_chromium() -> chromium.Chromium | None:
+    """Debian's Chromium (and a CJK font) for the browser tests, installed as root when missing."""
+    try:
+        found = chromium.check()
+    except ServiceError as err:
+        print(f"\n{'FAILED' if CI else 'WARNING'}: Chromium could not start: {err}", file=sys.stderr)
+        if CI:
+            raise
+        return None
+    print(f"{found.version} at {found.url}; CJK font: {found.fonts[0] if found.fonts else 'none'}", flush=True)
+    return found
+
+
 def main(args: list[str]) -> int:
+    # Chromium first: it is only a check (nothing keeps running), and the cheapest to fail on.
+    try:
+        browser = check_chromium()
+    except ServiceError:
+        return 1
     try:
         node = start_elasticsearch()
     except ServiceError:
@@ -67,7 +88,8 @@ def main(args: list[str]) -> int:
         return 1
     # Without a node or a mock the tests start none of their own: they skip, and say so.
     services_env = {"TEST_ELASTICSEARCH_URL": node.url if node else "",
-                  "TEST_STRIPE_MOCK_URL": mock.url if mock else ""}
+                  "TEST_STRIPE_MOCK_URL": mock.url if mock else "",
+                  "TEST_CHROMIUM": browser.url if browser else ""}
     try:
         failures = 0
         failures += pytest("SQLite (embedded default)", services_env, args) != 0
