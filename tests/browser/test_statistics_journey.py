@@ -1,0 +1,111 @@
+"""Journey 5 (docs/product.md): the bureau reports, end to end in the browser.
+
+The bureau logs in and lands on the district statistics, chooses the last twelve months, reads the
+headline figures, opens the deals behind the main figure and downloads the Excel export. The
+figures must agree three ways (page, drill-down, workbook) and with the deal ledger in the database,
+counted here independently: a deal counts when its type's basis line (registration, filing,
+acquisition, capital registration) falls in the period and it has no VOID line.
+
+The other journeys add deals to the same live database, so the expected figures are read from the
+database when this test runs, never hard-coded.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+BASIS_LINE = {"TRANSFER": "REGISTRATION", "LICENSE_ORDINARY": "FILING", "LICENSE_SOLE": "FILING",
+              "LICENSE_EXCLUSIVE": "FILING", "OPEN_LICENSE": "LICENSED", "EQUITY": "CAPITAL_REGISTERED"}
+
+
+def test_the_bureau_reports(actors, variant, live_server):
+    from market.time import today_local
+
+    bureau = actors("bureau")
+    page = bureau.page
+    t = bureau.t
+    # The bureau's landing page after login is the district statistics.
+    assert page.url.endswith("/statistics/"), page.url
+    assert page.locator("h1").inner_text().startswith(t("交易统计", "Deal statistics"))
+
+    # The last twelve months, through the period form.
+    today = today_local()
+    start = today - timedelta(days=365)
+    page.locator("#f-from").fill(start.isoformat())
+    page.locator("#f-to").fill(today.isoformat())
+    bureau.submit(page.locator("form.stats-range button[type=submit]"))
+    assert f"from={start.isoformat()}" in page.url and f"to={today.isoformat()}" in page.url
+
+    expected = ledger_figures(live_server, start, today)
+    assert expected["deals"] >= 2, expected  # the demo's paid open licence and registered transfer at least
+    main = page.locator(".stats-card.is-main")
+    shown = main.locator(".stats-big a")
+    assert int(shown.inner_text().replace(",", "")) == expected["deals"]
+    assert amount_text(expected["contract_fen"], variant.lang) in main.locator(".stats-sub").first.inner_text()
+    by_type = {card.locator("h3").inner_text(): card.locator(".stats-big").inner_text()
+               for card in page.locator(".stats-card").all()}
+    assert by_type[t("转让", "Transfers")].startswith(str(expected["by_type"].get("TRANSFER", 0)))
+    assert by_type[t("开放许可（达成）", "Open licences taken")].startswith(str(expected["by_type"].get("OPEN_LICENSE", 0)))
+
+    # Drill down: the deals behind the main figure, each with its ledger evidence.
+    bureau.submit(shown)
+    assert "/statistics/deals" in page.url
+    assert page.locator("main header strong").inner_text().replace(",", "") == str(expected["deals"])
+    rows = page.locator("table.stats-deals tbody tr")
+    assert rows.count() == expected["deals"]
+    references = {row.locator("td").first.locator(".mono").inner_text() for row in rows.all()}
+    assert references == expected["references"]
+    assert page.locator("table.stats-deals li.is-basis").count() == expected["deals"]
+
+    # Back to the figures and download the workbook.
+    bureau.submit(page.locator("nav.breadcrumbs a").first)
+    with page.expect_download() as download:
+        page.get_by_role("link", name=t("导出 Excel", "Export Excel")).click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True)
+    assert {"汇总", "明细", "统计口径"} <= set(workbook.sheetnames)
+    detail = list(workbook["明细"].iter_rows(values_only=True))
+    header = list(detail[0])
+    assert header[:5] == ["交易编号", "交易类型", "类型代码", "计数日期", "计数依据"]
+    assert "合同金额(元)" in header
+    deals = [r for r in detail[1:] if r[header.index("类型代码")] != "OPEN_DECLARATION"]
+    assert {r[0] for r in deals} == expected["references"]
+    total = sum(Decimal(str(r[header.index("合同金额(元)")] or 0)) for r in deals)
+    assert total == Decimal(expected["contract_fen"]) / 100
+    rules = "\n".join(str(c) for row in workbook["统计口径"].iter_rows(values_only=True) for c in row if c)
+    assert "作废" in rules  # the counting rules are written into the file
+
+
+def amount_text(fen: int, lang: str) -> str:
+    """As the page writes an amount (market.i18n.yuan)."""
+    if lang == "en":
+        return f"¥{fen / 100:,.0f}" if fen >= 1_000_000 else f"¥{fen / 100:,.2f}"
+    if fen >= 1_000_000:
+        return re.sub(r"\.?0+$", "", f"{fen / 1_000_000:,.2f}") + " 万元"
+    return f"{fen / 100:,.2f} 元"
+
+
+def ledger_figures(server, start, end) -> dict:
+    """The deals of the period counted straight from the ledger tables."""
+    from market.deals.models import Deal, DealEvent
+    from market.extensions import db
+
+    with server.app.app_context():
+        counted, contract, by_type = set(), 0, {}
+        for deal in db.session.scalars(select(Deal)):
+            kinds = {e.kind: e for e in db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)
+                                                            .order_by(DealEvent.seq))}
+            basis = [e for e in db.session.scalars(select(DealEvent).where(
+                DealEvent.deal_id == deal.id, DealEvent.kind == BASIS_LINE.get(deal.kind, "-")).order_by(DealEvent.seq))]
+            if "VOID" in kinds or not basis or not start <= basis[0].occurred_on <= end:
+                continue
+            counted.add(deal.reference or f"DEAL-{deal.id}")
+            contract += deal.price_fen or 0
+            by_type[deal.kind] = by_type.get(deal.kind, 0) + 1
+        return {"deals": len(counted), "references": counted, "contract_fen": contract, "by_type": by_type}
