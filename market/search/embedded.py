@@ -323,6 +323,12 @@ class EmbeddedSearch:
         return mask, score
 
     def search(self, query: SearchQuery) -> SearchResult:
+        # The threads of a worker share one _Memory, which _sync appends to in place: a read
+        # holds the lock, or it may meet facets longer than the arrays it took (an IndexError).
+        with self._lock:
+            return self._search(query)
+
+    def _search(self, query: SearchQuery) -> SearchResult:
         memory = self._sync()
         arrays = memory.arrays()
         size = len(arrays["ids"])
@@ -397,6 +403,11 @@ class EmbeddedSearch:
         `max_terms=None` is the plain query: FTS5 ranks an OR over every word of the text and
         its sub-words.
         """
+        with self._lock:  # as in search()
+            return self._similar(text, limit=limit, filters=filters, max_terms=max_terms)
+
+    def _similar(self, text: str, *, limit: int, filters: dict[str, list[str]] | None,
+                 max_terms: int | None) -> list[Hit]:
         memory = self._sync()
         arrays = memory.arrays()
         size = len(arrays["ids"])
