@@ -353,6 +353,14 @@ SQLITE_UP = [
             AND c.claim_group = 'OWNERSHIP' AND c.active AND c.transferred
             AND c.from_org_id = NEW.seller_org_id)
        BEGIN SELECT RAISE(ABORT, 'patent_transferred: the patent has been transferred away'); END""",
+    # ... nor carry a negotiation started before the transfer on to agreement or signature.
+    """CREATE TRIGGER deals_not_bound_on_transferred_patent BEFORE UPDATE OF status ON deals
+       WHEN OLD.status IN ('NEGOTIATING', 'AGREED', 'APPROVALS')
+            AND NEW.status IN ('AGREED', 'APPROVALS', 'SIGNED')
+            AND EXISTS (SELECT 1 FROM patent_claims c WHERE c.patent_id = NEW.patent_id
+            AND c.claim_group = 'OWNERSHIP' AND c.active AND c.transferred
+            AND c.from_org_id = NEW.seller_org_id)
+       BEGIN SELECT RAISE(ABORT, 'patent_transferred: the patent has been transferred away'); END""",
 ]
 
 POSTGRES_UP = [
@@ -378,6 +386,10 @@ POSTGRES_UP = [
        END $$""",
     """CREATE TRIGGER deals_not_on_transferred_patent BEFORE INSERT ON deals
        FOR EACH ROW EXECUTE FUNCTION deals_not_on_transferred_patent()""",
+    """CREATE TRIGGER deals_not_bound_on_transferred_patent BEFORE UPDATE OF status ON deals
+       FOR EACH ROW WHEN (OLD.status IN ('NEGOTIATING', 'AGREED', 'APPROVALS')
+                          AND NEW.status IN ('AGREED', 'APPROVALS', 'SIGNED'))
+       EXECUTE FUNCTION deals_not_on_transferred_patent()""",
 ]
 
 
@@ -391,9 +403,11 @@ def invariants_down():
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for name in ("deal_events_no_update", "deal_events_no_delete", "patent_claims_no_overlap_insert",
-                     "patent_claims_no_overlap_update", "deals_not_on_transferred_patent"):
+                     "patent_claims_no_overlap_update", "deals_not_on_transferred_patent",
+                     "deals_not_bound_on_transferred_patent"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     elif dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS deals_not_bound_on_transferred_patent ON deals")
         op.execute("DROP TRIGGER IF EXISTS deals_not_on_transferred_patent ON deals")
         op.execute("DROP FUNCTION IF EXISTS deals_not_on_transferred_patent()")
         op.execute("DROP TRIGGER IF EXISTS deal_events_append_only ON deal_events")

@@ -214,6 +214,29 @@ def test_the_former_owner_cannot_start_a_deal_on_a_transferred_patent(session):
             db.session.flush()
 
 
+def test_a_negotiation_started_before_a_transfer_cannot_be_bound_after_it(session):
+    """The database refuses agreement or signature by a seller that no longer owns the patent;
+    a licence already filed before the transfer goes on (R-TR-6)."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    w = world()
+    deal, _ = _registered_transfer(w)
+    # Talks the services would have closed, written behind their back while registration is pending.
+    talks = Deal(kind="LICENSE_ORDINARY", status=S.NEGOTIATING, patent_id=w.patent.id,
+                 seller_org_id=w.listing.organisation_id, buyer_org_id=w.other.organisation_id,
+                 fee_terms={}, valuation={}, approvals={})
+    db.session.add(talks)
+    db.session.flush()
+    n.record_registration(w.seller, deal, today_local(), "REG-5")
+    for target in (S.AGREED, S.SIGNED):
+        with pytest.raises(IntegrityError, match="patent_transferred"):
+            with db.session.begin_nested():
+                db.session.execute(update(Deal).where(Deal.id == talks.id).values(status=target))
+    # Closing it is still possible.
+    db.session.execute(update(Deal).where(Deal.id == talks.id).values(status=S.CANCELLED))
+
+
 def test_R_TR_6_licences_granted_before_a_transfer_survive_it(session):
     w = world()
     licence = signed_licence(w, buyer=w.other)
