@@ -204,7 +204,8 @@ def deals_daily(today) -> None:
 
 
 def register(app: Flask) -> None:
+    from market.backup import backup_cli
     from market.statistics.cli import stats_cli
 
-    for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli, stats_cli):
+    for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
         app.cli.add_command(group)
