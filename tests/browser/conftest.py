@@ -168,7 +168,9 @@ class Actor:
             button.click()
         response = navigation.value
         if expect_ok:
-            assert response is not None and response.status < 400, (
+            # Refusals come back as a 4xx page or as a redirect with an error message.
+            refused = self.page.locator(".flash-error")
+            assert response is not None and response.status < 400 and not refused.count(), (
                 f"{response and response.status} after submitting to {self.page.url}: {self.flash_text()} "
                 f"{self.page.locator('.error-summary, .field-error').all_inner_texts()}")
         return response

@@ -183,6 +183,14 @@ class DealDetailOut(DealOut):
 
 # ---- the deal pages' forms -----------------------------------------------------------------------
 
+class FormDate(fields.Date):
+    """An optional date of an HTML form: a browser sends the field empty when nobody filled it in,
+    and the label promises a default then ("默认今天", "默认同签约日"), not a format error."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        return super().deserialize(None if value == "" else value, attr, data, **kwargs)
+
+
 class OfferForm(BaseSchema):
     """An offer as typed on the deal page: amounts in 元, a fee mode, dates, scope."""
 
@@ -192,8 +200,8 @@ class OfferForm(BaseSchema):
     royalty_base = fields.String(load_default="", validate=validate.OneOf([""] + [b.value for b in RoyaltyBase]))
     royalty_rate = _text(12)
     payment_period = fields.String(load_default="", validate=validate.OneOf([""] + [p.value for p in PaymentPeriod]))
-    start_date = fields.Date(load_default=None, allow_none=True)
-    end_date = fields.Date(load_default=None, allow_none=True)
+    start_date = FormDate(load_default=None, allow_none=True)
+    end_date = FormDate(load_default=None, allow_none=True)
     territory = _text(200)
     field_of_use = _text(500)
     sublicense_allowed = fields.Boolean(load_default=False)
@@ -224,7 +232,7 @@ class DateForm(BaseSchema):
 
 class SignForm(BaseSchema):
     signed_date = fields.Date(required=True)
-    effective_date = fields.Date(load_default=None, allow_none=True)
+    effective_date = FormDate(load_default=None, allow_none=True)
 
 
 class FilingForm(BaseSchema):

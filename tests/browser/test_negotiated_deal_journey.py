@@ -1,0 +1,184 @@
+"""Journey 4 (docs/product.md): a negotiated deal closes, end to end in the browser.
+
+An enterprise asks a university for an exclusive licence below the asking price; the university
+counters; the enterprise accepts. The university records the approvals its rules require (its
+collective decision, whether to evaluate the asset, and the publicity of an agreed price when the
+checklist asks for it), the contract is signed, the enterprise pays by bank transfer and the
+university confirms receipt, and the licence is filed with CNIPA. The database then holds one
+filed exclusive licence with its ledger, in order.
+
+Each variant takes another patent (two exclusive licences over one patent can never both close).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.browser.conftest import VARIANTS
+
+BUYER = {"zh-desktop": "lanqi", "en-desktop": "hengxin", "zh-phone": "qingqu", "en-phone": "ruiyan"}
+RECEIPT_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+               b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+PDF = {"mimeType": "application/pdf", "buffer": RECEIPT_PDF}
+
+
+def test_a_negotiated_exclusive_licence_closes(actors, variant, live_server):
+    from market.time import today_local
+
+    target = candidate(live_server)
+    today = today_local()
+    start, end = today + timedelta(days=30), today + timedelta(days=30 + 3 * 365)
+    firm = actors(BUYER[variant.name])
+    page, t = firm.page, firm.t
+
+    # The enterprise asks from the patent page, below the asking price.
+    firm.goto(f"/patents/{target['app_no']}")
+    firm.submit(page.locator(".negotiated-deal-links a[href*='kind=LICENSE_EXCLUSIVE']"))
+    asked = target["price_fen"] // 100 // 2
+    page.locator("#new-price").fill(str(asked))
+    page.locator("#new-start").fill(start.isoformat())
+    page.locator("#new-end").fill(end.isoformat())
+    page.locator("#new-territory").fill("中华人民共和国境内")
+    page.locator("#new-msg").fill(t("我司拟在宝山基地独家实施。", "We mean to exploit it alone at our Baoshan site."))
+    firm.submit(page.locator("form.deal-form").get_by_role("button", name=t("发起交易", "Request the deal")))
+    assert "/deals/" in page.url
+    deal_url = page.url.split("#")[0].split("?")[0]
+    deal_path = deal_url.replace(live_server.url, "")
+
+    # The university counters at a higher price.
+    university = actors(target["seller_key"])
+    upage = university.page
+    university.goto(deal_path)
+    countered = asked * 3 // 2
+    upage.locator("#offers details.panel-sub summary").click()
+    upage.locator("#counter-price").fill(str(countered))
+    upage.locator("#counter-start").fill(start.isoformat())
+    upage.locator("#counter-end").fill(end.isoformat())
+    upage.locator("#counter-territory").fill("中华人民共和国境内")
+    upage.locator("#counter-msg").fill(t("独占许可需覆盖我方放弃自行实施的收益。", "Exclusivity costs us our own use."))
+    university.submit(upage.locator("#offers").get_by_role("button", name=t("发送报价", "Send the offer")))
+
+    # The enterprise accepts the counter-offer.
+    firm.goto(deal_path)
+    firm.submit(page.locator("#offers").get_by_role("button", name=t("接受此报价", "Accept this offer")))
+    assert page.locator("#offers .badge-ok").count() == 1
+
+    # The university records each approval its checklist asks for.
+    university.goto(deal_path)
+    recorded = []
+    for _ in range(6):
+        form = upage.locator("#approvals form.deal-form").first
+        if not form.count():
+            break
+        code = form.get_attribute("action").rsplit("/", 1)[-1]
+        fill_approval(upage, form, code, today)
+        university.submit(form.get_by_role("button", name=t("登记", "Record")))
+        recorded.append(code)
+    assert "DECISION" in recorded and "VALUATION_DECISION" in recorded, recorded
+    publicity = recorded.count("PUBLICITY")
+    approvals = len(recorded) - publicity
+    assert upage.locator("#approvals .approval-step .badge-ok").count() == len(recorded)
+
+    # Signature, on today's date, with the scanned contract.
+    upage.locator("#sg-date").fill(today.isoformat())
+    upage.locator("#sg-file").set_input_files({"name": "合同.pdf", **PDF})
+    university.submit(upage.locator("#sign").get_by_role("button", name=t("登记签约", "Record the signature")))
+
+    # The enterprise pays by bank transfer; the university confirms.
+    firm.goto(deal_path)
+    row = page.locator("#payments tbody tr").first
+    row.locator("input[type=file]").set_input_files({"name": "转账回单.pdf", **PDF})
+    firm.submit(row.get_by_role("button", name=t("上传付款凭证", "Upload the receipt")))
+    university.goto(deal_path)
+    university.submit(upage.locator("#payments").get_by_role("button", name=t("确认收款", "Confirm receipt")))
+
+    # The licence is filed with CNIPA (the licensee records the filing).
+    firm.goto(deal_path)
+    record_no = f"2026990000{list(VARIANTS).index(variant.name)}{target['deal_hint']:03d}"
+    page.locator("#fl-no").fill(record_no)
+    page.locator("#fl-date").fill(today.isoformat())
+    firm.submit(page.locator("#filing").get_by_role("button", name=t("登记备案", "Record the filing")))
+    assert record_no in page.locator("#filing").inner_text()
+
+    state = deal_state(live_server, target["app_no"], BUYER[variant.name])
+    assert state["kind"] == "LICENSE_EXCLUSIVE"
+    assert state["status"] in ("FILED", "ACTIVE"), state
+    assert state["price_fen"] == countered * 100
+    assert state["paid_fen"] == countered * 100
+    assert state["filing_record_no"] == record_no
+    assert (state["start"], state["end"]) == (start, end)
+    events = state["events"]
+    n = len(recorded)
+    assert sorted(events[4:4 + n]) == sorted(["APPROVAL"] * approvals + ["PUBLICITY"] * publicity), events
+    # The receipt upload is a message line; the payment counts when the licensor confirms it.
+    assert events[:4] + events[4 + n:] == ["REQUESTED", "OFFER", "OFFER", "ACCEPTED", "SIGNATURE", "PAYMENT_DUE",
+                                           "MESSAGE", "PAYMENT", "FILING"], " ".join(events)
+
+def fill_approval(page, form, code: str, today) -> None:
+    if code == "DECISION":
+        form.locator("#dc-date").fill((today - timedelta(days=3)).isoformat())
+        form.locator("#dc-file").set_input_files({"name": "校长办公会纪要.pdf", **PDF})
+    elif code == "PUBLICITY":
+        # A publicity that began long enough ago to have ended before today's signature.
+        form.locator("#pub-start").fill((today - timedelta(days=20)).isoformat())
+        form.locator("#pub-days").fill("15")
+        form.locator("#pub-place").fill("校园网公示栏")
+    elif code == "VALUATION_DECISION":
+        form.locator("#vd-reason").fill("挂牌交易，以市场价格为参考，不另行评估。")
+    elif code == "INVENTOR_WAIVER":
+        form.locator("#iw-file").set_input_files({"name": "发明人放弃声明.pdf", **PDF})
+    elif code == "VALUATION":
+        form.locator("#val-appraiser").fill("上海演示资产评估有限公司")
+        form.locator("#val-report").fill("演评报字[2026]第0001号")
+        form.locator("#val-file").set_input_files({"name": "评估报告.pdf", **PDF})
+    else:
+        raise AssertionError(f"the journey does not know how to record {code}")
+
+
+def candidate(server) -> dict:
+    """The first university listing (by id), priced by listing, that no deal or open licence touches yet."""
+    from listings.models import Listing, Patent
+    from listings.open_licence.models import OpenLicenceDeclaration
+    from market.accounts.models import Organisation, User
+    from market.deals.models import Deal
+    from market.extensions import db
+    from market.time import today_local
+
+    with server.app.app_context():
+        query = (select(Listing).join(Listing.organisation).where(
+            Listing.status == "PUBLISHED", Organisation.org_type == "UNIVERSITY", Listing.pricing_method == "LISTING",
+            Listing.asking_price_fen.is_not(None)).order_by(Listing.id))
+        for listing in db.session.scalars(query):
+            patent = listing.patent
+            if ("LICENSE_EXCLUSIVE" not in listing.modes or len(patent.owners) != 1 or patent.active_flags()
+                    or not patent.last_protected_day or patent.last_protected_day < today_local() + timedelta(days=4 * 365)
+                    or db.session.scalar(select(Deal.id).where(Deal.patent_id == patent.id).limit(1))
+                    or db.session.scalar(select(OpenLicenceDeclaration.id).where(
+                        OpenLicenceDeclaration.patent_id == patent.id).limit(1))):
+                continue
+            seller = db.session.scalars(select(User).where(User.organisation_id == listing.organisation_id)
+                                        .order_by(User.id)).first()
+            return {"app_no": patent.application_number, "price_fen": listing.asking_price_fen,
+                    "seller_key": seller.email.split("@")[0], "deal_hint": listing.id}
+        raise AssertionError("the demo catalogue has no listing left for an exclusive licence")
+
+
+def deal_state(server, app_no: str, buyer_key: str) -> dict:
+    from listings.models import Patent
+    from market.accounts.models import User
+    from market.deals.models import Deal, DealEvent
+    from market.extensions import db
+    from market.payments.models import Payment
+
+    with server.app.app_context():
+        buyer = db.session.scalar(select(User).where(User.email == f"{buyer_key}@demo.psm.test"))
+        deal = db.session.scalar(select(Deal).join(Patent, Deal.patent_id == Patent.id).where(
+            Patent.application_number == app_no, Deal.buyer_org_id == buyer.organisation_id))
+        events = list(db.session.scalars(select(DealEvent.kind).where(DealEvent.deal_id == deal.id).order_by(DealEvent.seq)))
+        paid = sum(p.amount_fen for p in db.session.scalars(select(Payment).where(Payment.deal_id == deal.id))
+                   if p.status == "PAID")
+        return {"kind": deal.kind, "status": deal.status, "price_fen": deal.price_fen, "paid_fen": paid,
+                "filing_record_no": deal.filing_record_no, "start": deal.start_date, "end": deal.end_date,
+                "events": events}
