@@ -1,6 +1,6 @@
 """The app under gunicorn with 50 concurrent users for 60 s; with --faults, its services fail meanwhile.
 
-    python -m benchmarks.load [--users 50] [--seconds 60] [--requests 30000] [--think 0.5]
+    python -m benchmarks.load [--users 50] [--seconds 60] [--requests 30000] [--think 1.0]
                               [--elasticsearch] [--faults] [--database-url URL]
 
 Production's shape on one machine: gunicorn (--workers × --threads, gthread) on 127.0.0.1,
@@ -97,7 +97,7 @@ class Faults(threading.Thread):
             time.sleep(self.gap)
 
 
-def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: float = 0.5,
+def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: float = 1.0,
         elasticsearch: bool = False, faults: bool = False, database_url: str | None = None,
         workers: int = 4, threads: int = 4, declarations: int = 20, outage: float = 4.0,
         es_heap: str = "1g", say=print) -> Result:
@@ -169,6 +169,8 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         budget = Budget(requests, seconds if not faults else 24 * 3600)
         vus = [VirtualUser(i, server.url, plan, budget, timeline, samples, ledger, think=think,
                            webhook_secret=WEBHOOK_SECRET, seed=1) for i in range(users)]
+        load_before = os.getloadavg()[0]
+        cpu = cpu_use(server, pg if not faults else None)
         timeline.t0 = time.monotonic()
         for vu in vus:
             vu.start()
@@ -182,6 +184,10 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
             vu.join()
         wall = timeline.now()
         result.seconds = wall
+        used = {k: v - cpu[k] for k, v in cpu_use(server, pg if not faults else None).items()}
+        # The machine is shared: what else ran shows in the load average next to the figures.
+        say(f"{os.cpu_count()} cores; load average over the last minute {os.getloadavg()[0]:.1f} at the end "
+            f"(before the run {load_before:.1f})")
 
         problems: list[str] = list(controller.failures) if controller else []
         deadline = time.monotonic() + 90
@@ -205,6 +211,11 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         bad = unexpected_samples(samples, timeline)
         result.unexpected = len(bad)
         report(result, samples, bad, timeline, say)
+        # CPU time per request does not depend on what else the machine runs, unlike latency.
+        say("CPU time per request: " + ", ".join(f"{name} {seconds * 1000 / max(1, len(samples)):.1f} ms"
+                                                 for name, seconds in used.items())
+            + f" (over {wall:.0f} s: " + ", ".join(f"{name} {seconds / wall:.2f} cores" for name, seconds in used.items())
+            + ")")
 
         with app.app_context():
             from market.time import today_local
@@ -232,10 +243,20 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
                 say(f"could not stop {type(service).__name__}: {err}")
 
 
+def cpu_use(server, pg) -> dict[str, float]:
+    """CPU seconds so far of the app (gunicorn and its workers), PostgreSQL and this load generator."""
+    from benchmarks.load_services import cpu_seconds
+
+    times = os.times()
+    used = {"app": cpu_seconds(server.process.pid)}
+    if pg is not None and pg.server_pid():
+        used["PostgreSQL"] = cpu_seconds(pg.server_pid())
+    used["load generator"] = times.user + times.system
+    return used
+
+
 def warm_up(url: str, plan, workers: int) -> None:
     """Each worker loads jieba's dictionary and the search index once before the clock starts."""
-    from benchmarks.loadgen import Acquisitions, Budget, Timeline, VirtualUser
-
     budget, timeline = Budget(workers * 12, 120), Timeline(0)
     pool = [VirtualUser(i, url, plan, budget, timeline, [], Acquisitions(), think=0, webhook_secret="",
                         seed=99) for i in range(workers * 2)]
@@ -279,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--requests", type=int, default=30_000, help="request budget (the run stops at either limit)")
-    parser.add_argument("--think", type=float, default=0.5, help="mean think time between a user's requests (s)")
+    # A person reads a page before the next click; 0 measures the most the server can do.
+    parser.add_argument("--think", type=float, default=1.0, help="mean think time between a user's requests (s)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--declarations", type=int, default=20, help="announced open licences to take")

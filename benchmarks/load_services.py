@@ -28,6 +28,23 @@ __all__ = ["AppServer", "RestartableElasticsearch", "RestartablePostgres", "Rest
            "free_port"]
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time of a process and its live children (/proc), e.g. gunicorn and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root_pid:  # with the children it has already reaped (cutime, cstime)
+            total += sum(int(x) for x in fields[11:15]) / ticks
+        elif ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 class RestartablePostgres(Postgres):
     """The harness's throwaway cluster, with a stop that keeps the data and a start on the same port."""
 
@@ -35,6 +52,12 @@ class RestartablePostgres(Postgres):
         # As Postgres.start has it, so that the server comes back exactly as it was.
         return (f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=off -c synchronous_commit=off "
                 "-c full_page_writes=off -c max_connections=200")
+
+    def server_pid(self) -> int | None:
+        try:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def stop_server(self) -> None:
         """A fast shutdown: open sessions are cut, as when the server or its machine goes away."""
