@@ -73,6 +73,11 @@ class Settings:
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Per API token (per client address without one), on every /api/v1 route.
+        self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+        # Seconds a password-reset link stays valid; it is also single-use.
+        self.PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))
+        self.PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "zh")

@@ -20,8 +20,27 @@ from market.schemas import localise
 from market.web import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-# A generous limit for token holders and anonymous readers alike; per client address.
-limiter.limit("600 per minute")(bp)
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT") or "600 per minute"
+
+
+def _rate_key() -> str:
+    """Per token for a valid token (its allowance is not shared with others behind the same
+    address), per client address otherwise: made-up tokens do not each get an allowance."""
+    from flask_limiter.util import get_remote_address
+
+    from market.accounts.auth import token_digest
+
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer ") and current_user.is_authenticated:
+        return "api-token:" + token_digest(header.removeprefix("Bearer ").strip())[:32]
+    return "api-address:" + (get_remote_address() or "")
+
+
+# A generous limit (API_RATE_LIMIT) for token holders and anonymous readers alike.
+limiter.limit(_rate_limit, key_func=_rate_key)(bp)
 
 OPERATIONS: list[dict[str, Any]] = []
 SCHEMAS: dict[str, type[Schema]] = {}

@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from listings.views import bp as listings_bp
     from market.accounts.views import bp as accounts_bp
     from market.api import bp as api_bp
+    from market.audit import bp as audit_bp
     from market.chain.views import bp as chain_bp
     from market.deals.views import bp as deals_bp
     from market.statistics.views import bp as statistics_bp
@@ -81,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp,
                imports_bp, matching_bp, deals_bp, payments_bp,
-               statistics_bp, api_bp):
+               statistics_bp, audit_bp, api_bp):
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF cannot apply there.
     csrf.exempt(api_bp)

@@ -13,3 +13,4 @@ from market.deals.models import (Deal, DealDocument, DealEvent, Offer, PatentCla
                                  RoyaltyReport)
 from market.payments.models import Payment, WebhookEvent  # noqa: F401
 from market.deals.dispute_models import Dispute  # noqa: F401
+from market.audit import AuditEntry  # noqa: F401

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from listings.models import Listing
 from listings.vocabulary import DealMode, ListingStatus
 from market.accounts.models import User
-from market.accounts.permissions import require_approved_org
+from market.accounts.permissions import require_approved_org, require_buyer
 from market.deals.vocabulary import NEGOTIATED_KINDS
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
@@ -114,7 +114,9 @@ def _feedback(demand: Demand, listing_id: int) -> MatchFeedback:
     feedback = db.session.scalar(select(MatchFeedback).where(
         MatchFeedback.demand_id == demand.id, MatchFeedback.listing_id == listing_id))
     if feedback is None:
-        if db.session.get(Listing, listing_id) is None:
+        listing = db.session.get(Listing, listing_id) if 0 < listing_id < 2**31 else None
+        # A new match is with a listing on the shelf; another's unpublished listing does not exist here.
+        if listing is None or listing.status != ListingStatus.PUBLISHED:
             raise NotFound("listing_not_found", "挂牌不存在", "No such listing")
         feedback = MatchFeedback(demand_id=demand.id, listing_id=listing_id)
         db.session.add(feedback)
@@ -156,7 +158,7 @@ def request_deal(user: User, listing: Listing, mode: str, message: str = "",
     A licence, transfer or equity request also opens the negotiated Deal (deal.inquiry_id points
     back here); an open licence is taken on its declared terms, so it stays a plain request.
     """
-    require_approved_org(user)
+    require_buyer(user)
     if listing.status != ListingStatus.PUBLISHED:
         raise Conflict("not_on_shelf", "该专利目前不在货架上", "This patent is not on the shelf now")
     if listing.organisation_id == user.organisation_id:

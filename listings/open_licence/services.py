@@ -36,6 +36,8 @@ EDITABLE = (S.DRAFT, S.ELIGIBLE)
 # The declaration is in effect (licences can be taken), possibly with a withdrawal on its way.
 IN_EFFECT = (S.ANNOUNCED, S.WITHDRAWAL_FILED)
 PUBLIC = (S.ANNOUNCED, S.WITHDRAWAL_FILED, S.WITHDRAWN, S.ENDED)
+# What CNIPA decided, as recorded here (the audit log keeps who recorded it).
+CNIPA_STEPS = (S.FILED_WITH_CNIPA, S.ANNOUNCED, S.NOT_ANNOUNCED, S.WITHDRAWAL_FILED, S.WITHDRAWN)
 TRANSITIONS = {
     S.DRAFT: {S.ELIGIBLE},
     S.ELIGIBLE: {S.DRAFT, S.FILED_WITH_CNIPA},
@@ -332,6 +334,11 @@ def _move(decl: OpenLicenceDeclaration, to: S, actor: User | None, on: date, not
     decl.events.append(DeclarationEvent(from_status=frm, to_status=to, occurred_on=on,
                                         actor_id=actor.id if actor else None, note=note[:500]))
     decl.status = to
+    if to in CNIPA_STEPS:
+        from market.audit import AuditAction, record as audit
+
+        audit(AuditAction.OPEN_LICENCE_CNIPA_STEP, actor=actor, object_type="open_licence_declaration",
+              object_id=decl.id, summary=f"{frm.zh} → {to.zh}（{on.isoformat()}）" + (f"：{note[:200]}" if note else ""))
 
 
 def _legal_date(value: date | None, name: str, today: date, *, not_before: date | None = None,

@@ -299,6 +299,8 @@ def take(declaration_id: int):
         deal = take_open_licence(decl.id, current_user.organisation, current_user)
     except DomainError as err:
         db.session.rollback()
+        if err.status == 403:  # not an approved enterprise: the bureau and point operators are never licensees
+            return render_template("errors/error.html", status=403, message=err.message(get_lang())), 403
         flash(err.message(get_lang()), "error")
         return redirect(url_for("listings.patent", app_no=decl.patent.application_number))
     db.session.commit()

@@ -15,7 +15,7 @@ from listings.patent_input import clean_patent
 from listings.views import bp
 from listings.views.forms import ListingForm, NewPatentForm, form_data
 from listings.vocabulary import DealMode, LegalStatus, ListingStatus, Maturity, PricingMethod
-from market.accounts.permissions import can_manage_listing, require_supplier
+from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
 from market.chain.models import Point
 from market.errors import DomainError
 from market.extensions import db
@@ -87,8 +87,21 @@ def _create(patent_in: dict, offer: dict) -> Listing:
     return listing
 
 
-def _own(listing_id: int) -> Listing:
+def visible_listing(listing_id: int) -> Listing:
+    """The listing if the user may see it (on the shelf, or its organisation's or its point's); else 404.
+
+    Like the API's: another organisation's draft or submitted listing does not exist for the user,
+    where a 403 would tell that it does.
+    """
     listing = services.get_listing(listing_id)
+    if listing.status != ListingStatus.PUBLISHED and not (
+            can_manage_listing(current_user, listing) or can_review_listing(current_user, listing)):
+        abort(404)
+    return listing
+
+
+def _own(listing_id: int) -> Listing:
+    listing = visible_listing(listing_id)
     if not can_manage_listing(current_user, listing):
         abort(403)
     return listing
@@ -138,7 +151,7 @@ ACTIONS = {
 @bp.post("/listings/<int:listing_id>/<any(submit, recall, withdraw, suspend, resume):action>")
 @login_required
 def listing_action(listing_id: int, action: str):
-    listing = services.get_listing(listing_id)
+    listing = visible_listing(listing_id)
     act, (zh, en) = ACTIONS[action]
     note = request.form.get("note", "")[:500]
     try:

@@ -35,7 +35,9 @@ def review_queue():
 @bp.post("/listings/<int:listing_id>/review")
 @login_required
 def review(listing_id: int):
-    listing = services.get_listing(listing_id)
+    from listings.views.manage import visible_listing
+
+    listing = visible_listing(listing_id)
     if not can_review_listing(current_user, listing):
         abort(403)
     approve = request.form.get("decision") == "approve"

@@ -59,6 +59,9 @@ def configure_login(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
+        if request.path.startswith("/api/"):
+            # The API is CSRF-exempt, so a browser's session cookie must not act there: bearer tokens only.
+            return None
         # The epoch in the id lets a password change log out every other session.
         try:
             uid, epoch = (int(x) for x in user_id.split(":"))

@@ -21,6 +21,15 @@ def require_approved_org(user: User) -> None:
                         "Your organisation has not been approved by the bureau yet")
 
 
+def require_buyer(user: User) -> None:
+    """Only organisations that can be party to a deal ask for one: the bureau regulates and counts
+    the deals, point operators review and broker them; neither buys (as for open licences)."""
+    require_approved_org(user)
+    if user.organisation.is_bureau or user.organisation.is_point_operator:
+        raise Forbidden("not_a_buyer", "区知识产权局和网点运营机构不能作为交易的买方",
+                        "The bureau and point operators cannot be buyers in a deal")
+
+
 def require_supplier(user: User) -> None:
     require_approved_org(user)
     if not user.organisation.is_supplier:

@@ -10,6 +10,7 @@ from listings.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.auth import hash_password, new_token, password_matches
 from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.uscc import normalise_uscc
+from market.audit import AuditAction, record as audit
 from market.names import fold_name
 from market.db import utcnow
 from market.errors import Conflict, DomainError, Forbidden, NotFound
@@ -100,6 +101,9 @@ def decide_organisation(actor: User, org_id: int, *, approve: bool, note: str = 
     org.status = OrgStatus.APPROVED if approve else OrgStatus.REJECTED
     org.status_note = note
     org.approved_at = utcnow() if approve else None
+    audit(AuditAction.ORG_APPROVED if approve else AuditAction.ORG_REJECTED, actor=actor,
+          object_type="organisation", object_id=org.id,
+          summary=f"{'批准' if approve else '驳回'}机构“{org.name}”" + (f"：{note.strip()}" if note.strip() else ""))
     return org
 
 
@@ -127,6 +131,8 @@ def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken(user=user, name=name.strip() or "API", token_hash=digest, prefix=plain[:10])
     db.session.add(token)
     db.session.flush()
+    audit(AuditAction.API_TOKEN_ISSUED, actor=user, object_type="api_token", object_id=token.id,
+          summary=f"创建 API 令牌“{token.name}”（{token.prefix}…）")
     return token, plain
 
 
@@ -134,7 +140,47 @@ def revoke_api_token(user: User, token_id: int) -> None:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound("token_not_found", "令牌不存在", "No such token")
+    if token.revoked_at is not None:
+        return
     token.revoked_at = utcnow()
+    audit(AuditAction.API_TOKEN_REVOKED, actor=user, object_type="api_token", object_id=token.id,
+          summary=f"撤销 API 令牌“{token.name}”（{token.prefix}…）")
+
+
+def add_member(actor: User, *, email: str, name: str, password: str, role: str = Role.MEMBER) -> User:
+    """An admin adds a user to its own organisation."""
+    _require_admin(actor)
+    user = create_user(actor.organisation, email=email, name=name, password=password, role=role)
+    audit(AuditAction.MEMBER_ADDED, actor=actor, object_type="user", object_id=user.id,
+          summary=f"添加成员 {user.email}，角色：{Role(user.role).zh}")
+    return user
+
+
+def change_role(actor: User, member_id: int, role: str) -> User:
+    """An admin makes a member of its organisation admin or member; an organisation keeps one admin."""
+    _require_admin(actor)
+    member = db.session.get(User, member_id) if 0 < member_id < 2**31 else None
+    if member is None or member.organisation_id != actor.organisation_id:
+        raise NotFound("user_not_found", "成员不存在", "No such member")
+    if role not in Role.__members__:
+        raise DomainError("bad_role", "角色无效", "Unknown role", field="role")
+    if member.role == role:
+        return member
+    if member.role == Role.ADMIN and not db.session.scalar(select(func.count(User.id)).where(
+            User.organisation_id == actor.organisation_id, User.role == Role.ADMIN, User.active.is_(True),
+            User.id != member.id)):
+        raise Conflict("last_admin", "机构至少需要一名管理员", "The organisation needs at least one admin",
+                       field="role")
+    before = Role(member.role)
+    member.role = Role(role)
+    audit(AuditAction.ROLE_CHANGED, actor=actor, object_type="user", object_id=member.id,
+          summary=f"{member.email}：{before.zh} → {Role(role).zh}")
+    return member
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise Forbidden("admin_only", "只有本机构管理员可以管理成员", "Only an admin of the organisation manages members")
 
 
 def set_bank_account(org: Organisation, *, bank_account_name: str, bank_name: str, bank_account_no: str) -> None:

@@ -155,7 +155,9 @@ def change_password():
         flash(err.message(get_lang()), "error")
     else:
         db.session.commit()
-        login_user(current_user)  # keep this session; the epoch change ends the others
+        # Keep this session (the epoch change ends the others). The user object, not the proxy:
+        # flask-login stores what it is given, and a proxy to itself recursed until the process died.
+        login_user(current_user._get_current_object())
         flash(t("密码已更新，其他设备上的登录已失效", "Password changed; other sessions were logged out"),
               "success")
     return redirect(url_for("accounts.account"))
@@ -191,14 +193,32 @@ def add_member():
         if errors:
             field, messages = next(iter(errors.items()))
             raise DomainError("invalid", f"{field}: {messages[0]}", f"{field}: {messages[0]}")
-        services.create_user(current_user.organisation, email=form["email"], name=form["name"],
-                             password=form["password"], role=form["role"])
+        services.add_member(current_user, email=form["email"], name=form["name"],
+                            password=form["password"], role=form["role"])
     except DomainError as err:
         db.session.rollback()
         flash(err.message(get_lang()), "error")
     else:
         db.session.commit()
         flash(t("成员已添加", "Member added"), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/members/<int:user_id>/role")
+@login_required
+def change_role(user_id: int):
+    if not current_user.is_admin:
+        abort(403)
+    try:
+        member = services.change_role(current_user, user_id, request.form.get("role", ""))
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (403, 404):
+            abort(err.status)
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        flash(t(f"已更新 {member.email} 的角色", f"Role of {member.email} updated"), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -242,3 +262,6 @@ def organisation(org_id: int):
 
     return render_template("accounts/organisation.html", org=org,
                            listings=published_listings_of(org.id, limit=50))
+
+
+from market.accounts import reset  # noqa: E402,F401  (the password-reset pages, on this blueprint)

@@ -220,6 +220,11 @@ def statistics_deals():
     except ValueError:
         raise services.bad_request("page_invalid", "页码须为正整数。", "The page must be a positive whole number.",
                                    "page") from None
+    from market.audit import AuditAction, record_read
+
+    # Deal by deal, with the parties' names: the API's export, audited like the files.
+    record_read(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",
+                object_id="api", summary=services.export_summary(db.session, sel, "api", f"page {page}"))
     result = services.deals_behind(db.session, sel, page=page)
     items = []
     for r in result.rows:

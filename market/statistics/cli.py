@@ -88,5 +88,11 @@ def export_command(start, end, period, fmt, out: Path, point, org, basis, pivot,
             detail = max(rows - 1, 0)
     except DomainError as err:
         raise click.ClickException(f"{err.zh} ({err.en})") from None
+    from market.audit import AuditAction, record as audit
+
+    # From the command line: no user, and the file already written.
+    audit(AuditAction.STATISTICS_EXPORTED, actor=None, object_type="statistics", object_id=fmt,
+          summary="命令行 " + services.export_summary(db.session, sel, fmt, pivot) + f" → {out}")
+    db.session.commit()
     click.echo(f"{sel.period.label('zh')}: {detail} rows → {out} ({fmt}, "
                f"{out.stat().st_size / 1024:.0f} KB) in {time.perf_counter() - started:.1f} s")

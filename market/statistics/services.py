@@ -84,6 +84,14 @@ def scope_label(session: Session, scope: Scope, lang: str = "zh") -> str:
     return f"本机构交易：{name}" if lang != "en" else f"Deals of {name}"
 
 
+def export_summary(session: Session, sel: Selection, fmt: str, detail: str | None = None) -> str:
+    """One line for the audit log: what left the system (scope, period, basis, filters, format)."""
+    filters = "，".join(f"{k}={v}" for k, v in sel.filters.items())
+    return (f"{scope_label(session, sel.scope)}；{sel.period.start.isoformat()}至{sel.period.end.isoformat()}；"
+            f"口径 {sel.basis}" + (f"；筛选 {filters}" if filters else "") + f"；{fmt}"
+            + (f"（{detail}）" if detail else ""))
+
+
 # ---- parsing a request -----------------------------------------------------------------------
 def parse_selection(args: Mapping[str, str] | Iterable[tuple[str, str]], *, scope: Scope, today: date,
                     home_district: str) -> Selection:

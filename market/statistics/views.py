@@ -116,6 +116,10 @@ def export_file():
     if fmt not in export.FORMATS:
         raise services.bad_request("format_invalid", "导出格式须为 xlsx 或 csv。", "The export format is xlsx or csv.", "format")
     name = f"statistics-{sel.period.key.replace('..', '_')}"
+    from market.audit import AuditAction, record_read
+
+    record_read(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",
+                object_id=fmt, summary=services.export_summary(db.session, sel, fmt, request.args.get("pivot")))
     if fmt == "csv":
         pivot = request.args.get("pivot") or None
         if pivot not in (None, "detail", "cross"):

@@ -402,6 +402,10 @@ def void_deal(user: User, deal: Deal, reason: str) -> Deal:
         raise DomainError("deal.reason_required", "请说明作废的原因。", "Say why the deal is void.", field="reason")
     ledger.move(deal, S.VOID, LedgerEvent.VOID, actor=user, note=reason)
     deal.void_reason = reason
+    from market.audit import AuditAction, record as audit
+
+    audit(AuditAction.DEAL_VOIDED, actor=user, object_type="deal", object_id=deal.id,
+          summary=f"作废交易 {deal.reference or deal.id}：{reason}")
     claims.release(deal_id=deal.id)
     for offer in deal.offers:
         if offer.status == "OPEN":

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from listings.models import Listing
 from listings.vocabulary import ListingStatus
 from market.accounts.models import User
-from market.accounts.permissions import require_approved_org
+from market.accounts.permissions import require_approved_org, require_buyer
 from market.db import utcnow
 from market.deals import claims, ledger
 from market.deals.models import Deal, Offer, PatentClaim
@@ -41,7 +41,7 @@ def _not_negotiating(deal: Deal) -> Conflict:
 
 
 def _check_listing(user: User, listing: Listing, kind: DealKind) -> None:
-    require_approved_org(user)
+    require_buyer(user)
     if listing.status != ListingStatus.PUBLISHED:
         raise Conflict("deal.not_on_shelf", "该专利目前不在货架上，不能发起交易。", "This patent is not on the shelf now.")
     if listing.organisation_id == user.organisation_id:

@@ -1,0 +1,123 @@
+"""Visit routes as the world's actors, each request undone afterwards, and say what it changed.
+
+Every request runs inside a SAVEPOINT of the test's connection that is rolled back after it, and
+each actor's session cookie is put back before each request: the requests are independent of
+each other and of their order (a logout, a password change or an accepted offer leaves nothing
+behind). The database is compared with the world as built, table by table, row by row.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from market import outbox
+from market.extensions import db, limiter
+from tests import factories as f
+from tests.security.world import World
+
+# Bookkeeping that changes on reads or logins, not the state an action may change.
+VOLATILE = {("api_tokens", "last_used_at"), ("users", "last_login_at")}
+LOGIN = "L"  # a 302 to the login page
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | str  # the status, or LOGIN for a redirect to the login page
+    changed: list[str]  # the tables whose rows differ from the world's
+    location: str = ""
+    body: str = ""
+
+
+def fresh_client(app):
+    """A test client whose every request runs in a context of its own (like the `client` fixture)."""
+    client = app.test_client()
+    send = client.open
+    client.open = lambda *a, **k: contextvars.Context().run(send, *a, **k)
+    return client
+
+
+class Sweep:
+    def __init__(self, app, world: World) -> None:
+        self.app = app
+        self.world = world
+        self.connection = db.session.session_factory.kw["bind"]
+        self.clients: dict[str, tuple] = {}
+        self.queries = []
+        for table in db.metadata.sorted_tables:
+            columns = [c.name for c in table.columns if (table.name, c.name) not in VOLATILE]
+            order = ", ".join(c.name for c in table.primary_key.columns) or "1"
+            self.queries.append((table.name, f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY {order}"))
+        self.baseline = self.snapshot()
+
+    # -- the database ------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, list[tuple]]:
+        # Straight through the driver's cursor: a thousand snapshots, thirty tables each.
+        cursor = self.connection.connection.cursor()
+        tables = {}
+        try:
+            for name, query in self.queries:
+                cursor.execute(query)
+                tables[name] = [tuple(r) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
+        return tables
+
+    def changed_tables(self) -> list[str]:
+        now = self.snapshot()
+        return sorted(name for name, rows in now.items() if rows != self.baseline.get(name))
+
+    # -- the actors ----------------------------------------------------------------------------
+    def client(self, actor: str):
+        """The actor's client, its session cookie and CSRF token (logged in once, through the form)."""
+        if actor not in self.clients:
+            client = fresh_client(self.app)
+            person = self.world.actors[actor]
+            if person.email:
+                f.login(client, person.email)
+            token = f.csrf_token(client, "/account" if person.email else "/login")
+            self.clients[actor] = (client, client.get_cookie("session").value, token)
+        return self.clients[actor]
+
+    def request(self, actor: str, method: str, path: str, body: dict | None = None, *,
+                check: bool | None = None) -> Outcome:
+        """One request as `actor`, then undone; HTML forms get the CSRF token, the API a bearer token.
+
+        The outbox's side effects (search index, e-mail) are not run: only the database is looked at,
+        and the outbox rows a request writes are in it. `check` compares the database with the
+        world's (by default for every method but GET).
+        """
+        client, cookie, csrf = self.client(actor)
+        client.set_cookie("session", cookie)
+        limiter.reset()  # the sweep logs in and posts far more often than any limit allows
+        kwargs: dict = {}
+        if path.startswith("/api/"):
+            token = self.world.actors[actor].token
+            if token:
+                kwargs["headers"] = {"Authorization": f"Bearer {token}"}
+            if method not in ("GET", "HEAD"):
+                kwargs["json"] = body or {}
+        elif method not in ("GET", "HEAD"):
+            kwargs["data"] = {**(body or {}), "csrf_token": csrf}
+        savepoint = self.connection.begin_nested()
+        handlers = dict(outbox.HANDLERS)
+        outbox.HANDLERS.clear()
+        try:
+            response = client.open(path, method=method, buffered=True, **kwargs)
+            changed = self.changed_tables() if (method != "GET" if check is None else check) else []
+        finally:
+            outbox.HANDLERS.update(handlers)
+            savepoint.rollback()
+        status: int | str = response.status_code
+        location = response.headers.get("Location", "")
+        if status == 302 and urlsplit(location).path == "/login":
+            status = LOGIN
+        return Outcome(status, changed, location, _text(response))
+
+
+def _text(response) -> str:
+    if response.mimetype not in ("text/html", "application/json"):
+        return ""
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))[:20_000]

@@ -1,0 +1,403 @@
+"""The authorisation matrix: every route of the app, as each of eight actors, against this table.
+
+The routes are read from app.url_map (static files aside), so a new route fails the test until
+someone decides here who may use it. Each cell is the answer expected for that actor:
+
+    200, 201, 302   the status of an action that may change the database (302: a redirect to
+                    anywhere but the login page: the action done, or refused with a flashed message)
+    302x, 409x, …   refused with this status: the database must not change
+    L               a redirect to the login page; nothing changes
+    L+              a redirect to the login page after the action was done (a password reset)
+    4xx             any refusal: the database must not change either
+
+The object ids in the paths are patentee A's and enterprise A's (tests/security/world.py), so the
+B-side actors and the other point's operator show what another organisation gets (IDOR): 404 for
+what they may not see, 403 where the object is public but the action is not theirs. Forms are
+posted with a valid CSRF token and a small body; the API is called with each actor's token.
+Set MATRIX_PRINT=1 to print the observed table in this file's format.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from market.extensions import db
+from tests.security.sweep import LOGIN, Sweep
+from tests.security.world import ACTORS, build
+
+T = "{today}"
+HTML_OFFER = {"price_yuan": "32000", "start_date": T, "end_date": "2099-01-01", "message": "再议"}
+
+# method, rule (as in app.url_map), path, body, expected:
+#                                                                   anon ent_a ent_b pat_a pat_b op_x op_y bureau
+ROUTES = [
+    ("GET", "/", "/", None,                                          "200 200 200 200 200 200 200 200"),
+    ("GET", "/healthz", "/healthz", None,                            "200 200 200 200 200 200 200 200"),
+    ("GET", "/login", "/login", None,                                "200 200 200 200 200 200 200 200"),
+    ("POST", "/login", "/login", {"email": "nobody@example.test", "password": "wrong-Passw0rd"},
+                                                                     "422 422 422 422 422 422 422 422"),
+    ("POST", "/logout", "/logout", {},                               "302 302 302 302 302 302 302 302"),
+    ("GET", "/register", "/register", None,                          "200 200 200 200 200 200 200 200"),
+    ("POST", "/register", "/register", {"name": "x"},                "422 422 422 422 422 422 422 422"),
+    ("GET", "/password/forgot", "/password/forgot", None,            "200 200 200 200 200 200 200 200"),
+    ("POST", "/password/forgot", "/password/forgot", {"email": "nobody@example.test"},
+                                                                     "200 200 200 200 200 200 200 200"),
+    ("GET", "/password/reset/<token>", "/password/reset/{reset_token}", None,
+                                                                     "200 200 200 200 200 200 200 200"),
+    ("POST", "/password/reset/<token>", "/password/reset/{reset_token}",
+     {"password": "new-Passw0rd99", "password_again": "new-Passw0rd99"},
+                                                                     "L+ L+ L+ L+ L+ L+ L+ L+"),
+    ("GET", "/account", "/account", None,                            "L 200 200 200 200 200 200 200"),
+    ("POST", "/account/bank", "/account/bank",
+     {"bank_account_name": "别人", "bank_name": "工商银行宝山支行", "bank_account_no": "6222020202020202"},
+                                                                     "L 302 302 302 302 302 302 302"),
+    ("POST", "/account/members", "/account/members",
+     {"email": "matrix-new@example.test", "name": "新成员", "password": "matrix-Passw0rd1", "role": "MEMBER"},
+                                                                     "L 302 302 302 302 302 302 302"),
+    ("POST", "/account/members/<int:user_id>/role", "/account/members/{member}/role", {"role": "ADMIN"},
+                                                                     "L 404 404 302 404 404 404 404"),
+    ("POST", "/account/password", "/account/password",
+     {"current": "test-Passw0rd1", "new": "matrix-Passw0rd2"},   "L 302 302 302 302 302 302 302"),
+    ("POST", "/account/tokens", "/account/tokens", {"name": "cli"}, "L 302 302 302 302 302 302 302"),
+    ("POST", "/account/tokens/<int:token_id>/revoke", "/account/tokens/{token_pat_a}/revoke", {},
+                                                                     "L 404 404 302 404 404 404 404"),
+    ("GET", "/admin/organisations", "/admin/organisations", None,    "L 403 403 403 403 403 403 200"),
+    ("POST", "/admin/organisations/<int:org_id>/decision", "/admin/organisations/{pending_org}/decision",
+     {"decision": "approve"},                                        "L 403 403 403 403 403 403 302"),
+    ("GET", "/admin/audit", "/admin/audit", None,                    "L 403 403 403 403 403 403 200"),
+    ("GET", "/organisations/<int:org_id>", "/organisations/{org_a}", None,
+                                                                     "200 200 200 200 200 200 200 200"),
+    ("GET", "/dashboard", "/dashboard", None,                        "L 200 200 200 200 302 302 302"),
+    # -- catalogue, points, listings
+    ("GET", "/search", "/search?q=隔膜", None,                        "200 200 200 200 200 200 200 200"),
+    ("GET", "/points", "/points", None,                              "200 200 200 200 200 200 200 200"),
+    ("GET", "/points/<int:point_id>", "/points/{point_x}", None,     "200 200 200 200 200 200 200 200"),
+    ("GET", "/patents/<app_no>", "/patents/{patent_no}", None,       "200 200 200 200 200 200 200 200"),
+    ("POST", "/patents/<app_no>/evaluation-reports", "/patents/{patent_no}/evaluation-reports",
+     {"report_no": "PJ2024001", "issued_on": "2024-05-01", "conclusion": "NO_DEFECT"},
+                                                                     "L 403 403 302 403 403 403 403"),
+    ("GET", "/my/listings", "/my/listings", None,                    "L 200 200 200 200 200 200 200"),
+    ("GET", "/listings/new", "/listings/new", None,                  "L 200 200 200 200 403 403 403"),
+    ("POST", "/listings/new", "/listings/new", {"application_number": ""},
+                                                                     "L 422 422 422 422 403 403 403"),
+    ("GET", "/listings/<int:listing_id>/edit", "/listings/{listing}/edit", None,
+                                                                     "L 403 403 200 403 403 403 403"),
+    ("POST", "/listings/<int:listing_id>/edit", "/listings/{listing}/edit",
+     {"modes": "TRANSFER", "asking_price_yuan": "60000", "point_id": "{point_x}"},
+                                                                     "L 403 403 302 403 403 403 403"),
+    ("POST", "/listings/<int:listing_id>/<any(submit, recall, withdraw, suspend, resume):action>",
+     "/listings/{listing}/suspend", {"note": "暂停"},                  "L 403 403 302 403 302 403 403"),
+    ("GET", "/review", "/review", None,                              "L 403 403 403 403 200 200 403"),
+    ("POST", "/listings/<int:listing_id>/review", "/listings/{draft_listing}/review", {"decision": "approve"},
+                                                                     "L 404 404 403 404 302 404 404"),
+    ("POST", "/listings/<int:listing_id>/request", "/listings/{listing}/request",
+     {"mode": "TRANSFER", "message": "想买"},                          "L 302 302 302x 302 403 403 403"),
+    # -- open licences
+    ("GET", "/open-licences", "/open-licences", None,                "200 200 200 200 200 200 200 200"),
+    ("GET", "/open-licences/<int:declaration_id>", "/open-licences/{decl}", None,
+                                                                     "200 200 200 200 200 200 200 200"),
+    ("GET", "/patents/<app_no>/open-licence", "/patents/{patent_no}/open-licence", None,
+                                                                     "L 404 404 200 404 404 404 404"),
+    ("POST", "/patents/<app_no>/open-licence", "/patents/{patent_no}/open-licence", {"mode": "LUMP_SUM"},
+                                                                     "L 404 404 422 404 404 404 404"),
+    ("GET", "/open-licences/<int:declaration_id>/edit", "/open-licences/{draft_decl}/edit", None,
+                                                                     "L 404 404 200 404 403 404 403"),
+    ("POST", "/open-licences/<int:declaration_id>/edit", "/open-licences/{draft_decl}/edit",
+     {"mode": "LUMP_SUM"},                                           "L 404 404 422 404 403 404 403"),
+    ("POST", "/open-licences/<int:declaration_id>/consent", "/open-licences/{draft_decl}/consent",
+     {"document_ref": "同意书-1"},                                     "L 404 404 302 404 403 404 403"),
+    ("POST", "/open-licences/<int:declaration_id>/eligible", "/open-licences/{draft_decl}/eligible", {},
+                                                                     "L 404 404 302 404 403 404 403"),
+    ("POST", "/open-licences/<int:declaration_id>/<any(filed, announced, 'not-announced', "
+             "'withdrawal-requested', withdrawn):step>",
+     "/open-licences/{decl}/withdrawal-requested", {"on": T},       "L 403 403 302 403 302 403 403"),
+    ("POST", "/open-licences/<int:declaration_id>/take", "/open-licences/{decl}/take", {},
+                                                                     "L 302 302 302x 302 403 403 403"),
+    # -- imports
+    ("GET", "/imports/", "/imports/", None,                          "L 200 200 200 200 200 200 200"),
+    ("GET", "/imports/new", "/imports/new", None,                    "L 200 200 200 200 403 403 403"),
+    ("POST", "/imports/new", "/imports/new", {},                     "L 422 422 422 422 403 403 403"),
+    ("GET", "/imports/<int:batch_id>", "/imports/{batch}", None,     "L 404 404 200 404 404 404 404"),
+    ("GET", "/imports/<int:batch_id>/mapping", "/imports/{batch}/mapping", None,
+                                                                     "L 404 404 200 404 404 404 404"),
+    ("POST", "/imports/<int:batch_id>/mapping", "/imports/{batch}/mapping", {"map-0": "application_number"},
+                                                                     "L 404 404 200 404 404 404 404"),
+    ("GET", "/imports/<int:batch_id>/rejected.csv", "/imports/{batch}/rejected.csv", None,
+                                                                     "L 404 404 200 404 404 404 404"),
+    ("POST", "/imports/<int:batch_id>/run", "/imports/{batch}/run", {},
+                                                                     "L 404 404 302 404 403 403 403"),
+    # -- demands, matches, inquiries, inbox
+    ("GET", "/demands", "/demands", None,                            "200 200 200 200 200 200 200 200"),
+    ("GET", "/demands/new", "/demands/new", None,                    "L 200 200 200 200 200 200 200"),
+    ("POST", "/demands/new", "/demands/new", {"title": ""},          "L 422 422 422 422 422 422 422"),
+    ("GET", "/demands/<int:demand_id>", "/demands/{demand}", None,   "200 200 200 200 200 200 200 200"),
+    ("GET", "/demands/<int:demand_id>/edit", "/demands/{demand}/edit", None,
+                                                                     "L 200 403 403 403 403 403 403"),
+    ("POST", "/demands/<int:demand_id>/edit", "/demands/{demand}/edit", {"title": ""},
+                                                                     "L 422 403 403 403 403 403 403"),
+    ("POST", "/demands/<int:demand_id>/status", "/demands/{demand}/status", {"status": "CLOSED"},
+                                                                     "L 302 403 403 403 403 403 403"),
+    ("POST", "/demands/<int:demand_id>/matches/<int:listing_id>/<any(save, dismiss):action>",
+     "/demands/{demand}/matches/{listing}/save", {},                 "L 302 403 403 403 403 403 403"),
+    ("GET", "/my/demands", "/my/demands", None,                      "L 200 200 200 200 200 200 200"),
+    ("GET", "/my/demand-matches", "/my/demand-matches", None,        "L 200 200 200 200 200 200 200"),
+    ("GET", "/inquiries", "/inquiries", None,                        "L 200 200 200 200 200 200 200"),
+    ("POST", "/inquiries/<int:inquiry_id>/answer", "/inquiries/{inquiry}/answer", {"reply": "请看声明"},
+                                                                     "L 404 404 302 404 404 404 404"),
+    ("GET", "/inbox", "/inbox", None,                                "L 200 200 200 200 200 200 200"),
+    ("POST", "/inbox/read", "/inbox/read", {},                       "L 302 302 302 302 302 302 302"),
+    # -- deals
+    ("GET", "/deals/", "/deals/", None,                              "L 200 200 200 200 200 200 200"),
+    ("GET", "/deals/new", "/deals/new?listing={listing}", None,      "L 200 200 200 200 200 200 200"),
+    ("POST", "/deals/new", "/deals/new", {"listing_id": "{listing}", "kind": "TRANSFER", **HTML_OFFER},
+                                                                     "L 302 302 302x 302 403 403 403"),
+    ("GET", "/deals/<int:deal_id>", "/deals/{neg_deal}", None,       "L 200 404 200 404 200 404 200"),
+    ("POST", "/deals/<int:deal_id>/offers", "/deals/{neg_deal}/offers", HTML_OFFER,
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/accept", "/deals/{neg_deal}/accept", {"offer_id": "{offer}"},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/messages", "/deals/{neg_deal}/messages", {"message": "你好"},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/<any(decline, cancel, void):what>", "/deals/{neg_deal}/void",
+     {"reason": "录入错误"},                                            "L 302 404 302 404 403 404 302"),
+    ("POST", "/deals/<int:deal_id>/approvals/<code>", "/deals/{neg_deal}/approvals/DECISION", {},
+                                                                     "L 302 404 302 404 302x 404 302x"),
+    ("POST", "/deals/<int:deal_id>/sign", "/deals/{neg_deal}/sign", {"signed_date": T},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/filing", "/deals/{neg_deal}/filing", {"record_no": "X1", "filing_date": T},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/filing-rejected", "/deals/{neg_deal}/filing-rejected",
+     {"on": T, "reason": "材料不全"},                                   "L 302 404 302 404 403 404 403"),
+    # A licence is neither registered nor capitalised: refused before anyone's role is looked at.
+    ("POST", "/deals/<int:deal_id>/registration-filed", "/deals/{neg_deal}/registration-filed", {"on": T},
+                                                                     "L 302x 404 302x 404 302x 404 302x"),
+    ("POST", "/deals/<int:deal_id>/registration", "/deals/{neg_deal}/registration",
+     {"registered_on": T, "registration_no": "R1"},                  "L 302x 404 302x 404 302x 404 302x"),
+    ("POST", "/deals/<int:deal_id>/registration-rejected", "/deals/{neg_deal}/registration-rejected",
+     {"on": T, "reason": "不予登记"},                                   "L 302x 404 302x 404 302x 404 302x"),
+    ("POST", "/deals/<int:deal_id>/capital", "/deals/{neg_deal}/capital", {"on": T},
+                                                                     "L 302x 404 302x 404 302x 404 302x"),
+    ("POST", "/deals/<int:deal_id>/reward", "/deals/{neg_deal}/reward", {"taxes_yuan": "100"},
+                                                                     "L 403 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/uploads", "/deals/{neg_deal}/uploads", {"kind": "OTHER"},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("GET", "/deals/<int:deal_id>/uploads/<int:document_id>", "/deals/{neg_deal}/uploads/{document}", None,
+                                                                     "L 200 404 200 404 200 404 200"),
+    ("GET", "/deals/<int:deal_id>/contract", "/deals/{neg_deal}/contract", None,
+                                                                     "404 200 404 200 404 200 404 200"),
+    ("GET", "/deals/<int:deal_id>/contract.pdf", "/deals/{neg_deal}/contract.pdf", None,
+                                                                     "404 200 404 200 404 200 404 200"),
+    ("GET", "/deals/<int:deal_id>/notice", "/deals/{ol_deal}/notice", None,
+                                                                     "404 200 404 200 404 200 404 200"),
+    ("GET", "/deals/<int:deal_id>/notice.pdf", "/deals/{ol_deal}/notice.pdf", None,
+                                                                     "404 200 404 200 404 200 404 200"),
+    ("GET", "/deals/<int:deal_id>/filing-package", "/deals/{ol_deal}/filing-package", None,
+                                                                     "404 200 404 200 404 200 404 200"),
+    ("GET", "/deals/<int:deal_id>/filing-package.pdf", "/deals/{ol_deal}/filing-package.pdf", None,
+                                                                     "404 200 404 200 404 200 404 200"),
+    ("GET", "/deals/<int:deal_id>/licence", "/deals/{ol_deal}/licence", None,
+                                                                     "404 200 404 200 404 200 404 200"),
+    ("POST", "/deals/<int:deal_id>/payments/<int:payment_id>/checkout",
+     "/deals/{ol_deal}/payments/{payment}/checkout", {},             "L 200 404 403 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/payments/<int:payment_id>/receipt",
+     "/deals/{ol_deal}/payments/{payment}/receipt", {},              "L 302 404 403 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/payments/<int:payment_id>/confirm",
+     "/deals/{ol_deal}/payments/{payment}/confirm", {},              "L 403 404 302 404 403 404 403"),
+    ("GET", "/deals/<int:deal_id>/royalties", "/deals/{roy_deal}/royalties", None,
+                                                                     "L 200 404 200 404 200 404 200"),
+    ("POST", "/deals/<int:deal_id>/royalties", "/deals/{roy_deal}/royalties",
+     {"period": "2024-04-01", "base_amount": "10000"},               "L 302 404 403 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/royalties/<int:report_id>/<any(confirm, dispute):decision>",
+     "/deals/{roy_deal}/royalties/{report}/confirm", {},             "L 403 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/disputes", "/deals/{roy_deal}/disputes", {"subject": "又一争议"},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/disputes/<int:dispute_id>/escalate",
+     "/deals/{roy_deal}/disputes/{dispute}/escalate", {"stage": "LITIGATION", "forum": "上海知识产权法院"},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/deals/<int:deal_id>/disputes/<int:dispute_id>/resolve",
+     "/deals/{roy_deal}/disputes/{dispute}/resolve", {"outcome": "SETTLED"},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("POST", "/payments/stripe/webhook", "/payments/stripe/webhook", {},
+                                                                     "400 400 400 400 400 400 400 400"),
+    # -- statistics
+    ("GET", "/statistics/", "/statistics/", None,                    "L 200 200 200 200 200 200 200"),
+    ("GET", "/statistics/deals", "/statistics/deals", None,          "L 200 200 200 200 200 200 200"),
+    ("GET", "/statistics/revisions", "/statistics/revisions", None,  "L 200 200 200 200 200 200 200"),
+    ("GET", "/statistics/export", "/statistics/export?format=csv", None,
+                                                                     "L 200 200 200 200 200 200 200"),
+    ("GET", "/statistics/public", "/statistics/public", None,        "200 200 200 200 200 200 200 200"),
+    # -- the JSON API
+    ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None,    "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/docs", "/api/v1/docs", None,                    "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/me", "/api/v1/me", None,                        "401 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/dashboard", "/api/v1/dashboard", None,          "401 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/organisations", "/api/v1/organisations", None,  "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/organisations/<int:id>", "/api/v1/organisations/{pending_org}", None,
+                                                                     "404 404 404 404 404 404 404 404"),
+    ("GET", "/api/v1/points", "/api/v1/points", None,                "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/points/<int:id>", "/api/v1/points/{point_x}", None,
+                                                                     "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/search", "/api/v1/search?q=隔膜", None,          "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/patents", "/api/v1/patents", None,              "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/patents/<app_no>", "/api/v1/patents/{patent_no}", None,
+                                                                     "200 200 200 200 200 200 200 200"),
+    ("POST", "/api/v1/patents", "/api/v1/patents", {"application_number": "{patent_no}", "title": "改名"},
+                                                                     "401 403 403 200 403 403 403 403"),
+    ("GET", "/api/v1/listings", "/api/v1/listings", None,            "200 200 200 200 200 200 200 200"),
+    ("POST", "/api/v1/listings", "/api/v1/listings",
+     {"application_number": "{patent_no}", "point_id": "{point_x}", "modes": ["TRANSFER"]},
+                                                                     "401 403 403 409 403 403 403 403"),
+    ("GET", "/api/v1/listings/<int:id>", "/api/v1/listings/{draft_listing}", None,
+                                                                     "404 404 404 200 404 200 404 404"),
+    ("PATCH", "/api/v1/listings/<int:id>", "/api/v1/listings/{listing}", {"asking_price_fen": 100},
+                                                                     "401 403 403 200 403 403 403 403"),
+    ("POST", "/api/v1/listings/<int:id>/submit", "/api/v1/listings/{draft_listing}/submit", {},
+                                                                     "401 404 404 409 404 409 404 404"),
+    ("POST", "/api/v1/listings/<int:id>/withdraw", "/api/v1/listings/{listing}/withdraw", {},
+                                                                     "401 403 403 200 403 403 403 403"),
+    ("POST", "/api/v1/listings/<int:id>/suspend", "/api/v1/listings/{listing}/suspend", {},
+                                                                     "401 403 403 200 403 200 403 403"),
+    ("POST", "/api/v1/listings/<int:id>/resume", "/api/v1/listings/{listing}/resume", {},
+                                                                     "401 409 409 409 409 409 409 409"),
+    ("POST", "/api/v1/listings/<int:id>/review", "/api/v1/listings/{draft_listing}/review", {"approve": True},
+                                                                     "401 404 404 403 404 200 404 404"),
+    ("POST", "/api/v1/listings/<int:id>/requests", "/api/v1/listings/{listing}/requests",
+     {"mode": "TRANSFER"},                                           "401 201 201 422 201 403 403 403"),
+    ("POST", "/api/v1/matches", "/api/v1/matches", {"text": "锂电池隔膜"},
+                                                                     "200 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/demands", "/api/v1/demands", None,              "200 200 200 200 200 200 200 200"),
+    ("POST", "/api/v1/demands", "/api/v1/demands", {"title": "x"},   "401 422 422 422 422 422 422 422"),
+    ("GET", "/api/v1/demands/<int:id>", "/api/v1/demands/{private_demand}", None,
+                                                                     "404 200 404 404 404 404 404 404"),
+    ("GET", "/api/v1/demands/<int:id>/matches", "/api/v1/demands/{demand}/matches", None,
+                                                                     "401 200 404 404 404 404 404 404"),
+    ("POST", "/api/v1/demands/<int:id>/matches/<int:listing_id>/dismiss",
+     "/api/v1/demands/{demand}/matches/{listing}/dismiss", {"reason": "PRICE"},
+                                                                     "401 200 403 403 403 403 403 403"),
+    ("GET", "/api/v1/open-licences", "/api/v1/open-licences", None,  "200 200 200 200 200 200 200 200"),
+    ("POST", "/api/v1/open-licences/<int:declaration_id>/take", "/api/v1/open-licences/{decl}/take", {},
+                                                                     "401 200 201 409 201 403 403 403"),
+    ("GET", "/api/v1/deals", "/api/v1/deals", None,                  "401 200 200 200 200 200 200 200"),
+    ("POST", "/api/v1/deals", "/api/v1/deals", {"listing_id": "{listing}", "kind": "TRANSFER"},
+                                                                     "401 201 201 422 201 403 403 403"),
+    ("GET", "/api/v1/deals/<int:id>", "/api/v1/deals/{neg_deal}", None,
+                                                                     "401 200 404 200 404 200 404 200"),
+    ("POST", "/api/v1/deals/<int:id>/offers", "/api/v1/deals/{neg_deal}/offers", {"price_fen": 3_200_000},
+                                                                     "401 201 404 201 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/accept", "/api/v1/deals/{neg_deal}/accept", {"offer_id": "{offer}"},
+                                                                     "401 409 404 200 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/decline", "/api/v1/deals/{neg_deal}/decline", {"reason": "不谈了"},
+                                                                     "401 200 404 200 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/cancel", "/api/v1/deals/{neg_deal}/cancel", {"reason": "不要了"},
+                                                                     "401 200 404 200 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/void", "/api/v1/deals/{neg_deal}/void", {"reason": "录入错误"},
+                                                                     "401 200 404 200 404 403 404 200"),
+    ("POST", "/api/v1/deals/<int:id>/sign", "/api/v1/deals/{neg_deal}/sign", {"signed_date": T},
+                                                                     "401 409 404 409 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/filing", "/api/v1/deals/{neg_deal}/filing",
+     {"record_no": "X1", "filing_date": T},                          "401 409 404 409 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/registration", "/api/v1/deals/{neg_deal}/registration",
+     {"registered_on": T, "registration_no": "R1"},                  "401 409 404 409 404 409 404 409"),
+    ("GET", "/api/v1/deals/<int:deal_id>/reward", "/api/v1/deals/{neg_deal}/reward", None,
+                                                                     "401 403 404 200 404 403 404 403"),
+    ("GET", "/api/v1/deals/<int:deal_id>/disputes", "/api/v1/deals/{roy_deal}/disputes", None,
+                                                                     "401 200 404 200 404 200 404 200"),
+    ("POST", "/api/v1/deals/<int:deal_id>/disputes", "/api/v1/deals/{roy_deal}/disputes", {"subject": "又一争议"},
+                                                                     "401 409 404 409 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:deal_id>/disputes/<int:dispute_id>/escalate",
+     "/api/v1/deals/{roy_deal}/disputes/{dispute}/escalate", {"stage": "LITIGATION"},
+                                                                     "401 200 404 200 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:deal_id>/disputes/<int:dispute_id>/resolve",
+     "/api/v1/deals/{roy_deal}/disputes/{dispute}/resolve", {"outcome": "SETTLED"},
+                                                                     "401 200 404 200 404 403 404 403"),
+    ("GET", "/api/v1/deals/<int:deal_id>/royalty-reports", "/api/v1/deals/{roy_deal}/royalty-reports", None,
+                                                                     "401 200 404 200 404 200 404 200"),
+    ("POST", "/api/v1/deals/<int:deal_id>/royalty-reports", "/api/v1/deals/{roy_deal}/royalty-reports",
+     {"period_start": "2024-04-01", "base_amount_fen": 1_000_000},  "401 201 404 403 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:deal_id>/royalty-reports/<int:report_id>/confirm",
+     "/api/v1/deals/{roy_deal}/royalty-reports/{report}/confirm", {},
+                                                                     "401 403 404 200 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:deal_id>/royalty-reports/<int:report_id>/dispute",
+     "/api/v1/deals/{roy_deal}/royalty-reports/{report}/dispute", {"reason": "基数不对"},
+                                                                     "401 403 404 200 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:deal_id>/payments/<int:payment_id>/checkout",
+     "/api/v1/deals/{ol_deal}/payments/{payment}/checkout", {},      "401 200 404 403 404 403 404 403"),
+    ("GET", "/api/v1/statistics/summary", "/api/v1/statistics/summary", None,
+                                                                     "401 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/statistics/pivot", "/api/v1/statistics/pivot?by=point", None,
+                                                                     "401 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/statistics/deals", "/api/v1/statistics/deals", None,
+                                                                     "401 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/statistics/public", "/api/v1/statistics/public", None,
+                                                                     "200 200 200 200 200 200 200 200"),
+]
+
+
+
+def _fill(value, ids: dict):
+    if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
+            return ids[value[1:-1]]  # a whole id keeps its type (JSON bodies want integers)
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value
+
+
+def _rules(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+@pytest.fixture
+def quick_hashes(monkeypatch):
+    """Cheap password hashes: the sweep sets passwords dozens of times, and scrypt's cost is not
+    what it tests (werkzeug checks any hash by the method named in it)."""
+    from werkzeug import security
+
+    monkeypatch.setattr("market.accounts.auth.generate_password_hash",
+                        lambda password: security.generate_password_hash(password, method="pbkdf2:sha256:1000"))
+
+
+def test_every_route_answers_every_actor_as_the_table_says(app, quick_hashes):
+    started = time.perf_counter()
+    table = {(method, rule): (path, body, expected.split()) for method, rule, path, body, expected in ROUTES}
+    assert len(table) == len(ROUTES), "a route is in the table twice"
+    missing = sorted(_rules(app) - set(table))
+    stale = sorted(set(table) - _rules(app))
+    assert not missing, "new route not in the authorisation table: " + ", ".join(f"{m} {r}" for m, r in missing)
+    assert not stale, "the table names routes that no longer exist: " + ", ".join(f"{m} {r}" for m, r in stale)
+
+    with app.test_request_context():
+        world = build()
+        ids = dict(world.ids)
+        ids.update({f"token_{name}": actor.token_id for name, actor in world.actors.items()})
+        db.session.remove()
+    sweep = Sweep(app, world)
+    failures, observed = [], {}
+    for (method, rule), (path, body, expected) in table.items():
+        row = []
+        for actor, want in zip(ACTORS, expected, strict=True):
+            out = sweep.request(actor, method, _fill(path, ids), _fill(body, ids))
+            got = str(out.status)
+            if os.environ.get("MATRIX_DEBUG") and os.environ["MATRIX_DEBUG"] in rule:
+                print(method, rule, actor, got, out.location, out.body[:600])
+            row.append(got)
+            done = got == "L" and want == "L+"
+            if not done and got != want.removesuffix("x"):
+                failures.append(f"{method} {rule} as {actor}: expected {want}, got {got} {out.location}")
+            refused = want.endswith("x") or got == LOGIN and not done or got.isdigit() and int(got) >= 400
+            if method != "GET" and refused and out.changed:
+                failures.append(f"{method} {rule} as {actor}: refused ({want}) but changed {out.changed}")
+        observed[(method, rule)] = row
+    if os.environ.get("MATRIX_PRINT"):
+        for (method, rule), row in observed.items():
+            print(f"{method:6} {rule:90} {' '.join(row)}")
+    elapsed = time.perf_counter() - started
+    assert not failures, (f"{len(failures)} cells differ from the table ({elapsed:.0f} s):\n"
+                          + "\n".join(failures))
