@@ -13,10 +13,16 @@ from market.accounts.services import issue_api_token
 from market.search.elastic import ElasticsearchBackend
 from market.search.http import ElasticClient
 from tests.open_licence import world as wb
-from tests.payments.conftest import stripe_mock_url  # noqa: F401  (the session's stripe-mock)
 from tests.services.postgres import free_port
+from tests.services.required import service_url
+from tests.services.stripe_mock import StripeMock
 
 DB_DOWN_ZH = "数据库暂时不可用，请稍后重试"
+
+
+@pytest.fixture(scope="session")
+def stripe_mock_url():
+    yield from service_url("TEST_STRIPE_MOCK_URL", "stripe-mock", lambda: StripeMock().start())
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +98,7 @@ def test_checkout_answers_503_while_stripe_is_unreachable(app, client, session, 
 
 
 def test_checkout_by_api_opens_a_payment_intent_and_a_repeat_continues_it(app, client, session, monkeypatch,
-                                                                        stripe_mock_url):  # noqa: F811
+                                                                        stripe_mock_url):
     for key, value in {"PAYMENT_PROVIDER": "stripe", "STRIPE_API_KEY": "sk_test_123",
                        "STRIPE_API_BASE": stripe_mock_url}.items():
         monkeypatch.setitem(app.config, key, value)
