@@ -146,7 +146,16 @@ class Actor:
     def goto(self, path: str):
         response = self.page.goto(path)
         assert response is not None and response.ok, f"GET {path}: {response and response.status}"
+        self._check_fits()
         return response
+
+    def _check_fits(self) -> None:
+        """On a phone nothing may push the page sideways (wide tables scroll inside .table-wrap)."""
+        if not self.variant.mobile:
+            return
+        wide = self.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if wide > 1:
+            self.errors.append(f"{self.page.url} is {wide}px wider than the phone's screen")
 
     def login(self) -> "Actor":
         """Through the login form, in the variant's language (kept in the session across the login)."""
@@ -167,6 +176,7 @@ class Actor:
         with self.page.expect_navigation() as navigation:
             button.click()
         response = navigation.value
+        self._check_fits()
         if expect_ok:
             # Refusals come back as a 4xx page or as a redirect with an error message.
             refused = self.page.locator(".flash-error")
