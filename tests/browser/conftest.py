@@ -98,11 +98,9 @@ def browser(chromium_executable):
 
 @pytest.fixture(scope="package")
 def live_server(tmp_path_factory):
-    from tests.browser import world
-
+    """The demo as `make run` seeds it; each journey takes its own actors and patents from it."""
     started = time.monotonic()
     app = build_app(tmp_path_factory.mktemp("browser-instance"))
-    world.prepare(app)
     server = LiveServer(app).start()
     print(f"\nbrowser tests: app seeded and served on {server.url} in {time.monotonic() - started:.1f}s")
     yield server

@@ -139,7 +139,7 @@ def fill_approval(page, form, code: str, today) -> None:
 
 def candidate(server) -> dict:
     """The first university listing (by id), priced by listing, that no deal or open licence touches yet."""
-    from listings.models import Listing, Patent
+    from listings.models import Listing
     from listings.open_licence.models import OpenLicenceDeclaration
     from market.accounts.models import Organisation, User
     from market.deals.models import Deal

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import VARIANTS
@@ -22,6 +21,7 @@ from tests.browser.conftest import VARIANTS
 APP_NO = "202010100037.7"
 PATENTEE = "nsut"
 TAKER = {"zh-desktop": "qingqu", "en-desktop": "hesui", "zh-phone": "luosi", "en-phone": "ruiyan"}
+assert set(TAKER) == set(VARIANTS)
 FEE_FEN = 5_000_000
 # A one-page PDF: the bank's transfer slip, as a person would scan it.
 RECEIPT_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
@@ -154,6 +154,3 @@ def licence_of(server, key: str) -> dict:
                 "licensed_on": deal.licensed_date, "deadline_date": deal.filing_deadline,
                 "deadline": deal.filing_deadline.isoformat() if deal.filing_deadline else None}
 
-
-pytestmark = pytest.mark.usefixtures("live_server")
-assert set(TAKER) == set(VARIANTS)
