@@ -287,6 +287,10 @@ def report(result: Result, samples, bad, timeline: Timeline, say) -> None:
             for kind in KINDS:
                 if kind in kinds:
                     say(f"    {kind:15s} " + ", ".join(f"{code}: {n}" for code, n in sorted(kinds[kind].items())))
+    degraded = Counter(timeline.phase(s.started, s.ended) for s in samples if s.note == "degraded")
+    if degraded:
+        say("API searches answered from the embedded standby (degraded): "
+            + ", ".join(f"{phase} {n}" for phase, n in sorted(degraded.items())))
     if bad:
         say("\nunexpected answers (first 10):")
         for s in bad[:10]:

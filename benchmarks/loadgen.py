@@ -197,6 +197,8 @@ class VirtualUser(threading.Thread):
         else:
             outcome, note = classify(kind, status, answer_headers, data,
                                      api=path.startswith("/api/"))
+            if outcome == "ok" and kind == "search_api" and json.loads(data).get("degraded"):
+                note = "degraded"  # answered from the embedded standby: the cluster did not answer
         if record:
             self.samples.append(Sample(kind, started, ms, status, outcome, note))
         return outcome, status, data
