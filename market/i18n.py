@@ -34,6 +34,12 @@ def get_lang() -> str:
     return lang
 
 
+def article(noun: str) -> str:
+    """'an ordinary licence', 'a transfer': the English indefinite article before a lower-cased label."""
+    word = noun.lower()
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def t(zh: str, en: str) -> str:
     return en if get_lang() == "en" else zh
 

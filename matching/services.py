@@ -14,6 +14,7 @@ from market.deals.vocabulary import NEGOTIATED_KINDS
 from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.outbox import enqueue
+from market.i18n import article
 from matching.models import Demand, Inquiry, MatchFeedback
 from matching.vocabulary import DemandStatus, DismissReason, InquiryStatus, MatchState, Visibility
 
@@ -160,6 +161,8 @@ def request_deal(user: User, listing: Listing, mode: str, message: str = "",
     """
     require_buyer(user)
     if listing.status != ListingStatus.PUBLISHED:
+        if listing.published_at is None:  # never on the shelf: it does not exist for buyers
+            raise NotFound("listing_not_found", "挂牌不存在", "No such listing")
         raise Conflict("not_on_shelf", "该专利目前不在货架上", "This patent is not on the shelf now")
     if listing.organisation_id == user.organisation_id:
         raise DomainError("own_listing", "不能对本机构的挂牌发起交易", "You cannot ask your own organisation for a deal")
@@ -194,7 +197,7 @@ def request_deal(user: User, listing: Listing, mode: str, message: str = "",
     mode_label = DealMode(mode)
     notify(listing.organisation_id, "deal_request",
            (f"{user.organisation.name} 希望以{mode_label.zh}方式受让/使用“{listing.patent.title}”",
-            f"{user.organisation.name} asks for a {mode_label.en.lower()} of “{listing.patent.title}”"),
+            f"{user.organisation.name} asks for {article(mode_label.en)} of “{listing.patent.title}”"),
            body=(message[:300], message[:300]), link="/inquiries")
     return inquiry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from listings.industries import all_industries
 from listings.models import Listing
@@ -251,15 +251,24 @@ def answer(inquiry_id: int):
     return redirect(url_for("matching.inquiries"))
 
 
+# Matching runs per listing, so a page covers this many of the patentee's listings.
+DEMAND_MATCH_PAGE = 50
+
+
 @bp.get("/my/demand-matches")
 @login_required
 def demand_matches():
-    """For a patentee: the open demands that fit each of its published listings."""
-    listings = db.session.scalars(select(Listing).where(
-        Listing.organisation_id == current_user.organisation_id, Listing.status == ListingStatus.PUBLISHED)
-        .options(*document_loads()).order_by(Listing.published_at.desc()).limit(50)).all()
+    """For a patentee: the open demands that fit each of its published listings, 50 listings a page."""
+    mine = (Listing.organisation_id == current_user.organisation_id, Listing.status == ListingStatus.PUBLISHED)
+    total = db.session.scalar(select(func.count(Listing.id)).where(*mine)) or 0
+    pages = max(1, -(-total // DEMAND_MATCH_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    listings = db.session.scalars(select(Listing).where(*mine).options(*document_loads())
+                                  .order_by(Listing.published_at.desc(), Listing.id.desc())
+                                  .offset((page - 1) * DEMAND_MATCH_PAGE).limit(DEMAND_MATCH_PAGE)).all()
     rows = demands_for_listings(listings, limit=3)
     return render_template("matching/demand_matches.html", rows=[r for r in rows if r[1]],
+                           page=page, pages=pages, total=total, per_page=DEMAND_MATCH_PAGE,
                            dismissals=services.dismissal_summary(current_user.organisation_id),
                            reasons={r.value: r for r in DismissReason})
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from sqlalchemy import select
+
 from market.accounts.services import issue_api_token
 from market.extensions import db
 from market.outbox import process_outbox
@@ -101,3 +103,26 @@ def test_a_patentee_sees_the_demands_that_fit_its_listings(client, setup):
     client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
     f.login(client, setup["other"])  # an enterprise without listings sees no such rows
     assert "需要耐高温锂电池隔膜" not in client.get("/my/demand-matches").get_data(as_text=True)
+
+
+def test_a_patentee_with_many_listings_pages_through_them_all(client, setup, app, monkeypatch):
+    """Matching runs per listing, 50 a page; an older listing is on a later page, not dropped."""
+    import matching.views as views
+
+    monkeypatch.setattr(views, "DEMAND_MATCH_PAGE", 1)
+    with app.test_request_context():
+        from listings.models import Listing
+        from market.accounts.models import User
+
+        uni = db.session.scalars(select(User).where(User.email == setup["uni"])).one().organisation
+        newer = f.listing(uni, f.point(), patent_kw={"title": "一种光伏组件清洗机器人"})
+        newer.published_at = db.session.get(Listing, setup["listing_id"]).published_at.replace(year=2099)
+        db.session.commit()
+    f.login(client, setup["ent"])
+    _post_demand(client)
+    client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
+    f.login(client, setup["uni"])
+    first = client.get("/my/demand-matches").get_data(as_text=True)
+    second = client.get("/my/demand-matches?page=2").get_data(as_text=True)
+    assert "一种锂离子电池用陶瓷涂覆隔膜" not in first and "?page=2" in first
+    assert "需要耐高温锂电池隔膜" in second and "一种锂离子电池用陶瓷涂覆隔膜" in second

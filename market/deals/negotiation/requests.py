@@ -25,9 +25,10 @@ from market.deals.negotiation.terms import Terms, clean_terms, deal_kind, requir
 from market.deals.permissions import require
 from market.deals.vocabulary import (ClaimGroup, DealKind, DealStatus as S, EXCLUSIVE_KINDS, LICENCE_KINDS,
                                      LedgerEvent, OWNERSHIP_KINDS)
-from market.errors import Conflict, DomainError, Forbidden
+from market.errors import Conflict, DomainError, Forbidden, NotFound
 from market.extensions import db
 from market.time import today_local
+from market.i18n import article
 
 OPEN, ACCEPTED, SUPERSEDED, DECLINED, WITHDRAWN = "OPEN", "ACCEPTED", "SUPERSEDED", "DECLINED", "WITHDRAWN"
 TERM_KEYS = ("price_fen", "fee_terms", "start_date", "end_date", "territory", "field_of_use",
@@ -43,6 +44,8 @@ def _not_negotiating(deal: Deal) -> Conflict:
 def _check_listing(user: User, listing: Listing, kind: DealKind) -> None:
     require_buyer(user)
     if listing.status != ListingStatus.PUBLISHED:
+        if listing.published_at is None:  # never on the shelf: it does not exist for buyers
+            raise NotFound("listing_not_found", "挂牌不存在", "No such listing", field="listing_id")
         raise Conflict("deal.not_on_shelf", "该专利目前不在货架上，不能发起交易。", "This patent is not on the shelf now.")
     if listing.organisation_id == user.organisation_id:
         raise DomainError("deal.own_listing", "不能对本机构的挂牌发起交易。",
@@ -124,7 +127,7 @@ def request_deal(user: User, listing: Listing, kind: str | None, *, terms: dict 
     if proposed is not None:
         _add_offer(user, deal, proposed, message)
     tell(deal.seller_org_id, deal, "requested",
-         f"{user.organisation.name} 希望以{kind.zh}方式洽谈", f"{user.organisation.name} asks for a {kind.en.lower()}",
+         f"{user.organisation.name} 希望以{kind.zh}方式洽谈", f"{user.organisation.name} asks for {article(kind.en)}",
          body=(message[:300], message[:300]))
     return deal
 
