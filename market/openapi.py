@@ -23,7 +23,12 @@ ERROR_STATUSES = {
     409: "The request conflicts with the record's state or an existing record.",
     422: "The input is well-formed but not valid; `fields` names each problem.",
     429: "Too many requests; retry after the number of seconds in Retry-After.",
+    503: "A service the request needs (database, search, payments) is down for a moment; retry after "
+         "the number of seconds in Retry-After.",
 }
+# The statuses whose answers say when to come back.
+RETRY_AFTER = {"Retry-After": {"required": True, "description": "Seconds to wait before retrying.",
+                               "schema": {"type": "integer", "minimum": 0}}}
 SUCCESS = {200: "OK", 201: "Created"}
 _RULE_PART = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -82,7 +87,8 @@ def describe(endpoint: str, **extra: Any) -> None:
     """Add to a recorded operation what `route` has no parameter for.
 
     Keys read by the builder: also ({status: description} of other successes), errors (more
-    error statuses), optional_auth, body_required and path_schemas ({name: schema fragment}).
+    error statuses), optional_auth, body_required, path_schemas ({name: schema fragment}) and
+    any_of (response schemas of which the answer matches at least one).
     """
     from market.api import OPERATIONS
 
@@ -127,6 +133,8 @@ def _operation(op: dict, path_params: list[dict], components: _Components) -> di
     for code in sorted(_error_statuses(op, bool(path_params))):
         responses[str(code)] = {"description": ERROR_STATUSES[code],
                                 "content": {"application/json": {"schema": _ERROR}}}
+        if code in (429, 503):
+            responses[str(code)]["headers"] = RETRY_AFTER
     out["responses"] = responses
     if auth:
         out["security"] = [{"bearerAuth": []}]
@@ -139,6 +147,8 @@ def _success(op: dict, components: _Components, description: str) -> dict:
     if op["response"] is None:
         return {"description": description}
     item = components.ref(op["response"], "output")
+    if op.get("any_of"):  # one answer in several shapes, e.g. more fields for the record's owner
+        item = {"anyOf": [components.ref(s, "output") for s in op["any_of"]]}
     if op["paginated"]:
         schema = {"type": "object", "required": ["items", "total", "page", "per_page", "pages"],
                   "properties": {"items": {"type": "array", "items": item},
@@ -154,8 +164,9 @@ def _success(op: dict, components: _Components, description: str) -> dict:
 
 
 def _error_statuses(op: dict, has_path_params: bool) -> set[int]:
-    # Every operation reads its query string and may be rate limited; the rest depend on shape.
-    codes = {400, 429, *op.get("errors", ())}
+    # Every operation reads its query string, may be rate limited and needs the database; the
+    # rest depend on shape.
+    codes = {400, 429, 503, *op.get("errors", ())}
     if op["auth"]:
         codes |= {401, 403}
     if has_path_params or op["method"] != "get":

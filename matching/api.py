@@ -113,5 +113,6 @@ def listing_request(id: int):
     return InquiryOut().dump(inquiry), 201
 
 
-describe("demand_get", errors=[404])
+# Its own enterprise also gets the existing basis, which nobody else may see.
+describe("demand_get", errors=[404], any_of=[OwnDemandOut, DemandOut])
 describe("demand_matches", errors=[400, 404])

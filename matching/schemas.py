@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from listings.schemas import UtcDateTime
 from listings.vocabulary import DealMode
 from market.i18n import t
 from market.schemas import BaseSchema, TrimmedString
@@ -98,7 +99,7 @@ class InquiryOut(BaseSchema):
     message = fields.String(required=True)
     status = fields.String(required=True)
     demand_id = fields.Integer(required=True, allow_none=True)
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class DemandOut(BaseSchema):
@@ -116,7 +117,7 @@ class DemandOut(BaseSchema):
     visibility = fields.String(required=True)
     status = fields.String(required=True)
     organisation = fields.Function(lambda d: d.organisation.name, required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class OwnDemandOut(DemandOut):
