@@ -170,7 +170,8 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         vus = [VirtualUser(i, server.url, plan, budget, timeline, samples, ledger, think=think,
                            webhook_secret=WEBHOOK_SECRET, seed=1) for i in range(users)]
         load_before = os.getloadavg()[0]
-        cpu = cpu_use(server, pg if not faults else None)
+        # Restarted servers change their process ids: their CPU time is measured without faults only.
+        cpu = cpu_use(server, pg if not faults else None, node if not faults else None)
         timeline.t0 = time.monotonic()
         for vu in vus:
             vu.start()
@@ -184,7 +185,8 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
             vu.join()
         wall = timeline.now()
         result.seconds = wall
-        used = {k: v - cpu[k] for k, v in cpu_use(server, pg if not faults else None).items()}
+        used = {k: v - cpu[k] for k, v in cpu_use(server, pg if not faults else None,
+                                                   node if not faults else None).items()}
         # The machine is shared: what else ran shows in the load average next to the figures.
         say(f"{os.cpu_count()} cores; load average over the last minute {os.getloadavg()[0]:.1f} at the end "
             f"(before the run {load_before:.1f})")
@@ -243,14 +245,16 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
                 say(f"could not stop {type(service).__name__}: {err}")
 
 
-def cpu_use(server, pg) -> dict[str, float]:
-    """CPU seconds so far of the app (gunicorn and its workers), PostgreSQL and this load generator."""
+def cpu_use(server, pg, node) -> dict[str, float]:
+    """CPU seconds so far of the app (gunicorn and its workers), the services and this load generator."""
     from benchmarks.load_services import cpu_seconds
 
     times = os.times()
     used = {"app": cpu_seconds(server.process.pid)}
     if pg is not None and pg.server_pid():
         used["PostgreSQL"] = cpu_seconds(pg.server_pid())
+    if node is not None and node.process is not None:
+        used["Elasticsearch"] = cpu_seconds(node.process.pid)
     used["load generator"] = times.user + times.system
     return used
 
