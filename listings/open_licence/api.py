@@ -32,6 +32,9 @@ def open_licence_take(declaration_id: int):
     if declaration_id > MAX_INT:
         raise NotFound("open_licence.not_found", "开放许可声明不存在", "No such open-licence declaration")
     user = current_user._get_current_object()
+    decl = services.get_declaration(declaration_id)
+    if not services.can_view(user, decl):  # a draft of another organisation does not exist here
+        raise NotFound("open_licence.not_found", "开放许可声明不存在", "No such open-licence declaration")
     had = existing_licence(declaration_id, user.organisation_id)
     try:
         deal = take_open_licence(declaration_id, user.organisation, user)

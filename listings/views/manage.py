@@ -17,7 +17,7 @@ from listings.views.forms import ListingForm, NewPatentForm, form_data
 from listings.vocabulary import DealMode, LegalStatus, ListingStatus, Maturity, PricingMethod
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
 from market.chain.models import Point
-from market.errors import DomainError
+from market.errors import DomainError, NotFound
 from market.extensions import db
 from market.i18n import get_lang, t
 from market.schemas import load
@@ -96,7 +96,7 @@ def visible_listing(listing_id: int) -> Listing:
     listing = services.get_listing(listing_id)
     if listing.status != ListingStatus.PUBLISHED and not (
             can_manage_listing(current_user, listing) or can_review_listing(current_user, listing)):
-        abort(404)
+        raise NotFound("listing_not_found", "挂牌不存在", "No such listing")  # word for word a missing id's answer
     return listing
 
 

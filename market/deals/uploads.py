@@ -27,6 +27,8 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
 )
+# The names a file of each kind may carry: a name that says otherwise is refused.
+NAMED = {"pdf": {"pdf"}, "png": {"png"}, "jpg": {"jpg", "jpeg"}}
 CHUNK = 64 * 1024
 
 
@@ -62,6 +64,11 @@ def store_document(deal: Deal, kind: str, file: FileStorage | None, user: User) 
         raise DomainError("upload.type", "只接受 PDF、PNG 或 JPEG 文件。", "Only PDF, PNG or JPEG files are accepted.",
                           field="file")
     content_type, ext = sniffed
+    named = Path(_clean_name(file.filename)).suffix.lower().lstrip(".")
+    if named and named not in NAMED[ext]:
+        # A PNG called .pdf is not the PDF its name promises to whoever opens it.
+        raise DomainError("upload.name_mismatch", f"文件内容是 {ext.upper()}，与文件名的扩展名“.{named}”不符。",
+                          f"The file is a {ext.upper()}, not what its extension “.{named}” says.", field="file")
     folder = upload_root() / str(deal.id)
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{secrets.token_hex(16)}.{ext}"

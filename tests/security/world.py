@@ -161,6 +161,7 @@ def build() -> World:
         document=document.id, roy_deal=roy_deal.id, report=report.id, dispute=dispute.id, demand=demand.id,
         private_demand=private_demand.id, inquiry=inquiry.id, batch=batch.id, member=member.id,
         pending_org=pending.id, org_a=orgs["pat_a"].id, org_ent_a=orgs["ent_a"].id,
-        reset_token=make_token(pat_a), today=today_local().isoformat())
+        reset_token=make_token(pat_a), today=today_local().isoformat(),
+        **{f"token_{name}": actor.token_id for name, actor in w.actors.items() if actor.token_id})
     db.session.commit()
     return w

@@ -72,8 +72,9 @@ def _act(deal: Deal, action: Callable[[], object], done: tuple[str, str]):
             db.session.flush()
     except DomainError as err:
         db.session.rollback()
-        if err.status == 403:
-            return render_template("errors/error.html", status=403, message=err.message(get_lang())), 403
+        if err.status in (403, 404):  # 404: a dispute id of another deal
+            return render_template("errors/error.html", status=err.status,
+                                   message=err.message(get_lang())), err.status
         flash(err.message(get_lang()), "error")
         return redirect(url_for("deals.deal", deal_id=deal.id) + "#disputes")
     db.session.commit()
