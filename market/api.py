@@ -6,6 +6,7 @@ routes to `bp` with `@route(...)`, which also records the operation for the Open
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Any, Callable
 
@@ -15,7 +16,7 @@ from marshmallow import Schema
 
 from market.errors import DomainError
 from market.extensions import limiter
-from market.i18n import get_lang
+from market.i18n import get_lang, t
 from market.schemas import localise
 from market.web import json_error
 
@@ -90,10 +91,34 @@ def body_of(schema: Schema) -> dict:
         data = None
     if not isinstance(data, dict):
         raise DomainError("invalid_json", "请求体须为 JSON 对象", "The body must be a JSON object", status=400)
+    unstorable = [key for key, value in data.items() if not _storable(key) or not _storable(value)]
+    if unstorable:
+        message = t("含有无法保存的字符（空字符或不成对的代理码元）", "Contains characters that cannot be stored.")
+        raise ApiValidationError({_UNSTORABLE.sub("\ufffd", key): [message] for key in unstorable})
     try:
         return schema.load(data)
     except ValidationError as err:
         raise ApiValidationError(localise(err.messages)) from None
+
+
+# JSON may carry U+0000 and lone surrogates (\u0000, \ud800); PostgreSQL text and jsonb refuse the
+# first, every UTF-8 encoder the second. Refused here for every body, nested keys and values included.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> bool:
+    pending = [value]
+    while pending:  # a loop, not recursion: the body may nest as deep as the JSON parser allows
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 class ApiValidationError(DomainError):

@@ -89,3 +89,24 @@ def test_its_own_demand_shows_the_enterprise_its_existing_basis(client, document
     assert response.status_code == 200
     assert response.get_json()["existing_basis"] == "我司已有涂布产线（保密）"
     documented["/demands/{id}"]["GET"].validate_response(response)
+
+
+@pytest.mark.parametrize("body, field", [
+    # A lone surrogate cannot be encoded as UTF-8: sqlite3 (and psycopg) raised, a 500 on every database.
+    ('{"title": "ab\\ud800cd", "problem": "0123456789abc"}', "title"),
+    # U+0000 was stored by SQLite but refused by PostgreSQL text: a 500 there only.
+    ('{"title": "abcd", "problem": "0123456789abc\\u0000"}', "problem"),
+])
+def test_unstorable_text_in_a_body_is_refused_by_name(client, documented, enterprise, body, field):
+    response = client.post("/api/v1/demands", data=body, content_type="application/json",
+                           headers=_bearer(enterprise))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {field: ["含有无法保存的字符（空字符或不成对的代理码元）"]}
+    documented["/demands"]["POST"].validate_response(response)
+
+
+def test_unstorable_text_deep_in_a_body_is_refused_at_its_top_level_field(client, enterprise):
+    # Nested keys and values count too: deal terms, for one, are kept as jsonb, which refuses \u0000.
+    response = client.post("/api/v1/matches", json={"text": "锂电池隔膜", "filters": {"industry": ["新能源\x00"]}})
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["fields"]) == ["filters"]
