@@ -203,6 +203,6 @@ def send_message(to_name: str, to_address: str, subject: str, text: str, *, key:
         return
     settings.folder.mkdir(parents=True, exist_ok=True)
     path = settings.folder / f"{key}.eml"
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # as FolderTransport
     tmp.write_bytes(msg.as_bytes())
     tmp.replace(path)

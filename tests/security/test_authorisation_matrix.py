@@ -14,7 +14,9 @@ The object ids in the paths are patentee A's and enterprise A's (tests/security/
 B-side actors and the other point's operator show what another organisation gets (IDOR): 404 for
 what they may not see, 403 where the object is public but the action is not theirs. Forms are
 posted with a valid CSRF token and a small body; the API is called with each actor's token.
-Set MATRIX_PRINT=1 to print the observed table in this file's format.
+Set MATRIX_PRINT=1 to print the observed table, MATRIX_DEBUG=<part of a rule> to print those answers.
+The world is built once and every request is undone after it (tests/security/sweep.py): about
+1,300 requests in 15–25 s on SQLite, 25–45 s on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -333,7 +335,6 @@ ROUTES = [
     ("GET", "/api/v1/statistics/public", "/api/v1/statistics/public", None,
                                                                      "200 200 200 200 200 200 200 200"),
 ]
-
 
 
 def _rules(app) -> set[tuple[str, str]]:

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from market.accounts.models import User
 from market.deals.models import DealDocument
 from market.extensions import db, limiter
 from tests import factories as f
-from tests.security.sweep import LOGIN, Sweep, fill, fresh_client
+from tests.security.sweep import Sweep, fill, fresh_client
 from tests.security.test_authorisation_matrix import ROUTES
 from tests.security.world import ACTORS, PDF, build
 
