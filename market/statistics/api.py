@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_login import current_user
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from listings.industries import MAPPING_VERSION
+from listings.schemas import MAX_PAGE
 from market.api import route
 from market.extensions import db
 from market.i18n import get_lang
@@ -49,7 +50,8 @@ class PivotArgsSchema(StatsArgsSchema):
 
 
 class DealArgsSchema(StatsArgsSchema):
-    page = fields.Integer(metadata={"description": "Page (50 rows each)."})
+    page = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": "Page (50 rows each)."})
 
 
 class FiguresSchema(BaseSchema):
@@ -215,11 +217,13 @@ def statistics_pivot():
        tag="statistics", auth=True, params=query_params(DealArgsSchema), response=FactPageSchema)
 def statistics_deals():
     sel = _selection()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        raise services.bad_request("page_invalid", "页码须为正整数。", "The page must be a positive whole number.",
-                                   "page") from None
+    raw = request.args.get("page", "1").strip()
+    # Only ASCII digits, and bounded: int() takes "١٢" and "1_0", and a page past the bound
+    # overflowed the database's integers (a 500) where it only costs a scan.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        raise services.bad_request("page_invalid", f"页码须为 1 到 {MAX_PAGE} 的整数。",
+                                   f"The page must be a whole number from 1 to {MAX_PAGE}.", "page")
+    page = int(raw)
     from market.audit import AuditAction, record_read
 
     # Deal by deal, with the parties' names: the API's export, audited like the files.

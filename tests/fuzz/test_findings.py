@@ -37,6 +37,11 @@ def enterprise(session):
     return f.user(org)
 
 
+@pytest.fixture
+def bureau(session):
+    return f.user(f.organisation(org_type="BUREAU"))
+
+
 def test_a_demand_is_listed_with_a_utc_timestamp(client, documented, enterprise):
     # GET /api/v1/demands answered "created_at": "2026-11-21T18:24:02.011013", no offset: not an RFC 3339 date-time.
     matching.post_demand(enterprise, dict(DEMAND))
@@ -110,3 +115,24 @@ def test_unstorable_text_deep_in_a_body_is_refused_at_its_top_level_field(client
     response = client.post("/api/v1/matches", json={"text": "锂电池隔膜", "filters": {"industry": ["新能源\x00"]}})
     assert response.status_code == 422
     assert list(response.get_json()["error"]["fields"]) == ["filters"]
+
+
+@pytest.mark.parametrize("page", [str(2**31), str(2**63), "0", "١٢"])
+def test_a_statistics_page_out_of_range_is_a_400(client, documented, bureau, page):
+    # GET /api/v1/statistics/deals?page=2147483648 overflowed PostgreSQL's integers (SQLite's at 2**63): a 500.
+    headers = _bearer(bureau)
+    db.session.commit()
+    response = client.get("/api/v1/statistics/deals", query_string={"page": page}, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "statistics.page_invalid"
+    assert list(response.get_json()["error"]["fields"]) == ["page"]
+    documented["/statistics/deals"]["GET"].validate_response(response)
+
+
+def test_the_last_statistics_page_is_answered(client, documented, bureau):
+    headers = _bearer(bureau)
+    db.session.commit()
+    response = client.get("/api/v1/statistics/deals", query_string={"page": "10000"}, headers=headers)
+    assert response.status_code == 200
+    assert (response.get_json()["page"], response.get_json()["items"]) == (10000, [])
+    documented["/statistics/deals"]["GET"].validate_response(response)
