@@ -24,29 +24,39 @@ from market.time import today_local
 _FILTER_HELP = "Filter: a key of this dimension (see the dashboard's tables, or /statistics/pivot?by=…)."
 
 
+def _filter(name: str, description: str = _FILTER_HELP) -> fields.String:
+    """A filter's documented keys, so that clients (and the fuzzer) send ones the dimension has."""
+    dimension = dimensions.get(name)
+    return fields.String(validate=validate.OneOf((dimension.filter_keys or dimension.keys)()),
+                         metadata={"description": description})
+
+
 class StatsArgsSchema(BaseSchema):
     period = fields.String(metadata={"description": "2024, 2024-Q2, 2024-H1, 2024-05, ytd or YYYY-MM-DD..YYYY-MM-DD "
                                                     "(default: year to date)"})
     from_ = fields.Date(data_key="from", metadata={"description": "Start date (with `to`), inclusive."})
     to = fields.Date(metadata={"description": "End date (with `from`), inclusive."})
-    basis = fields.String(metadata={"description": "Licences counted on the filing date (`filing`, default) or "
-                                                   "the contract effective date (`effective`)."})
-    scope = fields.String(metadata={"description": "district (bureau only), point (point operators) or org "
-                                                   "(default: the widest the caller may see)."})
-    type = fields.String(metadata={"description": "Deal type, or DEALS / LICENCES for the groups."})
-    patent_type = fields.String(metadata={"description": _FILTER_HELP})
-    supplier_type = fields.String(metadata={"description": _FILTER_HELP})
-    demander_type = fields.String(metadata={"description": _FILTER_HELP})
-    point = fields.String(metadata={"description": "A point id, or NONE for deals no point is credited with."})
-    industry = fields.String(metadata={"description": "A strategic emerging industry code (e.g. NGIT), or NONE."})
-    ipc_section = fields.String(metadata={"description": "A–H, LOCARNO (designs) or NONE."})
-    supplier_geo = fields.String(metadata={"description": _FILTER_HELP})
-    demander_geo = fields.String(metadata={"description": _FILTER_HELP})
+    basis = fields.String(validate=validate.OneOf(["filing", "effective"]), metadata={
+        "description": "Licences counted on the filing date (`filing`, default) or the contract effective date "
+                       "(`effective`)."})
+    scope = fields.String(validate=validate.OneOf(["district", "point", "org"]), metadata={
+        "description": "district (bureau only), point (point operators) or org (default: the widest the caller "
+                       "may see)."})
+    type = _filter("type", "Deal type, or DEALS / LICENCES for the groups.")
+    patent_type = _filter("patent_type")
+    supplier_type = _filter("supplier_type")
+    demander_type = _filter("demander_type")
+    point = fields.String(metadata={"pattern": r"^(NONE|[1-9][0-9]{0,9})$",
+                                    "description": "A point id, or NONE for deals no point is credited with."})
+    industry = _filter("industry", "A strategic emerging industry code (e.g. NGIT), or NONE.")
+    ipc_section = _filter("ipc_section", "A–H, LOCARNO (designs) or NONE.")
+    supplier_geo = _filter("supplier_geo")
+    demander_geo = _filter("demander_geo")
 
 
 class PivotArgsSchema(StatsArgsSchema):
-    by = fields.String(required=True, metadata={"description": "The dimension to break down by: "
-                                                               + ", ".join(dimensions.DIMENSIONS)})
+    by = fields.String(required=True, validate=validate.OneOf(list(dimensions.DIMENSIONS)),
+                       metadata={"description": "The dimension to break down by."})
 
 
 class DealArgsSchema(StatsArgsSchema):

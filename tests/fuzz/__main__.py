@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=200, help="Hypothesis examples per operation and actor")
     parser.add_argument("--seed", type=int, default=None, help="a seed (default: derandomised, reproducible)")
     parser.add_argument("--actor", action="append", choices=ACTORS, help="only these actors (repeatable)")
+    parser.add_argument("--only", metavar="REGEX", help="only operations whose label (e.g. 'GET /deals/{id}') matches")
     parser.add_argument("--database-url", help="a PostgreSQL database to run on, whose schema `public` is dropped and rebuilt "
                              "(default: a temporary SQLite file)")
     parser.add_argument("--no-coverage", action="store_true", help="skip the coverage phase (boundary values)")
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             db.session.commit()
             process_outbox()  # the search index (and the matches) see the listings
         report = runner.fuzz(app, world, actors=args.actor or ACTORS, examples=args.examples, seed=args.seed,
-                             coverage=not args.no_coverage,
+                             coverage=not args.no_coverage, only=args.only,
                              send=app.test_client(), progress=None if args.quiet else _print)
         with app.app_context():
             db.engine.dispose()

@@ -14,6 +14,7 @@ curl line to reproduce it) and the run goes on with the next operation.
 
 from __future__ import annotations
 
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -78,13 +79,18 @@ def requires_token(operation) -> bool:
 
 
 def fuzz(app, world: FuzzWorld, *, actors: list[str], examples: int, seed: int | None = None,
-         coverage: bool = True, send=None, progress: Callable[[str], None] | None = None) -> Report:
-    """Run every operation as every actor; `send` is the WSGI client (the test's isolated one)."""
+         coverage: bool = True, only: str | None = None, send=None,
+         progress: Callable[[str], None] | None = None) -> Report:
+    """Run every operation (or those whose label matches `only`) as every actor.
+
+    `send` is the WSGI client: the test's isolated one, or any client of `app`.
+    """
     schema = load_schema(app)
+    chosen = [op for op in operations(schema) if only is None or re.search(only, op.label)]
     report = Report()
     for actor in actors:
         headers = world.headers[actor]
-        for operation in operations(schema):
+        for operation in chosen:
             report.operations += 1
             wasted = not headers and requires_token(operation)
             if coverage and not wasted:
