@@ -98,6 +98,9 @@ def build() -> FuzzWorld:
         "/deals/{deal_id}/royalty-reports/{report_id}/dispute": {"deal_id": [licence.id], "report_id": [report.id]},
         "/deals/{deal_id}/disputes/{dispute_id}/escalate": {"deal_id": [licence.id], "dispute_id": [dispute.id]},
         "/deals/{deal_id}/disputes/{dispute_id}/resolve": {"deal_id": [licence.id], "dispute_id": [dispute.id]},
+        # The royalty report's payment, due from the enterprise.
+        "/deals/{deal_id}/payments/{payment_id}/checkout": {"deal_id": [licence.id],
+                                                            "payment_id": [report.payment_id]},
     })
     for path in ("/listings/{id}/submit", "/listings/{id}/withdraw", "/listings/{id}/suspend",
                  "/listings/{id}/resume", "/listings/{id}/review", "/listings/{id}/requests"):
