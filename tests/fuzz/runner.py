@@ -1,6 +1,6 @@
 """Schemathesis against /api/v1/openapi.json, in process: every operation, as every actor.
 
-Shared by the CI test (tests/fuzz/test_api_fuzz.py) and the deeper run (`python -m tests.fuzz`).
+Shared by the CI test (tests/fuzz/test_api_fuzz.py) and the deeper run (`python -m benchmarks.api_fuzz`).
 Each operation, for each actor, gets two phases:
 
 - coverage: Schemathesis' fixed set of boundary and just-invalid values of every parameter and

@@ -21,6 +21,7 @@ from market.time import today_local
 from matching import services as matching
 from tests import factories as f
 
+ACTORS = ["anonymous", "enterprise", "patentee", "bureau"]
 ROYALTY = {"mode": "ROYALTY", "royalty_base": "NET_SALES", "royalty_rate": "5",
            "payment_period": "QUARTERLY", "report_due_days": 30, "payment_due_days": 15}
 

@@ -1,13 +1,18 @@
-"""The deeper fuzz run: `python -m tests.fuzz --examples 200 [--seed N] [--actor enterprise]`.
+"""The deeper API fuzz run: Schemathesis against /api/v1/openapi.json, every operation as every actor.
 
-Runs on an app of its own over a temporary SQLite database (writes are committed there and thrown
-away with it), prints one line per operation and actor, the figures, and every failure.
+    python -m benchmarks.api_fuzz [--examples 200] [--seed N] [--actor enterprise] [--only REGEX]
+                                  [--no-coverage] [--database-url URL]
+
+The same runner as the CI test (tests/fuzz/runner.py: coverage phase, then positive and negative
+fuzzing on random and real ids, five checks on every answer), with more examples, on an app of
+its own over a temporary SQLite database (or --database-url, whose schema `public` is rebuilt):
+writes are committed there and thrown away with it. Prints one line per operation and actor, the figures (operation runs,
+calls per phase, statuses) and every failure with a curl line to reproduce it; exits 1 on a failure.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import tempfile
 
@@ -16,22 +21,20 @@ from market import create_app
 from market.extensions import db
 from market.outbox import process_outbox
 from tests.fuzz import runner, world as fuzz_world
-
-ACTORS = ["anonymous", "enterprise", "patentee", "bureau"]
+from tests.fuzz.world import ACTORS
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api_fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="Hypothesis examples per operation and actor")
     parser.add_argument("--seed", type=int, default=None, help="a seed (default: derandomised, reproducible)")
     parser.add_argument("--actor", action="append", choices=ACTORS, help="only these actors (repeatable)")
     parser.add_argument("--only", metavar="REGEX", help="only operations whose label (e.g. 'GET /deals/{id}') matches")
-    parser.add_argument("--database-url", help="a PostgreSQL database to run on, whose schema `public` is dropped and rebuilt "
-                             "(default: a temporary SQLite file)")
+    parser.add_argument("--database-url", help="a PostgreSQL database to run on; its schema `public` is dropped "
+                                               "and rebuilt (default: a temporary SQLite file)")
     parser.add_argument("--no-coverage", action="store_true", help="skip the coverage phase (boundary values)")
     parser.add_argument("--quiet", action="store_true", help="no line per operation")
     args = parser.parse_args(argv)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="psm-fuzz-") as folder:
         settings = TestSettings(folder)
