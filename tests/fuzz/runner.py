@@ -93,8 +93,8 @@ def fuzz(app, world: FuzzWorld, *, actors: list[str], examples: int, seed: int |
         headers = world.headers[actor]
         for operation in chosen:
             report.operations += 1
-            wasted = not headers and requires_token(operation)
-            if coverage and not wasted:
+            tokenless = not headers and requires_token(operation)
+            if coverage and not tokenless:
                 started = time.perf_counter()
                 failure = _run_coverage(schema, operation, headers, send, report)
                 report.seconds["coverage"] += time.perf_counter() - started
@@ -102,7 +102,7 @@ def fuzz(app, world: FuzzWorld, *, actors: list[str], examples: int, seed: int |
                     report.findings.append(Finding(actor, operation.label, failure))
             started = time.perf_counter()
             test = _fuzzing_test(operation, world, headers, send, report,
-                                 min(examples, TOKENLESS_EXAMPLES) if wasted else examples, seed)
+                                 min(examples, TOKENLESS_EXAMPLES) if tokenless else examples, seed)
             try:
                 test()
             except (Exception, BaseExceptionGroup) as exc:  # a check failed or the app raised: keep it, go on

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from listings import services as listing_services
 from listings.open_licence import services as ol
 from listings.vocabulary import DealMode
 from market.accounts.services import issue_api_token
@@ -21,7 +22,7 @@ from market.time import today_local
 from matching import services as matching
 from tests import factories as f
 
-ACTORS = ["anonymous", "enterprise", "patentee", "bureau"]
+ACTORS = ["anonymous", "enterprise", "patentee", "operator", "bureau"]
 ROYALTY = {"mode": "ROYALTY", "royalty_base": "NET_SALES", "royalty_rate": "5",
            "payment_period": "QUARTERLY", "report_due_days": 30, "payment_due_days": 15}
 
@@ -30,7 +31,7 @@ ROYALTY = {"mode": "ROYALTY", "royalty_base": "NET_SALES", "royalty_rate": "5",
 class FuzzWorld:
     # Actor → the Authorization header it sends (the anonymous actor sends none).
     headers: dict[str, dict[str, str]]
-    # Path parameter name → real values, per path template (`/deals/{id}` and `/listings/{id}` differ).
+    # Path template → {parameter name → real values} (`/deals/{id}` and `/listings/{id}` differ).
     path_values: dict[str, dict[str, list]] = field(default_factory=dict)
 
     def real_parameters(self, path: str, names: list[str]) -> list[dict]:
@@ -45,7 +46,8 @@ class FuzzWorld:
 
 
 def build() -> FuzzWorld:
-    """A patentee with listings, an open licence and deals; an enterprise with demands; a point; the bureau."""
+    """A patentee with listings, an open licence and deals; an enterprise with a demand; a point and its
+    operator, with a listing to review; the bureau."""
     uni = f.organisation("上海模糊测试大学", address="上海市宝山区上大路99号", contact_name="技术转移中心",
                          contact_phone="021-66130000")
     uni_user = f.user(uni)
@@ -59,6 +61,8 @@ def build() -> FuzzWorld:
                   DealMode.EQUITY]
     published = f.listing(uni, point, modes=every_mode)
     draft = f.listing(uni, point, published=False, price_fen=None)
+    submitted = f.listing(uni, point, published=False)
+    listing_services.submit_listing(uni_user, submitted)
     open_listing = f.listing(uni, point, modes=[DealMode.LICENSE_ORDINARY])
 
     declaration = ol.start_declaration(uni_user, open_listing.patent, {
@@ -88,7 +92,7 @@ def build() -> FuzzWorld:
 
     deals = [negotiating.id, licence.id]
     world = FuzzWorld(headers={"anonymous": {}}, path_values={
-        "/listings/{id}": {"id": [published.id, draft.id]},
+        "/listings/{id}": {"id": [published.id, draft.id, submitted.id]},
         "/patents/{app_no}": {"app_no": [published.patent.application_number]},
         "/organisations/{id}": {"id": [uni.id, enterprise.id]},
         "/points/{id}": {"id": [point.id]},
@@ -113,7 +117,8 @@ def build() -> FuzzWorld:
         world.path_values[path] = {"id": deals}
     for path in ("/deals/{deal_id}/royalty-reports", "/deals/{deal_id}/disputes", "/deals/{deal_id}/reward"):
         world.path_values[path] = {"deal_id": deals}
-    for actor, user in (("enterprise", enterprise_user), ("patentee", uni_user), ("bureau", bureau_user)):
+    for actor, user in (("enterprise", enterprise_user), ("patentee", uni_user), ("operator", f.user(operator)),
+                        ("bureau", bureau_user)):
         world.headers[actor] = {"Authorization": "Bearer " + issue_api_token(user, "fuzz")[1]}
     db.session.flush()
     return world
