@@ -33,41 +33,33 @@ def pytest(label: str, env: dict[str, str], args: list[str]) -> int:
                            cwd=ROOT, env={**os.environ, **env})
 
 
-def start_elasticsearch() -> ElasticsearchNode | None:
+def required(name: str, start, describe):
+    """Start (or check) one service; under CI a failure raises, elsewhere it warns and gives None."""
     try:
-        node = ElasticsearchNode().start()
+        service = start()
     except ServiceError as err:
-        print(f"\n{'FAILED' if CI else 'WARNING'}: Elasticsearch could not start: {err}", file=sys.stderr)
+        print(f"\n{'FAILED' if CI else 'WARNING'}: {name} could not start: {err}", file=sys.stderr)
         if CI:
             raise
         return None
-    print(f"Elasticsearch 7.10.2 on {node.url}", flush=True)
-    return node
-
-
-def start_stripe_mock() -> StripeMock | None:
-    try:
-        mock = StripeMock().start()
-    except ServiceError as err:
-        print(f"\n{'FAILED' if CI else 'WARNING'}: stripe-mock could not start: {err}", file=sys.stderr)
-        if CI:
-            raise
-        return None
-    print(f"stripe-mock {STRIPE_MOCK_VERSION} on {mock.url}", flush=True)
-    return mock
+    print(describe(service), flush=True)
+    return service
 
 
 def check_chromium() -> chromium.Chromium | None:
     """Debian's Chromium (and a CJK font) for the browser tests, installed as root when missing."""
-    try:
-        found = chromium.check()
-    except ServiceError as err:
-        print(f"\n{'FAILED' if CI else 'WARNING'}: Chromium could not start: {err}", file=sys.stderr)
-        if CI:
-            raise
-        return None
-    print(f"{found.version} at {found.url}; CJK font: {found.fonts[0] if found.fonts else 'none'}", flush=True)
-    return found
+    return required("Chromium", chromium.check,
+                    lambda b: f"{b.version} at {b.url}; CJK font: {b.fonts[0] if b.fonts else 'none'}")
+
+
+def start_elasticsearch() -> ElasticsearchNode | None:
+    return required("Elasticsearch", lambda: ElasticsearchNode().start(),
+                    lambda node: f"Elasticsearch 7.10.2 on {node.url}")
+
+
+def start_stripe_mock() -> StripeMock | None:
+    return required("stripe-mock", lambda: StripeMock().start(),
+                    lambda mock: f"stripe-mock {STRIPE_MOCK_VERSION} on {mock.url}")
 
 
 def main(args: list[str]) -> int:
