@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
-
 from market.deals import machine
 from market.deals.models import Deal, DealEvent
 from market.extensions import db
@@ -23,17 +21,19 @@ def append(deal: Deal, kind: str, *, occurred_on: date | None = None, amount_fen
     session = db.session
     if deal.id is None:
         session.flush([deal])
-    last = session.scalar(select(func.max(DealEvent.seq)).where(DealEvent.deal_id == deal.id)) or 0
-    pending = [e.seq for e in session.new if isinstance(e, DealEvent) and e.deal_id == deal.id]
-    seq = max([last, *pending]) + 1
-    event = DealEvent(
-        deal_id=deal.id, seq=seq, kind=kind, occurred_on=occurred_on or today_local(),
-        amount_fen=amount_fen, actor_user_id=getattr(actor, "id", None),
-        actor_org_id=actor_org_id if actor_org_id is not None else getattr(actor, "organisation_id", None),
-        note=note, evidence=evidence or {}, from_status=from_status, to_status=to_status)
-    session.add(event)
-    # Loading the collection here would autoflush the new line and then append it a second time.
+    # Lines are only ever added through here and through `deal.events`, so the collection (loaded
+    # once per transaction) knows the last seq: no MAX() query, and no autoflush, for each line.
+    # Loading it with autoflush on would flush a new line and then append it a second time.
     with session.no_autoflush:
+        pending = (e.seq for e in session.new if isinstance(e, DealEvent) and e.deal_id == deal.id)
+        seq = max((e.seq for e in deal.events), default=0)
+        seq = max(seq, *pending, 0) + 1
+        event = DealEvent(
+            deal_id=deal.id, seq=seq, kind=kind, occurred_on=occurred_on or today_local(),
+            amount_fen=amount_fen, actor_user_id=getattr(actor, "id", None),
+            actor_org_id=actor_org_id if actor_org_id is not None else getattr(actor, "organisation_id", None),
+            note=note, evidence=evidence or {}, from_status=from_status, to_status=to_status)
+        session.add(event)
         deal.events.append(event)
     return event
 
