@@ -96,10 +96,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from market.i18n import install_i18n
-    from market.web import install_security_headers
+    from market.web import install_security_headers, refuse_unstorable_input
 
     install_i18n(app)
     install_security_headers(app)
+    refuse_unstorable_input(app)
 
     @app.before_request
     def declare_write_intent():

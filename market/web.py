@@ -163,6 +163,25 @@ def _rollback() -> None:
         log.warning("rollback failed after an error", exc_info=True)
 
 
+def refuse_unstorable_input(app: Flask) -> None:
+    """Pages refuse U+0000 in query strings and forms: PostgreSQL cannot store it, and a 500
+    would follow. (The JSON API refuses it field by field in `market.api.body_of`.)"""
+    from flask import request
+
+    @app.before_request
+    def no_nul_characters():
+        if request.blueprint == "api":
+            return None
+        fields = list(request.args.lists())
+        if request.method not in ("GET", "HEAD"):
+            fields += list(request.form.lists())
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in fields):
+            return error_page(400, t("提交的内容含有无法保存的字符（U+0000），请删除后重试",
+                                     "The input contains a character that cannot be stored (U+0000); "
+                                     "remove it and retry"))
+        return None
+
+
 def install_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response: Response) -> Response:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listings.industries import MAPPING_VERSION
+from listings.schemas import MAX_PAGE
 from listings.vocabulary import OrgStatus, OrgType
 from market.accounts.models import Organisation, User
 from market.chain.models import Point
@@ -240,7 +241,8 @@ class DealPage:
 
 def deals_behind(session: Session, sel: Selection, page: int = 1, per_page: int = 50) -> DealPage:
     """The deals (and declarations) behind a figure, with their ledger lines as evidence."""
-    page = max(1, page)
+    # Bounded here for every caller: a page number past 2^31 overflows PostgreSQL's OFFSET maths.
+    page = min(max(1, page), MAX_PAGE)
     per_page = min(max(1, per_page), 200)
     rows, total = queries.page_of_facts(session, sel, page, per_page)
     deal_ids = [r.deal_id for r in rows if r.deal_id is not None]

@@ -192,3 +192,9 @@ def test_the_pages_keep_to_the_content_security_policy(client, chain, path):
     assert " style=" not in html and "<style" not in html
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
     assert "交易统计" in html and "政务公开" in html  # in the navigation and the footer
+
+
+def test_a_drill_down_page_past_any_real_page_is_the_last_bound_not_an_error(client, chain):
+    _login(client, chain, "bureau")
+    response = client.get("/statistics/deals?period=2024&page=9223372036854775808")
+    assert response.status_code == 200

@@ -136,3 +136,17 @@ def test_a_patentee_records_an_evaluation_report_for_its_utility_model(client, a
     token = f.csrf_token(client, "/account")
     client.post(f"/patents/{number}/evaluation-reports", data={**form, "csrf_token": token})
     assert "PJ2024001" in client.get(f"/patents/{number}").get_data(as_text=True)
+
+
+def test_a_form_or_query_carrying_nul_is_refused_with_a_message_and_stores_nothing(client, app):
+    """PostgreSQL cannot store U+0000: pages refuse it before any view runs (never a 500)."""
+    with app.test_request_context():
+        ent = f.organisation(org_type="PRIVATE")
+        email = f.user(ent).email
+        db.session.commit()
+    f.login(client, email)
+    token = f.csrf_token(client, "/demands/new")
+    page = client.post("/demands/new", data={"csrf_token": token, "title": "需要\x00隔膜", "problem": "锂电池隔膜耐高温" * 5})
+    assert page.status_code == 400 and "U+0000" in page.get_data(as_text=True)
+    assert "需要" not in client.get("/my/demands").get_data(as_text=True)
+    assert client.get("/search?q=%00").status_code == 400
