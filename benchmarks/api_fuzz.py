@@ -18,8 +18,8 @@ import tempfile
 
 from config.settings import TestSettings
 from market import create_app
-from market.extensions import db
-from market.outbox import process_outbox
+from market.core.extensions import db
+from market.core.outbox import process_outbox
 from tests.fuzz import runner, world as fuzz_world
 from tests.fuzz.world import ACTORS
 

@@ -41,8 +41,8 @@ def build(instance: str, n: int, index: bool = True) -> None:
     from listings.numbers import check_character
     from market.accounts.models import Organisation
     from market.accounts.uscc import make_uscc
-    from market.chain.models import Point
-    from market.extensions import db
+    from market.accounts.points.models import Point
+    from market.core.extensions import db
     from market.search.service import reindex
 
     records = [json.loads(l) for l in data_file("cn_patents_a01", "patents.jsonl").read_text().splitlines() if l]

@@ -19,9 +19,9 @@ def main() -> None:
     from listings.vocabulary import OrgStatus, OrgType
     from market.accounts.services import create_organisation
     from market.accounts.uscc import make_uscc
-    from market.chain.models import Point
-    from market.extensions import db
-    from market.outbox import process_outbox
+    from market.accounts.points.models import Point
+    from market.core.extensions import db
+    from market.core.outbox import process_outbox
     from market.search.service import index_status
 
     app = fresh_app()

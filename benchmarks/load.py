@@ -135,7 +135,7 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         t = time.perf_counter()
         app = fresh_app(INSTANCE_PATH=instance, **config)
         with app.app_context():
-            from market.extensions import db
+            from market.core.extensions import db
             from market.search.service import reindex
 
             plan, summary = seed(max(users, 1), declarations)
@@ -200,7 +200,7 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
             th.join()
         server.stop()
         log = server.tail(10_000_000)
-        # A request that met an unhandled error (market/web.py logs it before its 500 page).
+        # A request that met an unhandled error (market/web/errors.py logs it before its 500 page).
         unhandled = log.count("unhandled error on")
         if unhandled:
             at = log.index("unhandled error on")
@@ -220,7 +220,7 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
             + ")")
 
         with app.app_context():
-            from market.time import today_local
+            from market.core.time import today_local
 
             checks = [load_checks.acquisitions(ledger, plan.enterprise_org_ids), load_checks.payments_have_deals(),
                       load_checks.statistics_match_ledger(today_local()), load_checks.index_matches_database(),

@@ -16,7 +16,7 @@ def acquisitions(ledger, buyer_org_ids: list[int]) -> tuple[list[str], str]:
     from sqlalchemy import select
 
     from market.deals.models import Deal, DealEvent
-    from market.extensions import db
+    from market.core.extensions import db
     from market.payments.models import Payment
 
     problems = []
@@ -71,7 +71,7 @@ def payments_have_deals() -> tuple[list[str], str]:
     from sqlalchemy import select
 
     from market.deals.models import Deal, DealEvent
-    from market.extensions import db
+    from market.core.extensions import db
     from market.payments.models import Payment
 
     problems = []
@@ -102,7 +102,7 @@ def statistics_match_ledger(today: date) -> tuple[list[str], str]:
     from sqlalchemy import select
 
     from market.deals.models import Deal, DealEvent
-    from market.extensions import db
+    from market.core.extensions import db
     from market.payments.models import Payment
     from market.statistics.measures import BASIS_EVENT, Column, Figures, StatType
     from market.statistics.periods import classify
@@ -159,8 +159,8 @@ def index_matches_database() -> tuple[list[str], str]:
     from listings.models import Listing
     from listings.search import listing_document
     from listings.vocabulary import ListingStatus
-    from market.extensions import db
-    from market.outbox import process_outbox
+    from market.core.extensions import db
+    from market.core.outbox import process_outbox
     from market.search.service import document_loads, index_status
 
     applied = process_outbox(bulk=True)
@@ -190,7 +190,7 @@ def index_matches_database() -> tuple[list[str], str]:
 def edits_kept(ledger) -> tuple[list[str], str]:
     """Each listing ends with its last acknowledged edit, or a later one whose reply was lost."""
     from listings.models import Listing
-    from market.extensions import db
+    from market.core.extensions import db
 
     problems = []
     for listing_id, attempts in ledger.edits.items():

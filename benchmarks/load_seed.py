@@ -34,16 +34,16 @@ def seed(enterprises: int, declarations: int) -> tuple[Plan, str]:
     from sqlalchemy import select
 
     from listings.models import Listing
-    from listings.open_licence import services as ol
+    from market.deals.open_licence import declarations as ol
     from listings.vocabulary import DealMode, LegalStatus, ListingStatus, OrgStatus, PatentType, Role
     from market.accounts.models import Organisation, User
     from market.accounts.services import create_organisation, create_user, issue_api_token
     from market.accounts.uscc import make_uscc
     from market.demo.seed import seed as demo_seed
-    from market.errors import DomainError
-    from market.extensions import db
-    from market.outbox import process_outbox
-    from market.time import today_local
+    from market.core.errors import DomainError
+    from market.core.extensions import db
+    from market.core.outbox import process_outbox
+    from market.core.time import today_local
 
     summary = demo_seed()
     db.session.commit()
@@ -93,7 +93,7 @@ def seed(enterprises: int, declarations: int) -> tuple[Plan, str]:
         except DomainError:
             continue  # refused by a rule (pledge, declaration already in effect...): the next one
         announced += 1
-    from listings.open_licence.models import OpenLicenceDeclaration
+    from market.deals.open_licence.models import OpenLicenceDeclaration
 
     plan.declarations = list(db.session.scalars(
         select(OpenLicenceDeclaration.id).where(OpenLicenceDeclaration.status == "ANNOUNCED")

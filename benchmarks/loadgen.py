@@ -34,7 +34,7 @@ import urllib3
 MIX = {"search_page": 22, "search_api": 20, "patent_page": 20, "match": 10, "acquire": 22, "listing_update": 6}
 KINDS = ("search_page", "search_api", "patent_page", "match", "take", "checkout", "webhook", "listing_update")
 OK = {"take": (200, 201)}
-RETRY_MARK = "请稍后重试"  # every 503 message of the app ends with it (market/web.py, payments)
+RETRY_MARK = "请稍后重试"  # every 503 message of the app ends with it (market/web/errors.py, payments)
 
 
 @dataclass

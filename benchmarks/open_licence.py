@@ -48,10 +48,10 @@ def sign(payload: bytes) -> str:
 
 def build(app, enterprises: int):
     """A university's announced open licence (¥50,000 lump sum) and `enterprises` licensees."""
-    from listings.open_licence import services as ol
+    from market.deals.open_licence import declarations as ol
     from market.accounts.models import User
-    from market.extensions import db
-    from market.time import today_local
+    from market.core.extensions import db
+    from market.core.time import today_local
     from tests import factories as f
 
     with app.test_request_context():
@@ -121,7 +121,7 @@ def acquire(app, declaration_id: int, user_key: str, double_click: bool, timings
     with app.app_context():
         from sqlalchemy import select
 
-        from market.extensions import db
+        from market.core.extensions import db
         from market.payments.models import Payment
 
         payment = db.session.scalars(select(Payment).where(Payment.deal_id == deal_id)).one()
@@ -130,7 +130,7 @@ def acquire(app, declaration_id: int, user_key: str, double_click: bool, timings
     timed("checkout", lambda: client.post(f"/deals/{deal_id}/payments/{payment_id}/checkout",
                                           data={"csrf_token": token, "method": "card"}))
     with app.app_context():
-        from market.extensions import db
+        from market.core.extensions import db
         from market.payments.models import Payment
 
         ref = db.session.get(Payment, payment_id).provider_ref
@@ -155,7 +155,7 @@ def check(app, declaration_id: int, enterprises: int) -> list[str]:
     from sqlalchemy import func, select
 
     from market.deals.models import Deal
-    from market.extensions import db
+    from market.core.extensions import db
     from market.payments.models import Payment
 
     problems = []

@@ -77,12 +77,12 @@ def build(url: str | None, instance: str, deals: int) -> None:
 
     from listings.industries import industries_for_ipc
     from listings.models import Listing, Patent
-    from listings.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
+    from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
     from market.accounts.models import Organisation
     from market.accounts.services import create_user
-    from market.chain.models import Point
+    from market.accounts.points.models import Point
     from market.deals.models import Deal, DealEvent
-    from market.extensions import db
+    from market.core.extensions import db
 
     app = _app(url, instance)
     rng = random.Random(6)
@@ -220,7 +220,7 @@ def measure(url: str | None, instance: str, rounds: int, export_rounds: int) -> 
     """The timings, in this (fresh) process."""
     from config.settings import Settings
     from market import create_app
-    from market.extensions import db
+    from market.core.extensions import db
     from market.statistics import export, periods, services
     from market.statistics.queries import Selection
 

@@ -1,4 +1,4 @@
-"""The supply side of the JSON API: search, patents and listings (routes on market.api.bp)."""
+"""The supply side of the JSON API: search, patents and listings (routes on market.web.api.bp)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from listings.schemas import (APPLICATION_NUMBER, MAX_INT, ListingArgsSchema, Li
 from listings.vocabulary import LegalStatus, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
-from market.api import ApiValidationError, body_of, paginated, route
-from market.errors import Conflict, DomainError, Forbidden, NotFound
-from market.extensions import db
-from market.i18n import get_lang
-from market.openapi import describe, query_params
+from market.web.api import ApiValidationError, body_of, paginated, route
+from market.core.errors import Conflict, DomainError, Forbidden, NotFound
+from market.core.extensions import db
+from market.core.i18n import get_lang
+from market.web.openapi import describe, query_params
 from market.search.backend import FACETS, SearchQuery
 from market.search.service import search_backend
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 # CN records append the IPC version and a flag: "H04L9/06(2006.01)I", "A01K 67/027 (2006.01)".
 _VERSION_SUFFIX = re.compile(r"\s*\(\s*\d{4}\s*\.\s*\d{2}\s*\)\s*[A-Z]?$")

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.vocabulary import DealMode, ListingStatus
 from market.accounts.models import Organisation, User
-from market.chain.models import Point
-from market.db import Base, utcnow
+from market.accounts.points.models import Point
+from market.core.db import Base, utcnow
 
 # Listings in these states hold the patent's one place on the shelf (a rejected one can be
 # revised and resubmitted, so it still holds it).

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from listings.vocabulary import PatentType
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)

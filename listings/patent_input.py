@@ -14,7 +14,7 @@ from typing import Any
 from listings.classification import parse_ipc_list, parse_locarno
 from listings.numbers import normalise_publication_number, parse_application_number
 from listings.vocabulary import LegalStatus, PatentType
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 # Labels seen in real exports for the patent type column.
 TYPE_LABELS = {

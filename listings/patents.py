@@ -14,9 +14,9 @@ from listings.models import EvaluationReport, LegalEvent, Patent, PatentFlag, Pa
 from listings.term import last_protected_day
 from listings.vocabulary import LapseReason, LegalStatus, PatentType
 from market.accounts.models import Organisation
-from market.db import utcnow
-from market.errors import DomainError, NotFound
-from market.extensions import db
+from market.core.db import utcnow
+from market.core.errors import DomainError, NotFound
+from market.core.extensions import db
 
 BIBLIO_FIELDS = ("title", "title_en", "abstract", "first_claim", "agent", "filing_date", "grant_date",
                  "ipc_main", "ipc_all", "locarno", "publication_numbers")

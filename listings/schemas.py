@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from listings.vocabulary import (DealMode, LegalStatus, ListingStatus, Maturity, PatentType,
                                  PricingMethod)
-from market.errors import DomainError
-from market.schemas import BaseSchema, TrimmedString, localise
+from market.core.errors import DomainError
+from market.core.schemas import BaseSchema, TrimmedString, localise
 from market.search.backend import SORTS
 
 # Integer columns are 32-bit on PostgreSQL: a larger id or price would fail in the database

@@ -7,8 +7,8 @@ from typing import Any
 from listings.classification import parse_ipc
 from listings.models import Listing
 from listings.vocabulary import ListingStatus
-from market.extensions import db
-from market.outbox import enqueue
+from market.core.extensions import db
+from market.core.outbox import enqueue
 
 TOPIC = "search.listing"
 # Price bands in fen: (upper bound exclusive, key).

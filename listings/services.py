@@ -14,10 +14,10 @@ from listings.search import queue_listing
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus as S, PricingMethod
 from market.accounts.models import Organisation, User
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
-from market.chain.models import Point
-from market.db import utcnow
-from market.errors import Conflict, DomainError, Forbidden, NotFound
-from market.extensions import db
+from market.accounts.points.models import Point
+from market.core.db import utcnow
+from market.core.errors import Conflict, DomainError, Forbidden, NotFound
+from market.core.extensions import db
 
 # Which transitions exist, and who may make them.
 TRANSITIONS = {

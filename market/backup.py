@@ -28,7 +28,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from market.extensions import db
+from market.core.extensions import db
 
 FORMAT = 1
 MANIFEST = "manifest.json"

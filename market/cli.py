@@ -12,7 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from market.extensions import db
+from market.core.extensions import db
 
 
 def _org(name: str):
@@ -25,7 +25,7 @@ def _org(name: str):
 
 
 def _point(name: str | None):
-    from market.chain.models import Point
+    from market.accounts.points.models import Point
 
     if not name:
         return None
@@ -53,8 +53,8 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
     from listings.importing.columns import suggest_mapping
     from listings.importing.readers import read_table
     from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
-    from market.errors import DomainError
-    from market.outbox import process_outbox
+    from market.core.errors import DomainError
+    from market.core.outbox import process_outbox
 
     if publish and not point:
         raise click.UsageError("--publish needs --point: every listing belongs to a point")
@@ -85,7 +85,7 @@ def import_status(path: Path) -> None:
     """Apply legal-status updates (application number, event, date); suspend affected listings."""
     from listings.importing.status import import_status_updates
     from listings.importing.readers import read_table
-    from market.outbox import process_outbox
+    from market.core.outbox import process_outbox
 
     table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
     result = import_status_updates(table)
@@ -105,7 +105,7 @@ def search_cli() -> None:
 @search_cli.command("sync")
 def search_sync() -> None:
     """Apply pending index updates from the outbox."""
-    from market.outbox import process_outbox
+    from market.core.outbox import process_outbox
 
     click.echo(f"applied {process_outbox(bulk=True)} outbox entries")
 
@@ -137,7 +137,7 @@ def demo_seed(if_empty: bool) -> None:
     """Create the demo chain: 11 points, suppliers, enterprises, a few hundred listed patents."""
     from market.accounts.models import Organisation
     from market.demo.seed import seed
-    from market.outbox import process_outbox
+    from market.core.outbox import process_outbox
 
     if if_empty and db.session.scalar(select(func.count(Organisation.id))):
         click.echo("demo data already present")
@@ -163,7 +163,7 @@ def create_bureau(name: str, uscc: str, district: str, email: str, password: str
     """Create the district bureau and its first administrator (a deployment's first step)."""
     from listings.vocabulary import OrgStatus, OrgType, Role
     from market.accounts.services import create_organisation, create_user
-    from market.errors import DomainError
+    from market.core.errors import DomainError
 
     try:
         org = create_organisation(name=name, org_type=OrgType.BUREAU, uscc=uscc, district=district,
@@ -186,8 +186,8 @@ def deals_cli() -> None:
 def deals_daily(today) -> None:
     """Expire licences past their term, end declarations, send deadline reminders (once each)."""
     from market.deals.reminders import run_daily
-    from market.outbox import OutboxError, process_outbox
-    from market.time import today_local
+    from market.core.outbox import OutboxError, process_outbox
+    from market.core.time import today_local
 
     day = today.date() if today else today_local()
     counts = run_daily(day)

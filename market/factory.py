@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from config.settings import ROOT, Settings
-from market.extensions import csrf, db, limiter, login_manager, migrate
+from market.core.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -45,7 +45,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            from market.db import tune_sqlite
+            from market.core.db import tune_sqlite
 
             tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -58,24 +58,24 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from listings.importing.views import bp as imports_bp
-    from listings.open_licence.views import bp as open_licence_bp
+    from market.deals.open_licence.views import bp as open_licence_bp
     from listings.views import bp as listings_bp
     from market.accounts.views import bp as accounts_bp
-    from market.api import bp as api_bp
-    from market.audit import bp as audit_bp
-    from market.chain.views import bp as chain_bp
+    from market.web.api import bp as api_bp
+    from market.core.audit import bp as audit_bp
+    from market.accounts.points.views import bp as chain_bp
     from market.deals.views import bp as deals_bp
     from market.statistics.views import bp as statistics_bp
     from market.payments.webhooks import bp as payments_bp
-    from market.views import bp as site_bp
+    from market.site import bp as site_bp
     from matching.views import bp as matching_bp
 
     import listings.api  # noqa: F401  (routes on the shared API blueprint)
-    import listings.open_licence.api  # noqa: F401
+    import market.deals.open_licence.api  # noqa: F401
     import market.accounts.api  # noqa: F401
-    import market.chain.api  # noqa: F401
+    import market.accounts.points.api  # noqa: F401
     import market.deals.dashboard_api  # noqa: F401
-    import market.deals.royalty_api  # noqa: F401
+    import market.deals.royalties.api  # noqa: F401
     import market.payments.api  # noqa: F401
     import market.statistics.api  # noqa: F401
     import matching.api  # noqa: F401
@@ -89,14 +89,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from market.web import register_error_pages
+    from market.web.errors import register_error_pages
 
     register_error_pages(app)
 
 
 def register_request_hooks(app: Flask) -> None:
-    from market.i18n import install_i18n
-    from market.web import install_security_headers, refuse_unstorable_input
+    from market.core.i18n import install_i18n
+    from market.web.errors import install_security_headers, refuse_unstorable_input
 
     install_i18n(app)
     install_security_headers(app)
@@ -106,7 +106,7 @@ def register_request_hooks(app: Flask) -> None:
     def declare_write_intent():
         from flask import request
 
-        from market.db import WRITE_INTENT
+        from market.core.db import WRITE_INTENT
 
         WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
@@ -115,7 +115,7 @@ def register_request_hooks(app: Flask) -> None:
         # Side effects wait for the commit that wrote them, then run before the reply.
         from flask import g
 
-        from market.outbox import process_outbox
+        from market.core.outbox import process_outbox
 
         if g.pop("outbox_pending", False):
             try:

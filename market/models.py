@@ -4,13 +4,13 @@ from listings.models import (EvaluationReport, LegalEvent, Listing, ListingEvent
                              Patent, PatentFlag, PatentOwner)
 from listings.importing.models import ImportBatch  # noqa: F401
 from market.accounts.models import ApiToken, Organisation, User  # noqa: F401
-from market.chain.models import Point  # noqa: F401
-from market.outbox import OutboxEntry  # noqa: F401
-from market.notifications import Notification  # noqa: F401
+from market.accounts.points.models import Point  # noqa: F401
+from market.core.outbox import OutboxEntry  # noqa: F401
+from market.core.notifications import Notification  # noqa: F401
 from matching.models import Demand, Inquiry, MatchFeedback  # noqa: F401
-from listings.open_licence.models import DeclarationEvent, OpenLicenceDeclaration  # noqa: F401
+from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration  # noqa: F401
 from market.deals.models import (Deal, DealDocument, DealEvent, Offer, PatentClaim,  # noqa: F401
                                  RoyaltyReport)
 from market.payments.models import Payment, WebhookEvent  # noqa: F401
-from market.deals.dispute_models import Dispute  # noqa: F401
-from market.audit import AuditEntry  # noqa: F401
+from market.deals.disputes.models import Dispute  # noqa: F401
+from market.core.audit import AuditEntry  # noqa: F401

@@ -1,4 +1,4 @@
-"""Demands and matches on the JSON API (routes on market.api.bp)."""
+"""Demands and matches on the JSON API (routes on market.web.api.bp)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from listings.schemas import MAX_INT
 from listings.services import get_listing
-from market.api import body_of, route
-from market.errors import DomainError, NotFound
-from market.extensions import db
-from market.openapi import describe
+from market.web.api import body_of, route
+from market.core.errors import DomainError, NotFound
+from market.core.extensions import db
+from market.web.openapi import describe
 from matching import services
 from matching.models import Demand
 from matching.recommend import matches_for_demand, matches_for_text

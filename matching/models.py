@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.models import Listing
 from market.accounts.models import Organisation
-from market.db import Base, utcnow
+from market.core.db import Base, utcnow
 from matching.vocabulary import DemandStatus, InquiryStatus, Visibility
 
 

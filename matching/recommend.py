@@ -7,9 +7,9 @@ from sqlalchemy import select
 from listings.models import Listing
 from listings.search import TOPIC_PUBLISHED, listing_document
 from listings.vocabulary import ListingStatus
-from market.extensions import db
-from market.notifications import notify
-from market.outbox import handles
+from market.core.extensions import db
+from market.core.notifications import notify
+from market.core.outbox import handles
 from market.search.service import document_loads, search_backend
 from matching.engine import DemandProfile, Match, default_weights, match_patents, rank_demands
 from matching.models import Demand

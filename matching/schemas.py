@@ -6,8 +6,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from listings.schemas import UtcDateTime
 from listings.vocabulary import DealMode
-from market.i18n import t
-from market.schemas import BaseSchema, TrimmedString
+from market.core.i18n import t
+from market.core.schemas import BaseSchema, TrimmedString
 from matching.vocabulary import DismissReason, Visibility
 
 MAX_TEXT = 5000

@@ -11,10 +11,10 @@ from listings.vocabulary import DealMode, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org, require_buyer
 from market.deals.vocabulary import NEGOTIATED_KINDS
-from market.errors import Conflict, DomainError, Forbidden, NotFound
-from market.extensions import db
-from market.outbox import enqueue
-from market.i18n import article
+from market.core.errors import Conflict, DomainError, Forbidden, NotFound
+from market.core.extensions import db
+from market.core.outbox import enqueue
+from market.core.i18n import article
 from matching.models import Demand, Inquiry, MatchFeedback
 from matching.vocabulary import DemandStatus, DismissReason, InquiryStatus, MatchState, Visibility
 
@@ -192,7 +192,7 @@ def request_deal(user: User, listing: Listing, mode: str, message: str = "",
         db.session.flush()
         open_deal(user, listing, mode, message=message, demand=demand, inquiry=inquiry)
         return inquiry
-    from market.notifications import notify
+    from market.core.notifications import notify
 
     mode_label = DealMode(mode)
     notify(listing.organisation_id, "deal_request",
@@ -209,7 +209,7 @@ def answer_inquiry(user: User, inquiry: Inquiry, reply: str, close: bool = False
         raise DomainError("reply_required", "请填写回复内容", "Write a reply", field="reply")
     inquiry.reply = reply.strip()[:2000]
     inquiry.status = InquiryStatus.CLOSED if close else InquiryStatus.ANSWERED
-    from market.notifications import notify
+    from market.core.notifications import notify
 
     notify(inquiry.organisation_id, "deal_reply",
            (f"专利权人回复了您对“{inquiry.listing.patent.title}”的请求",

@@ -11,13 +11,13 @@ from listings.industries import all_industries
 from listings.models import Listing
 from listings.services import get_listing
 from listings.vocabulary import DealMode, ListingStatus
-from market.db import utcnow
+from market.core.db import utcnow
 from market.deals.models import Deal
-from market.errors import DomainError
-from market.extensions import db
-from market.i18n import get_lang, t
-from market.notifications import Notification
-from market.schemas import load
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
+from market.core.notifications import Notification
+from market.core.schemas import load
 from matching import services
 from matching.models import Demand, Inquiry, MatchFeedback
 from market.search.service import document_loads

@@ -16,7 +16,7 @@ from market import create_app
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from market.extensions import db, limiter
+from market.core.extensions import db, limiter
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 

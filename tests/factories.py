@@ -12,8 +12,8 @@ from listings.vocabulary import DealMode, LegalStatus, OrgStatus, Role
 from market.accounts.models import Organisation, User
 from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
-from market.chain.models import Point
-from market.extensions import db
+from market.accounts.points.models import Point
+from market.core.extensions import db
 
 PASSWORD = "test-Passw0rd1"
 _seq = itertools.count(1)

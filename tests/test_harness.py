@@ -1,6 +1,6 @@
 """The harness itself: each test runs in a transaction that is rolled back (pairs run in order)."""
 
-from market.extensions import db
+from market.core.extensions import db
 from market.accounts.models import Organisation
 from tests import factories as f
 from sqlalchemy import select, func

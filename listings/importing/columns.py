@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date
 
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 # Canonical field -> header synonyms, best source first: when several columns of a file map to
 # one field, apply_mapping takes the best-ranked column that has a value. Spelling of brackets,

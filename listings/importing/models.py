@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from market.db import Base, utcnow
+from market.core.db import Base, utcnow
 
 
 class ImportBatch(Base):

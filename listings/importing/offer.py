@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from listings.vocabulary import DealMode, Maturity, PricingMethod
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 MODE_WORDS = {
     "转让": DealMode.TRANSFER, "普通许可": DealMode.LICENSE_ORDINARY, "许可": DealMode.LICENSE_ORDINARY,

@@ -15,7 +15,7 @@ from pathlib import PurePath
 import charset_normalizer
 import openpyxl
 
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 _FORMATS = {".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
             ".jsonl": "jsonl", ".ndjson": "jsonl"}

@@ -23,9 +23,9 @@ from listings.patents import find_patents
 from listings.patent_input import Problem, clean_patent, default_status
 from listings.vocabulary import DealMode, LegalStatus, PricingMethod
 from market.accounts.models import Organisation, User
-from market.chain.models import Point
-from market.errors import DomainError
-from market.extensions import db
+from market.accounts.points.models import Point
+from market.core.errors import DomainError
+from market.core.extensions import db
 
 
 @dataclass

@@ -12,8 +12,8 @@ from listings.importing.readers import Table
 from listings.models import Patent
 from listings.numbers import parse_application_number
 from listings.services import enforce_shelf_rules
-from market.errors import DomainError
-from market.extensions import db
+from market.core.errors import DomainError
+from market.core.extensions import db
 
 
 @dataclass
@@ -47,7 +47,7 @@ def import_status_updates(table: Table) -> StatusImportResult:
         if unknown:
             result.rejected.append((number, f"未识别的法律状态“{unknown[0]}”（已记录，未改变状态）"))
         touched[patent.id] = patent
-    from listings.open_licence.services import patent_status_changed
+    from market.deals.open_licence.declarations import patent_status_changed
     from market.deals.invalidation import patent_invalidated
 
     for patent in touched.values():

@@ -16,11 +16,11 @@ from listings.importing.service import ImportOptions, import_table, rejected_row
 from listings.patent_input import clean_patent
 from listings.vocabulary import DealMode
 from market.accounts.permissions import require_supplier
-from market.chain.models import Point
-from market.db import utcnow
-from market.errors import DomainError
-from market.extensions import db
-from market.i18n import get_lang, t
+from market.accounts.points.models import Point
+from market.core.db import utcnow
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 PREVIEW_ROWS = 10

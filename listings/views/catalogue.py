@@ -19,10 +19,10 @@ from listings.term import format_remaining
 from listings.views import bp
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_manage_listing, can_review_listing
-from market.errors import DomainError
-from market.extensions import db
-from market.i18n import get_lang, t
-from market.schemas import load
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
+from market.core.schemas import load
 from market.search.backend import FACETS, SORTS, SearchQuery
 from market.search.service import search_backend
 

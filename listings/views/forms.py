@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from listings.vocabulary import DealMode, Maturity, PricingMethod
-from market.i18n import t
-from market.schemas import BaseSchema, TrimmedString
+from market.core.i18n import t
+from market.core.schemas import BaseSchema, TrimmedString
 
 
 class YuanField(fields.Field):

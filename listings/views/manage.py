@@ -16,11 +16,11 @@ from listings.views import bp
 from listings.views.forms import ListingForm, NewPatentForm, form_data
 from listings.vocabulary import DealMode, LegalStatus, ListingStatus, Maturity, PricingMethod
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
-from market.chain.models import Point
-from market.errors import DomainError, NotFound
-from market.extensions import db
-from market.i18n import get_lang, t
-from market.schemas import load
+from market.accounts.points.models import Point
+from market.core.errors import DomainError, NotFound
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
+from market.core.schemas import load
 
 
 def _choices() -> dict:

@@ -11,10 +11,10 @@ from listings.models import Listing
 from listings.views import bp
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_review_listing
-from market.chain.models import Point
-from market.errors import DomainError
-from market.extensions import db
-from market.i18n import get_lang, t
+from market.accounts.points.models import Point
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
 
 
 @bp.get("/review")

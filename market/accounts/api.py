@@ -1,4 +1,4 @@
-"""Organisations and the caller's own account on the JSON API (routes on market.api.bp)."""
+"""Organisations and the caller's own account on the JSON API (routes on market.web.api.bp)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from sqlalchemy import select
 from listings.schemas import MAX_INT, PagingArgsSchema, UtcDateTime, load_args
 from listings.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.models import Organisation
-from market.api import paginated, route
-from market.errors import NotFound
-from market.extensions import db
-from market.openapi import describe, query_params
-from market.schemas import BaseSchema
+from market.web.api import paginated, route
+from market.core.errors import NotFound
+from market.core.extensions import db
+from market.web.openapi import describe, query_params
+from market.core.schemas import BaseSchema
 
 
 class OrganisationArgsSchema(PagingArgsSchema):

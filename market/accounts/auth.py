@@ -11,9 +11,9 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.accounts.models import ApiToken, User
-from market.db import utcnow
-from market.extensions import db
-from market.i18n import t
+from market.core.db import utcnow
+from market.core.extensions import db
+from market.core.i18n import t
 
 TOKEN_PREFIX = "psm_"
 

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.vocabulary import OrgStatus, OrgType, Role
-from market.db import Base, utcnow
+from market.core.db import Base, utcnow
 
 SUPPLIER_TYPES = frozenset({OrgType.UNIVERSITY, OrgType.RESEARCH_INSTITUTE, OrgType.SOE,
                             OrgType.PRIVATE, OrgType.FOREIGN, OrgType.INDIVIDUAL, OrgType.OTHER})

@@ -8,7 +8,7 @@ from flask import abort
 from flask_login import current_user
 
 from market.accounts.models import User
-from market.errors import Forbidden
+from market.core.errors import Forbidden
 
 
 def _user() -> User | None:
@@ -57,7 +57,7 @@ def bureau_required(view):
     def wrapped(*args, **kwargs):
         user = _user()
         if user is None:
-            from market.extensions import login_manager
+            from market.core.extensions import login_manager
 
             return login_manager.unauthorized()
         if not is_bureau(user):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from listings.vocabulary import OrgType, SoeLevel
-from market.schemas import BaseSchema, TrimmedString
+from market.core.schemas import BaseSchema, TrimmedString
 
 
 class RegistrationSchema(BaseSchema):

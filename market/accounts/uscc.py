@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 # GB 32100 drops I, O, Z, S and V so that they cannot be mistaken for 1, 0, 2, 5 and U.
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

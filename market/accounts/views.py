@@ -13,10 +13,10 @@ from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.permissions import bureau_required
 from market.accounts.schemas import (BankAccountSchema, LoginSchema, MemberSchema, PasswordSchema,
                                      RegistrationSchema, TokenSchema)
-from market.errors import DomainError
-from market.extensions import db, limiter
-from market.i18n import get_lang, t
-from market.schemas import load
+from market.core.errors import DomainError
+from market.core.extensions import db, limiter
+from market.core.i18n import get_lang, t
+from market.core.schemas import load
 
 bp = Blueprint("accounts", __name__)
 

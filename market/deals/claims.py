@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from listings.models import Patent
-from market.db import utcnow
+from market.core.db import utcnow
 from market.deals.models import PatentClaim
 from market.deals.vocabulary import ClaimGroup, DealKind
-from market.errors import Conflict
-from market.extensions import db
+from market.core.errors import Conflict
+from market.core.extensions import db
 
 FOREVER = date(9999, 12, 31)
 

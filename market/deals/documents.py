@@ -23,12 +23,12 @@ from market.deals.fees import FeeTerms
 from market.deals.models import Deal
 from market.deals.vocabulary import (EXCLUSIVE_KINDS, LICENCE_KINDS, DealKind, DealStatus,
                                      LedgerEvent, PaymentKind, PaymentStatus)
-from market.errors import DomainError
-from market.extensions import db
-from market.time import add_months, today_local
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.time import add_months, today_local
 
 if TYPE_CHECKING:
-    from listings.open_licence.models import OpenLicenceDeclaration
+    from market.deals.open_licence.models import OpenLicenceDeclaration
     from market.accounts.models import Organisation, User
 
 KIND_LETTERS = {DealKind.OPEN_LICENSE: "O", DealKind.LICENSE_ORDINARY: "L", DealKind.LICENSE_SOLE: "S",
@@ -145,7 +145,7 @@ def _beijing(iso: str | None) -> str:
         return "—"
     from datetime import datetime
 
-    from market.time import SHANGHAI
+    from market.core.time import SHANGHAI
 
     moment = datetime.fromisoformat(iso)
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -256,7 +256,7 @@ def filing_deadline(deal: Deal) -> date | None:
 def _declaration(deal: Deal) -> OpenLicenceDeclaration | None:
     if deal.declaration_id is None:
         return None
-    from listings.open_licence.models import OpenLicenceDeclaration
+    from market.deals.open_licence.models import OpenLicenceDeclaration
 
     return db.session.get(OpenLicenceDeclaration, deal.declaration_id)
 

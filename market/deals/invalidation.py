@@ -19,14 +19,14 @@ from sqlalchemy import select
 from listings.models import Patent
 from listings.vocabulary import LapseReason, LegalStatus
 from market.deals import claims, ledger
-from market.deals.contributor_rewards import received_fen
+from market.deals.rewards.contributors import received_fen
 from market.deals.models import Deal
 from market.deals.vocabulary import (LICENCE_KINDS, OWNERSHIP_KINDS, DealKind, DealStatus as S, LedgerEvent,
                                      PaymentStatus)
-from market.extensions import db
-from market.notifications import notify
+from market.core.extensions import db
+from market.core.notifications import notify
 from market.payments.models import Payment
-from market.time import today_local
+from market.core.time import today_local
 
 RULE = "PL 47 ¶2"
 LICENCE_IN_FORCE = frozenset({S.LICENSED, S.SIGNED, S.FILED, S.ACTIVE, S.FILING_REJECTED})

@@ -10,8 +10,8 @@ from datetime import date
 
 from market.deals import machine
 from market.deals.models import Deal, DealEvent
-from market.extensions import db
-from market.time import today_local
+from market.core.extensions import db
+from market.core.time import today_local
 
 
 def append(deal: Deal, kind: str, *, occurred_on: date | None = None, amount_fen: int | None = None,

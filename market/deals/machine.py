@@ -7,7 +7,7 @@ double-click, a stale page or a hand-made request gets an explanation instead of
 from __future__ import annotations
 
 from market.deals.vocabulary import DealKind, DealStatus
-from market.errors import Conflict
+from market.core.errors import Conflict
 
 S = DealStatus
 

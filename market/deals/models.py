@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.models import Listing, Patent
 from market.accounts.models import Organisation, User
-from market.chain.models import Point
-from market.db import Base, utcnow
+from market.accounts.points.models import Point
+from market.core.db import Base, utcnow
 from market.deals.vocabulary import DealStatus
 
 # One enterprise takes a given open licence once; a void acquisition does not count.

@@ -22,13 +22,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from listings.models import Patent
-from listings.open_licence.models import OpenLicenceDeclaration
+from market.deals.open_licence.models import OpenLicenceDeclaration
 from listings.vocabulary import Labelled
-from market.deals import claims, ledger, machine, royalties
+from market.deals import claims, ledger, machine
+from market.deals.royalties import services as royalties
 from market.deals.models import Deal, RoyaltyReport
 from market.deals.vocabulary import DealStatus, LedgerEvent, PaymentKind, PaymentStatus
-from market.extensions import db
-from market.notifications import notify
+from market.core.extensions import db
+from market.core.notifications import notify
 from market.payments.models import Payment
 
 log = logging.getLogger(__name__)
@@ -352,9 +353,9 @@ def expire_licences(today: date) -> tuple[list[Deal], list[Deal]]:
 
 def end_declarations(today: date) -> int:
     """Open-licence declarations past their term, ended by the open-licence service when present."""
-    if importlib.util.find_spec("listings.open_licence.services") is None:
+    if importlib.util.find_spec("market.deals.open_licence.declarations") is None:
         return 0
-    services = importlib.import_module("listings.open_licence.services")
+    services = importlib.import_module("market.deals.open_licence.declarations")
     end = getattr(services, "end_declarations", None)
     return len(end(today)) if end else 0
 

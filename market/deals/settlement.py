@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
 from market.deals.vocabulary import DealKind, PaymentKind
-from market.extensions import db
+from market.core.extensions import db
 from market.payments.models import Payment
 from market.payments.offline import PayeeAccount, payee_account_resolver
 from market.payments.services import PaymentOutcome, on_payment_paid
-from market.time import today_local
+from market.core.time import today_local
 
 log = logging.getLogger(__name__)
 TRANSFER_PRICE_DUE_DAYS = 30
@@ -70,7 +70,7 @@ def dispatch_payment_paid(session: Session, outcome: PaymentOutcome) -> None:
     if deal is None:
         return
     if deal.kind == DealKind.OPEN_LICENSE:
-        from market.deals.open_licence import payment_settled
+        from market.deals.open_licence.acquisition import payment_settled
     elif importlib.util.find_spec("market.deals.negotiation") is not None:
         from market.deals.negotiation import payment_settled
     else:

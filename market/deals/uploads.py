@@ -18,8 +18,8 @@ from werkzeug.datastructures import FileStorage
 from market.accounts.models import User
 from market.deals.models import Deal, DealDocument
 from market.deals.vocabulary import DocumentKind
-from market.errors import DomainError, NotFound
-from market.extensions import db
+from market.core.errors import DomainError, NotFound
+from market.core.extensions import db
 
 # (magic prefix, content type, extension)
 SIGNATURES = (

@@ -16,9 +16,9 @@ from listings.vocabulary import (DealMode, Encumbrance, LegalStatus, ListingStat
                                  PricingMethod, Role)
 from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
-from market.chain.models import Point
+from market.accounts.points.models import Point
 from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
-from market.extensions import db
+from market.core.extensions import db
 
 DEMO_PASSWORD = "demo-Passw0rd"
 EMAIL_DOMAIN = "demo.psm.test"

@@ -1,4 +1,4 @@
-"""Paying a deal's payment on the JSON API (a route on market.api.bp).
+"""Paying a deal's payment on the JSON API (a route on market.web.api.bp).
 
 An API client can take an open licence (`POST /open-licences/<id>/take`) and must be able to pay
 it without the web page: this opens the payment at the configured provider and answers with
@@ -15,14 +15,14 @@ from flask import current_app
 from flask_login import current_user
 from marshmallow import fields
 
-from market.api import body_of, route
+from market.web.api import body_of, route
 from market.deals.permissions import BUYER, can_act, deal_for, role_of
-from market.errors import Forbidden, NotFound
-from market.extensions import db
+from market.core.errors import Forbidden, NotFound
+from market.core.extensions import db
 from market.payments import services
 from market.payments.models import Payment
 from market.payments.provider import get_provider
-from market.schemas import BaseSchema
+from market.core.schemas import BaseSchema
 
 
 class CheckoutInputSchema(BaseSchema):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from market.db import Base, utcnow
+from market.core.db import Base, utcnow
 
 
 class Payment(Base):

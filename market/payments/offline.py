@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from market.deals.vocabulary import PaymentStatus
-from market.errors import DomainError
+from market.core.errors import DomainError
 from market.payments.provider import (BankInstructions, Checkout, ProviderResult, RefundResult,
                                       VerifiedEvent, WebhookRejected)
 

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 if TYPE_CHECKING:
     from flask import Flask

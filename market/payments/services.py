@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from market.db import utcnow
+from market.core.db import utcnow
 from market.deals.vocabulary import PaymentStatus as S
-from market.errors import Conflict, DomainError
+from market.core.errors import Conflict, DomainError
 from market.payments.models import Payment, WebhookEvent
 from market.payments.provider import (Checkout, PaymentProvider, ProviderResult, RefundResult,
                                       VerifiedEvent, get_provider, idempotency_key)

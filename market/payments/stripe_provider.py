@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import stripe
 
 from market.deals.vocabulary import PaymentStatus as S
-from market.errors import Conflict, DomainError
+from market.core.errors import Conflict, DomainError
 from market.payments.provider import Checkout, ProviderResult, RefundResult, VerifiedEvent, WebhookRejected
 
 if TYPE_CHECKING:

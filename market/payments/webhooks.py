@@ -6,11 +6,11 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from market.extensions import csrf, db
-from market.i18n import get_lang
+from market.core.extensions import csrf, db
+from market.core.i18n import get_lang
 from market.payments.provider import WebhookRejected, get_provider
 from market.payments.services import record_provider_event
-from market.web import json_error
+from market.web.errors import json_error
 
 log = logging.getLogger(__name__)
 

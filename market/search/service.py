@@ -6,9 +6,9 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from listings.search import TOPIC
-from market.db import utcnow
-from market.extensions import db
-from market.outbox import OutboxEntry, handles
+from market.core.db import utcnow
+from market.core.extensions import db
+from market.core.outbox import OutboxEntry, handles
 from market.search.backend import SearchBackend, SearchError
 
 BATCH = 2000

@@ -1,4 +1,4 @@
-"""Statistics on the JSON API (routes on market.api.bp): the same figures as the dashboard.
+"""Statistics on the JSON API (routes on market.web.api.bp): the same figures as the dashboard.
 
 Money is integer fen. The scope rules are the dashboard's: the bureau sees the district, a point
 operator its points, an organisation its own deals; `scope=district` from anyone else is a 403.
@@ -12,14 +12,14 @@ from marshmallow import fields, validate
 
 from listings.industries import MAPPING_VERSION
 from listings.schemas import MAX_PAGE
-from market.api import route
-from market.extensions import db
-from market.i18n import get_lang
-from market.openapi import query_params
-from market.schemas import BaseSchema
+from market.web.api import route
+from market.core.extensions import db
+from market.core.i18n import get_lang
+from market.web.openapi import query_params
+from market.core.schemas import BaseSchema
 from market.statistics import dimensions, geography, services
 from market.statistics.measures import COLUMNS, Column, Figures
-from market.time import today_local
+from market.core.time import today_local
 
 _FILTER_HELP = "Filter: a key of this dimension (see the dashboard's tables, or /statistics/pivot?by=…)."
 
@@ -234,7 +234,7 @@ def statistics_deals():
         raise services.bad_request("page_invalid", f"页码须为 1 到 {MAX_PAGE} 的整数。",
                                    f"The page must be a whole number from 1 to {MAX_PAGE}.", "page")
     page = int(raw)
-    from market.audit import AuditAction, record_read
+    from market.core.audit import AuditAction, record_read
 
     # Deal by deal, with the parties' names: the API's export, audited like the files.
     record_read(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",

@@ -9,9 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from market.errors import DomainError
-from market.extensions import db
-from market.time import today_local
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.time import today_local
 
 
 @click.group("stats", cls=AppGroup, help="District statistics from the deal ledger.")
@@ -23,7 +23,7 @@ def _scope(point: str | None, org: str | None):
     from sqlalchemy import select
 
     from market.accounts.models import Organisation
-    from market.chain.models import Point
+    from market.accounts.points.models import Point
     from market.statistics.queries import DISTRICT, Scope
 
     if point and org:
@@ -88,7 +88,7 @@ def export_command(start, end, period, fmt, out: Path, point, org, basis, pivot,
             detail = max(rows - 1, 0)
     except DomainError as err:
         raise click.ClickException(f"{err.zh} ({err.en})") from None
-    from market.audit import AuditAction, record as audit
+    from market.core.audit import AuditAction, record as audit
 
     # From the command line: no user, and the file already written.
     audit(AuditAction.STATISTICS_EXPORTED, actor=None, object_type="statistics", object_id=fmt,

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from listings.industries import MAPPING_VERSION, all_industries, industry_label
 from listings.vocabulary import OrgType, PatentType, SoeLevel
-from market.errors import DomainError
+from market.core.errors import DomainError
 from market.statistics import geography
 from market.statistics.measures import Column, StatType
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Index, text
 
-from listings.open_licence.models import DeclarationEvent
+from market.deals.open_licence.models import DeclarationEvent
 from market.deals.models import DealEvent
 
 # Basis lines of a period: by kind and legal date, carrying the deal and when the line was recorded.

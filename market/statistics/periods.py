@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from market.errors import DomainError
-from market.time import add_months
+from market.core.errors import DomainError
+from market.core.time import add_months
 
 EARLIEST = date(1985, 4, 1)  # the Patent Law came into force; no deal can be older
 LATEST = date(2100, 12, 31)

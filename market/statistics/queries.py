@@ -25,16 +25,16 @@ from sqlalchemy import (BigInteger, Date, DateTime, Integer, String, and_, bindp
 from sqlalchemy.orm import Session, aliased
 
 from listings.models import Listing, Patent
-from listings.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
+from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from market.accounts.models import Organisation
-from market.chain.models import Point
+from market.accounts.points.models import Point
 from market.deals.models import Deal, DealEvent
 from market.statistics import geography, indexes  # noqa: F401  (indexes: declared on the tables)
 from market.statistics.dimensions import NONE
 from market.statistics.measures import (BASIS_EVENT, COLUMN_TYPES, COLUMNS, NEGOTIATED_LICENCES, Basis,
                                         Column, Figures, StatType)
 from market.statistics.periods import MONTH, QUARTER, HALF, YEAR, Period
-from market.time import SHANGHAI
+from market.core.time import SHANGHAI
 
 VOID, PAYMENT, SIGNATURE, ANNOUNCED = "VOID", "PAYMENT", "SIGNATURE", "ANNOUNCED"
 LICENCE_KINDS = tuple(t.value for t in NEGOTIATED_LICENCES)

@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
-from market.extensions import db
-from market.i18n import get_lang
+from market.core.extensions import db
+from market.core.i18n import get_lang
 from market.statistics import dimensions, export, pivots, queries, services
 from market.statistics.measures import COLUMNS, Basis, Column, StatType
 from market.statistics.periods import month, quarter, year, year_to_date
-from market.time import today_local
+from market.core.time import today_local
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
@@ -116,7 +116,7 @@ def export_file():
     if fmt not in export.FORMATS:
         raise services.bad_request("format_invalid", "导出格式须为 xlsx 或 csv。", "The export format is xlsx or csv.", "format")
     name = f"statistics-{sel.period.key.replace('..', '_')}"
-    from market.audit import AuditAction, record_read
+    from market.core.audit import AuditAction, record_read
 
     record_read(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",
                 object_id=fmt, summary=services.export_summary(db.session, sel, fmt, request.args.get("pivot")))

@@ -9,7 +9,7 @@ import pytest
 from listings.models import Patent
 from listings.numbers import check_character
 from market.accounts.services import issue_api_token
-from market.extensions import db
+from market.core.extensions import db
 from tests import factories as f
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from market.extensions import db
-from market.outbox import process_outbox
+from market.core.extensions import db
+from market.core.outbox import process_outbox
 from tests import factories as f
 
 

@@ -35,8 +35,8 @@ def build_app(instance: Path):
 
     from market import create_app
     from market.demo.seed import seed
-    from market.extensions import db
-    from market.outbox import process_outbox
+    from market.core.extensions import db
+    from market.core.outbox import process_outbox
 
     app = create_app(BrowserSettings(str(instance)))
     with app.app_context():
@@ -72,7 +72,7 @@ class LiveServer:
         self.server.shutdown()
         self.thread.join(timeout=10)
         self.server.server_close()
-        from market.extensions import db
+        from market.core.extensions import db
 
         with self.app.app_context():
             db.engine.dispose()

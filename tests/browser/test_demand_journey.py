@@ -124,7 +124,7 @@ def test_an_enterprise_posts_a_demand_and_is_matched(actors, variant, live_serve
 def patentee_key(server, number: str) -> str:
     from listings.models import Listing, Patent
     from market.accounts.models import User
-    from market.extensions import db
+    from market.core.extensions import db
 
     with server.app.app_context():
         listing = db.session.scalar(select(Listing).join(Patent, Listing.patent_id == Patent.id)
@@ -138,7 +138,7 @@ def end_state(server, key: str, title: str, dismissed: str, chosen: str) -> dict
     from listings.models import Listing, Patent
     from market.accounts.models import User
     from market.deals.models import Deal
-    from market.extensions import db
+    from market.core.extensions import db
     from matching.models import Demand, MatchFeedback
 
     with server.app.app_context():

@@ -25,7 +25,7 @@ PDF = {"mimeType": "application/pdf", "buffer": RECEIPT_PDF}
 
 
 def test_a_negotiated_exclusive_licence_closes(actors, variant, live_server):
-    from market.time import today_local
+    from market.core.time import today_local
 
     target = candidate(live_server)
     today = today_local()
@@ -140,11 +140,11 @@ def fill_approval(page, form, code: str, today) -> None:
 def candidate(server) -> dict:
     """The first university listing (by id), priced by listing, that no deal or open licence touches yet."""
     from listings.models import Listing
-    from listings.open_licence.models import OpenLicenceDeclaration
+    from market.deals.open_licence.models import OpenLicenceDeclaration
     from market.accounts.models import Organisation, User
     from market.deals.models import Deal
-    from market.extensions import db
-    from market.time import today_local
+    from market.core.extensions import db
+    from market.core.time import today_local
 
     with server.app.app_context():
         query = (select(Listing).join(Listing.organisation).where(
@@ -169,7 +169,7 @@ def deal_state(server, app_no: str, buyer_key: str) -> dict:
     from listings.models import Patent
     from market.accounts.models import User
     from market.deals.models import Deal, DealEvent
-    from market.extensions import db
+    from market.core.extensions import db
     from market.payments.models import Payment
 
     with server.app.app_context():

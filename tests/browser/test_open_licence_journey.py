@@ -128,7 +128,7 @@ def test_an_enterprise_takes_an_open_licence(actors, variant, live_server):
 
 def firm_name(server, key: str) -> str:
     from market.accounts.models import User
-    from market.extensions import db
+    from market.core.extensions import db
 
     with server.app.app_context():
         return db.session.scalar(select(User).where(User.email == f"{key}@demo.psm.test")).organisation.name
@@ -139,7 +139,7 @@ def licence_of(server, key: str) -> dict:
     from listings.models import Patent
     from market.accounts.models import User
     from market.deals.models import Deal
-    from market.extensions import db
+    from market.core.extensions import db
     from market.payments.models import Payment
 
     with server.app.app_context():

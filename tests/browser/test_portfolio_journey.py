@@ -145,7 +145,7 @@ def test_a_university_lists_its_portfolio(actors, variant, live_server):
 
 def org_name(server, key: str) -> str:
     from market.accounts.models import User
-    from market.extensions import db
+    from market.core.extensions import db
 
     with server.app.app_context():
         return db.session.scalar(select(User).where(User.email == f"{key}@demo.psm.test")).organisation.name
@@ -153,7 +153,7 @@ def org_name(server, key: str) -> str:
 
 def listings_of(server, app_numbers: list[str]) -> dict:
     from listings.models import Listing, Patent
-    from market.extensions import db
+    from market.core.extensions import db
 
     with server.app.app_context():
         found = db.session.execute(select(Patent.application_number, Listing).join(Listing, Listing.patent_id == Patent.id)

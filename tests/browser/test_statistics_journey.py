@@ -25,7 +25,7 @@ BASIS_LINE = {"TRANSFER": "REGISTRATION", "LICENSE_ORDINARY": "FILING", "LICENSE
 
 
 def test_the_bureau_reports(actors, variant, live_server):
-    from market.time import today_local
+    from market.core.time import today_local
 
     bureau = actors("bureau")
     page = bureau.page
@@ -83,7 +83,7 @@ def test_the_bureau_reports(actors, variant, live_server):
 
 
 def amount_text(fen: int, lang: str) -> str:
-    """As the page writes an amount (market.i18n.yuan)."""
+    """As the page writes an amount (market.core.i18n.yuan)."""
     if lang == "en":
         return f"¥{fen / 100:,.0f}" if fen >= 1_000_000 else f"¥{fen / 100:,.2f}"
     if fen >= 1_000_000:
@@ -94,7 +94,7 @@ def amount_text(fen: int, lang: str) -> str:
 def ledger_figures(server, start, end) -> dict:
     """The deals of the period counted straight from the ledger tables."""
     from market.deals.models import Deal, DealEvent
-    from market.extensions import db
+    from market.core.extensions import db
 
     with server.app.app_context():
         counted, contract, by_type = set(), 0, {}

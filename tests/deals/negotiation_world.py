@@ -12,8 +12,8 @@ from listings.models import PatentFlag
 from listings.vocabulary import DealMode
 from market.deals import negotiation as n
 from market.deals.uploads import store_document
-from market.extensions import db
-from market.time import today_local
+from market.core.extensions import db
+from market.core.time import today_local
 from tests import factories as f
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -8,7 +8,7 @@ from datetime import date
 from market.accounts.models import Organisation, User
 from market.deals.models import Deal
 from market.deals.vocabulary import DealKind, DealStatus
-from market.extensions import db
+from market.core.extensions import db
 from tests import factories as f
 
 QUARTERLY_5PCT = {"mode": "ROYALTY", "royalty_base": "NET_SALES", "royalty_rate": "5",

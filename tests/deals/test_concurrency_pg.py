@@ -24,9 +24,9 @@ from market.accounts.models import User
 from market.deals import negotiation as n
 from market.deals.models import Deal, DealEvent, Offer, PatentClaim
 from market.deals.vocabulary import DealStatus as S
-from market.errors import DomainError
-from market.extensions import db
-from market.notifications import Notification
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.notifications import Notification
 from tests import factories as f
 
 pytestmark = pytest.mark.postgres

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from market.deals.models import Deal, DealDocument, DealEvent
 from market.deals.vocabulary import DealStatus as S
-from market.extensions import db
+from market.core.extensions import db
 from market.payments.models import Payment
-from market.time import today_local
+from market.core.time import today_local
 from tests import factories as f
 from tests.deals.negotiation_world import PDF, world
 
@@ -331,7 +331,7 @@ def test_a_co_owner_on_the_platform_consents_on_the_deal_page(app, setup, sessio
     partner_user = f.user(partner_org)
     w = setup(co_owners=["沪南工业技术研究院"])
     from market.deals import negotiation as n
-    from market.notifications import Notification
+    from market.core.notifications import Notification
 
     deal = n.request_deal(w.buyer, w.listing, "LICENSE_EXCLUSIVE",
                           terms={"price_fen": 100, "start_date": today_local(), "end_date": today_local()})

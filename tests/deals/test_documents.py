@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from listings.vocabulary import DealMode
 from market.deals import documents
-from market.deals import open_licence as acquisition
+from market.deals.open_licence import acquisition
 from market.deals.models import Deal
-from market.extensions import db
+from market.core.extensions import db
 from market.payments.models import Payment
-from market.time import add_months, today_local
+from market.core.time import add_months, today_local
 from tests import factories as f
 from tests.deals.test_open_licence import pay
 from tests.open_licence import world as wb
@@ -91,7 +91,7 @@ def test_an_application_is_assigned_under_its_own_title(session):
 def test_the_open_licence_contract_names_the_declaration_and_r_ol_13_disputes(session):
     w = wb.world(co_owners=("张某某",))
     decl = wb.draft(w)
-    from listings.open_licence import services as ol
+    from market.deals.open_licence import declarations as ol
 
     ol.record_consent(w.uni_user, decl, owner_name="张某某", document_ref="同意书")
     ol.confirm_eligible(w.uni_user, decl)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from market.accounts.services import issue_api_token
-from market.extensions import db
-from market.time import today_local
+from market.core.extensions import db
+from market.core.time import today_local
 from tests.api.test_api_openapi import conforms
 from tests.deals.negotiation_world import world
 

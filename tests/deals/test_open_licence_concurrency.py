@@ -27,7 +27,7 @@ THREADS = 12
 def scratch_app(tmp_path_factory):
     from config.settings import TestSettings
     from market import create_app
-    from market.extensions import db
+    from market.core.extensions import db
 
     name = f"psm_ol_{uuid.uuid4().hex[:10]}"
     admin = create_engine(make_url(URL), isolation_level="AUTOCOMMIT")
@@ -54,7 +54,7 @@ def scratch_app(tmp_path_factory):
 
 def _run_all(app, jobs):
     """Run the jobs at the same moment, each in its own app context (its own connection)."""
-    from market.extensions import db
+    from market.core.extensions import db
 
     barrier = threading.Barrier(len(jobs))
 
@@ -77,9 +77,9 @@ def _run_all(app, jobs):
 
 def test_simultaneous_takers_get_one_licence_each_and_a_double_submit_one_in_all(scratch_app):
     from market.accounts.models import Organisation, User
-    from market.deals import open_licence as acquisition
+    from market.deals.open_licence import acquisition
     from market.deals.models import Deal, DealEvent
-    from market.extensions import db
+    from market.core.extensions import db
     from market.payments.models import Payment
     from tests.open_licence import world as wb
 

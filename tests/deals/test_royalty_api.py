@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from market.accounts.services import issue_api_token
-from market.extensions import db
-from market.time import add_months, today_local
+from market.core.extensions import db
+from market.core.time import add_months, today_local
 from tests import factories as f
 from tests.api.test_api_openapi import conforms
 from tests.deals import royalty_builders as rb

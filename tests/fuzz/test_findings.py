@@ -10,7 +10,7 @@ import pytest
 
 from listings.vocabulary import DealMode
 from market.accounts.services import issue_api_token
-from market.extensions import db
+from market.core.extensions import db
 from matching import services as matching
 from tests import factories as f
 from tests.fuzz.runner import load_schema

@@ -12,7 +12,7 @@ from listings.importing.columns import (
     suggest_mapping, unknown_headers,
 )
 from listings.importing.readers import read_table
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 

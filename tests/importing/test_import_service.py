@@ -16,7 +16,7 @@ from listings.importing.readers import read_table
 from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
 from listings.models import Listing, Patent, PatentOwner
 from listings.vocabulary import LegalStatus, ListingStatus
-from market.extensions import db
+from market.core.extensions import db
 
 
 def _csv(rows: list[dict]) -> bytes:

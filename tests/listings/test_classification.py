@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from listings.classification import IpcSymbol, parse_ipc, parse_ipc_list, parse_locarno
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 

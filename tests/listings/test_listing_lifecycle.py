@@ -12,8 +12,8 @@ from listings import patents as patent_service
 from listings import services
 from listings.models import Listing
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus as S
-from market.errors import Conflict, DomainError, Forbidden
-from market.extensions import db
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.extensions import db
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from listings.numbers import (
     publication_kind,
 )
 from listings.vocabulary import PatentType
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 TODAY = date(2025, 6, 1)

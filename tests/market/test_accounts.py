@@ -7,7 +7,7 @@ import pytest
 from tests import factories as f
 from market.accounts import services
 from market.accounts.auth import token_digest
-from market.errors import Conflict, DomainError, Forbidden
+from market.core.errors import Conflict, DomainError, Forbidden
 
 
 def _register(**org):

@@ -8,9 +8,9 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from market.extensions import db
-from market.notifications import notify
-from market.outbox import OutboxEntry, OutboxError, process_outbox
+from market.core.extensions import db
+from market.core.notifications import notify
+from market.core.outbox import OutboxEntry, OutboxError, process_outbox
 from tests import factories as f
 
 
@@ -76,7 +76,7 @@ def test_a_notice_deduplicated_by_key_is_mailed_once(session, mailbox):
 def test_a_royalty_report_filed_on_the_web_reaches_the_licensors_mailbox(app, client, mailbox):
     from datetime import timedelta
 
-    from market.time import add_months, today_local
+    from market.core.time import add_months, today_local
     from tests.deals import royalty_builders as rb
 
     with app.test_request_context():

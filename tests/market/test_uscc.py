@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from market.accounts.uscc import make_uscc, normalise_uscc, uscc_check_character
-from market.errors import DomainError
+from market.core.errors import DomainError
 
 REAL_CODES = [
     "91110108551385082Q",

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from market.accounts.services import issue_api_token
-from market.extensions import db
-from market.outbox import process_outbox
+from market.core.extensions import db
+from market.core.outbox import process_outbox
 from tests import factories as f
 
 

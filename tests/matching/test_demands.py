@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from listings.vocabulary import DealMode
-from market.errors import Conflict, DomainError, Forbidden, NotFound
-from market.extensions import db
-from market.notifications import Notification
-from market.outbox import process_outbox
+from market.core.errors import Conflict, DomainError, Forbidden, NotFound
+from market.core.extensions import db
+from market.core.notifications import Notification
+from market.core.outbox import process_outbox
 from matching import services
 from matching.recommend import matches_for_demand
 from matching.vocabulary import DemandStatus

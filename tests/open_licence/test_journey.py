@@ -10,10 +10,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from market.deals.models import Deal
-from market.extensions import db
+from market.core.extensions import db
 from market.payments import services as payments
 from market.payments.models import Payment
-from market.time import add_months, today_local
+from market.core.time import add_months, today_local
 from tests import factories as f
 from tests.open_licence import world as wb
 
@@ -152,7 +152,7 @@ def test_the_declaration_form_reports_advertising_wording(app, client):
 
 
 def test_a_withdrawn_licence_shows_no_take_button(app, client):
-    from listings.open_licence import services as ol
+    from market.deals.open_licence import declarations as ol
 
     with app.test_request_context():
         w = wb.world()

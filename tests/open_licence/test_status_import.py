@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from listings.importing.readers import read_table
 from listings.importing.status import import_status_updates
-from listings.open_licence.models import OpenLicenceDeclaration
+from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.models import PatentClaim
-from market.extensions import db
+from market.core.extensions import db
 from sqlalchemy import select
 from tests.open_licence.world import announced, world
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from market.errors import DomainError
+from market.core.errors import DomainError
 from market.payments import offline
 from market.payments.models import Payment
 from market.payments.offline import OfflineProvider, PayeeAccount, transfer_reference

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from market.errors import Conflict, DomainError
+from market.core.errors import Conflict, DomainError
 from market.payments import services
 from market.payments.services import (cancel_payment, confirm_payment, mark_failed, mark_paid, on_payment_failed,
                                       on_payment_paid, record_refund, refund_payment, start_checkout)

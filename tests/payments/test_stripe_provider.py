@@ -13,7 +13,7 @@ import socket
 import pytest
 import stripe
 
-from market.errors import DomainError
+from market.core.errors import DomainError
 from market.payments.models import Payment
 from market.payments.provider import idempotency_key
 from market.payments.stripe_provider import StripeProvider, stripe_errors

@@ -373,7 +373,7 @@ def test_search_status_names_the_cluster_and_its_error_when_it_is_down(app, runn
 
 
 def test_flask_search_reindex_rebuilds_behind_the_alias(app, runner, session, elastic):
-    from market.outbox import process_outbox
+    from market.core.outbox import process_outbox
     from tests import factories as f
 
     backend = elastic

@@ -12,9 +12,9 @@ from listings import services as listing_service
 from listings.models import Listing
 from listings.search import listing_document
 from listings.vocabulary import ListingStatus
-from market import outbox
-from market.extensions import db
-from market.outbox import OutboxError, process_outbox
+from market.core import outbox
+from market.core.extensions import db
+from market.core.outbox import OutboxError, process_outbox
 from market.search.backend import SearchQuery
 from market.search.elastic import ElasticsearchBackend
 from market.search.fallback import FallbackSearch

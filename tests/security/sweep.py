@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from market import outbox
-from market.extensions import db, limiter
+from market.core import outbox
+from market.core.extensions import db, limiter
 from tests import factories as f
 from tests.security.world import World
 

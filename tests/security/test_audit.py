@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from market.audit import AuditAction, AuditEntry
-from market.extensions import db
+from market.core.audit import AuditAction, AuditEntry
+from market.core.extensions import db
 from tests import factories as f
 from tests.security.sweep import fresh_client
 from tests.security.world import build
@@ -198,7 +198,7 @@ def test_the_bureau_reads_the_log_newest_first_and_filters_it(app, world):
 
 def test_the_log_is_paged(app, world):
     with app.test_request_context():
-        from market.audit import record
+        from market.core.audit import record
 
         for n in range(60):
             record(AuditAction.STATISTICS_EXPORTED, actor=None, object_type="statistics", object_id=n,

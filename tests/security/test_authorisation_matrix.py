@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import time
 
-from market.extensions import db
+from market.core.extensions import db
 from tests.security.sweep import LOGIN, Sweep, fill
 from tests.security.world import ACTORS, build
 

@@ -14,14 +14,15 @@ from datetime import date
 import pytest
 
 from listings.models import EvaluationReport
-from market.deals import disputes, royalties
+from market.deals.disputes import services as disputes
+from market.deals.royalties import services as royalties
 from market.deals import negotiation as n
 from market.deals.models import Deal
 from market.deals.uploads import store_document
 from market.deals.vocabulary import DealKind, DealStatus
-from market.extensions import db
+from market.core.extensions import db
 from market.payments.models import Payment
-from market.time import today_local
+from market.core.time import today_local
 from tests import factories as f
 from tests.security.sweep import Sweep, fill
 from tests.security.world import QUARTERLY_5PCT, build, pdf

@@ -12,8 +12,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from market.accounts.models import User
-from market.audit import AuditEntry
-from market.extensions import db, limiter
+from market.core.audit import AuditEntry
+from market.core.extensions import db, limiter
 from tests import factories as f
 from tests.security.sweep import fresh_client
 

@@ -14,7 +14,7 @@ import pytest
 
 from config.settings import Settings
 from market.deals.models import DealDocument
-from market.extensions import db, limiter
+from market.core.extensions import db, limiter
 from tests import factories as f
 from tests.security.sweep import Sweep, fill, fresh_client
 from tests.security.test_authorisation_matrix import ROUTES

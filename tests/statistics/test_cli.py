@@ -7,7 +7,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from market.extensions import db
+from market.core.extensions import db
 from tests import factories as f
 from tests.statistics import ledger
 

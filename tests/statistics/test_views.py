@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from market.accounts.services import issue_api_token
-from market.extensions import db
+from market.core.extensions import db
 from tests import factories as f
 from tests.statistics import ledger
 

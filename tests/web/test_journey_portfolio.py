@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from listings.models import Listing
 from listings.vocabulary import ListingStatus
-from market.extensions import db
+from market.core.extensions import db
 from tests import factories as f
 
 

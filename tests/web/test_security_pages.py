@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from market.extensions import db
+from market.core.extensions import db
 from tests import factories as f
 
 

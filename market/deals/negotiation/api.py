@@ -1,4 +1,4 @@
-"""Negotiated deals on the JSON API (routes on market.api.bp): list, read with ledger, request, act."""
+"""Negotiated deals on the JSON API (routes on market.web.api.bp): list, read with ledger, request, act."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from listings.services import get_listing
-from market.api import body_of, route
-from market.api import bp as api_bp
+from market.web.api import body_of, route
+from market.web.api import bp as api_bp
 from market.deals import negotiation as n
 from market.deals.models import Deal, DealEvent
 from market.deals.negotiation.common import stale_as_conflict
@@ -17,10 +17,10 @@ from market.deals.negotiation.schemas import (AcceptIn, DealDetailOut, DealOut, 
                                               ReasonIn, RegistrationIn, SignIn)
 from market.deals.permissions import deal_for
 from market.deals.vocabulary import DealStatus
-from market.errors import Conflict, DomainError, NotFound
-from market.extensions import db
-from market.openapi import describe
-from market.web import json_error
+from market.core.errors import Conflict, DomainError, NotFound
+from market.core.extensions import db
+from market.web.openapi import describe
+from market.web.errors import json_error
 from matching.models import Demand
 
 TAG = "deals"
@@ -59,7 +59,7 @@ def changed_meanwhile(err: StaleDataError):
 
 
 def _lang() -> str:
-    from market.i18n import get_lang
+    from market.core.i18n import get_lang
 
     return get_lang()
 

@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from sqlalchemy.orm.exc import StaleDataError
 
 from market.deals.models import Deal
-from market.errors import Conflict
+from market.core.errors import Conflict
 from market.deals.vocabulary import DealKind
-from market.notifications import notify
-from market.time import today_local
+from market.core.notifications import notify
+from market.core.time import today_local
 
 # One letter per kind in the reference printed on contracts and quoted on payments.
 KIND_LETTERS = {DealKind.OPEN_LICENSE: "K", DealKind.LICENSE_ORDINARY: "P", DealKind.LICENSE_SOLE: "S",

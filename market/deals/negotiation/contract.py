@@ -23,14 +23,14 @@ from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell, tell_both
 from market.deals.negotiation.steps import missing, other_owners, price_floor_problem
 from market.deals.negotiation.terms import require_patent_fit
-from market.names import fold_name
+from market.core.names import fold_name
 from market.deals.permissions import require, role_of
 from market.deals.vocabulary import (DealKind, DealStatus as S, EXCLUSIVE_KINDS, LICENCE_KINDS, LedgerEvent,
                                      OWNERSHIP_KINDS, PaymentKind, PaymentStatus)
-from market.errors import Conflict, DomainError, Forbidden
-from market.extensions import db
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.extensions import db
 from market.payments.models import Payment
-from market.time import add_months, today_local
+from market.core.time import add_months, today_local
 
 FILING_MONTHS = 3  # IR 15 ¶2; REC 5
 # Licences a CNIPA filing can conflict with: those signed or in force (an open licence once licensed).
@@ -402,7 +402,7 @@ def void_deal(user: User, deal: Deal, reason: str) -> Deal:
         raise DomainError("deal.reason_required", "请说明作废的原因。", "Say why the deal is void.", field="reason")
     ledger.move(deal, S.VOID, LedgerEvent.VOID, actor=user, note=reason)
     deal.void_reason = reason
-    from market.audit import AuditAction, record as audit
+    from market.core.audit import AuditAction, record as audit
 
     audit(AuditAction.DEAL_VOIDED, actor=user, object_type="deal", object_id=deal.id,
           summary=f"作废交易 {deal.reference or deal.id}：{reason}")

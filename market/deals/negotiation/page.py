@@ -17,7 +17,7 @@ from market.deals.uploads import documents_of
 from market.deals.vocabulary import (DealKind, DealStatus as S, LICENCE_KINDS, NEGOTIATED_KINDS, OWNERSHIP_KINDS,
                                      PaymentStatus)
 from market.payments.models import Payment
-from market.time import today_local
+from market.core.time import today_local
 
 OPEN_PAYMENT = (PaymentStatus.DUE, PaymentStatus.PROCESSING, PaymentStatus.FAILED)
 # How the facts recorded for an approval read on the page (the ledger keeps the keys).

@@ -17,7 +17,7 @@ from listings.models import Listing
 from listings.vocabulary import ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org, require_buyer
-from market.db import utcnow
+from market.core.db import utcnow
 from market.deals import claims, ledger
 from market.deals.models import Deal, Offer, PatentClaim
 from market.deals.negotiation.common import assign_reference, other_org_id, tell
@@ -25,10 +25,10 @@ from market.deals.negotiation.terms import Terms, clean_terms, deal_kind, requir
 from market.deals.permissions import require
 from market.deals.vocabulary import (ClaimGroup, DealKind, DealStatus as S, EXCLUSIVE_KINDS, LICENCE_KINDS,
                                      LedgerEvent, OWNERSHIP_KINDS)
-from market.errors import Conflict, DomainError, Forbidden, NotFound
-from market.extensions import db
-from market.time import today_local
-from market.i18n import article
+from market.core.errors import Conflict, DomainError, Forbidden, NotFound
+from market.core.extensions import db
+from market.core.time import today_local
+from market.core.i18n import article
 
 OPEN, ACCEPTED, SUPERSEDED, DECLINED, WITHDRAWN = "OPEN", "ACCEPTED", "SUPERSEDED", "DECLINED", "WITHDRAWN"
 TERM_KEYS = ("price_fen", "fee_terms", "start_date", "end_date", "territory", "field_of_use",

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from listings.schemas import JsonBoolean, UtcDateTime
 from listings.views.forms import YuanField
 from market.deals.vocabulary import (DealKind, DealStatus, FeeMode, LedgerEvent, PaymentPeriod, RoyaltyBase)
-from market.schemas import BaseSchema, TrimmedString
+from market.core.schemas import BaseSchema, TrimmedString
 
 MAX_INT = 2**31 - 1
 MAX_FEN = 10**15

@@ -17,11 +17,11 @@ from market.deals import approvals as rules
 from market.deals import ledger
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
-from market.names import fold_name
+from market.core.names import fold_name
 from market.deals.permissions import CO_OWNER, role_of
 from market.deals.vocabulary import DealKind, DealStatus as S
-from market.errors import Conflict, DomainError, Forbidden
-from market.time import today_local
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.time import today_local
 
 DEFAULT_PUBLICITY_DAYS = 15  # domain.md §7.5: set by the unit's own rules; commonly at least 15 days
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from market.deals.dashboard import board_for
 from market.deals.vocabulary import DealStatus
-from market.i18n import get_lang
-from market.time import today_local
+from market.core.i18n import get_lang
+from market.core.time import today_local
 
 # Deadlines further away than this wait off the dashboard (overdue ones always show).
 HORIZON = timedelta(days=90)

@@ -1,7 +1,7 @@
 """Deal pages: disputes (R-OL-13) — a party raises one, takes it to mediation or court, records the end.
 
 Everyone who may see the deal sees its disputes; only the parties act on them. The panel is
-included by the deal page; the JSON routes live in market.deals.dispute_api.
+included by the deal page; the JSON routes live in market.deals.disputes.api.
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from market.deals import disputes
-from market.deals.dispute_models import Dispute, DisputeOutcome, DisputeStage
+from market.deals.disputes import services as disputes
+from market.deals.disputes.models import Dispute, DisputeOutcome, DisputeStage
 from market.deals.models import Deal
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.permissions import can_act, deal_for, role_of
 from market.deals.views import bp
-from market.errors import DomainError
-from market.extensions import db
-from market.i18n import get_lang, t
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
 
-import market.deals.dispute_api  # noqa: E402,F401  (the API routes of disputes)
+import market.deals.disputes.api  # noqa: E402,F401  (the API routes of disputes)
 
 
 def _user():

@@ -13,8 +13,8 @@ from market.deals import documents
 from market.deals.models import Deal
 from market.deals.permissions import deal_for
 from market.deals.views import bp
-from market.i18n import get_lang
-from market.time import today_local
+from market.core.i18n import get_lang
+from market.core.time import today_local
 
 
 def _deal(deal_id: int) -> Deal:

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from listings.services import get_listing
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import is_bureau
-from market.db import utcnow
+from market.core.db import utcnow
 from market.deals import approvals as rules
 from market.deals import negotiation as n
 from market.deals import uploads
@@ -28,11 +28,11 @@ from market.deals.permissions import PARTY, can_act, deal_for, role_of
 from market.deals.views import bp
 from market.deals.vocabulary import (DealKind, DealStatus, DocumentKind, FeeMode, LedgerEvent, PaymentKind,
                                      PaymentPeriod, PaymentStatus, RoyaltyBase)
-from market.errors import DomainError
-from market.extensions import db
-from market.i18n import get_lang, t
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
 from market.payments.models import Payment
-from market.schemas import load
+from market.core.schemas import load
 from matching.models import Demand
 
 import market.deals.negotiation.api  # noqa: E402,F401  (the API routes of negotiated deals)
@@ -138,7 +138,7 @@ def mine():
     if is_bureau(current_user):
         pass
     elif current_user.organisation.is_point_operator:
-        from market.chain.models import Point
+        from market.accounts.points.models import Point
 
         query = query.where(or_(Deal.point_id.in_(select(Point.id).where(Point.operator_id == org_id)),
                                 Deal.seller_org_id == org_id, Deal.buyer_org_id == org_id))
@@ -491,7 +491,7 @@ def payment_checkout(deal_id: int, payment_id: int):
         return _back(item, "payments")
     db.session.commit()
     if checkout.client_secret:
-        g.stripe_checkout = True  # this page alone may load Stripe.js (market/web.py)
+        g.stripe_checkout = True  # this page alone may load Stripe.js (market/web/errors.py)
     return render_template("deals/pay.html", deal=item, payment=payment, checkout=checkout,
                            publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"),
                            return_url=url_for("deals.deal", deal_id=item.id, _external=True) + "#payments")

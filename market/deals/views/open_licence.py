@@ -12,8 +12,8 @@ from market.deals.permissions import deal_for, role_of
 from market.deals.views import bp
 from market.deals.vocabulary import DealKind, DealStatus, LedgerEvent, PaymentKind, PaymentStatus
 from market.payments.models import Payment
-from market.extensions import db
-from market.time import today_local
+from market.core.extensions import db
+from market.core.time import today_local
 
 def deal_page_url(deal: Deal, anchor: str = "") -> str | None:
     """The deal page (receipts, checkout, confirmation of payments) when the app has one."""
@@ -24,7 +24,7 @@ def deal_page_url(deal: Deal, anchor: str = "") -> str | None:
 
 def open_licence_context(deal: Deal) -> dict:
     """What the licence record and the deal page's open-licence panel show."""
-    from listings.open_licence.models import OpenLicenceDeclaration
+    from market.deals.open_licence.models import OpenLicenceDeclaration
 
     decl = db.session.get(OpenLicenceDeclaration, deal.declaration_id) if deal.declaration_id else None
     payments = list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
@@ -39,7 +39,7 @@ def open_licence_context(deal: Deal) -> dict:
 
 
 def _lang() -> str:
-    from market.i18n import get_lang
+    from market.core.i18n import get_lang
 
     return get_lang()
 

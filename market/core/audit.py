@@ -1,0 +1,133 @@
+"""The audit log: sensitive actions, written in the action's own transaction; the bureau reads it.
+
+The table is append-only in the database itself (migration 0010 adds triggers that refuse UPDATE
+and DELETE on SQLite and PostgreSQL), so no code path, and no later bug, can rewrite what was done.
+There is no route to edit or delete an entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask import Blueprint, has_request_context, render_template, request, url_for
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+
+from market.accounts.models import Organisation, User
+from market.accounts.permissions import bureau_required
+from market.core.db import WRITE_INTENT, Base, utcnow
+from market.core.extensions import db
+from market.core.i18n import get_lang
+
+PER_PAGE = 50
+
+
+class AuditAction(StrEnum):
+    ORG_APPROVED = "ORG_APPROVED"
+    ORG_REJECTED = "ORG_REJECTED"
+    MEMBER_ADDED = "MEMBER_ADDED"
+    ROLE_CHANGED = "ROLE_CHANGED"
+    PASSWORD_RESET = "PASSWORD_RESET"
+    API_TOKEN_ISSUED = "API_TOKEN_ISSUED"
+    API_TOKEN_REVOKED = "API_TOKEN_REVOKED"
+    DEAL_VOIDED = "DEAL_VOIDED"
+    STATISTICS_EXPORTED = "STATISTICS_EXPORTED"
+    OPEN_LICENCE_CNIPA_STEP = "OPEN_LICENCE_CNIPA_STEP"
+
+    def label(self, lang: str = "zh") -> str:
+        zh, en = LABELS[self]
+        return en if lang == "en" else zh
+
+
+LABELS = {
+    AuditAction.ORG_APPROVED: ("批准机构", "Organisation approved"),
+    AuditAction.ORG_REJECTED: ("驳回机构", "Organisation rejected"),
+    AuditAction.MEMBER_ADDED: ("添加成员", "Member added"),
+    AuditAction.ROLE_CHANGED: ("变更角色", "Role changed"),
+    AuditAction.PASSWORD_RESET: ("重置密码", "Password reset"),
+    AuditAction.API_TOKEN_ISSUED: ("创建 API 令牌", "API token issued"),
+    AuditAction.API_TOKEN_REVOKED: ("撤销 API 令牌", "API token revoked"),
+    AuditAction.DEAL_VOIDED: ("作废交易", "Deal voided"),
+    AuditAction.STATISTICS_EXPORTED: ("导出统计", "Statistics exported"),
+    AuditAction.OPEN_LICENCE_CNIPA_STEP: ("登记开放许可办理结果", "Open-licence CNIPA step recorded"),
+}
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Null for what the system does by itself (a command-line export names no user).
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    actor: Mapped[User | None] = relationship()
+    actor_org: Mapped[Organisation | None] = relationship()
+
+
+def record(action: AuditAction, *, actor: User | None, object_type: str, object_id: object = "",
+           summary: str = "") -> AuditEntry:
+    """Append one entry to the caller's transaction: it commits or rolls back with the action."""
+    entry = AuditEntry(action=action, actor_user_id=actor.id if actor is not None else None,
+                       actor_org_id=actor.organisation_id if actor is not None else None,
+                       object_type=object_type, object_id=str(object_id)[:64], summary=summary[:500],
+                       ip=_client_address())
+    db.session.add(entry)
+    return entry
+
+
+def _client_address() -> str | None:
+    if not has_request_context():
+        return None
+    return (request.remote_addr or "")[:45] or None
+
+
+def record_read(action: AuditAction, **kw) -> AuditEntry:
+    """Audit a read that leaves the system (an export) from a GET, and commit the entry at once.
+
+    A GET's transaction starts as a reader; on SQLite a reader that then writes fails when another
+    writer committed meanwhile. So the read transaction ends first and the entry is written in a
+    transaction that takes the write lock when it begins (see market.core.db.WRITE_INTENT).
+    """
+    db.session.commit()
+    token = WRITE_INTENT.set(True)
+    try:
+        entry = record(action, **kw)
+        db.session.commit()
+    finally:
+        WRITE_INTENT.reset(token)
+    return entry
+
+
+# -- the bureau's page ------------------------------------------------------------------------
+
+bp = Blueprint("audit", __name__)
+
+
+@bp.get("/admin/audit")
+@bureau_required
+def log():
+    action = request.args.get("action", "")
+    if action not in AuditAction.__members__:
+        action = ""
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    query = select(AuditEntry).options(selectinload(AuditEntry.actor), selectinload(AuditEntry.actor_org))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    result = db.paginate(query.order_by(AuditEntry.id.desc()), page=page, per_page=PER_PAGE, error_out=False)
+    lang = get_lang()
+    return render_template("audit/log.html", entries=result.items, page=page, pages=result.pages or 1,
+                           total=result.total or 0, action=action,
+                           actions=[(a.value, a.label(lang)) for a in AuditAction],
+                           label=lambda code: AuditAction(code).label(lang) if code in AuditAction.__members__
+                           else code,
+                           page_url=lambda page: url_for("audit.log", page=page, **({"action": action}
+                                                                                     if action else {})))

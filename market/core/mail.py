@@ -1,0 +1,208 @@
+"""E-mail copies of in-app notices, sent after the commit that wrote the notice.
+
+`notify()` queues an outbox entry in the notice's own transaction; the handler here sends one
+message to each active user of the organisation. Transport by configuration: SMTP when
+MAIL_SMTP_HOST is set, otherwise each message is written as an .eml file under
+<instance>/mail/ (the embedded default, so a fresh install shows what it would have sent).
+Delivery is at least once: a batch that fails part-way is retried whole, and each message
+carries a Message-ID fixed by notice and recipient so that a mail system can drop the repeat.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import UTC
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+from market.core.outbox import handles
+
+TOPIC = "mail.notification"
+
+
+def _setting(config, name: str, default: str = "") -> str:
+    """The app's setting (config/settings.py reads the environment); the environment if unset."""
+    value = config[name] if name in config else os.environ.get(name, default)
+    return default if value is None else str(value)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    starttls: bool
+    implicit_tls: bool
+    sender: str
+    base_url: str
+    folder: Path
+    timeout: float
+
+    @classmethod
+    def from_app(cls, app) -> MailSettings:
+        """MAIL_* from the app's configuration (see config/settings.py)."""
+        c = app.config
+        port = int(_setting(c, "MAIL_SMTP_PORT", "587"))
+        return cls(
+            smtp_host=_setting(c, "MAIL_SMTP_HOST"),
+            smtp_port=port,
+            smtp_user=_setting(c, "MAIL_SMTP_USER"),
+            smtp_password=_setting(c, "MAIL_SMTP_PASSWORD"),
+            # Port 465 speaks TLS from the first byte; 587 upgrades with STARTTLS.
+            starttls=_flag(_setting(c, "MAIL_SMTP_STARTTLS", "1" if port == 587 else "0")),
+            implicit_tls=port == 465,
+            sender=_setting(c, "MAIL_FROM", "专利超市 <noreply@localhost>"),
+            base_url=_setting(c, "MAIL_BASE_URL").rstrip("/"),
+            folder=Path(_setting(c, "MAIL_FOLDER", str(Path(app.instance_path) / "mail"))),
+            timeout=float(_setting(c, "MAIL_SMTP_TIMEOUT", "10")),
+        )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    notification_id: int
+    user_id: int
+    message: EmailMessage
+
+
+def compose(note, user, settings: MailSettings) -> EmailMessage:
+    """One notice as a bilingual plain-text message to one user (Chinese first)."""
+    msg = EmailMessage()
+    msg["Subject"] = f"{note.title_zh} | {note.title_en}" if note.title_en else note.title_zh
+    msg["From"] = settings.sender
+    msg["To"] = formataddr((user.name, user.email))
+    msg["Date"] = format_datetime(note.created_at.replace(tzinfo=UTC))
+    domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    msg["Message-ID"] = f"<notice-{note.id}-{user.id}@{domain}>"
+    link = ""
+    if note.link:
+        link = f"{settings.base_url}{note.link}" if note.link.startswith("/") else note.link
+    zh = [note.title_zh, "", note.body_zh] if note.body_zh else [note.title_zh]
+    en = [note.title_en, "", note.body_en] if note.body_en else [note.title_en]
+    lines = [*zh]
+    if link:
+        lines += ["", f"查看：{link}"]
+    if note.title_en:
+        lines += ["", "—" * 20, "", *en]
+        if link:
+            lines += ["", f"Open: {link}"]
+    lines += ["", "—" * 20, "此邮件由专利超市自动发送，请勿直接回复。站内“消息”中可查看全部通知。",
+              "Sent automatically by the Patent Supermarket; please do not reply. All notices are in your Inbox."]
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+class FolderTransport:
+    """Writes each message as <folder>/notice-<id>-<user>.eml; a retry overwrites the same file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, outgoing: list[Outgoing]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for item in outgoing:
+            path = self.folder / f"notice-{item.notification_id:08d}-{item.user_id}.eml"
+            # A temporary name of this writer's own: two workers may send the same notice at
+            # once (the outbox is at-least-once), and must not move each other's file away.
+            tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+            tmp.write_bytes(item.message.as_bytes())
+            tmp.replace(path)  # readers never see half a message
+
+
+class SmtpTransport:
+    """One SMTP session per batch; any failure raises, and the outbox retries the batch."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+
+    def send(self, outgoing: list[Outgoing]) -> None:
+        s = self.settings
+        context = ssl.create_default_context()
+        if s.implicit_tls:
+            client = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.timeout, context=context)
+        else:
+            client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout)
+        with client:
+            if s.starttls:
+                client.starttls(context=context)
+            if s.smtp_user:
+                client.login(s.smtp_user, s.smtp_password)
+            for item in outgoing:
+                client.send_message(item.message)
+
+
+def transport_for(settings: MailSettings):
+    return SmtpTransport(settings) if settings.smtp_host else FolderTransport(settings.folder)
+
+
+def queue(session, note) -> None:
+    """Send `note` by e-mail once the transaction that wrote it commits."""
+    from market.core.outbox import enqueue
+
+    enqueue(session, TOPIC, note)
+
+
+@handles(TOPIC)
+def send_notification_mail(keys: list[str], bulk: bool) -> None:
+    """E-mail each notice to every active user of its organisation."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from market.accounts.models import User
+    from market.core.extensions import db
+    from market.core.notifications import Notification
+
+    notes = db.session.scalars(select(Notification).where(Notification.id.in_([int(k) for k in keys]))
+                               .order_by(Notification.id)).all()
+    if not notes:
+        return
+    users: dict[int, list[User]] = {}
+    for user in db.session.scalars(select(User).where(
+            User.organisation_id.in_({n.organisation_id for n in notes}), User.active.is_(True))
+            .order_by(User.id)):
+        if user.email:
+            users.setdefault(user.organisation_id, []).append(user)
+    settings = MailSettings.from_app(current_app)
+    outgoing = [Outgoing(note.id, user.id, compose(note, user, settings))
+                for note in notes for user in users.get(note.organisation_id, [])]
+    if outgoing:
+        transport_for(settings).send(outgoing)
+
+
+def send_message(to_name: str, to_address: str, subject: str, text: str, *, key: str) -> None:
+    """One plain-text message to one address, now, through the configured transport.
+
+    For mail that belongs to no notice (a password-reset link). `key` names the message: its
+    Message-ID, and its file under MAIL_FOLDER when there is no SMTP server.
+    """
+    from datetime import datetime
+
+    from flask import current_app
+
+    settings = MailSettings.from_app(current_app)
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = settings.sender
+    msg["To"] = formataddr((to_name, to_address))
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    msg["Message-ID"] = f"<{key}@{domain}>"
+    msg.set_content(text)
+    if settings.smtp_host:
+        SmtpTransport(settings).send([Outgoing(0, 0, msg)])
+        return
+    settings.folder.mkdir(parents=True, exist_ok=True)
+    path = settings.folder / f"{key}.eml"
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # as FolderTransport
+    tmp.write_bytes(msg.as_bytes())
+    tmp.replace(path)

@@ -1,0 +1,80 @@
+"""An open-licence declaration and the history of its states (domain.md §2, §3.2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from listings.models import Listing, Patent
+from market.accounts.models import Organisation
+from market.core.db import Base, utcnow
+
+# At most one declaration per patent is on its way or in effect; ended ones stay as history.
+_LIVE_SQL = text("status IN ('DRAFT', 'ELIGIBLE', 'FILED_WITH_CNIPA', 'ANNOUNCED', 'WITHDRAWAL_FILED')")
+
+
+class OpenLicenceDeclaration(Base):
+    """开放许可声明: one patent number per declaration (OLF), all patentees consenting."""
+
+    __tablename__ = "open_licence_declarations"
+    __table_args__ = (
+        Index("uq_declarations_live_patent", "patent_id", unique=True,
+              sqlite_where=_LIVE_SQL, postgresql_where=_LIVE_SQL),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"), index=True)
+    # The declaring patentee (the organisation whose users manage it).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # All registered patentees, in register order, and who has consented (R-OL-5).
+    patentees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consents: Mapped[dict] = mapped_column(JSON, default=dict)
+    fee_terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    term_start: Mapped[date | None]
+    term_end: Mapped[date | None]
+    territory: Mapped[str] = mapped_column(String(200), default="中华人民共和国境内")
+    other_terms: Mapped[str] = mapped_column(Text, default="")
+    fee_basis_note: Mapped[str] = mapped_column(Text, default="")  # 许可使用费估算依据及方法
+    evaluation_report_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_reports.id"))
+    pledgee_consent_doc: Mapped[str] = mapped_column(String(300), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="DRAFT", index=True)
+    cnipa_filing_date: Mapped[date | None]
+    announce_date: Mapped[date | None]
+    gazette_issue: Mapped[str] = mapped_column(String(60), default="")  # 公告卷期
+    not_announced_reason: Mapped[str] = mapped_column(String(500), default="")
+    withdraw_request_date: Mapped[date | None]
+    withdraw_announce_date: Mapped[date | None]
+    ended_on: Mapped[date | None]
+    end_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    patent: Mapped[Patent] = relationship()
+    listing: Mapped[Listing | None] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    events: Mapped[list[DeclarationEvent]] = relationship(
+        back_populates="declaration", order_by="DeclarationEvent.id")
+
+
+class DeclarationEvent(Base):
+    """One state change of a declaration, with its legal date (filing, announcement, withdrawal)."""
+
+    __tablename__ = "declaration_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("open_licence_declarations.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    occurred_on: Mapped[date] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    declaration: Mapped[OpenLicenceDeclaration] = relationship(back_populates="events")
