@@ -43,7 +43,7 @@ def build(instance: str, n: int, index: bool = True) -> None:
     from market.accounts.uscc import make_uscc
     from market.accounts.points.models import Point
     from market.core.extensions import db
-    from market.search.service import reindex
+    from listings.search import reindex
 
     records = [json.loads(l) for l in data_file("cn_patents_a01", "patents.jsonl").read_text().splitlines() if l]
     app = fresh_app(INSTANCE_PATH=instance, SEARCH_INDEX_PATH=f"{instance}/search.sqlite3",
@@ -84,6 +84,7 @@ def build(instance: str, n: int, index: bool = True) -> None:
             db.session.commit()
         written = time.perf_counter()
         count = reindex() if index else 0
+        db.session.commit()
     print(f"built {n} listings: database {written - started:.0f} s, index {count} docs "
           f"{time.perf_counter() - written:.0f} s", flush=True)
 

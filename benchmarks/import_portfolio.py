@@ -22,7 +22,7 @@ def main() -> None:
     from market.accounts.points.models import Point
     from market.core.extensions import db
     from market.core.outbox import process_outbox
-    from market.search.service import index_status
+    from listings.search import index_status
 
     app = fresh_app()
     with app.test_request_context():

@@ -136,11 +136,12 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         app = fresh_app(INSTANCE_PATH=instance, **config)
         with app.app_context():
             from market.core.extensions import db
-            from market.search.service import reindex
+            from listings.search import reindex
 
             plan, summary = seed(max(users, 1), declarations)
             if node:
                 reindex()  # the cluster's index and alias, built as `flask search reindex` does
+                db.session.commit()
             db.session.remove()
             db.engine.dispose()
         say(f"seeded in {time.perf_counter() - t:.1f} s: {summary}")

@@ -161,7 +161,7 @@ def index_matches_database() -> tuple[list[str], str]:
     from listings.vocabulary import ListingStatus
     from market.core.extensions import db
     from market.core.outbox import process_outbox
-    from market.search.service import document_loads, index_status
+    from listings.search import document_loads, index_status
 
     applied = process_outbox(bulk=True)
     status = index_status()

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 def export_documents(instance: str) -> int:
     """Write the search document of every published listing to instance/docs.jsonl."""
     from benchmarks.common import fresh_app
-    from market.search.service import _published_documents
+    from listings.search import published_documents as _published_documents
 
     app = fresh_app(INSTANCE_PATH=instance, SEARCH_INDEX_PATH=f"{instance}/unused.sqlite3",
                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance}/market.sqlite3")

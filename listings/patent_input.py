@@ -15,6 +15,7 @@ from listings.classification import parse_ipc_list, parse_locarno
 from listings.numbers import normalise_publication_number, parse_application_number
 from listings.vocabulary import LegalStatus, PatentType
 from market.core.errors import DomainError
+from listings.importing.columns import parse_date
 
 # Labels seen in real exports for the patent type column.
 TYPE_LABELS = {
@@ -69,7 +70,6 @@ def parse_patent_type(raw: str) -> PatentType:
 
 
 def _date(value: Any, name: str, today: date, clean: CleanPatent) -> date | None:
-    from listings.importing.columns import parse_date
 
     if value in (None, ""):
         return None

@@ -17,6 +17,7 @@ from market.accounts.models import Organisation
 from market.core.db import utcnow
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
+from listings.industries import all_industries
 
 BIBLIO_FIELDS = ("title", "title_en", "abstract", "first_claim", "agent", "filing_date", "grant_date",
                  "ipc_main", "ipc_all", "locarno", "publication_numbers")
@@ -111,7 +112,6 @@ def refresh_derived(patent: Patent) -> None:
 
 
 def set_industry_tags(patent: Patent, tags: list[str]) -> None:
-    from listings.industries import all_industries
 
     known = set(all_industries())
     unknown = [t for t in tags if t not in known]

@@ -6,63 +6,20 @@ services. Output schemas dump models (or search hits) so that models carry no se
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import UTC
 
-from marshmallow import ValidationError, fields, post_load, pre_dump, validate
-from werkzeug.datastructures import MultiDict
+from marshmallow import fields, pre_dump, validate
 
 from listings.vocabulary import (DealMode, LegalStatus, ListingStatus, Maturity, PatentType,
                                  PricingMethod)
-from market.core.errors import DomainError
-from market.core.schemas import BaseSchema, TrimmedString, localise
+from market.core.schemas import (MAX_INT, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE_FEN, NO_NUL, NOT_BLANK,  # noqa: F401
+                                 BaseSchema, JsonBoolean, PagingArgsSchema, Storable, TrimmedString, UtcDateTime,
+                                 _values, ascii_digits, load_args, localise, printable, text_field)
 from market.search.backend import SORTS
 
-# Integer columns are 32-bit on PostgreSQL: a larger id or price would fail in the database
-# instead of being refused here.
-MAX_INT = 2**31 - 1
-# Prices are 64-bit fen; ¥100 billion is beyond any patent deal and catches typos.
-MAX_PRICE_FEN = 10**13
-# Deep pages cost a full scan and nobody reads them; the bound also keeps offsets in range.
-MAX_PAGE = 10_000
-MAX_PER_PAGE = 100
-# Documented patterns (ECMA 262), so that generated clients and contract tests send what we take.
-NO_NUL = r"^[^\u0000]*$"
-# Not blank once trimmed (str.strip's whitespace is a little wider than \s) and without NUL.
-NOT_BLANK = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
 # The shapes listings.numbers accepts; the check character itself is checked by the server.
 APPLICATION_NUMBER = r"^ *(?:(?:[Cc][Nn]|[Zz][Ll]) ?)?(?:\d{4} ?\d ?\d{7}|\d{2} ?\d ?\d{5})(?:\.?[0-9Xx])? *$"
 
 
-def _values(enum) -> list[str]:
-    return [m.value for m in enum]
-
-
-class Storable(validate.Validator):
-    """Refuse NUL and lone surrogates, which PostgreSQL and SQLite cannot store."""
-
-    json_schema = {"pattern": NO_NUL}
-
-    def __call__(self, value: str) -> str:
-        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
-            raise ValidationError("Contains characters that cannot be stored.")
-        return value
-
-
-printable = Storable()
-
-
-def ascii_digits(value: str) -> None:
-    """Digits of other scripts look like numbers to regular expressions but are not numbers here."""
-    if any(c.isdigit() and not c.isascii() for c in unicodedata.normalize("NFKC", value)):
-        raise ValidationError("Use the digits 0-9.")
-
-
-def text_field(max_length: int, *, required: bool = False, **kwargs) -> TrimmedString:
-    if required:
-        return TrimmedString(required=True, validate=[validate.Length(min=1, max=max_length), printable],
-                             metadata={"pattern": NOT_BLANK}, **kwargs)
-    return TrimmedString(validate=[validate.Length(max=max_length), printable], **kwargs)
 
 
 def application_number_field() -> fields.String:
@@ -72,37 +29,7 @@ def application_number_field() -> fields.String:
                                                   "CN2020101234562, ZL 2020 1 0123456.2 …"})
 
 
-class JsonBoolean(fields.Boolean):
-    """true or false only: in a JSON body, 0, 1 or "yes" is a client's mistake, not a boolean."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-class UtcDateTime(fields.DateTime):
-    """Timestamps are stored naive in UTC; say so in the output (RFC 3339 needs an offset)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
-
-
 # -- query arguments -------------------------------------------------------------------------
-
-class PagingArgsSchema(BaseSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
-                          metadata={"description": "Page number, from 1."})
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1),
-                              metadata={"description": f"Items per page; above {MAX_PER_PAGE} "
-                                                       f"counts as {MAX_PER_PAGE}."})
-
-    @post_load
-    def clamp(self, data, **kwargs):
-        data["per_page"] = min(data["per_page"], MAX_PER_PAGE)
-        return data
 
 
 def _facet_field(name: str) -> fields.List:
@@ -138,21 +65,6 @@ class ListingArgsSchema(PagingArgsSchema):
 class PatentArgsSchema(PagingArgsSchema):
     owner = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_INT),
                            metadata={"description": "Organisation id of a patentee."})
-
-
-def load_args(schema: BaseSchema, args: MultiDict) -> dict:
-    """Load query arguments (list fields take every repeat); a bad one is a 400 naming it."""
-    data = {name: args.getlist(name) if isinstance(field, fields.List) else args.get(name)
-            for name, field in schema.fields.items() if name in args}
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        name, detail = next(iter(localise(err.messages).items()))
-        while isinstance(detail, (dict, list)) and detail:  # a list field reports per item
-            detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
-        raise DomainError("bad_query", f"参数 {name} 无效：{detail}",
-                          f"The query parameter {name} is invalid: {detail}",
-                          field=name, status=400) from None
 
 
 # -- request bodies --------------------------------------------------------------------------

@@ -1,16 +1,24 @@
-"""The one search document per listing, and queueing its index update through the outbox."""
+"""The one search document per listing, its index updates through the outbox, and full rebuilds."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
 from listings.classification import parse_ipc
-from listings.models import Listing
+from listings.models import Listing, Patent, PatentOwner
 from listings.vocabulary import ListingStatus
+from market.core.db import utcnow
 from market.core.extensions import db
-from market.core.outbox import enqueue
+from market.core.outbox import OutboxEntry, enqueue, handles
+from market.search.backend import SearchError
+from market.search.service import search_backend
 
 TOPIC = "search.listing"
+BATCH = 2000
 # Price bands in fen: (upper bound exclusive, key).
 PRICE_BANDS = ((1, "FREE"), (10_000_000, "LT_100K"), (50_000_000, "100K_500K"),
                (100_000_000, "500K_1M"), (500_000_000, "1M_5M"), (None, "GE_5M"))
@@ -98,3 +106,86 @@ def listing_document(listing: Listing) -> dict[str, Any]:
 
 def is_searchable(listing: Listing | None) -> bool:
     return listing is not None and listing.status == ListingStatus.PUBLISHED
+
+
+def document_loads() -> tuple:
+    """Everything listing_document reads, loaded in a few queries instead of one per listing."""
+    return (selectinload(Listing.patent).selectinload(Patent.owners).joinedload(PatentOwner.organisation),
+            joinedload(Listing.organisation), joinedload(Listing.point))
+
+
+@handles(TOPIC)
+def index_listings(keys: list[str], bulk: bool) -> None:
+    """Bring the index in step with these listings: published ones in, the others out."""
+
+    ids = sorted(int(k) for k in keys)
+    listings = {l.id: l for l in db.session.scalars(select(Listing).where(Listing.id.in_(ids))
+                                                     .options(*document_loads()))}
+    backend = search_backend()
+    backend.index([listing_document(listings[i]) for i in ids if is_searchable(listings.get(i))], bulk=bulk)
+    backend.delete([i for i in ids if not is_searchable(listings.get(i))])
+
+
+def published_documents():
+    """Search documents of every published listing, in batches."""
+
+    ids = db.session.scalars(select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED)
+                             .order_by(Listing.id)).all()
+    for start in range(0, len(ids), BATCH):
+        chunk = db.session.scalars(select(Listing).where(Listing.id.in_(ids[start:start + BATCH]))
+                                   .options(*document_loads())).all()
+        yield [listing_document(l) for l in chunk]
+        db.session.expunge_all()
+
+
+def reindex() -> int:
+    """Rebuild the index from the database (the outbox is then fully applied); the caller commits.
+
+    A backend with `rebuild` (Elasticsearch) fills a new index behind its alias and switches
+    over atomically, so searches never see a half-built index; the embedded one is cleared
+    and refilled in place.
+    """
+    backend = search_backend()
+    # Entries written while we rebuild stay pending and are applied by the next drain.
+    last_entry = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
+    rebuild = getattr(backend, "rebuild", None)
+    if rebuild is not None:
+        count = rebuild(published_documents())
+    else:
+        backend.clear()
+        count = 0
+        for docs in published_documents():
+            backend.index(docs, bulk=True)
+            count += len(docs)
+    # Entries another process applied to the old index during the rebuild: apply them again.
+    again = db.session.scalars(select(OutboxEntry.key).where(
+        OutboxEntry.topic == TOPIC, OutboxEntry.id > last_entry, OutboxEntry.processed_at.is_not(None))).all()
+    if again:
+        index_listings(list(dict.fromkeys(again)), True)
+    db.session.execute(OutboxEntry.__table__.update().where(
+        OutboxEntry.processed_at.is_(None), OutboxEntry.id <= last_entry).values(processed_at=utcnow()))
+    return count
+
+
+def index_status() -> dict:
+    published = set(db.session.scalars(select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED)))
+    backlog = db.session.scalar(select(func.count(OutboxEntry.id)).where(OutboxEntry.processed_at.is_(None)))
+    failing = db.session.scalar(select(func.count(OutboxEntry.id)).where(
+        OutboxEntry.processed_at.is_(None), OutboxEntry.attempts > 0))
+    backend = search_backend()
+    status = {"backend": current_app.config["SEARCH_BACKEND"], "published_listings": len(published),
+              "outbox_backlog": backlog, "outbox_failing": failing}
+    primary = getattr(backend, "primary", None)
+    if primary is not None:
+        status["cluster"] = getattr(primary.client, "base", "")
+        status["alias"] = primary.alias
+    try:
+        if primary is not None:
+            status["indices"] = primary.indices()
+        indexed = backend.ids()
+    except SearchError as err:
+        status.update(error=str(err), in_step=False)
+        return status
+    status.update({"indexed_documents": len(indexed), "missing_from_index": len(published - indexed),
+                   "stale_in_index": len(indexed - published), "in_step": published == indexed and backlog == 0})
+    return status

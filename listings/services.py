@@ -12,6 +12,7 @@ from sqlalchemy import select
 from listings.models import LIVE_LISTING_STATES, Listing, ListingEvent, Patent
 from listings.search import queue_listing
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus as S, PricingMethod
+from market.accounts.hooks import organisation_listings
 from market.accounts.models import Organisation, User
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
 from market.accounts.points.models import Point
@@ -236,6 +237,7 @@ def get_listing(listing_id: int) -> Listing:
     return listing
 
 
+@organisation_listings.provide
 def published_listings_of(org_id: int, limit: int = 50) -> list[Listing]:
     return list(db.session.scalars(select(Listing).where(
         Listing.organisation_id == org_id, Listing.status == S.PUBLISHED)

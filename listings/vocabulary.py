@@ -5,25 +5,8 @@ Values are stored as their upper-case names (domain.md §1, §2, §3.1).
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-class Labelled(StrEnum):
-    """A StrEnum whose members carry a (zh, en) label."""
-
-    def __new__(cls, value: str, zh: str = "", en: str = ""):
-        obj = str.__new__(cls, value)
-        obj._value_ = value
-        obj.zh = zh
-        obj.en = en
-        return obj
-
-    def label(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
-
-    @classmethod
-    def choices(cls, lang: str = "zh") -> list[tuple[str, str]]:
-        return [(m.value, m.label(lang)) for m in cls]
+from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel  # noqa: F401  (re-exported)
+from market.core.vocabulary import Labelled
 
 
 class PatentType(Labelled):
@@ -93,30 +76,3 @@ class ListingStatus(Labelled):
     DEALT = "DEALT", "已成交", "Dealt"
 
 
-class OrgType(Labelled):
-    UNIVERSITY = "UNIVERSITY", "高校", "University"
-    RESEARCH_INSTITUTE = "RESEARCH_INSTITUTE", "科研院所", "Research institute"
-    SOE = "SOE", "国有企业", "State-owned enterprise"
-    PRIVATE = "PRIVATE", "民营企业", "Private enterprise"
-    FOREIGN = "FOREIGN", "外资企业", "Foreign enterprise"
-    INDIVIDUAL = "INDIVIDUAL", "个人", "Individual"
-    POINT_OPERATOR = "POINT_OPERATOR", "网点运营机构", "Point operator"
-    BUREAU = "BUREAU", "区知识产权局", "District IP bureau"
-    OTHER = "OTHER", "其他", "Other"
-
-
-class SoeLevel(Labelled):
-    CENTRAL = "CENTRAL", "央企", "Central"
-    MUNICIPAL = "MUNICIPAL", "市属", "Municipal"
-    DISTRICT = "DISTRICT", "区属", "District"
-
-
-class OrgStatus(Labelled):
-    PENDING = "PENDING", "待审批", "Awaiting approval"
-    APPROVED = "APPROVED", "已批准", "Approved"
-    REJECTED = "REJECTED", "未通过", "Rejected"
-
-
-class Role(Labelled):
-    ADMIN = "ADMIN", "管理员", "Administrator"
-    MEMBER = "MEMBER", "成员", "Member"

@@ -29,6 +29,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from market.core.extensions import db
+from listings.search import reindex as rebuild
+from market.deals.models import DealDocument
+from market.deals.uploads import upload_root
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -212,9 +215,9 @@ def restore_backup(folder: Path, *, pg_bin: str | None = None, reindex: bool = T
         _replace_folder(folder / name, target)
     restored = counts()
     if reindex:
-        from market.search.service import reindex as rebuild
 
         rebuild()
+        db.session.commit()
     return restored
 
 
@@ -236,8 +239,6 @@ def _replace_folder(source: Path, target: Path) -> None:
 
 def documents_readable() -> tuple[int, list[int]]:
     """Uploaded documents whose file is missing or differs from the checksum recorded at upload."""
-    from market.deals.models import DealDocument
-    from market.deals.uploads import upload_root
 
     root = upload_root()
     bad, total = [], 0

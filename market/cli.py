@@ -13,10 +13,27 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from market.core.extensions import db
+from market.accounts.models import Organisation
+from market.accounts.points.models import Point
+from listings.importing.columns import suggest_mapping
+from listings.importing.readers import read_table
+from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
+from market.core.errors import DomainError
+from market.core.outbox import process_outbox
+from listings.importing.status import import_status_updates
+from listings.search import reindex
+from listings.search import index_status
+from market.demo.seed import seed
+from listings.vocabulary import OrgStatus, OrgType, Role
+from market.accounts.services import create_organisation, create_user
+from market.deals.reminders import run_daily
+from market.core.outbox import OutboxError
+from market.core.time import today_local
+from market.backup import backup_cli
+from market.statistics.cli import stats_cli
 
 
 def _org(name: str):
-    from market.accounts.models import Organisation
 
     org = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:
@@ -25,7 +42,6 @@ def _org(name: str):
 
 
 def _point(name: str | None):
-    from market.accounts.points.models import Point
 
     if not name:
         return None
@@ -50,11 +66,6 @@ def patents_cli() -> None:
               help="Write the rejected rows with reasons to this CSV file.")
 def import_patents(path: Path, owner: str, point: str | None, publish: bool, report: Path | None) -> None:
     """Import a CSV / XLSX / JSON Lines export (CNIPA/TRS, CNKI or documented English keys)."""
-    from listings.importing.columns import suggest_mapping
-    from listings.importing.readers import read_table
-    from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
-    from market.core.errors import DomainError
-    from market.core.outbox import process_outbox
 
     if publish and not point:
         raise click.UsageError("--publish needs --point: every listing belongs to a point")
@@ -83,9 +94,6 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_status(path: Path) -> None:
     """Apply legal-status updates (application number, event, date); suspend affected listings."""
-    from listings.importing.status import import_status_updates
-    from listings.importing.readers import read_table
-    from market.core.outbox import process_outbox
 
     table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
     result = import_status_updates(table)
@@ -105,7 +113,6 @@ def search_cli() -> None:
 @search_cli.command("sync")
 def search_sync() -> None:
     """Apply pending index updates from the outbox."""
-    from market.core.outbox import process_outbox
 
     click.echo(f"applied {process_outbox(bulk=True)} outbox entries")
 
@@ -113,15 +120,15 @@ def search_sync() -> None:
 @search_cli.command("reindex")
 def search_reindex() -> None:
     """Rebuild the index from the database."""
-    from market.search.service import reindex
 
-    click.echo(f"indexed {reindex()} published listings")
+    count = reindex()
+    db.session.commit()
+    click.echo(f"indexed {count} published listings")
 
 
 @search_cli.command("status")
 def search_status() -> None:
     """Compare indexed documents with published listings and show the outbox backlog."""
-    from market.search.service import index_status
 
     click.echo(json.dumps(index_status(), ensure_ascii=False, indent=2))
 
@@ -135,9 +142,6 @@ def demo_cli() -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when organisations already exist.")
 def demo_seed(if_empty: bool) -> None:
     """Create the demo chain: 11 points, suppliers, enterprises, a few hundred listed patents."""
-    from market.accounts.models import Organisation
-    from market.demo.seed import seed
-    from market.core.outbox import process_outbox
 
     if if_empty and db.session.scalar(select(func.count(Organisation.id))):
         click.echo("demo data already present")
@@ -161,9 +165,6 @@ def accounts_cli() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_bureau(name: str, uscc: str, district: str, email: str, password: str) -> None:
     """Create the district bureau and its first administrator (a deployment's first step)."""
-    from listings.vocabulary import OrgStatus, OrgType, Role
-    from market.accounts.services import create_organisation, create_user
-    from market.core.errors import DomainError
 
     try:
         org = create_organisation(name=name, org_type=OrgType.BUREAU, uscc=uscc, district=district,
@@ -185,9 +186,6 @@ def deals_cli() -> None:
               help="Run as if it were this day (YYYY-MM-DD, Asia/Shanghai); default today.")
 def deals_daily(today) -> None:
     """Expire licences past their term, end declarations, send deadline reminders (once each)."""
-    from market.deals.reminders import run_daily
-    from market.core.outbox import OutboxError, process_outbox
-    from market.core.time import today_local
 
     day = today.date() if today else today_local()
     counts = run_daily(day)
@@ -204,8 +202,6 @@ def deals_daily(today) -> None:
 
 
 def register(app: Flask) -> None:
-    from market.backup import backup_cli
-    from market.statistics.cli import stats_cli
 
     for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
         app.cli.add_command(group)

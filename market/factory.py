@@ -1,14 +1,61 @@
-"""The application factory: a short list of register_* steps."""
+"""The application factory: a short list of register_* steps, and every blueprint in one place."""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g, request
 
+import listings.api
+import market.accounts.api
+import market.accounts.notice_mail
+import market.accounts.views
+import listings.points.api
+import market.deals.dashboard_api
+import market.deals.disputes.api
+import market.deals.negotiation.api
+import market.deals.open_licence.api
+import market.deals.payment_api
+import market.deals.rewards.api
+import market.deals.royalties.api
+import market.statistics.api
+import matching.api
 from config.settings import ROOT, Settings
+from listings.importing.views import bp as imports_bp
+from listings.points.views import bp as chain_bp
+from listings.views import bp as listings_bp
+from market import cli, models
+from market.accounts import reset
+from market.accounts.audit_log import bp as audit_bp
+from market.accounts.auth import configure_login
+from market.accounts.blueprint import bp as accounts_bp
+from market.core.db import WRITE_INTENT, tune_sqlite
 from market.core.extensions import csrf, db, limiter, login_manager, migrate
+from market.core.i18n import install_i18n
+from market.core.outbox import process_outbox
+from market.deals.open_licence.views import bp as open_licence_bp
+from market.deals.views import bp as deals_bp
+from market.payments.webhooks import bp as payments_bp
+from market.search.service import init_search
+from market.site import bp as site_bp
+from market.statistics.views import bp as statistics_bp
+from market.web.api import bp as api_bp
+from market.web.errors import install_security_headers, refuse_unstorable_input, register_error_pages
+from matching.views import bp as matching_bp
+
+# Pages: each blueprint of the app, in the order their URLs were first registered.
+BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp,
+              payments_bp, statistics_bp, audit_bp, api_bp)
+# Modules that add routes to a shared blueprint (the accounts pages, /api/v1) or handle outbox
+# topics when imported; listed so that nothing registers by accident and nothing is forgotten.
+ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api, listings.points.api, market.deals.dashboard_api,
+                 market.deals.disputes.api, market.deals.negotiation.api, market.deals.open_licence.api,
+                 market.deals.payment_api, market.deals.rewards.api, market.deals.royalties.api,
+                 market.statistics.api, matching.api)
+HANDLER_MODULES = (market.accounts.notice_mail,)
+# Every model, so that SQLAlchemy's metadata and Alembic see all tables.
+MODELS = models
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -38,15 +85,9 @@ def _instance_secret(app: Flask) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from market import models  # noqa: F401  (every model registered before migrations look)
-    from market.accounts.auth import configure_login
-    from market.search.service import init_search
-
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            from market.core.db import tune_sqlite
-
             tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -57,66 +98,28 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from listings.importing.views import bp as imports_bp
-    from market.deals.open_licence.views import bp as open_licence_bp
-    from listings.views import bp as listings_bp
-    from market.accounts.views import bp as accounts_bp
-    from market.web.api import bp as api_bp
-    from market.core.audit import bp as audit_bp
-    from market.accounts.points.views import bp as chain_bp
-    from market.deals.views import bp as deals_bp
-    from market.statistics.views import bp as statistics_bp
-    from market.payments.webhooks import bp as payments_bp
-    from market.site import bp as site_bp
-    from matching.views import bp as matching_bp
-
-    import listings.api  # noqa: F401  (routes on the shared API blueprint)
-    import market.deals.open_licence.api  # noqa: F401
-    import market.accounts.api  # noqa: F401
-    import market.accounts.points.api  # noqa: F401
-    import market.deals.dashboard_api  # noqa: F401
-    import market.deals.royalties.api  # noqa: F401
-    import market.payments.api  # noqa: F401
-    import market.statistics.api  # noqa: F401
-    import matching.api  # noqa: F401
-
-    for bp in (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp,
-               imports_bp, matching_bp, deals_bp, payments_bp,
-               statistics_bp, audit_bp, api_bp):
+    for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     # The JSON API authenticates with bearer tokens, not cookies, so CSRF cannot apply there.
     csrf.exempt(api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from market.web.errors import register_error_pages
-
     register_error_pages(app)
 
 
 def register_request_hooks(app: Flask) -> None:
-    from market.core.i18n import install_i18n
-    from market.web.errors import install_security_headers, refuse_unstorable_input
-
     install_i18n(app)
     install_security_headers(app)
     refuse_unstorable_input(app)
 
     @app.before_request
     def declare_write_intent():
-        from flask import request
-
-        from market.core.db import WRITE_INTENT
-
         WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @app.after_request
     def process_outbox_after_commit(response):
         # Side effects wait for the commit that wrote them, then run before the reply.
-        from flask import g
-
-        from market.core.outbox import process_outbox
-
         if g.pop("outbox_pending", False):
             try:
                 process_outbox(backoff=True)
@@ -127,6 +130,4 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from market.cli import register
-
-    register(app)
+    cli.register(app)

@@ -9,6 +9,7 @@ from listings.vocabulary import DealMode
 from market.core.i18n import t
 from market.core.schemas import BaseSchema, TrimmedString
 from matching.vocabulary import DismissReason, Visibility
+from decimal import Decimal, InvalidOperation
 
 MAX_TEXT = 5000
 MAX_FEN = 10**13
@@ -126,7 +127,6 @@ class OwnDemandOut(DemandOut):
 
 def form_to_demand_data(form) -> dict:
     """The demand form (budgets typed in 万元) as DemandInput data in fen."""
-    from decimal import Decimal, InvalidOperation
 
     data = {k: form.get(k, "") for k in ("title", "problem", "expected_outcome", "existing_basis", "timeline")}
     data["visibility"] = form.get("visibility") or Visibility.PUBLIC

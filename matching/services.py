@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from listings.models import Listing
 from listings.vocabulary import DealMode, ListingStatus
+from market.deals.hooks import own_demand
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org, require_buyer
 from market.deals.vocabulary import NEGOTIATED_KINDS
@@ -17,6 +18,9 @@ from market.core.outbox import enqueue
 from market.core.i18n import article
 from matching.models import Demand, Inquiry, MatchFeedback
 from matching.vocabulary import DemandStatus, DismissReason, InquiryStatus, MatchState, Visibility
+from listings.industries import all_industries
+from market.deals.negotiation import request_deal as open_deal
+from market.core.notifications import notify
 
 TOPIC_DEMAND = "match.demand"
 DEMAND_TRANSITIONS = {
@@ -69,7 +73,6 @@ def _check(fields: dict[str, Any]) -> None:
     if low is not None and high is not None and low > high:
         raise DomainError("budget_range", "预算下限不能高于上限", "The budget minimum is above the maximum",
                           field="budget_min_fen")
-    from listings.industries import all_industries
 
     unknown = [i for i in fields.get("industries") or [] if i not in all_industries()]
     if unknown:
@@ -187,12 +190,10 @@ def request_deal(user: User, listing: Listing, mode: str, message: str = "",
             demand.status = DemandStatus.MATCHED
     if mode in NEGOTIATED_KINDS:
         # The negotiated deal grows out of the request (and notifies the patentee with its link).
-        from market.deals.negotiation import request_deal as open_deal
 
         db.session.flush()
         open_deal(user, listing, mode, message=message, demand=demand, inquiry=inquiry)
         return inquiry
-    from market.core.notifications import notify
 
     mode_label = DealMode(mode)
     notify(listing.organisation_id, "deal_request",
@@ -209,7 +210,6 @@ def answer_inquiry(user: User, inquiry: Inquiry, reply: str, close: bool = False
         raise DomainError("reply_required", "请填写回复内容", "Write a reply", field="reply")
     inquiry.reply = reply.strip()[:2000]
     inquiry.status = InquiryStatus.CLOSED if close else InquiryStatus.ANSWERED
-    from market.core.notifications import notify
 
     notify(inquiry.organisation_id, "deal_reply",
            (f"专利权人回复了您对“{inquiry.listing.patent.title}”的请求",
@@ -226,3 +226,10 @@ def dismissal_summary(organisation_id: int) -> list[tuple[str, int]]:
         .where(Listing.organisation_id == organisation_id, MatchFeedback.state == MatchState.DISMISSED)
         .group_by(MatchFeedback.reason).order_by(func.count(MatchFeedback.id).desc())).all()
     return [(reason, count) for reason, count in rows]
+
+
+@own_demand.provide
+def demand_of(demand_id: int, organisation_id: int) -> Demand | None:
+    """The organisation's own demand, or None (another's answers like a missing one)."""
+    demand = db.session.get(Demand, demand_id)
+    return demand if demand is not None and demand.organisation_id == organisation_id else None

@@ -20,7 +20,7 @@ from market.core.notifications import Notification
 from market.core.schemas import load
 from matching import services
 from matching.models import Demand, Inquiry, MatchFeedback
-from market.search.service import document_loads
+from listings.search import document_loads
 from matching.recommend import demands_for_listings, matches_for_demand
 from matching.schemas import DealRequestInput, DemandInput, DismissInput, form_to_demand_data
 from matching.vocabulary import DemandStatus, DismissReason, MatchState, Visibility

@@ -26,6 +26,8 @@ from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.errors import DomainError
 from market.core.extensions import db
+import unicodedata
+from listings.importing.offer import parse_maturity, parse_modes, parse_price, parse_pricing_method
 
 
 @dataclass
@@ -60,7 +62,6 @@ class ImportResult:
 
 
 def _same_name(a: str, b: str) -> bool:
-    import unicodedata
 
     norm = lambda s: unicodedata.normalize("NFKC", s).replace(" ", "").lower()  # noqa: E731
     return norm(a) == norm(b)
@@ -166,7 +167,6 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
 
 def _offer(values: dict[str, str], options: ImportOptions) -> dict[str, Any]:
     """Listing terms from the row's own columns, falling back to the import's defaults."""
-    from listings.importing.offer import parse_maturity, parse_modes, parse_price, parse_pricing_method
 
     modes = parse_modes(values.get("modes")) or list(options.modes)
     price, negotiable = parse_price(values.get("asking_price"), values.get("price_negotiable"))

@@ -14,6 +14,7 @@ from listings.numbers import parse_application_number
 from listings.services import enforce_shelf_rules
 from market.core.errors import DomainError
 from market.core.extensions import db
+from listings.signals import legal_status_changed
 
 
 @dataclass
@@ -47,14 +48,11 @@ def import_status_updates(table: Table) -> StatusImportResult:
         if unknown:
             result.rejected.append((number, f"未识别的法律状态“{unknown[0]}”（已记录，未改变状态）"))
         touched[patent.id] = patent
-    from market.deals.open_licence.declarations import patent_status_changed
-    from market.deals.invalidation import patent_invalidated
 
     for patent in touched.values():
         result.suspended += len(enforce_shelf_rules(patent))
-        # A lapsed patent ends its open-licence declaration (licences already taken keep their terms).
-        patent_status_changed(patent)
-        # Declared wholly invalid: licences in force end, what was performed stands (PL 47 ¶2).
-        patent_invalidated(patent)
+        # A lapsed patent ends its open-licence declaration (licences already taken keep their terms);
+        # declared wholly invalid, licences in force end, what was performed stands (PL 47 ¶2).
+        legal_status_changed.send(patent, patent=patent)
     result.updated = len(touched)
     return result

@@ -1,7 +1,6 @@
 """HTML views of the supply side: the catalogue, managing listings, point review."""
 
-from flask import Blueprint
+from listings.views import catalogue, manage, review  # each adds its pages to bp
+from listings.views.blueprint import bp
 
-bp = Blueprint("listings", __name__)
-
-from listings.views import catalogue, manage, review  # noqa: E402,F401
+__all__ = ["bp", "catalogue", "manage", "review"]

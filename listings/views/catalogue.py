@@ -16,7 +16,7 @@ from listings.views.forms import EvaluationReportForm
 from listings.search import PRICE_BAND_LABELS
 from listings.services import shelf_blockers
 from listings.term import format_remaining
-from listings.views import bp
+from listings.views.blueprint import bp
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_manage_listing, can_review_listing
 from market.core.errors import DomainError
@@ -25,6 +25,8 @@ from market.core.i18n import get_lang, t
 from market.core.schemas import load
 from market.search.backend import FACETS, SORTS, SearchQuery
 from market.search.service import search_backend
+from listings import vocabulary as v
+from listings.industries import all_industries, industry_label
 
 PER_PAGE = 20
 FACET_VALUES_SHOWN = 30
@@ -53,8 +55,6 @@ def search():
 
 def facet_label(facet: str, value: str) -> str:
     """Display text of a facet value (enum labels, industry names, price bands)."""
-    from listings import vocabulary as v
-    from listings.industries import all_industries, industry_label
 
     lang = get_lang()
     enums = {"patent_type": v.PatentType, "mode": v.DealMode, "owner_type": v.OrgType,
@@ -140,3 +140,12 @@ def add_evaluation_report(app_no: str):
         db.session.commit()
         flash(t("评价报告已登记", "Evaluation report recorded"), "success")
     return redirect(url_for("listings.patent", app_no=patent.application_number))
+
+
+@bp.app_template_global("industry_label")
+def industry_label_in_page(code: str) -> str:
+    """An industry's name in the page's language (every template; the code itself if unknown)."""
+    try:
+        return industry_label(code, get_lang())
+    except KeyError:
+        return code

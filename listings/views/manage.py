@@ -12,7 +12,7 @@ from listings.importing.columns import split_people
 from listings.industries import all_industries
 from listings.models import Listing, Patent
 from listings.patent_input import clean_patent
-from listings.views import bp
+from listings.views.blueprint import bp
 from listings.views.forms import ListingForm, NewPatentForm, form_data
 from listings.vocabulary import DealMode, LegalStatus, ListingStatus, Maturity, PricingMethod
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier

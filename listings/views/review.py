@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from listings import services
 from listings.models import Listing
-from listings.views import bp
+from listings.views.blueprint import bp
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_review_listing
 from market.accounts.points.models import Point
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
+from listings.views.manage import visible_listing
 
 
 @bp.get("/review")
@@ -35,7 +36,6 @@ def review_queue():
 @bp.post("/listings/<int:listing_id>/review")
 @login_required
 def review(listing_id: int):
-    from listings.views.manage import visible_listing
 
     listing = visible_listing(listing_id)
     if not can_review_listing(current_user, listing):

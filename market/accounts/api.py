@@ -7,8 +7,8 @@ from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from listings.schemas import MAX_INT, PagingArgsSchema, UtcDateTime, load_args
-from listings.vocabulary import OrgStatus, OrgType, Role, SoeLevel
+from market.core.schemas import MAX_INT, PagingArgsSchema, UtcDateTime, load_args
+from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.models import Organisation
 from market.web.api import paginated, route
 from market.core.errors import NotFound

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from flask import request
 from flask_login import LoginManager
 from sqlalchemy import select
@@ -14,8 +11,8 @@ from market.accounts.models import ApiToken, User
 from market.core.db import utcnow
 from market.core.extensions import db
 from market.core.i18n import t
+from market.core.tokens import TOKEN_PREFIX, new_token, token_digest  # noqa: F401  (re-exported)
 
-TOKEN_PREFIX = "psm_"
 
 
 def hash_password(password: str) -> str:
@@ -24,16 +21,6 @@ def hash_password(password: str) -> str:
 
 def password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh API token and the SHA-256 hex digest we store instead of it."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return token, token_digest(token)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def user_from_bearer() -> User | None:

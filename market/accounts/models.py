@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from listings.vocabulary import OrgStatus, OrgType, Role
+from market.accounts.vocabulary import OrgStatus, OrgType, Role
 from market.core.db import Base, utcnow
 
 SUPPLIER_TYPES = frozenset({OrgType.UNIVERSITY, OrgType.RESEARCH_INSTITUTE, OrgType.SOE,

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from market.accounts.models import User
 from market.core.errors import Forbidden
+from market.core.extensions import login_manager
 
 
 def _user() -> User | None:
@@ -57,7 +58,6 @@ def bureau_required(view):
     def wrapped(*args, **kwargs):
         user = _user()
         if user is None:
-            from market.core.extensions import login_manager
 
             return login_manager.unauthorized()
         if not is_bureau(user):

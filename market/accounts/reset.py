@@ -17,12 +17,13 @@ from sqlalchemy import select
 from market.accounts.auth import hash_password
 from market.accounts.models import User
 from market.accounts.services import check_password_rules
-from market.accounts.views import bp
+from market.accounts.blueprint import bp
 from market.core.audit import AuditAction, record as audit
 from market.core.errors import DomainError
 from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
 from market.core.outbox import enqueue, handles
+from market.core.mail import MailSettings, send_message
 
 SALT = "password-reset"
 TOPIC = "mail.password_reset"
@@ -78,7 +79,6 @@ def reset_password(user: User, new_password: str) -> None:
 @handles(TOPIC)
 def send_reset_mail(keys: list[str], bulk: bool) -> None:
     """Mail a fresh link to each user (a retried entry sends a link that is still current)."""
-    from market.core.mail import MailSettings, send_message
 
     settings = MailSettings.from_app(current_app)
     base = settings.base_url or (request.host_url.rstrip("/") if has_request_context() else "")

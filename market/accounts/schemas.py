@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from listings.vocabulary import OrgType, SoeLevel
+from market.accounts.vocabulary import OrgType, SoeLevel
 from market.core.schemas import BaseSchema, TrimmedString
 
 

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from listings.vocabulary import OrgStatus, OrgType, Role, SoeLevel
+from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.auth import hash_password, new_token, password_matches
 from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.uscc import normalise_uscc

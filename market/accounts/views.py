@@ -3,12 +3,14 @@ bureau's organisation approvals."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from listings.vocabulary import OrgStatus, OrgType, SoeLevel
+from market.accounts.vocabulary import OrgStatus, OrgType, SoeLevel
 from market.accounts import services
+from market.accounts.blueprint import bp
+from market.accounts.hooks import demo_logins, organisation_listings
 from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.permissions import bureau_required
 from market.accounts.schemas import (BankAccountSchema, LoginSchema, MemberSchema, PasswordSchema,
@@ -18,7 +20,6 @@ from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
 from market.core.schemas import load
 
-bp = Blueprint("accounts", __name__)
 
 
 def _login_limit() -> str:
@@ -64,11 +65,11 @@ def _safe_next() -> str | None:
 def _demo_logins() -> list[User]:
     if not current_app.config.get("DEMO_MODE"):
         return []
-    from market.demo.seed import DEMO_PASSWORD, demo_login_emails
 
-    users = db.session.scalars(select(User).where(User.email.in_(demo_login_emails()))).all()
-    order = {e: i for i, e in enumerate(demo_login_emails())}
-    return [(u, DEMO_PASSWORD) for u in sorted(users, key=lambda u: order[u.email])]
+    emails, password = demo_logins()
+    users = db.session.scalars(select(User).where(User.email.in_(emails))).all()
+    order = {e: i for i, e in enumerate(emails)}
+    return [(u, password) for u in sorted(users, key=lambda u: order[u.email])]
 
 
 @bp.post("/logout")
@@ -258,10 +259,8 @@ def organisation(org_id: int):
     org = db.session.get(Organisation, org_id)
     if org is None or not org.is_approved:
         abort(404)
-    from listings.services import published_listings_of
 
     return render_template("accounts/organisation.html", org=org,
-                           listings=published_listings_of(org.id, limit=50))
+                           listings=organisation_listings(org.id, limit=50))
 
 
-from market.accounts import reset  # noqa: E402,F401  (the password-reset pages, on this blueprint)

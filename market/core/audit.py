@@ -2,23 +2,25 @@
 
 The table is append-only in the database itself (migration 0010 adds triggers that refuse UPDATE
 and DELETE on SQLite and PostgreSQL), so no code path, and no later bug, can rewrite what was done.
-There is no route to edit or delete an entry.
+There is no route to edit or delete an entry; the bureau's page is market/accounts/audit_log.py.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import datetime
 from enum import StrEnum
 
-from flask import Blueprint, has_request_context, render_template, request, url_for
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from flask import has_request_context, request
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.accounts.models import Organisation, User
-from market.accounts.permissions import bureau_required
 from market.core.db import WRITE_INTENT, Base, utcnow
 from market.core.extensions import db
-from market.core.i18n import get_lang
+
+if TYPE_CHECKING:  # the accounts floor, above this one, defines them; relationships name them
+    from market.accounts.models import Organisation, User
 
 PER_PAGE = 50
 
@@ -104,30 +106,3 @@ def record_read(action: AuditAction, **kw) -> AuditEntry:
     finally:
         WRITE_INTENT.reset(token)
     return entry
-
-
-# -- the bureau's page ------------------------------------------------------------------------
-
-bp = Blueprint("audit", __name__)
-
-
-@bp.get("/admin/audit")
-@bureau_required
-def log():
-    action = request.args.get("action", "")
-    if action not in AuditAction.__members__:
-        action = ""
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
-    query = select(AuditEntry).options(selectinload(AuditEntry.actor), selectinload(AuditEntry.actor_org))
-    if action:
-        query = query.where(AuditEntry.action == action)
-    result = db.paginate(query.order_by(AuditEntry.id.desc()), page=page, per_page=PER_PAGE, error_out=False)
-    lang = get_lang()
-    return render_template("audit/log.html", entries=result.items, page=page, pages=result.pages or 1,
-                           total=result.total or 0, action=action,
-                           actions=[(a.value, a.label(lang)) for a in AuditAction],
-                           label=lambda code: AuditAction(code).label(lang) if code in AuditAction.__members__
-                           else code,
-                           page_url=lambda page: url_for("audit.log", page=page, **({"action": action}
-                                                                                     if action else {})))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import event
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,7 +41,6 @@ def tune_sqlite(engine) -> None:
     each import row); we take over BEGIN ourselves, as the SQLAlchemy documentation advises.
     Foreign keys are off by default in SQLite and WAL lets readers work during a write.
     """
-    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):

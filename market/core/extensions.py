@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from market.core.db import Base
+from flask import session
 
 
 
@@ -20,7 +21,6 @@ class SessionLoginManager(LoginManager):
     """
 
     def _session_protection_failed(self):
-        from flask import session
 
         if "_user_id" not in session:
             return False

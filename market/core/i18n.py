@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
+from market.core.vocabulary import Labelled
 
 LANGUAGES = ("zh", "en")
 
@@ -72,25 +73,15 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def enum_label(enum_name: str, value: str | None) -> str:
     """Label of a stored enum value, e.g. enum_label('ListingStatus', 'PUBLISHED') → 已上架."""
-    from listings import vocabulary
 
-    enum = getattr(vocabulary, enum_name, None)
+    enum = Labelled.by_name(enum_name)
     if enum is None or value is None or value not in enum.__members__:
         return value or ""
     return enum[value].label(get_lang())
-
-
-def industry_label(code: str) -> str:
-    from listings.industries import industry_label as lookup
-
-    try:
-        return lookup(code, get_lang())
-    except KeyError:
-        return code
 
 
 def install_i18n(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict:
         return {"t": t, "lang": get_lang(), "label": label, "yuan": yuan, "enum_label": enum_label,
-                "industry_label": industry_label, "local_time": local_time}
+                "local_time": local_time}

@@ -1,7 +1,7 @@
 """E-mail copies of in-app notices, sent after the commit that wrote the notice.
 
-`notify()` queues an outbox entry in the notice's own transaction; the handler here sends one
-message to each active user of the organisation. Transport by configuration: SMTP when
+`notify()` queues an outbox entry in the notice's own transaction; the handler that sends one
+message to each active user of the organisation lives with the users (market/accounts/notice_mail.py). Transport by configuration: SMTP when
 MAIL_SMTP_HOST is set, otherwise each message is written as an .eml file under
 <instance>/mail/ (the embedded default, so a fresh install shows what it would have sent).
 Delivery is at least once: a batch that fails part-way is retried whole, and each message
@@ -20,7 +20,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from market.core.outbox import handles
+from market.core.outbox import enqueue
+from flask import current_app
+from datetime import datetime
 
 TOPIC = "mail.notification"
 
@@ -147,36 +149,8 @@ def transport_for(settings: MailSettings):
 
 def queue(session, note) -> None:
     """Send `note` by e-mail once the transaction that wrote it commits."""
-    from market.core.outbox import enqueue
 
     enqueue(session, TOPIC, note)
-
-
-@handles(TOPIC)
-def send_notification_mail(keys: list[str], bulk: bool) -> None:
-    """E-mail each notice to every active user of its organisation."""
-    from flask import current_app
-    from sqlalchemy import select
-
-    from market.accounts.models import User
-    from market.core.extensions import db
-    from market.core.notifications import Notification
-
-    notes = db.session.scalars(select(Notification).where(Notification.id.in_([int(k) for k in keys]))
-                               .order_by(Notification.id)).all()
-    if not notes:
-        return
-    users: dict[int, list[User]] = {}
-    for user in db.session.scalars(select(User).where(
-            User.organisation_id.in_({n.organisation_id for n in notes}), User.active.is_(True))
-            .order_by(User.id)):
-        if user.email:
-            users.setdefault(user.organisation_id, []).append(user)
-    settings = MailSettings.from_app(current_app)
-    outgoing = [Outgoing(note.id, user.id, compose(note, user, settings))
-                for note in notes for user in users.get(note.organisation_id, [])]
-    if outgoing:
-        transport_for(settings).send(outgoing)
 
 
 def send_message(to_name: str, to_address: str, subject: str, text: str, *, key: str) -> None:
@@ -185,9 +159,7 @@ def send_message(to_name: str, to_address: str, subject: str, text: str, *, key:
     For mail that belongs to no notice (a password-reset link). `key` names the message: its
     Message-ID, and its file under MAIL_FOLDER when there is no SMTP server.
     """
-    from datetime import datetime
 
-    from flask import current_app
 
     settings = MailSettings.from_app(current_app)
     msg = EmailMessage()

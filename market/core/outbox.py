@@ -11,6 +11,8 @@ from sqlalchemy import String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.core.db import Base, utcnow
+from flask import g, has_request_context
+from market.core.extensions import db
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -53,7 +55,6 @@ def enqueue(session: Session, topic: str, obj) -> None:
 
 def _ask_for_processing() -> None:
     """Process the outbox once this request has committed (a rolled-back one leaves nothing)."""
-    from flask import g, has_request_context
 
     if has_request_context():
         g.outbox_pending = True
@@ -73,7 +74,6 @@ def process_outbox(limit: int | None = None, *, bulk: bool = False, backoff: boo
     up to 300 seconds, so that requests do not each wait on a service that is down.
     Handlers are idempotent: applying an entry twice leaves the same state.
     """
-    from market.core.extensions import db
 
     done, failed = 0, []
     while True:

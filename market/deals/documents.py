@@ -26,6 +26,17 @@ from market.deals.vocabulary import (EXCLUSIVE_KINDS, LICENCE_KINDS, DealKind, D
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.time import add_months, today_local
+from datetime import datetime
+from market.core.time import SHANGHAI
+from market.payments.models import Payment
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 if TYPE_CHECKING:
     from market.deals.open_licence.models import OpenLicenceDeclaration
@@ -143,9 +154,7 @@ def _beijing(iso: str | None) -> str:
     """A stored UTC timestamp (ISO text) as Beijing time, as the parties read it."""
     if not iso:
         return "—"
-    from datetime import datetime
 
-    from market.core.time import SHANGHAI
 
     moment = datetime.fromisoformat(iso)
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -221,7 +230,6 @@ def _terms(deal: Deal) -> FeeTerms | None:
 
 
 def _payments(deal: Deal):
-    from market.payments.models import Payment
 
     return list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
                                    .order_by(Payment.due_date, Payment.id)))
@@ -256,7 +264,6 @@ def filing_deadline(deal: Deal) -> date | None:
 def _declaration(deal: Deal) -> OpenLicenceDeclaration | None:
     if deal.declaration_id is None:
         return None
-    from market.deals.open_licence.models import OpenLicenceDeclaration
 
     return db.session.get(OpenLicenceDeclaration, deal.declaration_id)
 
@@ -739,13 +746,6 @@ FONT = "STSong-Light"
 
 def render_pdf(doc: Document) -> bytes:
     """The document as an A4 PDF; Chinese text in the built-in CID font (no font file needed)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))

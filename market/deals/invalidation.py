@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from listings.models import Patent
 from listings.vocabulary import LapseReason, LegalStatus
+from listings.signals import legal_status_changed
 from market.deals import claims, ledger
 from market.deals.rewards.contributors import received_fen
 from market.deals.models import Deal
@@ -27,6 +28,7 @@ from market.core.extensions import db
 from market.core.notifications import notify
 from market.payments.models import Payment
 from market.core.time import today_local
+from market.payments.services import cancel_payment
 
 RULE = "PL 47 ¶2"
 LICENCE_IN_FORCE = frozenset({S.LICENSED, S.SIGNED, S.FILED, S.ACTIVE, S.FILING_REJECTED})
@@ -86,7 +88,6 @@ def _payments(deal: Deal, statuses) -> list[Payment]:
 
 
 def _cancel_unpaid(deal: Deal) -> tuple[list[int], int]:
-    from market.payments.services import cancel_payment
 
     cancelled = _payments(deal, UNPAID)
     for payment in cancelled:
@@ -164,3 +165,8 @@ def _evidence(rule: str, on: date) -> dict:
 
 def _yuan(fen: int) -> str:
     return f"{fen // 100:,}.{fen % 100:02d}"
+
+
+@legal_status_changed.connect
+def _end_on_register_change(sender: Patent, *, patent: Patent) -> None:
+    patent_invalidated(patent)

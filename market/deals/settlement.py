@@ -2,13 +2,14 @@
 
 `schedule_payments` turns the agreed terms into Payment rows (the fixed sums; royalties are
 reported per period later). The payments package never imports deal code: it calls the hook
-registered here, which hands the payment to the flow that owns the deal's kind.
+registered here, which hands the payment to the flow that owns the deal's kind; those flows
+register themselves with `settles`, so this module imports neither.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -27,6 +28,19 @@ log = logging.getLogger(__name__)
 TRANSFER_PRICE_DUE_DAYS = 30
 # A royalty period's payment is not scheduled up front: its amount comes from the licensee's report.
 UPFRONT_KINDS = (PaymentKind.ENTRY_FEE, PaymentKind.LUMP_SUM, PaymentKind.INSTALLMENT, PaymentKind.TRANSFER_PRICE)
+# The deal kind a flow settles, or OTHER_KINDS for the negotiated flow that owns every other kind.
+OTHER_KINDS = "*"
+_SETTLERS: dict[str, Callable[[Deal, Payment], None]] = {}
+
+
+def settles(kind: str):
+    """Register the function that books a PAID payment into a deal of this kind."""
+
+    def register(settle: Callable[[Deal, Payment], None]):
+        _SETTLERS[str(kind)] = settle
+        return settle
+
+    return register
 
 
 def schedule_payments(deal: Deal) -> list[Payment]:
@@ -69,14 +83,11 @@ def dispatch_payment_paid(session: Session, outcome: PaymentOutcome) -> None:
     deal = session.get(Deal, payment.deal_id)
     if deal is None:
         return
-    if deal.kind == DealKind.OPEN_LICENSE:
-        from market.deals.open_licence.acquisition import payment_settled
-    elif importlib.util.find_spec("market.deals.negotiation") is not None:
-        from market.deals.negotiation import payment_settled
-    else:
-        log.warning("payment %s of deal %s paid but no negotiated flow handles it", payment.id, deal.id)
+    settle = _SETTLERS.get(str(deal.kind)) or _SETTLERS.get(OTHER_KINDS)
+    if settle is None:
+        log.warning("payment %s of deal %s paid but no flow handles its kind", payment.id, deal.id)
         return
-    payment_settled(deal, payment)
+    settle(deal, payment)
 
 
 @payee_account_resolver

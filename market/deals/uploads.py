@@ -20,6 +20,7 @@ from market.deals.models import Deal, DealDocument
 from market.deals.vocabulary import DocumentKind
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
+from sqlalchemy import select
 
 # (magic prefix, content type, extension)
 SIGNATURES = (
@@ -117,7 +118,6 @@ def path_of(document: DealDocument) -> Path:
 
 
 def documents_of(deal: Deal) -> list[DealDocument]:
-    from sqlalchemy import select
 
     return list(db.session.scalars(select(DealDocument).where(DealDocument.deal_id == deal.id)
                                    .order_by(DealDocument.id)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from listings.vocabulary import DealMode, Labelled
+from market.payments.vocabulary import PaymentKind, PaymentStatus  # noqa: F401  (re-exported)
 
 # A deal's kind is the mode it was taken in; the listing offers the same modes.
 DealKind = DealMode
@@ -109,23 +110,6 @@ class PaymentPeriod(Labelled):
     ANNUAL = "ANNUAL", "按年", "Yearly"
     HALF_YEARLY = "HALF_YEARLY", "按半年", "Half-yearly"
     QUARTERLY = "QUARTERLY", "按季度", "Quarterly"
-
-
-class PaymentKind(Labelled):
-    ENTRY_FEE = "ENTRY_FEE", "入门费", "Entry fee"
-    LUMP_SUM = "LUMP_SUM", "许可费(一次付清)", "Lump sum"
-    INSTALLMENT = "INSTALLMENT", "分期款", "Instalment"
-    ROYALTY_PERIOD = "ROYALTY_PERIOD", "提成费", "Royalty"
-    TRANSFER_PRICE = "TRANSFER_PRICE", "转让价款", "Transfer price"
-
-
-class PaymentStatus(Labelled):
-    DUE = "DUE", "待支付", "Due"
-    PROCESSING = "PROCESSING", "处理中", "Processing"
-    PAID = "PAID", "已到账", "Paid"
-    FAILED = "FAILED", "支付失败", "Failed"
-    CANCELLED = "CANCELLED", "已取消", "Cancelled"
-    REFUNDED = "REFUNDED", "已退款", "Refunded"
 
 
 class RoyaltyReportStatus(Labelled):

@@ -14,11 +14,14 @@ from listings import services as listing_service
 from listings.numbers import check_character
 from listings.vocabulary import (DealMode, Encumbrance, LegalStatus, ListingStatus, OrgStatus, PatentType,
                                  PricingMethod, Role)
+from market.accounts.hooks import demo_logins
 from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
 from market.accounts.points.models import Point
 from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
 from market.core.extensions import db
+from market.demo.deals import seed_deals
+from listings.models import PatentFlag
 
 DEMO_PASSWORD = "demo-Passw0rd"
 EMAIL_DOMAIN = "demo.psm.test"
@@ -38,6 +41,12 @@ USCC_PREFIX = {"UNIVERSITY": "12310113", "RESEARCH_INSTITUTE": "12310113", "SOE"
 
 def demo_email(key: str) -> str:
     return f"{key}@{EMAIL_DOMAIN}"
+
+
+@demo_logins.provide
+def demo_logins_shown() -> tuple[list[str], str]:
+    """The login page's demo accounts and their password (DEMO_MODE only)."""
+    return demo_login_emails(), DEMO_PASSWORD
 
 
 def demo_login_emails() -> list[str]:
@@ -126,7 +135,6 @@ def seed(n_patents: int = 320) -> str:
         elif i % 29 != 3:
             listing_service.publish_without_review(listing, "演示数据")
             listed += 1
-    from market.demo.deals import seed_deals
 
     deals = seed_deals(orgs)
     return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published; "
@@ -134,6 +142,5 @@ def seed(n_patents: int = 320) -> str:
 
 
 def _flag(flag: str, pledgee: str):
-    from listings.models import PatentFlag
 
     return PatentFlag(flag=flag, active=True, source="演示数据", pledgee=pledgee, pledgee_consent_doc="质权人同意书（演示）")

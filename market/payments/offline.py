@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from market.deals.vocabulary import PaymentStatus
+from market.payments.vocabulary import PaymentStatus
 from market.core.errors import DomainError
 from market.payments.provider import (BankInstructions, Checkout, ProviderResult, RefundResult,
                                       VerifiedEvent, WebhookRejected)

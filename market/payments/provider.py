@@ -1,4 +1,4 @@
-"""The PaymentProvider protocol, the plain results it returns, and the choice of provider by config.
+"""The PaymentProvider protocol and the plain results it returns (the choice by config: providers.py).
 
 Code above this interface (services, deals, views) never knows which provider runs: it hands a
 `Payment` row and an idempotency key to the provider and gets dataclasses back. Providers never
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from market.core.errors import DomainError
 
 if TYPE_CHECKING:
-    from flask import Flask
 
     from market.payments.models import Payment
 
@@ -108,25 +107,6 @@ class PaymentProvider(Protocol):
     def refund(self, payment: Payment, amount_fen: int, *, idempotency_key: str) -> RefundResult: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> VerifiedEvent: ...
-
-
-def get_provider(app: Flask, name: str | None = None) -> PaymentProvider:
-    """The configured provider, or the one named (the provider a payment was started with).
-
-    Built per call from the app's config: providers hold settings only, and the Stripe provider
-    opens its own client for each request, so nothing lives in module state.
-    """
-    name = name or app.config.get("PAYMENT_PROVIDER") or "offline"
-    if name == "offline":
-        from market.payments.offline import OfflineProvider
-
-        return OfflineProvider.from_config(app.config)
-    if name == "stripe":
-        from market.payments.stripe_provider import StripeProvider
-
-        return StripeProvider.from_config(app.config)
-    raise DomainError("payment_misconfigured", f"未知的支付方式配置：{name}",
-                      f"Unknown payment provider configured: {name}", status=503)
 
 
 def idempotency_key(secret: str, payment_id: int, action: str, *parts: object) -> str:

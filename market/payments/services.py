@@ -22,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.core.db import utcnow
-from market.deals.vocabulary import PaymentStatus as S
+from market.payments.vocabulary import PaymentStatus as S
 from market.core.errors import Conflict, DomainError
 from market.payments.models import Payment, WebhookEvent
+from market.payments.providers import get_provider
 from market.payments.provider import (Checkout, PaymentProvider, ProviderResult, RefundResult,
-                                      VerifiedEvent, get_provider, idempotency_key)
+                                      VerifiedEvent, idempotency_key)
 
 if TYPE_CHECKING:
     from market.accounts.models import User

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 
-from market.deals.vocabulary import PaymentStatus as S
+from market.payments.vocabulary import PaymentStatus as S
 from market.core.errors import Conflict, DomainError
 from market.payments.provider import Checkout, ProviderResult, RefundResult, VerifiedEvent, WebhookRejected
 

@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from market.core.extensions import csrf, db
 from market.core.i18n import get_lang
-from market.payments.provider import WebhookRejected, get_provider
+from market.payments.provider import WebhookRejected
+from market.payments.providers import get_provider
 from market.payments.services import record_provider_event
 from market.web.errors import json_error
 

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from markupsafe import Markup, escape
+import jieba
 
 _lock = threading.Lock()
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
@@ -27,7 +28,6 @@ USER_DICT = Path(__file__).resolve().parents[2] / "config" / "search" / "userdic
 
 @cache
 def _jieba():
-    import jieba
 
     jieba.setLogLevel(logging.WARNING)
     with _lock:

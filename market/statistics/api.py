@@ -20,6 +20,7 @@ from market.core.schemas import BaseSchema
 from market.statistics import dimensions, geography, services
 from market.statistics.measures import COLUMNS, Column, Figures
 from market.core.time import today_local
+from market.core.audit import AuditAction, record_read
 
 _FILTER_HELP = "Filter: a key of this dimension (see the dashboard's tables, or /statistics/pivot?by=…)."
 
@@ -234,7 +235,6 @@ def statistics_deals():
         raise services.bad_request("page_invalid", f"页码须为 1 到 {MAX_PAGE} 的整数。",
                                    f"The page must be a whole number from 1 to {MAX_PAGE}.", "page")
     page = int(raw)
-    from market.core.audit import AuditAction, record_read
 
     # Deal by deal, with the parties' names: the API's export, audited like the files.
     record_read(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",

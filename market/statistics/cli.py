@@ -12,6 +12,12 @@ from flask.cli import AppGroup
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.time import today_local
+from sqlalchemy import select
+from market.accounts.models import Organisation
+from market.accounts.points.models import Point
+from market.statistics.queries import DISTRICT, Scope
+from market.statistics import export, services
+from market.core.audit import AuditAction, record as audit
 
 
 @click.group("stats", cls=AppGroup, help="District statistics from the deal ledger.")
@@ -20,11 +26,7 @@ def stats_cli() -> None:
 
 
 def _scope(point: str | None, org: str | None):
-    from sqlalchemy import select
 
-    from market.accounts.models import Organisation
-    from market.accounts.points.models import Point
-    from market.statistics.queries import DISTRICT, Scope
 
     if point and org:
         raise click.UsageError("give --point or --org, not both")
@@ -58,7 +60,6 @@ def _scope(point: str | None, org: str | None):
               help="Narrow the figures, e.g. --filter industry=NGIT --filter type=TRANSFER.")
 def export_command(start, end, period, fmt, out: Path, point, org, basis, pivot, filters) -> None:
     """Write the statistics of a period as XLSX (every sheet) or CSV (streamed)."""
-    from market.statistics import export, services
 
     started = time.perf_counter()
     try:
@@ -88,7 +89,6 @@ def export_command(start, end, period, fmt, out: Path, point, org, basis, pivot,
             detail = max(rows - 1, 0)
     except DomainError as err:
         raise click.ClickException(f"{err.zh} ({err.en})") from None
-    from market.core.audit import AuditAction, record as audit
 
     # From the command line: no user, and the file already written.
     audit(AuditAction.STATISTICS_EXPORTED, actor=None, object_type="statistics", object_id=fmt,

@@ -25,6 +25,7 @@ from market.statistics.measures import MEASURES, COLUMNS, Basis, Column, StatTyp
 from market.statistics.periods import MONTH, QUARTER, YEAR, bucket_key
 from market.statistics.pivots import Pivot
 from market.statistics.queries import Selection
+from market.deals.vocabulary import DealStatus
 
 CSV_BOM = "\ufeff"
 FORMATS = ("xlsx", "csv")
@@ -126,7 +127,6 @@ def _buckets(day: date) -> tuple[str, str, str]:
 
 
 def _deal_status_labels() -> dict:
-    from market.deals.vocabulary import DealStatus
 
     return {None: "已公告", **{s.value: s.zh for s in DealStatus}}
 

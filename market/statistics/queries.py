@@ -35,6 +35,8 @@ from market.statistics.measures import (BASIS_EVENT, COLUMN_TYPES, COLUMNS, NEGO
                                         Column, Figures, StatType)
 from market.statistics.periods import MONTH, QUARTER, HALF, YEAR, Period
 from market.core.time import SHANGHAI
+from dataclasses import replace
+from listings.vocabulary import ListingStatus
 
 VOID, PAYMENT, SIGNATURE, ANNOUNCED = "VOID", "PAYMENT", "SIGNATURE", "ANNOUNCED"
 LICENCE_KINDS = tuple(t.value for t in NEGOTIATED_LICENCES)
@@ -73,7 +75,6 @@ class Selection:
     as_of: datetime | None = None
 
     def replace(self, **changes) -> Selection:
-        from dataclasses import replace
 
         return replace(self, **changes)
 
@@ -744,7 +745,6 @@ def point_names(session: Session, lang: str = "zh") -> dict[str, str]:
 
 def shelf_counts(session: Session, scope: Scope = DISTRICT) -> tuple[int, dict[str, int]]:
     """Patents on the shelves now (distinct patents of published listings), in all and per point."""
-    from listings.vocabulary import ListingStatus
 
     where = [Listing.status == ListingStatus.PUBLISHED]
     if scope.kind == "point":

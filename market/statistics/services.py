@@ -27,6 +27,7 @@ from market.statistics.measures import Basis, Column, Figures, counting_rules
 from market.statistics.periods import Period, parse_period, period_from_range, year_to_date
 from market.statistics.queries import DISTRICT, Scope, Selection
 from market.core.time import SHANGHAI
+from market.statistics.periods import EARLIEST, classify
 
 # Query parameters that are not dimensions; any other parameter must name a dimension.
 RESERVED = frozenset({"period", "from", "to", "basis", "scope", "page", "per_page", "by", "format",
@@ -265,7 +266,6 @@ class PublicFigures:
 
 def public_figures(session: Session, *, today: date, home_district: str, lang: str = "zh") -> PublicFigures:
     """政务公开: the chain's totals from the same ledger, computed at the time of the request."""
-    from market.statistics.periods import EARLIEST, classify
 
     since = classify(EARLIEST, today)
     this_year = year_to_date(today)

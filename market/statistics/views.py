@@ -15,6 +15,10 @@ from market.statistics import dimensions, export, pivots, queries, services
 from market.statistics.measures import COLUMNS, Basis, Column, StatType
 from market.statistics.periods import month, quarter, year, year_to_date
 from market.core.time import today_local
+from market.core.audit import AuditAction, record_read
+from market.deals.vocabulary import LedgerEvent
+from market.deals.vocabulary import DeclarationStatus
+from market.deals.vocabulary import DealStatus
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
@@ -116,7 +120,6 @@ def export_file():
     if fmt not in export.FORMATS:
         raise services.bad_request("format_invalid", "导出格式须为 xlsx 或 csv。", "The export format is xlsx or csv.", "format")
     name = f"statistics-{sel.period.key.replace('..', '_')}"
-    from market.core.audit import AuditAction, record_read
 
     record_read(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",
                 object_id=fmt, summary=services.export_summary(db.session, sel, fmt, request.args.get("pivot")))
@@ -178,21 +181,18 @@ def _vocabulary_label(enum, value: str | None) -> str:
 
 @bp.app_template_filter("ledger_label")
 def ledger_label(kind: str | None) -> str:
-    from market.deals.vocabulary import LedgerEvent
 
     return _vocabulary_label(LedgerEvent, kind)
 
 
 @bp.app_template_filter("declaration_label")
 def declaration_label(status: str | None) -> str:
-    from market.deals.vocabulary import DeclarationStatus
 
     return _vocabulary_label(DeclarationStatus, status)
 
 
 @bp.app_template_filter("deal_status_label")
 def deal_status_label(status: str | None) -> str:
-    from market.deals.vocabulary import DealStatus
 
     return _vocabulary_label(DealStatus, status)
 

@@ -1,6 +1,6 @@
 """The JSON API under /api/v1: one blueprint, bearer-token auth, one error shape, OpenAPI.
 
-Feature modules (listings/api.py, market/accounts/api.py, market/accounts/points/api.py) add their
+Feature modules (listings/api.py, market/accounts/api.py, listings/points/api.py) add their
 routes to `bp` with `@route(...)`, which also records the operation for the OpenAPI document.
 """
 
@@ -19,6 +19,10 @@ from market.core.extensions import limiter
 from market.core.i18n import get_lang, t
 from market.core.schemas import localise
 from market.web.errors import json_error
+from flask_limiter.util import get_remote_address
+from market.core.tokens import token_digest
+from marshmallow import ValidationError
+from market.web.openapi import OPERATIONS, SCHEMAS, build_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -30,9 +34,7 @@ def _rate_limit() -> str:
 def _rate_key() -> str:
     """Per token for a valid token (its allowance is not shared with others behind the same
     address), per client address otherwise: made-up tokens do not each get an allowance."""
-    from flask_limiter.util import get_remote_address
 
-    from market.accounts.auth import token_digest
 
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and current_user.is_authenticated:
@@ -43,8 +45,6 @@ def _rate_key() -> str:
 # A generous limit (API_RATE_LIMIT) for token holders and anonymous readers alike.
 limiter.limit(_rate_limit, key_func=_rate_key)(bp)
 
-OPERATIONS: list[dict[str, Any]] = []
-SCHEMAS: dict[str, type[Schema]] = {}
 
 
 def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, auth: bool = False,
@@ -83,7 +83,6 @@ def require_token(view: Callable):
 
 def body_of(schema: Schema) -> dict:
     """Load the JSON body or raise a 422 DomainError naming every bad field."""
-    from marshmallow import ValidationError
 
     try:
         data = request.get_json(silent=True)
@@ -139,7 +138,6 @@ def paginated(items: list[Any], total: int, page: int, per_page: int) -> dict:
 
 @bp.get("/openapi.json")
 def openapi():
-    from market.web.openapi import build_document
 
     return jsonify(build_document(OPERATIONS, SCHEMAS, current_app.config.get("SERVER_NAME")))
 

@@ -13,6 +13,9 @@ from werkzeug.exceptions import HTTPException
 from market.core.errors import DomainError
 from market.core.i18n import t
 from market.search.backend import SearchError
+from market.core.i18n import get_lang
+from market.core.extensions import login_manager
+from market.core.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,6 @@ def error_page(status: int, message: str | None = None) -> tuple[str, int]:
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
-        from market.core.i18n import get_lang
 
         message = err.message(get_lang())
         if wants_json():
@@ -104,7 +106,6 @@ def register_error_pages(app: Flask) -> None:
 
     def unavailable(code: str, zh: str, en: str) -> Response:
         """503 with retry advice: a service the app depends on is down, which is no bug of ours."""
-        from market.core.extensions import login_manager
 
         _rollback()
         # The language and the page frame read the user and their organisation from the
@@ -155,7 +156,6 @@ def register_error_pages(app: Flask) -> None:
 
 
 def _rollback() -> None:
-    from market.core.extensions import db
 
     try:
         db.session.rollback()
@@ -166,7 +166,6 @@ def _rollback() -> None:
 def refuse_unstorable_input(app: Flask) -> None:
     """Pages refuse U+0000 in query strings and forms: PostgreSQL cannot store it, and a 500
     would follow. (The JSON API refuses it field by field in `market.web.api.body_of`.)"""
-    from flask import request
 
     @app.before_request
     def no_nul_characters():
@@ -185,7 +184,6 @@ def refuse_unstorable_input(app: Flask) -> None:
 def install_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response: Response) -> Response:
-        from flask import g
 
         response.headers.setdefault("Content-Security-Policy",
                                     CSP_STRIPE_CHECKOUT if g.get("stripe_checkout") else CSP)

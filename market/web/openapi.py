@@ -14,6 +14,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+# What `market.web.api.route` records of each operation, and the schemas they name.
+OPERATIONS: list[dict[str, Any]] = []
+SCHEMAS: dict[str, type[Schema]] = {}
+
 OPENAPI_VERSION = "3.0.3"
 ERROR_STATUSES = {
     400: "The request is malformed (query parameter, JSON body or number format).",
@@ -90,7 +94,6 @@ def describe(endpoint: str, **extra: Any) -> None:
     error statuses), optional_auth, body_required, path_schemas ({name: schema fragment}) and
     any_of (response schemas of which the answer matches at least one).
     """
-    from market.web.api import OPERATIONS
 
     for op in OPERATIONS:
         if op["endpoint"] == endpoint:

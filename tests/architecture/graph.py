@@ -144,6 +144,15 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def nested_statements(graph: Graph) -> list[Import]:
+    """Imports inside functions, one per statement (an import of several names counts once)."""
+    seen: dict[tuple[str, int], Import] = {}
+    for imp in graph.imports:
+        if imp.nested:
+            seen.setdefault((imp.source, imp.line), imp)
+    return list(seen.values())
+
+
 def main() -> int:
     graph = build()
     edges = graph.edges()
@@ -154,7 +163,7 @@ def main() -> int:
     print(f"cycles: {len(found)}")
     for component in found:
         print("  ", " <-> ".join(component))
-    nested = [i for i in graph.imports if i.nested]
+    nested = nested_statements(graph)
     print(f"imports inside functions: {len(nested)}")
     for imp in nested:
         print(f"   {imp.source}:{imp.line} -> {imp.target}  # {imp.comment}")

@@ -19,7 +19,7 @@ from market.search.backend import SearchQuery
 from market.search.elastic import ElasticsearchBackend
 from market.search.fallback import FallbackSearch
 from market.search.http import ElasticClient
-from market.search.service import index_status
+from listings.search import index_status
 from tests import factories as f
 
 

@@ -14,6 +14,8 @@ from market.deals.permissions import deal_for
 from market.core.extensions import db
 from market.web.openapi import describe
 from market.core.schemas import BaseSchema, TrimmedString
+from market.deals.models import Deal
+from market.core.i18n import get_lang
 
 TAG = "disputes"
 _STAGES = [s.value for s in DisputeStage]
@@ -43,8 +45,6 @@ class DisputeSchema(BaseSchema):
     created_at = UtcDateTime()
 
     def _stage_label(self, dispute: Dispute) -> str:
-        from market.deals.models import Deal
-        from market.core.i18n import get_lang
 
         return disputes.stage_label(db.session.get(Deal, dispute.deal_id), dispute.stage, get_lang())
 

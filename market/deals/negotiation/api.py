@@ -21,7 +21,8 @@ from market.core.errors import Conflict, DomainError, NotFound
 from market.core.extensions import db
 from market.web.openapi import describe
 from market.web.errors import json_error
-from matching.models import Demand
+from market.deals.hooks import own_demand
+from market.core.i18n import get_lang
 
 TAG = "deals"
 
@@ -59,7 +60,6 @@ def changed_meanwhile(err: StaleDataError):
 
 
 def _lang() -> str:
-    from market.core.i18n import get_lang
 
     return get_lang()
 
@@ -94,8 +94,8 @@ def deal_create():
         raise NotFound("listing_not_found", "挂牌不存在", "No such listing", field="listing_id") from None
     demand = None
     if args["demand_id"] is not None:
-        demand = db.session.get(Demand, args["demand_id"])
-        if demand is None or demand.organisation_id != current_user.organisation_id:
+        demand = own_demand(args["demand_id"], current_user.organisation_id)
+        if demand is None:
             raise NotFound("demand_not_found", "需求不存在", "No such demand", field="demand_id")
     if args["accept_listed_terms"]:
         deal = n.accept_listed_terms(_me(), listing, args["kind"], start_date=args["start_date"],

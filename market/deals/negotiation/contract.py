@@ -31,6 +31,9 @@ from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
 from market.payments.models import Payment
 from market.core.time import add_months, today_local
+from market.deals import machine
+from market.core.audit import AuditAction, record as audit
+from market.payments.services import OPEN as OPEN_PAYMENTS, cancel_payment
 
 FILING_MONTHS = 3  # IR 15 ¶2; REC 5
 # Licences a CNIPA filing can conflict with: those signed or in force (an open licence once licensed).
@@ -236,7 +239,6 @@ def record_filing_rejected(deal: Deal, reason: str, user: User | None, rejected_
 
 
 def _next(deal: Deal) -> set[str]:
-    from market.deals import machine
 
     return machine.allowed(deal.kind, deal.status)
 
@@ -364,6 +366,7 @@ def complete_if_done(deal: Deal, user: User | None = None) -> bool:
     return True
 
 
+@settlement.settles(settlement.OTHER_KINDS)
 def payment_settled(deal: Deal, payment: Payment) -> None:
     """Called by the settlement dispatcher when a payment of a negotiated deal is PAID."""
     paid_on = today_local(payment.paid_at.replace(tzinfo=UTC)) if payment.paid_at else today_local()
@@ -402,7 +405,6 @@ def void_deal(user: User, deal: Deal, reason: str) -> Deal:
         raise DomainError("deal.reason_required", "请说明作废的原因。", "Say why the deal is void.", field="reason")
     ledger.move(deal, S.VOID, LedgerEvent.VOID, actor=user, note=reason)
     deal.void_reason = reason
-    from market.core.audit import AuditAction, record as audit
 
     audit(AuditAction.DEAL_VOIDED, actor=user, object_type="deal", object_id=deal.id,
           summary=f"作废交易 {deal.reference or deal.id}：{reason}")
@@ -410,7 +412,6 @@ def void_deal(user: User, deal: Deal, reason: str) -> Deal:
     for offer in deal.offers:
         if offer.status == "OPEN":
             offer.status = "WITHDRAWN"
-    from market.payments.services import OPEN as OPEN_PAYMENTS, cancel_payment
 
     for payment in payments_of(deal):
         if payment.status in OPEN_PAYMENTS:

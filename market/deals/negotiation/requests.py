@@ -16,7 +16,7 @@ from sqlalchemy import select
 from listings.models import Listing
 from listings.vocabulary import ListingStatus
 from market.accounts.models import User
-from market.accounts.permissions import require_approved_org, require_buyer
+from market.accounts.permissions import require_buyer
 from market.core.db import utcnow
 from market.deals import claims, ledger
 from market.deals.models import Deal, Offer, PatentClaim
@@ -29,6 +29,9 @@ from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.time import today_local
 from market.core.i18n import article
+from market.deals.negotiation.contract import prior_licences
+from market.deals.negotiation.steps import required
+from market.deals.approvals import CO_OWNER_CONSENT
 
 OPEN, ACCEPTED, SUPERSEDED, DECLINED, WITHDRAWN = "OPEN", "ACCEPTED", "SUPERSEDED", "DECLINED", "WITHDRAWN"
 TERM_KEYS = ("price_fen", "fee_terms", "start_date", "end_date", "territory", "field_of_use",
@@ -244,7 +247,6 @@ def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
     ledger.move(deal, S.AGREED, LedgerEvent.ACCEPTED, amount_fen=terms.price_fen, actor=user,
                 evidence={"offer_id": offer.id})
     if kind in OWNERSHIP_KINDS:
-        from market.deals.negotiation.contract import prior_licences
 
         deal.approvals = {**(deal.approvals or {}), "prior_licences": prior_licences(deal)}
         close_other_requests(deal, user)
@@ -256,8 +258,6 @@ def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
 
 def _ask_co_owners(deal: Deal) -> None:
     """R-LC-4 / R-TR-3: co-owners on the platform are asked for the consent the deal needs."""
-    from market.deals.negotiation.steps import required
-    from market.deals.approvals import CO_OWNER_CONSENT
 
     if CO_OWNER_CONSENT not in required(deal):
         return

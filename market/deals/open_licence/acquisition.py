@@ -17,19 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.deals.open_licence.declarations import IN_EFFECT, live_listing, owner_org_ids
+from market.deals.open_licence.queries import IN_EFFECT, live_listing, owner_org_ids
 from listings.vocabulary import Encumbrance, LegalStatus
 from market.accounts.models import Organisation, User
 from market.deals import claims, documents, ledger
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
-from market.deals.settlement import first_upfront, schedule_payments
+from market.deals.settlement import first_upfront, schedule_payments, settles
 from market.deals.vocabulary import DealKind, DealStatus as S, FeeMode, LedgerEvent, PaymentStatus
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.notifications import notify
 from market.payments.models import Payment
 from market.core.time import add_months, today_local
+from market.payments.services import cancel_payment
 
 DEFAULT_FILING_MONTHS = 3  # IR 15 ¶2 applied to open licences (R-OL-11 policy: IR 87 sets no deadline)
 PENDING = (S.NOTICE_DELIVERED, S.PAYMENT_PENDING)
@@ -191,6 +192,7 @@ def _license(deal: Deal, on: date, *, actor=None, actor_org_id: int | None = Non
                link=f"/deals/{deal.id}/licence", dedupe_key=f"ol-licensed-{deal.id}-{org_id}")
 
 
+@settles(DealKind.OPEN_LICENSE)
 def payment_settled(deal: Deal, payment: Payment) -> None:
     """A payment of an open-licence deal arrived: the first fixed sum licenses it (PL 51 ¶1)."""
     if payment.status != PaymentStatus.PAID:
@@ -219,7 +221,6 @@ def payment_settled(deal: Deal, payment: Payment) -> None:
 
 def void_pending_acquisitions(decl: OpenLicenceDeclaration, on: date, reason: str) -> list[Deal]:
     """Acquisitions still unpaid when a declaration is withdrawn or ends are void (§3.3 policy)."""
-    from market.payments.services import cancel_payment
 
     voided = []
     for deal in db.session.scalars(select(Deal).where(Deal.declaration_id == decl.id, Deal.status.in_(PENDING))):

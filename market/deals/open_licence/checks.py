@@ -14,10 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from listings.vocabulary import Encumbrance as E, LegalStatus, PatentType
+from config.settings import ROOT
 from market.deals.fees import FeeTerms
 from market.core.errors import DomainError
 
-AD_WORDS_FILE = Path(__file__).resolve().parents[2] / "config" / "open_licence" / "ad_words.v1.txt"
+AD_WORDS_FILE = ROOT / "config" / "open_licence" / "ad_words.v1.txt"
 DEFAULT_MIN_TERM_DAYS = 365  # OLP pilot rule "不少于1年" (domain.md §4.1 R-OL-6, configurable)
 EXCLUSIVE_RIGHTS = frozenset({E.EXCLUSIVE_LICENSE, E.SOLE_LICENSE, "LICENSE_EXCLUSIVE", "LICENSE_SOLE"})
 

@@ -9,14 +9,11 @@ so no sole or exclusive licence can be granted meanwhile (R-OL-7). Never commits
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from listings.models import LIVE_LISTING_STATES, Listing, Patent
-from market.deals.open_licence.checks import (DEFAULT_MIN_TERM_DAYS, AD_WORDS_FILE, DeclarationFacts, HeldRight, Problem, blocking, check_declaration, load_ad_words)
+from listings.models import Patent
+from market.deals.open_licence.checks import (DeclarationFacts, HeldRight, Problem, blocking, check_declaration)
 from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from listings.search import queue_listing
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus
@@ -26,136 +23,19 @@ from market.core.db import utcnow
 from market.deals import claims
 from market.deals.models import PatentClaim
 from market.deals.vocabulary import ClaimGroup, DeclarationStatus as S
-from market.core.errors import Conflict, DomainError, Forbidden, NotFound
+from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
 from market.core.time import today_local
-
-LIVE = (S.DRAFT, S.ELIGIBLE, S.FILED_WITH_CNIPA, S.ANNOUNCED, S.WITHDRAWAL_FILED)
-EDITABLE = (S.DRAFT, S.ELIGIBLE)
-# The declaration is in effect (licences can be taken), possibly with a withdrawal on its way.
-IN_EFFECT = (S.ANNOUNCED, S.WITHDRAWAL_FILED)
-PUBLIC = (S.ANNOUNCED, S.WITHDRAWAL_FILED, S.WITHDRAWN, S.ENDED)
-# What CNIPA decided, as recorded here (the audit log keeps who recorded it).
-CNIPA_STEPS = (S.FILED_WITH_CNIPA, S.ANNOUNCED, S.NOT_ANNOUNCED, S.WITHDRAWAL_FILED, S.WITHDRAWN)
-TRANSITIONS = {
-    S.DRAFT: {S.ELIGIBLE},
-    S.ELIGIBLE: {S.DRAFT, S.FILED_WITH_CNIPA},
-    S.FILED_WITH_CNIPA: {S.ANNOUNCED, S.NOT_ANNOUNCED},
-    S.ANNOUNCED: {S.WITHDRAWAL_FILED, S.ENDED},
-    S.WITHDRAWAL_FILED: {S.WITHDRAWN, S.ENDED},
-}
-DEFAULT_TERRITORY = "中华人民共和国境内"
-DEFAULT_OTHER_TERMS = ("本开放许可为普通许可，专利权人仍可自行实施或许可他人实施；被许可人不得允许合同规定以外的"
-                       "单位或个人实施该专利（专利法第12条）；许可使用费按声明公告的方式和标准支付；"
-                       "双方可凭书面通知及付款凭证向国家知识产权局办理许可合同备案。")
-TERM_FIELDS = ("fee_terms", "term_start", "term_end", "territory", "other_terms", "fee_basis_note", "contact",
-               "evaluation_report_id", "pledgee_consent_doc")
-
-
-# -- configuration --------------------------------------------------------------------------
-
-def _config(name: str, default: Any) -> Any:
-    return current_app.config.get(name, default) if has_app_context() else default
-
-
-def min_term_days() -> int:
-    return int(_config("OPEN_LICENCE_MIN_TERM_DAYS", DEFAULT_MIN_TERM_DAYS))
-
-
-def fee_caps() -> dict | None:
-    return _config("OPEN_LICENCE_FEE_CAPS", None)
-
-
-def ad_words():
-    return load_ad_words(_config("OPEN_LICENCE_AD_WORDS_FILE", AD_WORDS_FILE))
-
-
-# -- who may do what ------------------------------------------------------------------------
-
-def owner_org_ids(patent: Patent) -> set[int]:
-    return {o.organisation_id for o in patent.owners if o.organisation_id is not None}
-
-
-def can_manage(user: User | None, decl: OpenLicenceDeclaration) -> bool:
-    return user is not None and user.organisation_id == decl.organisation_id
-
-
-def can_record_cnipa(user: User | None, decl: OpenLicenceDeclaration) -> bool:
-    """The declarant, or the operator of the point its listing is on, mirrors CNIPA's dates."""
-    if can_manage(user, decl):
-        return True
-    listing = decl.listing
-    return user is not None and listing is not None and listing.point.operator_id == user.organisation_id
-
-
-def can_view(user: User | None, decl: OpenLicenceDeclaration) -> bool:
-    """Announced declarations are public (CNIPA publishes them); drafts only to those concerned."""
-    if decl.status in PUBLIC:
-        return True
-    if user is None:
-        return False
-    return (can_record_cnipa(user, decl) or user.organisation_id in owner_org_ids(decl.patent)
-            or user.organisation.is_bureau)
-
-
-def _require_manager(user: User, decl: OpenLicenceDeclaration) -> None:
-    if not can_manage(user, decl):
-        raise Forbidden("open_licence.not_declarant", "只有声明开放许可的专利权人可以执行此操作。",
-                        "Only the declaring patentee may do this.")
-    require_approved_org(user)
-
-
-def _require_recorder(user: User | None, decl: OpenLicenceDeclaration) -> None:
-    if user is not None and not can_record_cnipa(user, decl):
-        raise Forbidden("open_licence.not_recorder", "只有专利权人或其挂牌网点可以登记国家知识产权局的办理结果。",
-                        "Only the patentee or its listing's point may record CNIPA's decisions.")
-
-
-# -- reading --------------------------------------------------------------------------------
-
-def get_declaration(declaration_id: int) -> OpenLicenceDeclaration:
-    decl = db.session.get(OpenLicenceDeclaration, declaration_id) if 0 < declaration_id < 2**31 else None
-    if decl is None:
-        raise NotFound("open_licence.not_found", "开放许可声明不存在", "No such open-licence declaration")
-    return decl
-
-
-def live_declaration(patent_id: int) -> OpenLicenceDeclaration | None:
-    return db.session.scalar(select(OpenLicenceDeclaration).where(
-        OpenLicenceDeclaration.patent_id == patent_id, OpenLicenceDeclaration.status.in_(LIVE)))
-
-
-def latest_public_declaration(patent_id: int) -> OpenLicenceDeclaration | None:
-    return db.session.scalar(select(OpenLicenceDeclaration).where(
-        OpenLicenceDeclaration.patent_id == patent_id, OpenLicenceDeclaration.status.in_(PUBLIC))
-        .order_by(OpenLicenceDeclaration.id.desc()).limit(1))
-
-
-def announced_declarations(limit: int = 200, offset: int = 0) -> list[OpenLicenceDeclaration]:
-    return list(db.session.scalars(select(OpenLicenceDeclaration).where(
-        OpenLicenceDeclaration.status.in_(IN_EFFECT))
-        .order_by(OpenLicenceDeclaration.announce_date.desc(), OpenLicenceDeclaration.id.desc())
-        .limit(limit).offset(offset)))
-
-
-def count_announced() -> int:
-    return db.session.scalar(select(func.count(OpenLicenceDeclaration.id)).where(
-        OpenLicenceDeclaration.status.in_(IN_EFFECT))) or 0
-
-
-def is_takeable(decl: OpenLicenceDeclaration, today: date) -> bool:
-    """Licences can be taken today: announced, in effect, not withdrawn by an announcement (R-OL-10)."""
-    return (decl.status in IN_EFFECT and decl.announce_date is not None and decl.announce_date <= today
-            and (decl.withdraw_announce_date is None or decl.withdraw_announce_date > today)
-            and decl.term_end is not None and decl.term_end >= today
-            and decl.patent.legal_status != LegalStatus.LAPSED)
-
-
-def live_listing(patent: Patent) -> Listing | None:
-    return next((l for l in patent.listings if l.status in LIVE_LISTING_STATES), None)
-
-
-# -- the assistant --------------------------------------------------------------------------
+from market.core.audit import AuditAction, record as audit
+from market.deals.open_licence.acquisition import void_pending_acquisitions
+from market.deals.models import Deal
+from market.core.notifications import notify
+from listings.signals import legal_status_changed
+from listings.services import suspend_listing
+from market.deals.open_licence.effect import (  # noqa: F401  (re-exported: one module to call)
+    OPEN_LICENCE_FEE_REDUCTION_PCT, in_effect_period, in_effect_days, annual_fee_reduction_pct)
+from market.deals.open_licence.queries import (  # noqa: F401  (re-exported)
+    LIVE, EDITABLE, IN_EFFECT, PUBLIC, CNIPA_STEPS, TRANSITIONS, DEFAULT_TERRITORY, DEFAULT_OTHER_TERMS, TERM_FIELDS, _config, min_term_days, fee_caps, ad_words, owner_org_ids, can_manage, can_record_cnipa, can_view, _require_manager, _require_recorder, get_declaration, live_declaration, latest_public_declaration, announced_declarations, count_announced, is_takeable, live_listing)
 
 def defaults_for(patent: Patent, organisation, today: date | None = None) -> dict:
     """A declaration pre-filled from the patent's data: patentees in register order, the whole term."""
@@ -334,7 +214,6 @@ def _move(decl: OpenLicenceDeclaration, to: S, actor: User | None, on: date, not
                                         actor_id=actor.id if actor else None, note=note[:500]))
     decl.status = to
     if to in CNIPA_STEPS:
-        from market.core.audit import AuditAction, record as audit
 
         audit(AuditAction.OPEN_LICENCE_CNIPA_STEP, actor=actor, object_type="open_licence_declaration",
               object_id=decl.id, summary=f"{frm.zh} → {to.zh}（{on.isoformat()}）" + (f"：{note[:200]}" if note else ""))
@@ -496,7 +375,6 @@ def _close(decl: OpenLicenceDeclaration, on: date, zh: str, en: str) -> None:
     """From `on` the declaration holds nothing; licences already taken keep their terms (PL 50 ¶2)."""
     claims.release(declaration_id=decl.id, ends_on=on - timedelta(days=1))
     _stop_offering(decl)
-    from market.deals.open_licence.acquisition import void_pending_acquisitions
 
     void_pending_acquisitions(decl, on, zh)
     _notify_licensees(decl, (f"开放许可声明已结束：{zh}", f"The open licence has ended: {en}"),
@@ -505,8 +383,6 @@ def _close(decl: OpenLicenceDeclaration, on: date, zh: str, en: str) -> None:
 
 
 def _notify_licensees(decl: OpenLicenceDeclaration, title: tuple[str, str], body: tuple[str, str], key: str) -> None:
-    from market.deals.models import Deal
-    from market.core.notifications import notify
 
     buyers = db.session.scalars(select(Deal.buyer_org_id).where(
         Deal.declaration_id == decl.id, Deal.status != "VOID").distinct())
@@ -518,38 +394,6 @@ def _notify_licensees(decl: OpenLicenceDeclaration, title: tuple[str, str], body
 
 
 # -- R-OL-12: the annual-fee reduction ----------------------------------------------------
-
-OPEN_LICENCE_FEE_REDUCTION_PCT = Decimal("15")  # PL 51 ¶2; 财税〔2024〕23号 item 2
-
-
-def in_effect_period(decl: OpenLicenceDeclaration) -> tuple[date, date] | None:
-    """The first and last day the declaration was (or will be) in effect, from its CNIPA dates."""
-    if decl.announce_date is None:
-        return None
-    ends = [d for d in (decl.term_end,
-                        decl.withdraw_announce_date - timedelta(days=1) if decl.withdraw_announce_date else None,
-                        decl.ended_on - timedelta(days=1) if decl.ended_on else None) if d is not None]
-    last = min(ends) if ends else date.max
-    return (decl.announce_date, last) if last >= decl.announce_date else None
-
-
-def in_effect_days(decl: OpenLicenceDeclaration, start: date, end: date) -> int:
-    """Days of [start, end] (a fee year) during which the open licence was being implemented."""
-    period = in_effect_period(decl)
-    if period is None:
-        return 0
-    first, last = max(period[0], start), min(period[1], end)
-    return max((last - first).days + 1, 0)
-
-
-def annual_fee_reduction_pct(open_licence_in_effect: bool, other_reduction_pct: Decimal = Decimal("0")) -> Decimal:
-    """The reduction that applies: the most favourable one, never the two added together (R-OL-12)."""
-    if not open_licence_in_effect:
-        return other_reduction_pct
-    return max(OPEN_LICENCE_FEE_REDUCTION_PCT, other_reduction_pct)
-
-
-# -- the listing ----------------------------------------------------------------------------
 
 def _offer_on_listing(decl: OpenLicenceDeclaration) -> None:
     """An announced declaration is offered on the patent's live listing (no new review: CNIPA decided)."""
@@ -568,8 +412,12 @@ def _stop_offering(decl: OpenLicenceDeclaration) -> None:
         return
     listing.modes = [m for m in listing.modes if m != DealMode.OPEN_LICENSE]
     if not listing.modes and listing.status == ListingStatus.PUBLISHED:
-        from listings.services import suspend_listing
 
         suspend_listing(None, listing, "开放许可声明已结束，挂牌没有其他交易方式")
     else:
         queue_listing(listing)
+
+
+@legal_status_changed.connect
+def _end_on_register_change(sender: Patent, *, patent: Patent) -> None:
+    patent_status_changed(patent)

@@ -13,6 +13,11 @@ from listings.views.forms import YuanField
 from market.deals.vocabulary import FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
 from market.core.i18n import t
 from market.core.schemas import BaseSchema, TrimmedString
+from market.deals.fees import FeeTerms
+from market.core.errors import DomainError
+from sqlalchemy import select
+from market.core.extensions import db
+from market.payments.models import Payment
 
 MAX_INSTALMENTS = 12
 
@@ -183,8 +188,6 @@ class DeclarationSchema(BaseSchema):
 
 
 def _describe(decl, lang: str) -> str:
-    from market.deals.fees import FeeTerms
-    from market.core.errors import DomainError
 
     try:
         return FeeTerms.from_dict(decl.fee_terms).describe(lang)
@@ -223,10 +226,7 @@ class LicenceSchema(BaseSchema):
         "description": "Contract (HTML, PDF), written notice and filing package"}})
 
     def payments_of(self, deal) -> list[dict]:
-        from sqlalchemy import select
 
-        from market.core.extensions import db
-        from market.payments.models import Payment
 
         return [{"id": p.id, "kind": p.kind, "sequence": p.sequence, "amount_fen": p.amount_fen,
                  "due_date": p.due_date.isoformat() if p.due_date else None, "status": p.status}

@@ -19,6 +19,10 @@ from market.core.extensions import db
 from market.core.i18n import get_lang, t
 from market.core.schemas import load
 from market.core.time import today_local
+from datetime import timedelta
+from listings.term import add_years
+from market.deals.open_licence.acquisition import existing_licence, take_open_licence
+import click
 
 bp = Blueprint("open_licence", __name__, cli_group="open-licences")
 
@@ -209,9 +213,7 @@ def declaration(declaration_id: int):
 
 def _fee_year(patent, today):
     """The patent's current fee year: annual fees fall due on the filing date's anniversaries."""
-    from datetime import timedelta
 
-    from listings.term import add_years
 
     if patent.filing_date is None:
         return None
@@ -290,7 +292,6 @@ def record_step(declaration_id: int, step: str):
 @bp.post("/open-licences/<int:declaration_id>/take")
 @login_required
 def take(declaration_id: int):
-    from market.deals.open_licence.acquisition import existing_licence, take_open_licence
 
     decl = _declaration(declaration_id)
     had = existing_licence(decl.id, current_user.organisation_id)
@@ -316,7 +317,6 @@ def take(declaration_id: int):
 @bp.cli.command("end")
 def end_command():
     """The daily job: end declarations whose term is over or whose patent has lapsed (§3.2)."""
-    import click
 
     ended = services.end_declarations(today_local())
     db.session.commit()

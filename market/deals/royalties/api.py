@@ -19,6 +19,8 @@ from market.core.errors import NotFound
 from market.core.extensions import db
 from market.core.schemas import BaseSchema, TrimmedString
 from market.core.time import today_local
+from market.payments.models import Payment
+from market.core.i18n import get_lang
 
 TAG = "royalties"
 _REPORT_STATUSES = [s.value for s in RoyaltyReportStatus]
@@ -48,7 +50,6 @@ class RoyaltyReportSchema(BaseSchema):
                                                              "enum": [s.value for s in PaymentStatus] + [None]}})
 
     def _payment_status(self, report: RoyaltyReport) -> str | None:
-        from market.payments.models import Payment
 
         payment = db.session.get(Payment, report.payment_id) if report.payment_id else None
         return payment.status if payment else None
@@ -96,7 +97,6 @@ def _me():
 
 
 def _overview(deal: Deal) -> dict:
-    from market.core.i18n import get_lang
 
     summary = royalties.summary(deal)
     if summary is None:

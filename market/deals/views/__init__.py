@@ -1,8 +1,7 @@
 """Deal pages: one blueprint, one module per part of the flow."""
 
-from flask import Blueprint
+from market.deals.views import (dashboard, disputes, documents, negotiated, open_licence,  # each adds its pages to bp
+                                rewards, royalties)
+from market.deals.views.blueprint import bp
 
-bp = Blueprint("deals", __name__, url_prefix="/deals")
-
-from market.deals.views import (dashboard, disputes, documents, negotiated, open_licence, rewards,  # noqa: E402,F401
-                                royalties)
+__all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "open_licence", "rewards", "royalties"]

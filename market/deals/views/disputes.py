@@ -17,12 +17,11 @@ from market.deals.disputes.models import Dispute, DisputeOutcome, DisputeStage
 from market.deals.models import Deal
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.permissions import can_act, deal_for, role_of
-from market.deals.views import bp
+from market.deals.views.blueprint import bp
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
 
-import market.deals.disputes.api  # noqa: E402,F401  (the API routes of disputes)
 
 
 def _user():

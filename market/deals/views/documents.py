@@ -12,7 +12,7 @@ from flask_login import current_user
 from market.deals import documents
 from market.deals.models import Deal
 from market.deals.permissions import deal_for
-from market.deals.views import bp
+from market.deals.views.blueprint import bp
 from market.core.i18n import get_lang
 from market.core.time import today_local
 

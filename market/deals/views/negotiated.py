@@ -25,7 +25,7 @@ from market.deals.negotiation import page as deal_page
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.negotiation.schemas import (DateForm, FilingForm, OfferForm, RegistrationForm, SignForm)
 from market.deals.permissions import PARTY, can_act, deal_for, role_of
-from market.deals.views import bp
+from market.deals.views.blueprint import bp
 from market.deals.vocabulary import (DealKind, DealStatus, DocumentKind, FeeMode, LedgerEvent, PaymentKind,
                                      PaymentPeriod, PaymentStatus, RoyaltyBase)
 from market.core.errors import DomainError
@@ -33,9 +33,13 @@ from market.core.extensions import db
 from market.core.i18n import get_lang, t
 from market.payments.models import Payment
 from market.core.schemas import load
-from matching.models import Demand
+from market.deals.hooks import own_demand
 
-import market.deals.negotiation.api  # noqa: E402,F401  (the API routes of negotiated deals)
+from market.accounts.points.models import Point
+from market.deals import ledger
+from market.deals.negotiation.common import tell
+from market.payments import services as payments
+from market.payments.providers import get_provider
 
 LABELS = {"DealStatus": DealStatus, "DealKind": DealKind, "LedgerEvent": LedgerEvent, "DocumentKind": DocumentKind,
           "PaymentKind": PaymentKind, "PaymentStatus": PaymentStatus, "FeeMode": FeeMode,
@@ -138,7 +142,6 @@ def mine():
     if is_bureau(current_user):
         pass
     elif current_user.organisation.is_point_operator:
-        from market.accounts.points.models import Point
 
         query = query.where(or_(Deal.point_id.in_(select(Point.id).where(Point.operator_id == org_id)),
                                 Deal.seller_org_id == org_id, Deal.buyer_org_id == org_id))
@@ -196,8 +199,8 @@ def create():
     kind = request.form.get("kind") or None
     demand = None
     if request.form.get("demand_id", "").isdigit():
-        demand = db.session.get(Demand, int(request.form["demand_id"]))
-        if demand is None or demand.organisation_id != current_user.organisation_id:
+        demand = own_demand(int(request.form["demand_id"]), current_user.organisation_id)
+        if demand is None:
             abort(404)
     try:
         values = _form(OfferForm())
@@ -384,7 +387,6 @@ def upload(deal_id: int):
 
     def run(stored):
         document = stored.take(item, kind, needed=True)
-        from market.deals import ledger
 
         ledger.append(item, LedgerEvent.MESSAGE, actor=current_user,
                       note=f"上传文件：{deal_label('DocumentKind', kind)} {document.filename}",
@@ -426,7 +428,6 @@ def payment_receipt(deal_id: int, payment_id: int):
     payment = _payment(item, payment_id)
 
     def run(stored):
-        from market.deals import ledger
 
         if role_of(current_user, item) != "buyer" or not can_act(current_user, item):
             raise DomainError("deal.not_payer", "只有付款方可以上传付款凭证。", "Only the payer uploads the receipt.",
@@ -440,7 +441,6 @@ def payment_receipt(deal_id: int, payment_id: int):
         ledger.append(item, LedgerEvent.MESSAGE, actor=current_user, amount_fen=payment.amount_fen,
                       note="付款方已上传付款凭证，等待收款方确认",
                       evidence={"payment_id": payment.id, "document_id": document.id})
-        from market.deals.negotiation.common import tell
 
         tell(item.seller_org_id, item, "receipt", "付款方已上传付款凭证，请核对到账后确认收款",
              "The payer uploaded a receipt; confirm when the money arrives")
@@ -457,7 +457,6 @@ def payment_confirm(deal_id: int, payment_id: int):
     payment = _payment(item, payment_id)
 
     def run(stored):
-        from market.payments import services as payments
 
         if role_of(current_user, item) != "seller" or not can_act(current_user, item):
             raise DomainError("deal.not_payee", "只有收款方可以确认收款。", "Only the payee confirms receipt.", status=403)
@@ -478,8 +477,6 @@ def payment_checkout(deal_id: int, payment_id: int):
     payment = _payment(item, payment_id)
     if role_of(current_user, item) != "buyer" or not can_act(current_user, item):
         abort(403)
-    from market.payments import services as payments
-    from market.payments.provider import get_provider
 
     provider = get_provider(current_app)
     method = request.form.get("method") or provider.methods[0]

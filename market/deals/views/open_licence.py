@@ -9,11 +9,13 @@ from sqlalchemy import select
 from market.deals import documents, settlement  # noqa: F401  (settlement registers the payment hook)
 from market.deals.models import Deal
 from market.deals.permissions import deal_for, role_of
-from market.deals.views import bp
+from market.deals.views.blueprint import bp
 from market.deals.vocabulary import DealKind, DealStatus, LedgerEvent, PaymentKind, PaymentStatus
 from market.payments.models import Payment
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.core.i18n import get_lang
 
 def deal_page_url(deal: Deal, anchor: str = "") -> str | None:
     """The deal page (receipts, checkout, confirmation of payments) when the app has one."""
@@ -24,7 +26,6 @@ def deal_page_url(deal: Deal, anchor: str = "") -> str | None:
 
 def open_licence_context(deal: Deal) -> dict:
     """What the licence record and the deal page's open-licence panel show."""
-    from market.deals.open_licence.models import OpenLicenceDeclaration
 
     decl = db.session.get(OpenLicenceDeclaration, deal.declaration_id) if deal.declaration_id else None
     payments = list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
@@ -39,7 +40,6 @@ def open_licence_context(deal: Deal) -> dict:
 
 
 def _lang() -> str:
-    from market.core.i18n import get_lang
 
     return get_lang()
 

@@ -10,13 +10,12 @@ from market.deals.royalties import services as royalties
 from market.deals.models import Deal
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.permissions import SELLER, can_act, deal_for, role_of
-from market.deals.views import bp
+from market.deals.views.blueprint import bp
 from market.deals.vocabulary import DealStatus as S
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
 
-import market.deals.rewards.api  # noqa: E402,F401  (the API route of the reward floor)
 
 # Before agreement there is nothing to reward; a deal that came to nothing never will.
 HIDDEN = frozenset({S.NEGOTIATING, S.DECLINED, S.CANCELLED, S.VOID})

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from market.deals.royalties import services as royalties
 from market.deals.models import Deal
 from market.deals.permissions import BUYER, SELLER, deal_for, role_of
-from market.deals.views import bp
+from market.deals.views.blueprint import bp
 from market.deals.vocabulary import PaymentStatus, RoyaltyBase, RoyaltyReportStatus
 from market.core.errors import DomainError
 from market.core.extensions import db

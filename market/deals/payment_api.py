@@ -21,7 +21,7 @@ from market.core.errors import Forbidden, NotFound
 from market.core.extensions import db
 from market.payments import services
 from market.payments.models import Payment
-from market.payments.provider import get_provider
+from market.payments.providers import get_provider
 from market.core.schemas import BaseSchema
 
 
