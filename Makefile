@@ -25,6 +25,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python tests/services/run_suite.py
 
+## Lint: pyflakes, import order and syntax (ruff, configured in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
 test-sqlite: $(STAMP)
 	$(BIN)/pytest -q
 

@@ -20,7 +20,8 @@ from config.settings import TestSettings
 from market import create_app
 from market.core.extensions import db
 from market.core.outbox import process_outbox
-from tests.fuzz import runner, world as fuzz_world
+from tests.fuzz import runner
+from tests.fuzz import world as fuzz_world
 from tests.fuzz.world import ACTORS
 
 

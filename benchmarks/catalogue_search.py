@@ -39,11 +39,11 @@ def build(instance: str, n: int, index: bool = True) -> None:
     from listings.industries import industries_for_ipc
     from listings.models import Listing, Patent, PatentOwner
     from listings.numbers import check_character
-    from market.accounts.models import Organisation
-    from market.accounts.uscc import make_uscc
-    from market.accounts.points.models import Point
-    from market.core.extensions import db
     from listings.search import reindex
+    from market.accounts.models import Organisation
+    from market.accounts.points.models import Point
+    from market.accounts.uscc import make_uscc
+    from market.core.extensions import db
 
     records = [json.loads(l) for l in data_file("cn_patents_a01", "patents.jsonl").read_text().splitlines() if l]
     app = fresh_app(INSTANCE_PATH=instance, SEARCH_INDEX_PATH=f"{instance}/search.sqlite3",

@@ -16,13 +16,13 @@ def main() -> None:
     from listings.importing.columns import suggest_mapping
     from listings.importing.readers import read_table
     from listings.importing.service import ImportOptions, import_table
+    from listings.search import index_status
     from listings.vocabulary import OrgStatus, OrgType
+    from market.accounts.points.models import Point
     from market.accounts.services import create_organisation
     from market.accounts.uscc import make_uscc
-    from market.accounts.points.models import Point
     from market.core.extensions import db
     from market.core.outbox import process_outbox
-    from listings.search import index_status
 
     app = fresh_app()
     with app.test_request_context():

@@ -103,8 +103,7 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         es_heap: str = "1g", say=print) -> Result:
     from benchmarks.common import fresh_app
     from benchmarks.load_seed import seed
-    from benchmarks.load_services import (AppServer, RestartableElasticsearch, RestartablePostgres,
-                                          RestartableStripeMock)
+    from benchmarks.load_services import AppServer, RestartableElasticsearch, RestartablePostgres, RestartableStripeMock
 
     if faults and database_url:
         raise SystemExit("--faults stops and starts PostgreSQL: it needs the server started here, not --database-url")
@@ -135,8 +134,8 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         t = time.perf_counter()
         app = fresh_app(INSTANCE_PATH=instance, **config)
         with app.app_context():
-            from market.core.extensions import db
             from listings.search import reindex
+            from market.core.extensions import db
 
             plan, summary = seed(max(users, 1), declarations)
             if node:

@@ -15,8 +15,8 @@ def acquisitions(ledger, buyer_org_ids: list[int]) -> tuple[list[str], str]:
     """Every licence a client was told of exists once, with one payment, paid once if it was notified."""
     from sqlalchemy import select
 
-    from market.deals.models import Deal, DealEvent
     from market.core.extensions import db
+    from market.deals.models import Deal, DealEvent
     from market.payments.models import Payment
 
     problems = []
@@ -70,8 +70,8 @@ def payments_have_deals() -> tuple[list[str], str]:
     """No payment without its deal; every paid payment booked exactly once in its deal's ledger."""
     from sqlalchemy import select
 
-    from market.deals.models import Deal, DealEvent
     from market.core.extensions import db
+    from market.deals.models import Deal, DealEvent
     from market.payments.models import Payment
 
     problems = []
@@ -101,8 +101,8 @@ def statistics_match_ledger(today: date) -> tuple[list[str], str]:
     """The district figures (market.statistics) equal sums written out here over deals and deal_events."""
     from sqlalchemy import select
 
-    from market.deals.models import Deal, DealEvent
     from market.core.extensions import db
+    from market.deals.models import Deal, DealEvent
     from market.payments.models import Payment
     from market.statistics.measures import BASIS_EVENT, Column, Figures, StatType
     from market.statistics.periods import classify
@@ -157,11 +157,10 @@ def index_matches_database() -> tuple[list[str], str]:
     from sqlalchemy import select
 
     from listings.models import Listing
-    from listings.search import listing_document
+    from listings.search import document_loads, index_status, listing_document
     from listings.vocabulary import ListingStatus
     from market.core.extensions import db
     from market.core.outbox import process_outbox
-    from listings.search import document_loads, index_status
 
     applied = process_outbox(bulk=True)
     status = index_status()

@@ -34,16 +34,16 @@ def seed(enterprises: int, declarations: int) -> tuple[Plan, str]:
     from sqlalchemy import select
 
     from listings.models import Listing
-    from market.deals.open_licence import declarations as ol
     from listings.vocabulary import DealMode, LegalStatus, ListingStatus, OrgStatus, PatentType, Role
     from market.accounts.models import Organisation, User
     from market.accounts.services import create_organisation, create_user, issue_api_token
     from market.accounts.uscc import make_uscc
-    from market.demo.seed import seed as demo_seed
     from market.core.errors import DomainError
     from market.core.extensions import db
     from market.core.outbox import process_outbox
     from market.core.time import today_local
+    from market.deals.open_licence import declarations as ol
+    from market.demo.seed import seed as demo_seed
 
     summary = demo_seed()
     db.session.commit()

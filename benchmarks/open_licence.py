@@ -48,10 +48,10 @@ def sign(payload: bytes) -> str:
 
 def build(app, enterprises: int):
     """A university's announced open licence (¥50,000 lump sum) and `enterprises` licensees."""
-    from market.deals.open_licence import declarations as ol
     from market.accounts.models import User
     from market.core.extensions import db
     from market.core.time import today_local
+    from market.deals.open_licence import declarations as ol
     from tests import factories as f
 
     with app.test_request_context():
@@ -154,8 +154,8 @@ def acquire(app, declaration_id: int, user_key: str, double_click: bool, timings
 def check(app, declaration_id: int, enterprises: int) -> list[str]:
     from sqlalchemy import func, select
 
-    from market.deals.models import Deal
     from market.core.extensions import db
+    from market.deals.models import Deal
     from market.payments.models import Payment
 
     problems = []

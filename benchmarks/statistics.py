@@ -77,12 +77,12 @@ def build(url: str | None, instance: str, deals: int) -> None:
 
     from listings.industries import industries_for_ipc
     from listings.models import Listing, Patent
-    from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
     from market.accounts.models import Organisation
-    from market.accounts.services import create_user
     from market.accounts.points.models import Point
-    from market.deals.models import Deal, DealEvent
+    from market.accounts.services import create_user
     from market.core.extensions import db
+    from market.deals.models import Deal, DealEvent
+    from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 
     app = _app(url, instance)
     rng = random.Random(6)

@@ -15,20 +15,32 @@ from listings.models import Listing, Patent, PatentOwner
 from listings.numbers import parse_application_number
 from listings.patent_input import clean_patent, default_status
 from listings.patents import get_patent, upsert_patent
-from listings.schemas import (APPLICATION_NUMBER, MAX_INT, ListingArgsSchema, ListingInputSchema,
-                              ListingSchema, ListingUpdateSchema, PatentArgsSchema, PatentInputSchema,
-                              PatentSchema, ReasonSchema, ReviewSchema, SearchArgsSchema,
-                              SearchResultSchema, load_args)
+from listings.schemas import (
+    APPLICATION_NUMBER,
+    MAX_INT,
+    ListingArgsSchema,
+    ListingInputSchema,
+    ListingSchema,
+    ListingUpdateSchema,
+    PatentArgsSchema,
+    PatentInputSchema,
+    PatentSchema,
+    ReasonSchema,
+    ReviewSchema,
+    SearchArgsSchema,
+    SearchResultSchema,
+    load_args,
+)
 from listings.vocabulary import LegalStatus, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier
-from market.web.api import ApiValidationError, body_of, paginated, route
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.i18n import get_lang
-from market.web.openapi import describe, query_params
 from market.search.backend import FACETS, SearchQuery
 from market.search.service import search_backend
+from market.web.api import ApiValidationError, body_of, paginated, route
+from market.web.openapi import describe, query_params
 
 # Fields of a listing's offer; a PATCH starts from these so that omitted fields keep their value.
 OFFER_FIELDS = ("point_id", "modes", "asking_price_fen", "price_negotiable", "pricing_method",

@@ -12,10 +12,10 @@ from datetime import date
 from typing import Any
 
 from listings.classification import parse_ipc_list, parse_locarno
+from listings.importing.columns import parse_date
 from listings.numbers import normalise_publication_number, parse_application_number
 from listings.vocabulary import LegalStatus, PatentType
 from market.core.errors import DomainError
-from listings.importing.columns import parse_date
 
 # Labels seen in real exports for the patent type column.
 TYPE_LABELS = {

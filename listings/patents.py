@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from listings.industries import industries_for_ipc
+from listings.industries import all_industries, industries_for_ipc
 from listings.legal_status import apply_events, map_cnipa_event
 from listings.models import EvaluationReport, LegalEvent, Patent, PatentFlag, PatentOwner
 from listings.term import last_protected_day
@@ -17,7 +17,6 @@ from market.accounts.models import Organisation
 from market.core.db import utcnow
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
-from listings.industries import all_industries
 
 BIBLIO_FIELDS = ("title", "title_en", "abstract", "first_claim", "agent", "filing_date", "grant_date",
                  "ipc_main", "ipc_all", "locarno", "publication_numbers")

@@ -6,14 +6,29 @@ services. Output schemas dump models (or search hits) so that models carry no se
 
 from __future__ import annotations
 
-
 from marshmallow import fields, pre_dump, validate
 
-from listings.vocabulary import (DealMode, LegalStatus, ListingStatus, Maturity, PatentType,
-                                 PricingMethod)
-from market.core.schemas import (MAX_INT, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE_FEN, NO_NUL, NOT_BLANK,  # noqa: F401
-                                 BaseSchema, JsonBoolean, PagingArgsSchema, Storable, TrimmedString, UtcDateTime,
-                                 _values, ascii_digits, load_args, localise, printable, text_field)
+from listings.vocabulary import DealMode, LegalStatus, ListingStatus, Maturity, PatentType, PricingMethod
+from market.core.schemas import (  # noqa: F401
+    MAX_INT,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_PRICE_FEN,
+    NO_NUL,
+    NOT_BLANK,
+    BaseSchema,
+    JsonBoolean,
+    PagingArgsSchema,
+    Storable,
+    TrimmedString,
+    UtcDateTime,
+    _values,
+    ascii_digits,
+    load_args,
+    localise,
+    printable,
+    text_field,
+)
 from market.search.backend import SORTS
 
 # The shapes listings.numbers accepts; the check character itself is checked by the server.

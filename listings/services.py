@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from listings.models import LIVE_LISTING_STATES, Listing, ListingEvent, Patent
 from listings.search import queue_listing
-from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus as S, PricingMethod
+from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PricingMethod
+from listings.vocabulary import ListingStatus as S
 from market.accounts.hooks import organisation_listings
 from market.accounts.models import Organisation, User
 from market.accounts.permissions import can_manage_listing, can_review_listing, require_supplier

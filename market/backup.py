@@ -28,8 +28,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from market.core.extensions import db
 from listings.search import reindex as rebuild
+from market.core.extensions import db
 from market.deals.models import DealDocument
 from market.deals.uploads import upload_root
 

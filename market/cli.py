@@ -12,24 +12,22 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from market.core.extensions import db
-from market.accounts.models import Organisation
-from market.accounts.points.models import Point
 from listings.importing.columns import suggest_mapping
 from listings.importing.readers import read_table
 from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
-from market.core.errors import DomainError
-from market.core.outbox import process_outbox
 from listings.importing.status import import_status_updates
-from listings.search import reindex
-from listings.search import index_status
-from market.demo.seed import seed
+from listings.search import index_status, reindex
 from listings.vocabulary import OrgStatus, OrgType, Role
+from market.accounts.models import Organisation
+from market.accounts.points.models import Point
 from market.accounts.services import create_organisation, create_user
-from market.deals.reminders import run_daily
-from market.core.outbox import OutboxError
-from market.core.time import today_local
 from market.backup import backup_cli
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.outbox import OutboxError, process_outbox
+from market.core.time import today_local
+from market.deals.reminders import run_daily
+from market.demo.seed import seed
 from market.statistics.cli import stats_cli
 
 

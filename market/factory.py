@@ -8,10 +8,10 @@ from pathlib import Path
 from flask import Flask, g, request
 
 import listings.api
+import listings.points.api
 import market.accounts.api
 import market.accounts.notice_mail
 import market.accounts.views
-import listings.points.api
 import market.deals.dashboard_api
 import market.deals.disputes.api
 import market.deals.negotiation.api

@@ -10,8 +10,8 @@ from listings.models import Listing
 from listings.vocabulary import DealMode, ListingStatus
 from market.accounts.models import Organisation
 from market.accounts.points.models import Point
-from market.deals.views.dashboard import deals_dashboard
 from market.core.extensions import db
+from market.deals.views.dashboard import deals_dashboard
 from market.search.backend import SearchQuery
 from market.search.service import search_backend
 

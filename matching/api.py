@@ -8,15 +8,23 @@ from sqlalchemy import select
 
 from listings.schemas import MAX_INT
 from listings.services import get_listing
-from market.web.api import body_of, route
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
+from market.web.api import body_of, route
 from market.web.openapi import describe
 from matching import services
 from matching.models import Demand
 from matching.recommend import matches_for_demand, matches_for_text
-from matching.schemas import (DealRequestInput, DemandInput, DemandOut, DismissInput, InquiryOut,
-                              MatchListOut, MatchQuery, OwnDemandOut)
+from matching.schemas import (
+    DealRequestInput,
+    DemandInput,
+    DemandOut,
+    DismissInput,
+    InquiryOut,
+    MatchListOut,
+    MatchQuery,
+    OwnDemandOut,
+)
 from matching.vocabulary import DemandStatus, Visibility
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from listings.models import Listing
-from listings.search import TOPIC_PUBLISHED, listing_document
+from listings.search import TOPIC_PUBLISHED, document_loads, listing_document
 from listings.vocabulary import ListingStatus
 from market.core.extensions import db
 from market.core.notifications import notify
 from market.core.outbox import handles
 from market.search.service import search_backend
-from listings.search import document_loads
 from matching.engine import DemandProfile, Match, default_weights, match_patents, rank_demands
 from matching.models import Demand
 from matching.services import TOPIC_DEMAND, excluded_listing_ids

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from listings.schemas import UtcDateTime
@@ -9,7 +11,6 @@ from listings.vocabulary import DealMode
 from market.core.i18n import t
 from market.core.schemas import BaseSchema, TrimmedString
 from matching.vocabulary import DismissReason, Visibility
-from decimal import Decimal, InvalidOperation
 
 MAX_TEXT = 5000
 MAX_FEN = 10**13

@@ -6,21 +6,21 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from listings.industries import all_industries
 from listings.models import Listing
 from listings.vocabulary import DealMode, ListingStatus
-from market.deals.hooks import own_demand
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org, require_buyer
-from market.deals.vocabulary import NEGOTIATED_KINDS
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
-from market.core.outbox import enqueue
 from market.core.i18n import article
+from market.core.notifications import notify
+from market.core.outbox import enqueue
+from market.deals.hooks import own_demand
+from market.deals.negotiation import request_deal as open_deal
+from market.deals.vocabulary import NEGOTIATED_KINDS
 from matching.models import Demand, Inquiry, MatchFeedback
 from matching.vocabulary import DemandStatus, DismissReason, InquiryStatus, MatchState, Visibility
-from listings.industries import all_industries
-from market.deals.negotiation import request_deal as open_deal
-from market.core.notifications import notify
 
 TOPIC_DEMAND = "match.demand"
 DEMAND_TRANSITIONS = {

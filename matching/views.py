@@ -9,18 +9,18 @@ from sqlalchemy import func, or_, select, update
 
 from listings.industries import all_industries
 from listings.models import Listing
+from listings.search import document_loads
 from listings.services import get_listing
 from listings.vocabulary import DealMode, ListingStatus
 from market.core.db import utcnow
-from market.deals.models import Deal
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
 from market.core.notifications import Notification
 from market.core.schemas import load
+from market.deals.models import Deal
 from matching import services
 from matching.models import Demand, Inquiry, MatchFeedback
-from listings.search import document_loads
 from matching.recommend import demands_for_listings, matches_for_demand
 from matching.schemas import DealRequestInput, DemandInput, DismissInput, form_to_demand_data
 from matching.vocabulary import DemandStatus, DismissReason, MatchState, Visibility

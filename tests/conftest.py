@@ -6,17 +6,18 @@ The database is SQLite by default; set TEST_DATABASE_URL to run the same suite o
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from pathlib import Path
 
 import pytest
-
-from config.settings import TestSettings
-from market import create_app
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+from config.settings import TestSettings
+from market import create_app
 from market.core.extensions import db, limiter
+from market.search.embedded import EmbeddedSearch
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
@@ -54,15 +55,20 @@ def _isolated(request, tmp_path):
     if not {"app", "client", "session", "runner"} & set(request.fixturenames):
         yield
         return
-    from market.search.embedded import EmbeddedSearch
+    with isolated(request.getfixturevalue("app"), tmp_path):
+        yield
 
-    app = request.getfixturevalue("app")
+
+@contextlib.contextmanager
+def isolated(app, tmp_path: Path):
+    """Everything inside runs in one transaction that is rolled back at the end, commits included."""
     # No app context stays pushed during the test: Flask would reuse it for every request
     # of the test client, and `g` (CSRF token, language) would leak from one request to the next.
     with app.app_context():
         connection = db.engine.connect()
     outer = connection.begin()
     original = db.session
+    original_search = app.extensions.get("search")
     # A plain Session: Flask-SQLAlchemy's own picks the engine in get_bind and would
     # bypass the connection holding the outer transaction.
     db.session = scoped_session(
@@ -77,6 +83,7 @@ def _isolated(request, tmp_path):
         with app.app_context():
             db.session.remove()
         db.session = original
+        app.extensions["search"] = original_search
         outer.rollback()
         connection.close()
 

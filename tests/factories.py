@@ -10,9 +10,9 @@ from listings import services as listing_service
 from listings.numbers import check_character
 from listings.vocabulary import DealMode, LegalStatus, OrgStatus, Role
 from market.accounts.models import Organisation, User
+from market.accounts.points.models import Point
 from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
-from market.accounts.points.models import Point
 from market.core.extensions import db
 
 PASSWORD = "test-Passw0rd1"

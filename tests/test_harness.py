@@ -1,20 +1,33 @@
-"""The harness itself: each test runs in a transaction that is rolled back (pairs run in order)."""
+"""The harness itself: what a test commits is rolled back when it ends, and the next test sees none of it."""
 
-from market.core.extensions import db
+from sqlalchemy import func, select
+
 from market.accounts.models import Organisation
+from market.core.extensions import db
 from tests import factories as f
-from sqlalchemy import select, func
+from tests.conftest import isolated
 
-def test_a_commit_in_one_test_is_gone_in_the_next_part1(app):
-    with app.test_request_context():
-        f.organisation("甲大学"); db.session.commit()
 
-def test_a_commit_in_one_test_is_gone_in_the_next_part2(app):
-    with app.test_request_context():
-        assert db.session.scalar(select(func.count(Organisation.id))) == 0
+def _organisations() -> int:
+    return db.session.scalar(select(func.count(Organisation.id)))
 
-def test_session_fixture_commit_is_rolled_back_part1(session):
-    f.organisation("乙大学"); db.session.commit()
 
-def test_session_fixture_commit_is_rolled_back_part2(session):
-    assert db.session.scalar(select(func.count(Organisation.id))) == 0
+def test_a_commit_in_one_test_is_gone_in_the_next(app, tmp_path):
+    with isolated(app, tmp_path / "first"):
+        with app.test_request_context():
+            f.organisation("甲大学")
+            db.session.commit()
+            assert _organisations() == 1
+    with isolated(app, tmp_path / "second"):
+        with app.test_request_context():
+            assert _organisations() == 0
+
+
+def test_a_commit_through_the_session_fixture_is_rolled_back(app, tmp_path):
+    with isolated(app, tmp_path / "first"):
+        with app.test_request_context():
+            f.organisation("乙大学")
+            db.session.commit()
+    with isolated(app, tmp_path / "second"):
+        with app.test_request_context():
+            assert _organisations() == 0

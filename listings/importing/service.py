@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,17 +18,16 @@ from sqlalchemy import select
 from listings import patents as patent_service
 from listings import services as listing_service
 from listings.importing.columns import apply_mapping, parse_date, split_people
+from listings.importing.offer import parse_maturity, parse_modes, parse_price, parse_pricing_method
 from listings.importing.readers import Table
 from listings.models import LIVE_LISTING_STATES, Patent
-from listings.patents import find_patents
 from listings.patent_input import Problem, clean_patent, default_status
+from listings.patents import find_patents
 from listings.vocabulary import DealMode, LegalStatus, PricingMethod
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.errors import DomainError
 from market.core.extensions import db
-import unicodedata
-from listings.importing.offer import parse_maturity, parse_modes, parse_price, parse_pricing_method
 
 
 @dataclass

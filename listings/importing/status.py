@@ -12,9 +12,9 @@ from listings.importing.readers import Table
 from listings.models import Patent
 from listings.numbers import parse_application_number
 from listings.services import enforce_shelf_rules
+from listings.signals import legal_status_changed
 from market.core.errors import DomainError
 from market.core.extensions import db
-from listings.signals import legal_status_changed
 
 
 @dataclass

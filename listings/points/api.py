@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from listings.models import Listing
 from listings.schemas import MAX_INT
 from listings.vocabulary import ListingStatus
-from market.web.api import route
 from market.accounts.points.models import Point
 from market.core.errors import NotFound
 from market.core.extensions import db
 from market.core.schemas import BaseSchema
+from market.web.api import route
 
 
 class PointSchema(BaseSchema):

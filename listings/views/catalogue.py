@@ -8,15 +8,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from listings import vocabulary as v
+from listings.industries import all_industries, industry_label
 from listings.models import Listing
 from listings.numbers import parse_application_number
 from listings.patents import add_evaluation_report as add_evaluation_report_to
 from listings.patents import get_patent
-from listings.views.forms import EvaluationReportForm
 from listings.search import PRICE_BAND_LABELS
 from listings.services import shelf_blockers
 from listings.term import format_remaining
 from listings.views.blueprint import bp
+from listings.views.forms import EvaluationReportForm
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_manage_listing, can_review_listing
 from market.core.errors import DomainError
@@ -25,8 +27,6 @@ from market.core.i18n import get_lang, t
 from market.core.schemas import load
 from market.search.backend import FACETS, SORTS, SearchQuery
 from market.search.service import search_backend
-from listings import vocabulary as v
-from listings.industries import all_industries, industry_label
 
 PER_PAGE = 20
 FACET_VALUES_SHOWN = 30

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from listings import services
 from listings.models import Listing
 from listings.views.blueprint import bp
+from listings.views.manage import visible_listing
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_review_listing
 from market.accounts.points.models import Point
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
-from listings.views.manage import visible_listing
 
 
 @bp.get("/review")

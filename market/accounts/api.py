@@ -7,14 +7,13 @@ from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from market.core.schemas import MAX_INT, PagingArgsSchema, UtcDateTime, load_args
-from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.models import Organisation
-from market.web.api import paginated, route
+from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.core.errors import NotFound
 from market.core.extensions import db
+from market.core.schemas import MAX_INT, BaseSchema, PagingArgsSchema, UtcDateTime, load_args
+from market.web.api import paginated, route
 from market.web.openapi import describe, query_params
-from market.core.schemas import BaseSchema
 
 
 class OrganisationArgsSchema(PagingArgsSchema):

@@ -14,7 +14,6 @@ from market.core.i18n import t
 from market.core.tokens import TOKEN_PREFIX, new_token, token_digest  # noqa: F401  (re-exported)
 
 
-
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
 

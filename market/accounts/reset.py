@@ -9,21 +9,21 @@ or not, so the form tells nobody which e-mails are registered.
 
 from __future__ import annotations
 
-from flask import (current_app, flash, has_request_context, make_response, redirect, render_template, request,
-                   url_for)
+from flask import current_app, flash, has_request_context, make_response, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from market.accounts.auth import hash_password
+from market.accounts.blueprint import bp
 from market.accounts.models import User
 from market.accounts.services import check_password_rules
-from market.accounts.blueprint import bp
-from market.core.audit import AuditAction, record as audit
+from market.core.audit import AuditAction
+from market.core.audit import record as audit
 from market.core.errors import DomainError
 from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
-from market.core.outbox import enqueue, handles
 from market.core.mail import MailSettings, send_message
+from market.core.outbox import enqueue, handles
 
 SALT = "password-reset"
 TOPIC = "mail.password_reset"

@@ -6,15 +6,16 @@ import re
 
 from sqlalchemy import func, select
 
-from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.accounts.auth import hash_password, new_token, password_matches
 from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.uscc import normalise_uscc
-from market.core.audit import AuditAction, record as audit
-from market.core.names import fold_name
+from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
+from market.core.audit import AuditAction
+from market.core.audit import record as audit
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
+from market.core.names import fold_name
 
 # Types a person may register themselves; operators and the bureau are set up by the bureau.
 SELF_REGISTERABLE = (OrgType.UNIVERSITY, OrgType.RESEARCH_INSTITUTE, OrgType.SOE, OrgType.PRIVATE,

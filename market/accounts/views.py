@@ -7,19 +7,24 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from market.accounts.vocabulary import OrgStatus, OrgType, SoeLevel
 from market.accounts import services
 from market.accounts.blueprint import bp
 from market.accounts.hooks import demo_logins, organisation_listings
 from market.accounts.models import ApiToken, Organisation, User
 from market.accounts.permissions import bureau_required
-from market.accounts.schemas import (BankAccountSchema, LoginSchema, MemberSchema, PasswordSchema,
-                                     RegistrationSchema, TokenSchema)
+from market.accounts.schemas import (
+    BankAccountSchema,
+    LoginSchema,
+    MemberSchema,
+    PasswordSchema,
+    RegistrationSchema,
+    TokenSchema,
+)
+from market.accounts.vocabulary import OrgStatus, OrgType, SoeLevel
 from market.core.errors import DomainError
 from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
 from market.core.schemas import load
-
 
 
 def _login_limit() -> str:

@@ -7,10 +7,9 @@ There is no route to edit or delete an entry; the bureau's page is market/accoun
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask import has_request_context, request
 from sqlalchemy import ForeignKey, String

@@ -5,9 +5,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy import event
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -1,5 +1,6 @@
 """Unbound Flask extensions, bound to the app in the factory."""
 
+from flask import session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -8,8 +9,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from market.core.db import Base
-from flask import session
-
 
 
 class SessionLoginManager(LoginManager):

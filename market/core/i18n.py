@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
+
 from market.core.vocabulary import Labelled
 
 LANGUAGES = ("zh", "en")

@@ -15,14 +15,14 @@ import smtplib
 import ssl
 import threading
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from market.core.outbox import enqueue
 from flask import current_app
-from datetime import datetime
+
+from market.core.outbox import enqueue
 
 TOPIC = "mail.notification"
 

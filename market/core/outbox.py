@@ -7,11 +7,11 @@ import time
 from datetime import datetime
 from typing import Callable
 
+from flask import g, has_request_context
 from sqlalchemy import String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.core.db import Base, utcnow
-from flask import g, has_request_context
 from market.core.extensions import db
 
 log = logging.getLogger(__name__)

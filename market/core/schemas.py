@@ -9,7 +9,6 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from werkzeug.datastructures import MultiDict
 
 from market.core.errors import DomainError
-
 from market.core.i18n import get_lang
 
 # marshmallow's built-in messages, in Chinese (the UI's first language).

@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from listings.vocabulary import Encumbrance, OrgType, PricingMethod
-from market.deals.vocabulary import (DocumentKind, EXCLUSIVE_KINDS, LedgerEvent, NEGOTIATED_KINDS,
-                                     OWNERSHIP_KINDS, DealKind)
+from market.deals.vocabulary import (
+    EXCLUSIVE_KINDS,
+    NEGOTIATED_KINDS,
+    OWNERSHIP_KINDS,
+    DealKind,
+    DocumentKind,
+    LedgerEvent,
+)
 
 SELLER, BUYER, CO_OWNER = "seller", "buyer", "co_owner"
 

@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from listings.models import Patent
 from market.core.db import utcnow
-from market.deals.models import PatentClaim
-from market.deals.vocabulary import ClaimGroup, DealKind
 from market.core.errors import Conflict
 from market.core.extensions import db
+from market.deals.models import PatentClaim
+from market.deals.vocabulary import ClaimGroup, DealKind
 
 FOREVER = date(9999, 12, 31)
 

@@ -16,13 +16,20 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from market.deals import reminders
-from market.deals.royalties import services as royalties
-from market.deals.models import Deal, Offer, RoyaltyReport
-from market.deals.vocabulary import (LICENCE_KINDS, OWNERSHIP_KINDS, DealKind, DealStatus, PaymentKind,
-                                     PaymentStatus, RoyaltyReportStatus)
 from market.core.extensions import db
 from market.core.notifications import Notification
+from market.deals import reminders
+from market.deals.models import Deal, Offer, RoyaltyReport
+from market.deals.royalties import services as royalties
+from market.deals.vocabulary import (
+    LICENCE_KINDS,
+    OWNERSHIP_KINDS,
+    DealKind,
+    DealStatus,
+    PaymentKind,
+    PaymentStatus,
+    RoyaltyReportStatus,
+)
 from market.payments.models import Payment
 
 S = DealStatus

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import fields, validate
 
-from market.web.api import route
-from market.deals.dashboard import board_for
-from market.deals.reminders import DeadlineKind
-from market.deals.vocabulary import DealStatus
 from market.core.i18n import get_lang
 from market.core.schemas import BaseSchema
 from market.core.time import today_local
+from market.deals.dashboard import board_for
+from market.deals.reminders import DeadlineKind
+from market.deals.vocabulary import DealStatus
+from market.web.api import route
 
 ACTION_CODES = ["ANSWER_OFFER", "APPROVE", "SIGN", "PAY", "CONFIRM_RECEIPT", "FILE", "REGISTER", "CAPITAL",
                 "REPORT_ROYALTY", "CORRECT_ROYALTY", "ANSWER_ROYALTY"]

@@ -12,24 +12,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from sqlalchemy import select
-
-from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PatentType
-from market.deals.fees import FeeTerms
-from market.deals.models import Deal
-from market.deals.vocabulary import (EXCLUSIVE_KINDS, LICENCE_KINDS, DealKind, DealStatus,
-                                     LedgerEvent, PaymentKind, PaymentStatus)
-from market.core.errors import DomainError
-from market.core.extensions import db
-from market.core.time import add_months, today_local
-from datetime import datetime
-from market.core.time import SHANGHAI
-from market.payments.models import Payment
-from market.deals.open_licence.models import OpenLicenceDeclaration
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -37,10 +23,29 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlalchemy import select
+
+from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PatentType
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.time import SHANGHAI, add_months, today_local
+from market.deals.fees import FeeTerms
+from market.deals.models import Deal
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.vocabulary import (
+    EXCLUSIVE_KINDS,
+    LICENCE_KINDS,
+    DealKind,
+    DealStatus,
+    LedgerEvent,
+    PaymentKind,
+    PaymentStatus,
+)
+from market.payments.models import Payment
 
 if TYPE_CHECKING:
-    from market.deals.open_licence.models import OpenLicenceDeclaration
     from market.accounts.models import Organisation, User
+    from market.deals.open_licence.models import OpenLicenceDeclaration
 
 KIND_LETTERS = {DealKind.OPEN_LICENSE: "O", DealKind.LICENSE_ORDINARY: "L", DealKind.LICENSE_SOLE: "S",
                 DealKind.LICENSE_EXCLUSIVE: "X", DealKind.TRANSFER: "T", DealKind.EQUITY: "E"}

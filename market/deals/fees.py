@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from market.deals.vocabulary import FeeMode, PaymentKind, PaymentPeriod, RateSchedule, RoyaltyBase
 from market.core.errors import DomainError
 from market.core.time import add_months
+from market.deals.vocabulary import FeeMode, PaymentKind, PaymentPeriod, RateSchedule, RoyaltyBase
 
 # OL24 "一般不高于": fixed fees ≤ ¥20 m, royalty ≤ 20 % of net sales or ≤ 40 % of profit.
 DEFAULT_CAPS = {"fixed_fen": 20_000_000 * 100, "net_sales_pct": Decimal("20"), "profit_pct": Decimal("40")}

@@ -17,17 +17,17 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from listings.models import Patent
-from listings.vocabulary import LapseReason, LegalStatus
 from listings.signals import legal_status_changed
-from market.deals import claims, ledger
-from market.deals.rewards.contributors import received_fen
-from market.deals.models import Deal
-from market.deals.vocabulary import (LICENCE_KINDS, OWNERSHIP_KINDS, DealKind, DealStatus as S, LedgerEvent,
-                                     PaymentStatus)
+from listings.vocabulary import LapseReason, LegalStatus
 from market.core.extensions import db
 from market.core.notifications import notify
-from market.payments.models import Payment
 from market.core.time import today_local
+from market.deals import claims, ledger
+from market.deals.models import Deal
+from market.deals.rewards.contributors import received_fen
+from market.deals.vocabulary import LICENCE_KINDS, OWNERSHIP_KINDS, DealKind, LedgerEvent, PaymentStatus
+from market.deals.vocabulary import DealStatus as S
+from market.payments.models import Payment
 from market.payments.services import cancel_payment
 
 RULE = "PL 47 ¶2"

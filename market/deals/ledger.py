@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from market.deals import machine
-from market.deals.models import Deal, DealEvent
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals import machine
+from market.deals.models import Deal, DealEvent
 
 
 def append(deal: Deal, kind: str, *, occurred_on: date | None = None, amount_fen: int | None = None,

@@ -6,8 +6,8 @@ double-click, a stale page or a hand-made request gets an explanation instead of
 
 from __future__ import annotations
 
-from market.deals.vocabulary import DealKind, DealStatus
 from market.core.errors import Conflict
+from market.deals.vocabulary import DealKind, DealStatus
 
 S = DealStatus
 

@@ -15,14 +15,14 @@ from flask import current_app
 from flask_login import current_user
 from marshmallow import fields
 
-from market.web.api import body_of, route
-from market.deals.permissions import BUYER, can_act, deal_for, role_of
 from market.core.errors import Forbidden, NotFound
 from market.core.extensions import db
+from market.core.schemas import BaseSchema
+from market.deals.permissions import BUYER, can_act, deal_for, role_of
 from market.payments import services
 from market.payments.models import Payment
 from market.payments.providers import get_provider
-from market.core.schemas import BaseSchema
+from market.web.api import body_of, route
 
 
 class CheckoutInputSchema(BaseSchema):

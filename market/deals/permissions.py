@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from market.accounts.models import User
 from market.accounts.permissions import is_bureau
-from market.deals.models import Deal
 from market.core.errors import Forbidden, NotFound
 from market.core.extensions import db
+from market.deals.models import Deal
 
 SELLER, BUYER, OPERATOR, BUREAU, CO_OWNER = "seller", "buyer", "operator", "bureau", "co_owner"
 PARTY = "party"

@@ -22,14 +22,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from listings.models import Patent
-from market.deals.open_licence.models import OpenLicenceDeclaration
 from listings.vocabulary import Labelled
-from market.deals import claims, ledger, machine
-from market.deals.royalties import services as royalties
-from market.deals.models import Deal, RoyaltyReport
-from market.deals.vocabulary import DealStatus, LedgerEvent, PaymentKind, PaymentStatus
 from market.core.extensions import db
 from market.core.notifications import notify
+from market.deals import claims, ledger, machine
+from market.deals.models import Deal, RoyaltyReport
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.royalties import services as royalties
+from market.deals.vocabulary import DealStatus, LedgerEvent, PaymentKind, PaymentStatus
 from market.payments.models import Payment
 
 log = logging.getLogger(__name__)

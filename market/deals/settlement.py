@@ -15,14 +15,14 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from market.core.extensions import db
+from market.core.time import today_local
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
 from market.deals.vocabulary import DealKind, PaymentKind
-from market.core.extensions import db
 from market.payments.models import Payment
 from market.payments.offline import PayeeAccount, payee_account_resolver
 from market.payments.services import PaymentOutcome, on_payment_paid
-from market.core.time import today_local
 
 log = logging.getLogger(__name__)
 TRANSFER_PRICE_DUE_DAYS = 30

@@ -13,14 +13,14 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from market.accounts.models import User
-from market.deals.models import Deal, DealDocument
-from market.deals.vocabulary import DocumentKind
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
-from sqlalchemy import select
+from market.deals.models import Deal, DealDocument
+from market.deals.vocabulary import DocumentKind
 
 # (magic prefix, content type, extension)
 SIGNATURES = (

@@ -16,16 +16,15 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from listings.models import Listing
-from market.deals.open_licence import declarations
 from listings.vocabulary import DealMode, ListingStatus, PatentType
 from market.accounts.models import Organisation, User
-from market.deals import negotiation
-from market.deals.open_licence import acquisition
-from market.deals.uploads import store_document
 from market.core.errors import DomainError
 from market.core.extensions import db
-from market.payments import services as payments
 from market.core.time import today_local
+from market.deals import negotiation
+from market.deals.open_licence import acquisition, declarations
+from market.deals.uploads import store_document
+from market.payments import services as payments
 
 # A one-page PDF standing in for the scans parties upload (decision minutes, waivers...).
 DEMO_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"

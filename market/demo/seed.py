@@ -11,17 +11,25 @@ from datetime import UTC, date, datetime, timedelta
 
 from listings import patents as patent_service
 from listings import services as listing_service
+from listings.models import PatentFlag
 from listings.numbers import check_character
-from listings.vocabulary import (DealMode, Encumbrance, LegalStatus, ListingStatus, OrgStatus, PatentType,
-                                 PricingMethod, Role)
+from listings.vocabulary import (
+    DealMode,
+    Encumbrance,
+    LegalStatus,
+    ListingStatus,
+    OrgStatus,
+    PatentType,
+    PricingMethod,
+    Role,
+)
 from market.accounts.hooks import demo_logins
+from market.accounts.points.models import Point
 from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
-from market.accounts.points.models import Point
-from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
 from market.core.extensions import db
+from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
 from market.demo.deals import seed_deals
-from listings.models import PatentFlag
 
 DEMO_PASSWORD = "demo-Passw0rd"
 EMAIL_DOMAIN = "demo.psm.test"

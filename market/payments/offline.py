@@ -11,10 +11,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from market.payments.vocabulary import PaymentStatus
 from market.core.errors import DomainError
-from market.payments.provider import (BankInstructions, Checkout, ProviderResult, RefundResult,
-                                      VerifiedEvent, WebhookRejected)
+from market.payments.provider import (
+    BankInstructions,
+    Checkout,
+    ProviderResult,
+    RefundResult,
+    VerifiedEvent,
+    WebhookRejected,
+)
+from market.payments.vocabulary import PaymentStatus
 
 if TYPE_CHECKING:
     from market.payments.models import Payment

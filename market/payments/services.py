@@ -22,12 +22,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from market.core.db import utcnow
-from market.payments.vocabulary import PaymentStatus as S
 from market.core.errors import Conflict, DomainError
 from market.payments.models import Payment, WebhookEvent
+from market.payments.provider import (
+    Checkout,
+    PaymentProvider,
+    ProviderResult,
+    RefundResult,
+    VerifiedEvent,
+    idempotency_key,
+)
 from market.payments.providers import get_provider
-from market.payments.provider import (Checkout, PaymentProvider, ProviderResult, RefundResult,
-                                      VerifiedEvent, idempotency_key)
+from market.payments.vocabulary import PaymentStatus as S
 
 if TYPE_CHECKING:
     from market.accounts.models import User

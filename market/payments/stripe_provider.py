@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 
-from market.payments.vocabulary import PaymentStatus as S
 from market.core.errors import Conflict, DomainError
 from market.payments.provider import Checkout, ProviderResult, RefundResult, VerifiedEvent, WebhookRejected
+from market.payments.vocabulary import PaymentStatus as S
 
 if TYPE_CHECKING:
     from market.payments.models import Payment

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from market.search.backend import SearchBackend
-from market.search.embedded import EmbeddedSearch
 from market.search.elastic import ElasticsearchBackend
+from market.search.embedded import EmbeddedSearch
 from market.search.fallback import FallbackSearch
 from market.search.http import ElasticClient
+
 
 def init_search(app: Flask) -> None:
     """The embedded index, or an Elasticsearch cluster (with the embedded index as fallback)."""

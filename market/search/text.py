@@ -9,8 +9,8 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from markupsafe import Markup, escape
 import jieba
+from markupsafe import Markup, escape
 
 _lock = threading.Lock()
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)

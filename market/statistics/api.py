@@ -12,15 +12,15 @@ from marshmallow import fields, validate
 
 from listings.industries import MAPPING_VERSION
 from listings.schemas import MAX_PAGE
-from market.web.api import route
+from market.core.audit import AuditAction, record_read
 from market.core.extensions import db
 from market.core.i18n import get_lang
-from market.web.openapi import query_params
 from market.core.schemas import BaseSchema
+from market.core.time import today_local
 from market.statistics import dimensions, geography, services
 from market.statistics.measures import COLUMNS, Column, Figures
-from market.core.time import today_local
-from market.core.audit import AuditAction, record_read
+from market.web.api import route
+from market.web.openapi import query_params
 
 _FILTER_HELP = "Filter: a key of this dimension (see the dashboard's tables, or /statistics/pivot?by=…)."
 

@@ -8,16 +8,17 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from market.accounts.models import Organisation
+from market.accounts.points.models import Point
+from market.core.audit import AuditAction
+from market.core.audit import record as audit
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.time import today_local
-from sqlalchemy import select
-from market.accounts.models import Organisation
-from market.accounts.points.models import Point
-from market.statistics.queries import DISTRICT, Scope
 from market.statistics import export, services
-from market.core.audit import AuditAction, record as audit
+from market.statistics.queries import DISTRICT, Scope
 
 
 @click.group("stats", cls=AppGroup, help="District statistics from the deal ledger.")

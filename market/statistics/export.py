@@ -20,12 +20,12 @@ from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from listings.industries import MAPPING_VERSION
+from market.deals.vocabulary import DealStatus
 from market.statistics import dimensions, geography, queries, services
-from market.statistics.measures import MEASURES, COLUMNS, Basis, Column, StatType
+from market.statistics.measures import COLUMNS, MEASURES, Basis, Column, StatType
 from market.statistics.periods import MONTH, QUARTER, YEAR, bucket_key
 from market.statistics.pivots import Pivot
 from market.statistics.queries import Selection
-from market.deals.vocabulary import DealStatus
 
 CSV_BOM = "\ufeff"
 FORMATS = ("xlsx", "csv")

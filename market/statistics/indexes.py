@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Index, text
 
-from market.deals.open_licence.models import DeclarationEvent
 from market.deals.models import DealEvent
+from market.deals.open_licence.models import DeclarationEvent
 
 # Basis lines of a period: by kind and legal date, carrying the deal and when the line was recorded.
 BASIS_BY_DAY = Index("ix_deal_events_kind_day", DealEvent.kind, DealEvent.occurred_on, DealEvent.deal_id,

@@ -15,28 +15,53 @@ lookup read an index only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Iterator, Mapping
 
-from sqlalchemy import (BigInteger, Date, DateTime, Integer, String, and_, bindparam, case, cast, distinct,
-                        exists, func, literal, null, or_, select, true, union_all)
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from listings.models import Listing, Patent
-from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
+from listings.vocabulary import ListingStatus
 from market.accounts.models import Organisation
 from market.accounts.points.models import Point
+from market.core.time import SHANGHAI
 from market.deals.models import Deal, DealEvent
+from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from market.statistics import geography, indexes  # noqa: F401  (indexes: declared on the tables)
 from market.statistics.dimensions import NONE
-from market.statistics.measures import (BASIS_EVENT, COLUMN_TYPES, COLUMNS, NEGOTIATED_LICENCES, Basis,
-                                        Column, Figures, StatType)
-from market.statistics.periods import MONTH, QUARTER, HALF, YEAR, Period
-from market.core.time import SHANGHAI
-from dataclasses import replace
-from listings.vocabulary import ListingStatus
+from market.statistics.measures import (
+    BASIS_EVENT,
+    COLUMN_TYPES,
+    COLUMNS,
+    NEGOTIATED_LICENCES,
+    Basis,
+    Column,
+    Figures,
+    StatType,
+)
+from market.statistics.periods import HALF, MONTH, QUARTER, YEAR, Period
 
 VOID, PAYMENT, SIGNATURE, ANNOUNCED = "VOID", "PAYMENT", "SIGNATURE", "ANNOUNCED"
 LICENCE_KINDS = tuple(t.value for t in NEGOTIATED_LICENCES)

@@ -22,12 +22,11 @@ from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.db import utcnow
 from market.core.errors import DomainError, Forbidden
+from market.core.time import SHANGHAI
 from market.statistics import dimensions, geography, pivots, queries
 from market.statistics.measures import Basis, Column, Figures, counting_rules
-from market.statistics.periods import Period, parse_period, period_from_range, year_to_date
+from market.statistics.periods import EARLIEST, Period, classify, parse_period, period_from_range, year_to_date
 from market.statistics.queries import DISTRICT, Scope, Selection
-from market.core.time import SHANGHAI
-from market.statistics.periods import EARLIEST, classify
 
 # Query parameters that are not dimensions; any other parameter must name a dimension.
 RESERVED = frozenset({"period", "from", "to", "basis", "scope", "page", "per_page", "by", "format",

@@ -9,16 +9,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
+from market.core.audit import AuditAction, record_read
 from market.core.extensions import db
 from market.core.i18n import get_lang
+from market.core.time import today_local
+from market.deals.vocabulary import DealStatus, DeclarationStatus, LedgerEvent
 from market.statistics import dimensions, export, pivots, queries, services
 from market.statistics.measures import COLUMNS, Basis, Column, StatType
 from market.statistics.periods import month, quarter, year, year_to_date
-from market.core.time import today_local
-from market.core.audit import AuditAction, record_read
-from market.deals.vocabulary import LedgerEvent
-from market.deals.vocabulary import DeclarationStatus
-from market.deals.vocabulary import DealStatus
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 

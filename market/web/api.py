@@ -11,17 +11,16 @@ from functools import wraps
 from typing import Any, Callable
 
 from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
 from market.core.errors import DomainError
 from market.core.extensions import limiter
 from market.core.i18n import get_lang, t
 from market.core.schemas import localise
-from market.web.errors import json_error
-from flask_limiter.util import get_remote_address
 from market.core.tokens import token_digest
-from marshmallow import ValidationError
+from market.web.errors import json_error
 from market.web.openapi import OPERATIONS, SCHEMAS, build_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

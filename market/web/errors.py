@@ -11,11 +11,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from market.core.errors import DomainError
-from market.core.i18n import t
+from market.core.extensions import db, login_manager
+from market.core.i18n import get_lang, t
 from market.search.backend import SearchError
-from market.core.i18n import get_lang
-from market.core.extensions import login_manager
-from market.core.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,8 @@ Revises: 0001
 Create Date: 2026-11-21 15:41:43.954226
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'

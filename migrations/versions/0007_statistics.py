@@ -24,7 +24,7 @@ down_revision = '0003'
 branch_labels = None
 depends_on = None
 
-import sqlalchemy as sa
+import sqlalchemy as sa  # noqa: E402
 
 INDEXES = [
     ("ix_deal_events_kind_day", "deal_events", ["kind", "occurred_on", "deal_id", "recorded_at"]),

@@ -8,8 +8,6 @@ from market.accounts.services import issue_api_token
 from tests import factories as f
 
 
-
-
 def _auth(user) -> dict:
     return {"Authorization": "Bearer " + issue_api_token(user, "test")[1]}
 

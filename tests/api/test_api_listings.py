@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from listings.vocabulary import DealMode, ListingStatus as S
+from listings.vocabulary import DealMode
+from listings.vocabulary import ListingStatus as S
 from market.accounts.services import issue_api_token
 from tests import factories as f
-
-
 
 
 @pytest.fixture

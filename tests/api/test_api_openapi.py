@@ -8,9 +8,9 @@ from datetime import date, datetime
 import pytest
 
 from market.accounts.services import issue_api_token
-from market.web.openapi import openapi_path
 from market.core.extensions import db
 from market.core.outbox import process_outbox
+from market.web.openapi import openapi_path
 from tests import factories as f
 
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "number": (int, float)}

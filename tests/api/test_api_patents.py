@@ -13,8 +13,6 @@ from market.core.extensions import db
 from tests import factories as f
 
 
-
-
 @pytest.fixture
 def uni(session):
     return f.organisation()

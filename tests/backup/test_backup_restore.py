@@ -19,18 +19,18 @@ from sqlalchemy.engine import make_url
 from config import settings as config
 from listings import services as listing_service
 from market import create_app
-from market.deals.open_licence import acquisition
-from market.deals.models import Deal, DealDocument
-from market.deals.uploads import path_of, store_document
 from market.core.extensions import db
 from market.core.outbox import process_outbox
+from market.core.time import today_local
+from market.deals.models import Deal, DealDocument
+from market.deals.open_licence import acquisition
+from market.deals.uploads import path_of, store_document
 from market.payments import services as payments
 from market.payments.models import Payment
 from market.search.backend import SearchQuery
 from market.search.service import search_backend
 from market.statistics.periods import classify
 from market.statistics.queries import Selection, aggregate
-from market.core.time import today_local
 from tests import factories as f
 from tests.deals.negotiation_world import PDF, upload
 from tests.open_licence import world as wb
@@ -104,8 +104,8 @@ def snapshot(app) -> dict:
 
 def change_everything(app, made: dict) -> None:
     """After the backup: a listing withdrawn, a second licence taken and paid, the receipt's file lost."""
-    from market.accounts.models import User
     from listings.models import Listing
+    from market.accounts.models import User
 
     with app.test_request_context():
         uni_user = db.session.get(User, made["uni_user"])

@@ -34,9 +34,9 @@ def build_app(instance: Path):
     from flask_migrate import upgrade
 
     from market import create_app
-    from market.demo.seed import seed
     from market.core.extensions import db
     from market.core.outbox import process_outbox
+    from market.demo.seed import seed
 
     app = create_app(BrowserSettings(str(instance)))
     with app.app_context():

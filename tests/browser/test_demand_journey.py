@@ -137,8 +137,8 @@ def patentee_key(server, number: str) -> str:
 def end_state(server, key: str, title: str, dismissed: str, chosen: str) -> dict:
     from listings.models import Listing, Patent
     from market.accounts.models import User
-    from market.deals.models import Deal
     from market.core.extensions import db
+    from market.deals.models import Deal
     from matching.models import Demand, MatchFeedback
 
     with server.app.app_context():

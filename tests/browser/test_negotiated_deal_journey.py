@@ -140,11 +140,11 @@ def fill_approval(page, form, code: str, today) -> None:
 def candidate(server) -> dict:
     """The first university listing (by id), priced by listing, that no deal or open licence touches yet."""
     from listings.models import Listing
-    from market.deals.open_licence.models import OpenLicenceDeclaration
     from market.accounts.models import Organisation, User
-    from market.deals.models import Deal
     from market.core.extensions import db
     from market.core.time import today_local
+    from market.deals.models import Deal
+    from market.deals.open_licence.models import OpenLicenceDeclaration
 
     with server.app.app_context():
         query = (select(Listing).join(Listing.organisation).where(
@@ -168,8 +168,8 @@ def candidate(server) -> dict:
 def deal_state(server, app_no: str, buyer_key: str) -> dict:
     from listings.models import Patent
     from market.accounts.models import User
-    from market.deals.models import Deal, DealEvent
     from market.core.extensions import db
+    from market.deals.models import Deal, DealEvent
     from market.payments.models import Payment
 
     with server.app.app_context():

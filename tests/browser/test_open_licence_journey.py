@@ -138,8 +138,8 @@ def licence_of(server, key: str) -> dict:
     """The enterprise's open licence on APP_NO as the database has it (the journey's end state)."""
     from listings.models import Patent
     from market.accounts.models import User
-    from market.deals.models import Deal
     from market.core.extensions import db
+    from market.deals.models import Deal
     from market.payments.models import Payment
 
     with server.app.app_context():

@@ -93,8 +93,8 @@ def amount_text(fen: int, lang: str) -> str:
 
 def ledger_figures(server, start, end) -> dict:
     """The deals of the period counted straight from the ledger tables."""
-    from market.deals.models import Deal, DealEvent
     from market.core.extensions import db
+    from market.deals.models import Deal, DealEvent
 
     with server.app.app_context():
         counted, contract, by_type = set(), 0, {}

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from listings.models import Patent
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
+from market.core.extensions import db
 from market.deals.models import Deal
 from market.deals.vocabulary import DealKind, DealStatus
-from market.core.extensions import db
 from market.payments.models import Payment
 from tests import factories as f
 

@@ -10,10 +10,10 @@ from werkzeug.datastructures import FileStorage
 
 from listings.models import PatentFlag
 from listings.vocabulary import DealMode
-from market.deals import negotiation as n
-from market.deals.uploads import store_document
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals import negotiation as n
+from market.deals.uploads import store_document
 from tests import factories as f
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from market.accounts.models import Organisation, User
+from market.core.extensions import db
 from market.deals.models import Deal
 from market.deals.vocabulary import DealKind, DealStatus
-from market.core.extensions import db
 from tests import factories as f
 
 QUARTERLY_5PCT = {"mode": "ROYALTY", "royalty_base": "NET_SALES", "royalty_rate": "5",

@@ -21,12 +21,12 @@ from listings.models import Listing
 from listings.vocabulary import DealMode
 from market import create_app
 from market.accounts.models import User
-from market.deals import negotiation as n
-from market.deals.models import Deal, DealEvent, Offer, PatentClaim
-from market.deals.vocabulary import DealStatus as S
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.notifications import Notification
+from market.deals import negotiation as n
+from market.deals.models import Deal, DealEvent, Offer, PatentClaim
+from market.deals.vocabulary import DealStatus as S
 from tests import factories as f
 
 pytestmark = pytest.mark.postgres

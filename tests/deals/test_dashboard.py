@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from market.deals.royalties import services as royalties
-from market.deals.dashboard import board_for
-from market.deals.models import DealDocument, Offer
-from market.deals.vocabulary import DealKind, DealStatus
 from market.core.extensions import db
 from market.core.notifications import notify
-from market.payments.models import Payment
 from market.core.time import add_months, today_local
+from market.deals.dashboard import board_for
+from market.deals.models import DealDocument, Offer
+from market.deals.royalties import services as royalties
+from market.deals.vocabulary import DealKind, DealStatus
+from market.payments.models import Payment
 from tests import factories as f
 from tests.deals import royalty_builders as rb
 

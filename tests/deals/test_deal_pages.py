@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from market.core.extensions import db
+from market.core.time import today_local
 from market.deals.models import Deal, DealDocument, DealEvent
 from market.deals.vocabulary import DealStatus as S
-from market.core.extensions import db
 from market.payments.models import Payment
-from market.core.time import today_local
 from tests import factories as f
 from tests.deals.negotiation_world import PDF, world
 
@@ -330,8 +330,8 @@ def test_a_co_owner_on_the_platform_consents_on_the_deal_page(app, setup, sessio
     partner_org = f.organisation("沪南工业技术研究院", org_type="RESEARCH_INSTITUTE")
     partner_user = f.user(partner_org)
     w = setup(co_owners=["沪南工业技术研究院"])
-    from market.deals import negotiation as n
     from market.core.notifications import Notification
+    from market.deals import negotiation as n
 
     deal = n.request_deal(w.buyer, w.listing, "LICENSE_EXCLUSIVE",
                           terms={"price_fen": 100, "start_date": today_local(), "end_date": today_local()})

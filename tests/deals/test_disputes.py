@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.services import issue_api_token
-from market.deals.disputes import services as disputes
-from market.deals.disputes.models import Dispute
-from market.deals.models import Deal, DealEvent
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
 from market.core.notifications import Notification
 from market.core.time import today_local
+from market.deals.disputes import services as disputes
+from market.deals.disputes.models import Dispute
+from market.deals.models import Deal, DealEvent
 from tests.api.test_api_openapi import conforms
 from tests.deals import dispute_builders as b
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from listings.vocabulary import DealMode
-from market.deals import documents
-from market.deals.open_licence import acquisition
-from market.deals.models import Deal
 from market.core.extensions import db
-from market.payments.models import Payment
 from market.core.time import add_months, today_local
+from market.deals import documents
+from market.deals.models import Deal
+from market.deals.open_licence import acquisition
+from market.payments.models import Payment
 from tests import factories as f
 from tests.deals.test_open_licence import pay
 from tests.open_licence import world as wb

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from market.deals.open_licence import acquisition
 from market.core.extensions import db
+from market.deals.open_licence import acquisition
 from tests import factories as f
 from tests.open_licence import world as wb
 
@@ -44,8 +44,8 @@ def test_anyone_else_is_told_the_deal_does_not_exist(client, setting, who):
 def test_a_deal_that_is_not_an_open_licence_has_no_notice_page(client, app):
     from datetime import timedelta
 
-    from market.deals.models import Deal
     from market.core.time import today_local
+    from market.deals.models import Deal
 
     with app.test_request_context():
         w = wb.world()

@@ -13,16 +13,16 @@ from sqlalchemy import func, select
 
 from listings.importing.readers import read_table
 from listings.importing.status import import_status_updates
-from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.deals import claims
-from market.deals.open_licence import acquisition
-from market.deals.models import DealEvent, Offer, PatentClaim
-from market.deals.vocabulary import ClaimGroup
 from market.core.extensions import db
 from market.core.notifications import Notification
+from market.core.time import today_local
+from market.deals import claims
+from market.deals.models import DealEvent, Offer, PatentClaim
+from market.deals.open_licence import acquisition
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.vocabulary import ClaimGroup
 from market.payments import services as payments
 from market.payments.models import Payment
-from market.core.time import today_local
 from tests.deals import dispute_builders as b
 from tests.open_licence import world as wb
 

@@ -7,16 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from market.deals.open_licence.models import OpenLicenceDeclaration
 from listings.vocabulary import DealMode
-from market.deals import claims
-from market.deals import negotiation as n
-from market.deals.models import Deal, DealEvent, PatentClaim
-from market.deals.vocabulary import ClaimGroup, DealStatus as S
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
 from market.core.notifications import Notification
 from market.core.time import today_local
+from market.deals import claims
+from market.deals import negotiation as n
+from market.deals.models import Deal, DealEvent, PatentClaim
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.vocabulary import ClaimGroup
+from market.deals.vocabulary import DealStatus as S
 from tests import factories as f
 from tests.deals.negotiation_world import agreed, licence_terms, world
 

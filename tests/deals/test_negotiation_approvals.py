@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.extensions import db
+from market.core.time import today_local
 from market.deals import approvals as rules
 from market.deals import negotiation as n
 from market.deals.models import DealEvent
 from market.deals.vocabulary import DealStatus as S
-from market.core.errors import Conflict, DomainError, Forbidden
-from market.core.extensions import db
-from market.core.time import today_local
 from tests import factories as f
 from tests.deals.negotiation_world import agreed, doc, licence_terms, pledge, world
 

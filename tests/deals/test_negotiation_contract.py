@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from listings.vocabulary import ListingStatus
 from market.core.db import utcnow
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.extensions import db
+from market.core.time import add_months, today_local
 from market.deals import negotiation as n
 from market.deals.models import Deal, DealEvent, PatentClaim
 from market.deals.vocabulary import DealStatus as S
-from market.core.errors import Conflict, DomainError, Forbidden
-from market.core.extensions import db
 from market.payments import services as payments
 from market.payments.models import Payment
-from market.core.time import add_months, today_local
 from tests.deals.negotiation_world import agreed, doc, flag, licence_terms, pledge, world
 
 

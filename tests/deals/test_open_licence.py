@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from market.deals.open_licence import declarations as ol
-from market.deals.open_licence import acquisition
-from market.deals import settlement
-from market.deals.models import Deal, DealEvent
 from market.core.errors import Conflict, Forbidden
 from market.core.extensions import db
 from market.core.notifications import Notification
+from market.core.time import add_months, today_local
+from market.deals import settlement
+from market.deals.models import Deal, DealEvent
+from market.deals.open_licence import acquisition
+from market.deals.open_licence import declarations as ol
 from market.payments import services as payments
 from market.payments.models import Payment
-from market.core.time import add_months, today_local
 from tests import factories as f
 from tests.open_licence import world as wb
 

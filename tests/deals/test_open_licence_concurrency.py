@@ -77,9 +77,9 @@ def _run_all(app, jobs):
 
 def test_simultaneous_takers_get_one_licence_each_and_a_double_submit_one_in_all(scratch_app):
     from market.accounts.models import Organisation, User
-    from market.deals.open_licence import acquisition
-    from market.deals.models import Deal, DealEvent
     from market.core.extensions import db
+    from market.deals.models import Deal, DealEvent
+    from market.deals.open_licence import acquisition
     from market.payments.models import Payment
     from tests.open_licence import world as wb
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from market.accounts.models import Organisation, User
-from market.deals.open_licence.acquisition import take_open_licence
 from market.core.extensions import db
+from market.deals.open_licence.acquisition import take_open_licence
 from market.payments import services as payments
 from market.payments.models import Payment
 from tests import factories as f

@@ -7,13 +7,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.deals import claims, reminders
-from market.deals.royalties import services as royalties
-from market.deals.models import DealEvent, PatentClaim
-from market.deals.vocabulary import ClaimGroup, DealKind, DealStatus, LedgerEvent, PaymentKind
 from market.core.extensions import db
 from market.core.notifications import Notification
+from market.deals import claims, reminders
+from market.deals.models import DealEvent, PatentClaim
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.royalties import services as royalties
+from market.deals.vocabulary import ClaimGroup, DealKind, DealStatus, LedgerEvent, PaymentKind
 from market.payments.models import Payment
 from tests import factories as f
 from tests.deals import royalty_builders as rb

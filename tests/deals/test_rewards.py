@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from market.accounts.services import issue_api_token
-from market.deals.rewards import contributors as cr
-from market.deals.rewards import services as rewards
-from market.deals.models import Deal
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
+from market.deals.models import Deal
+from market.deals.rewards import contributors as cr
+from market.deals.rewards import services as rewards
 from tests.api.test_api_openapi import conforms
 from tests.deals import dispute_builders as b
 

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from market.deals.royalties import services as royalties
-from market.deals.models import DealEvent, RoyaltyReport
-from market.deals.vocabulary import DealKind, DealStatus, LedgerEvent, PaymentStatus
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.notifications import Notification
+from market.deals.models import DealEvent, RoyaltyReport
+from market.deals.royalties import services as royalties
+from market.deals.vocabulary import DealKind, DealStatus, LedgerEvent, PaymentStatus
 from market.payments.models import Payment
 from tests.deals import royalty_builders as rb
 

@@ -8,9 +8,9 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import select
 
-from market.deals.models import RoyaltyReport
 from market.core.extensions import db
 from market.core.time import add_months, today_local
+from market.deals.models import RoyaltyReport
 from tests import factories as f
 from tests.deals import royalty_builders as rb
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from market.core.errors import DomainError, NotFound
+from market.core.extensions import db
 from market.deals import negotiation as n
 from market.deals import uploads
 from market.deals.models import DealDocument
-from market.core.errors import DomainError, NotFound
-from market.core.extensions import db
 from tests.deals.negotiation_world import PDF, world
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x00" * 64 + b"\xff\xd9"

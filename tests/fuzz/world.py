@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from listings import services as listing_services
-from market.deals.open_licence import declarations as ol
 from listings.vocabulary import DealMode
 from market.accounts.services import issue_api_token
-from market.deals.disputes import services as disputes
-from market.deals import negotiation
-from market.deals.royalties import services as royalties
-from market.deals.models import Deal
-from market.deals.vocabulary import DealKind, DealStatus
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals import negotiation
+from market.deals.disputes import services as disputes
+from market.deals.models import Deal
+from market.deals.open_licence import declarations as ol
+from market.deals.royalties import services as royalties
+from market.deals.vocabulary import DealKind, DealStatus
 from matching import services as matching
 from tests import factories as f
 

@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from listings.importing.columns import (
-    FIELDS, IGNORED, SYNONYMS, apply_mapping, clean_text, parse_date, split_people,
-    suggest_mapping, unknown_headers,
+    FIELDS,
+    IGNORED,
+    SYNONYMS,
+    apply_mapping,
+    clean_text,
+    parse_date,
+    split_people,
+    suggest_mapping,
+    unknown_headers,
 )
 from listings.importing.readers import read_table
 from market.core.errors import DomainError

@@ -9,14 +9,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from tests import factories as f
-from tests.conftest import shared_data
 from listings.importing.columns import suggest_mapping
 from listings.importing.readers import read_table
 from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
 from listings.models import Listing, Patent, PatentOwner
 from listings.vocabulary import LegalStatus, ListingStatus
 from market.core.extensions import db
+from tests import factories as f
+from tests.conftest import shared_data
 
 
 def _csv(rows: list[dict]) -> bytes:

@@ -7,13 +7,14 @@ from datetime import date
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tests import factories as f
 from listings import patents as patent_service
 from listings import services
 from listings.models import Listing
-from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus as S
+from listings.vocabulary import DealMode, Encumbrance, LegalStatus
+from listings.vocabulary import ListingStatus as S
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
+from tests import factories as f
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories as f
 from market.accounts import services
 from market.accounts.auth import token_digest
 from market.core.errors import Conflict, DomainError, Forbidden
+from tests import factories as f
 
 
 def _register(**org):

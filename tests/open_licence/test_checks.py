@@ -7,7 +7,14 @@ from datetime import date
 
 import pytest
 
-from market.deals.open_licence.checks import (DeclarationFacts, HeldRight, advertising_words, blocking, check_declaration, load_ad_words)
+from market.deals.open_licence.checks import (
+    DeclarationFacts,
+    HeldRight,
+    advertising_words,
+    blocking,
+    check_declaration,
+    load_ad_words,
+)
 
 TODAY = date(2026, 11, 21)
 

@@ -7,14 +7,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from market.deals.open_licence import declarations as ol
 from listings.vocabulary import DealMode
-from market.deals import claims
-from market.deals.models import PatentClaim
-from market.deals.vocabulary import ClaimGroup
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals import claims
+from market.deals.models import PatentClaim
+from market.deals.open_licence import declarations as ol
+from market.deals.vocabulary import ClaimGroup
 from tests import factories as f
 from tests.open_licence import world as wb
 

@@ -9,14 +9,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from market.deals.models import Deal
 from market.core.extensions import db
+from market.core.time import add_months, today_local
+from market.deals.models import Deal
 from market.payments import services as payments
 from market.payments.models import Payment
-from market.core.time import add_months, today_local
 from tests import factories as f
 from tests.open_licence import world as wb
-
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

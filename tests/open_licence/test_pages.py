@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from flask import render_template_string
 
-from market.deals.open_licence import declarations as ol
-from market.deals.open_licence import acquisition
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals.open_licence import acquisition
+from market.deals.open_licence import declarations as ol
 from tests import factories as f
 from tests.open_licence import world as wb
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from listings.importing.readers import read_table
 from listings.importing.status import import_status_updates
-from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.deals.models import PatentClaim
 from market.core.extensions import db
-from sqlalchemy import select
+from market.deals.models import PatentClaim
+from market.deals.open_licence.models import OpenLicenceDeclaration
 from tests.open_licence.world import announced, world
 
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from listings.models import EvaluationReport, Listing, Patent, PatentFlag
-from market.deals.open_licence import declarations as ol
-from market.deals.open_licence.models import OpenLicenceDeclaration
 from listings.vocabulary import DealMode
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals.open_licence import declarations as ol
+from market.deals.open_licence.models import OpenLicenceDeclaration
 from tests import factories as f
 
 GAZETTE = "第42卷第47号"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from market.deals.open_licence.acquisition import take_open_licence
 from market.core.extensions import db
+from market.deals.open_licence.acquisition import take_open_licence
 from market.payments.models import Payment
 from tests import factories as f
 from tests.open_licence import world as wb

@@ -9,8 +9,17 @@ import pytest
 
 from market.core.errors import Conflict, DomainError
 from market.payments import services
-from market.payments.services import (cancel_payment, confirm_payment, mark_failed, mark_paid, on_payment_failed,
-                                      on_payment_paid, record_refund, refund_payment, start_checkout)
+from market.payments.services import (
+    cancel_payment,
+    confirm_payment,
+    mark_failed,
+    mark_paid,
+    on_payment_failed,
+    on_payment_paid,
+    record_refund,
+    refund_payment,
+    start_checkout,
+)
 from tests import factories as f
 
 AT = datetime(2026, 11, 21, 9, 30)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from listings import services as listing_service
 from listings.models import Listing
-from listings.search import listing_document
+from listings.search import index_status, listing_document
 from listings.vocabulary import ListingStatus
 from market.core import outbox
 from market.core.extensions import db
@@ -19,7 +19,6 @@ from market.search.backend import SearchQuery
 from market.search.elastic import ElasticsearchBackend
 from market.search.fallback import FallbackSearch
 from market.search.http import ElasticClient
-from listings.search import index_status
 from tests import factories as f
 
 

@@ -14,15 +14,15 @@ from datetime import date
 import pytest
 
 from listings.models import EvaluationReport
-from market.deals.disputes import services as disputes
-from market.deals.royalties import services as royalties
+from market.core.extensions import db
+from market.core.time import today_local
 from market.deals import negotiation as n
+from market.deals.disputes import services as disputes
 from market.deals.models import Deal
+from market.deals.royalties import services as royalties
 from market.deals.uploads import store_document
 from market.deals.vocabulary import DealKind, DealStatus
-from market.core.extensions import db
 from market.payments.models import Payment
-from market.core.time import today_local
 from tests import factories as f
 from tests.security.sweep import Sweep, fill
 from tests.security.world import QUARTERLY_5PCT, build, pdf
@@ -32,8 +32,8 @@ MISSING = 2_000_000_000  # an id no table reaches in a test
 
 def _b_side(w) -> dict:
     """Patentee B's and enterprise B's own deal, offer, royalty report, dispute, payment, document, report."""
-    from market.accounts.models import User
     from listings.models import Listing
+    from market.accounts.models import User
 
     ent_b = db.session.get(User, w.actors["ent_b"].user_id)
     pat_b = db.session.get(User, w.actors["pat_b"].user_id)

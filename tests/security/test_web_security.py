@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from market.deals.models import DealDocument
 from market.core.extensions import db, limiter
+from market.deals.models import DealDocument
 from tests import factories as f
 from tests.security.sweep import Sweep, fill, fresh_client
 from tests.security.test_authorisation_matrix import ROUTES

@@ -20,19 +20,19 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from listings.importing.models import ImportBatch
-from market.deals.open_licence import declarations as ol
 from listings.vocabulary import DealMode
 from market.accounts.services import issue_api_token
-from market.deals.disputes import services as disputes
-from market.deals.royalties import services as royalties
+from market.core.extensions import db
+from market.core.time import today_local
 from market.deals import negotiation as n
+from market.deals.disputes import services as disputes
 from market.deals.models import Deal
+from market.deals.open_licence import declarations as ol
 from market.deals.open_licence.acquisition import take_open_licence
+from market.deals.royalties import services as royalties
 from market.deals.uploads import store_document
 from market.deals.vocabulary import DealKind, DealStatus
-from market.core.extensions import db
 from market.payments.models import Payment
-from market.core.time import today_local
 from matching import services as matching
 from tests import factories as f
 

@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT / "tests" / "services"))
 import chromium  # noqa: E402
 from elasticsearch import ElasticsearchNode  # noqa: E402
 from postgres import Postgres, ServiceError  # noqa: E402
-from stripe_mock import VERSION as STRIPE_MOCK_VERSION, StripeMock  # noqa: E402
+from stripe_mock import VERSION as STRIPE_MOCK_VERSION  # noqa: E402
+from stripe_mock import StripeMock  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() == "true"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime
 
-from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
-from market.deals.models import Deal, DealEvent
 from market.core.extensions import db
+from market.deals.models import Deal, DealEvent
+from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 
 _ref = itertools.count(1)
 

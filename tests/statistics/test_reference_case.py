@@ -30,14 +30,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from market.deals.open_licence import declarations as ol
 from listings.vocabulary import DealMode
 from market.accounts.services import issue_api_token
+from market.core.extensions import db
+from market.core.time import today_local
 from market.deals import negotiation as n
 from market.deals.open_licence import acquisition
-from market.core.extensions import db
+from market.deals.open_licence import declarations as ol
 from market.payments import services as payments
-from market.core.time import today_local
 from tests import factories as f
 from tests.deals.negotiation_world import doc
 

@@ -6,16 +6,16 @@ from flask_login import current_user
 from marshmallow import fields, validate
 
 from listings.schemas import UtcDateTime
-from market.web.api import body_of, route
+from market.core.extensions import db
+from market.core.i18n import get_lang
+from market.core.schemas import BaseSchema, TrimmedString
 from market.deals.disputes import services as disputes
 from market.deals.disputes.models import Dispute, DisputeOutcome, DisputeStage
+from market.deals.models import Deal
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.permissions import deal_for
-from market.core.extensions import db
+from market.web.api import body_of, route
 from market.web.openapi import describe
-from market.core.schemas import BaseSchema, TrimmedString
-from market.deals.models import Deal
-from market.core.i18n import get_lang
 
 TAG = "disputes"
 _STAGES = [s.value for s in DisputeStage]

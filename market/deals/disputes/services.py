@@ -14,15 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
+from market.core.errors import Conflict, DomainError, NotFound
+from market.core.extensions import db
+from market.core.time import today_local
 from market.deals import ledger
 from market.deals.disputes.models import Dispute, DisputeOutcome, DisputeStage
 from market.deals.models import Deal
 from market.deals.negotiation.common import other_org_id, tell
 from market.deals.permissions import require
-from market.deals.vocabulary import DealKind, DealStatus as S, LedgerEvent
-from market.core.errors import Conflict, DomainError, NotFound
-from market.core.extensions import db
-from market.core.time import today_local
+from market.deals.vocabulary import DealKind, LedgerEvent
+from market.deals.vocabulary import DealStatus as S
 
 # States in which the parties are bound by terms they can fall out over (a signed contract, a
 # licence obtained, a transfer filed or done, or one of these ended since).

@@ -8,21 +8,30 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from listings.services import get_listing
-from market.web.api import body_of, route
-from market.web.api import bp as api_bp
-from market.deals import negotiation as n
-from market.deals.models import Deal, DealEvent
-from market.deals.negotiation.common import stale_as_conflict
-from market.deals.negotiation.schemas import (AcceptIn, DealDetailOut, DealOut, DealRequestIn, FilingIn, OfferIn,
-                                              ReasonIn, RegistrationIn, SignIn)
-from market.deals.permissions import deal_for
-from market.deals.vocabulary import DealStatus
 from market.core.errors import Conflict, DomainError, NotFound
 from market.core.extensions import db
-from market.web.openapi import describe
-from market.web.errors import json_error
-from market.deals.hooks import own_demand
 from market.core.i18n import get_lang
+from market.deals import negotiation as n
+from market.deals.hooks import own_demand
+from market.deals.models import Deal, DealEvent
+from market.deals.negotiation.common import stale_as_conflict
+from market.deals.negotiation.schemas import (
+    AcceptIn,
+    DealDetailOut,
+    DealOut,
+    DealRequestIn,
+    FilingIn,
+    OfferIn,
+    ReasonIn,
+    RegistrationIn,
+    SignIn,
+)
+from market.deals.permissions import deal_for
+from market.deals.vocabulary import DealStatus
+from market.web.api import body_of, route
+from market.web.api import bp as api_bp
+from market.web.errors import json_error
+from market.web.openapi import describe
 
 TAG = "deals"
 

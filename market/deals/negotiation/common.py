@@ -6,11 +6,11 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from market.deals.models import Deal
 from market.core.errors import Conflict
-from market.deals.vocabulary import DealKind
 from market.core.notifications import notify
 from market.core.time import today_local
+from market.deals.models import Deal
+from market.deals.vocabulary import DealKind
 
 # One letter per kind in the reference printed on contracts and quoted on payments.
 KIND_LETTERS = {DealKind.OPEN_LICENSE: "K", DealKind.LICENSE_ORDINARY: "P", DealKind.LICENSE_SOLE: "S",

@@ -17,23 +17,32 @@ from listings import services as listing_services
 from listings.vocabulary import Encumbrance, LegalStatus, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import is_bureau
-from market.deals import claims, ledger, settlement
+from market.core.audit import AuditAction
+from market.core.audit import record as audit
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.extensions import db
+from market.core.names import fold_name
+from market.core.time import add_months, today_local
 from market.deals import approvals as rules
+from market.deals import claims, ledger, machine, settlement
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell, tell_both
 from market.deals.negotiation.steps import missing, other_owners, price_floor_problem
 from market.deals.negotiation.terms import require_patent_fit
-from market.core.names import fold_name
 from market.deals.permissions import require, role_of
-from market.deals.vocabulary import (DealKind, DealStatus as S, EXCLUSIVE_KINDS, LICENCE_KINDS, LedgerEvent,
-                                     OWNERSHIP_KINDS, PaymentKind, PaymentStatus)
-from market.core.errors import Conflict, DomainError, Forbidden
-from market.core.extensions import db
+from market.deals.vocabulary import (
+    EXCLUSIVE_KINDS,
+    LICENCE_KINDS,
+    OWNERSHIP_KINDS,
+    DealKind,
+    LedgerEvent,
+    PaymentKind,
+    PaymentStatus,
+)
+from market.deals.vocabulary import DealStatus as S
 from market.payments.models import Payment
-from market.core.time import add_months, today_local
-from market.deals import machine
-from market.core.audit import AuditAction, record as audit
-from market.payments.services import OPEN as OPEN_PAYMENTS, cancel_payment
+from market.payments.services import OPEN as OPEN_PAYMENTS
+from market.payments.services import cancel_payment
 
 FILING_MONTHS = 3  # IR 15 ¶2; REC 5
 # Licences a CNIPA filing can conflict with: those signed or in force (an open licence once licensed).

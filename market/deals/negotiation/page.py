@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from market.accounts.models import User
+from market.core.time import today_local
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation import contract, steps
 from market.deals.negotiation.requests import open_offer
 from market.deals.permissions import BUYER, CO_OWNER, SELLER, can_act, role_of
 from market.deals.uploads import documents_of
-from market.deals.vocabulary import (DealKind, DealStatus as S, LICENCE_KINDS, NEGOTIATED_KINDS, OWNERSHIP_KINDS,
-                                     PaymentStatus)
+from market.deals.vocabulary import LICENCE_KINDS, NEGOTIATED_KINDS, OWNERSHIP_KINDS, DealKind, PaymentStatus
+from market.deals.vocabulary import DealStatus as S
 from market.payments.models import Payment
-from market.core.time import today_local
 
 OPEN_PAYMENT = (PaymentStatus.DUE, PaymentStatus.PROCESSING, PaymentStatus.FAILED)
 # How the facts recorded for an approval read on the page (the ledger keeps the keys).

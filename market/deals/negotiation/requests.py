@@ -18,20 +18,20 @@ from listings.vocabulary import ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_buyer
 from market.core.db import utcnow
-from market.deals import claims, ledger
-from market.deals.models import Deal, Offer, PatentClaim
-from market.deals.negotiation.common import assign_reference, other_org_id, tell
-from market.deals.negotiation.terms import Terms, clean_terms, deal_kind, require_patent_fit
-from market.deals.permissions import require
-from market.deals.vocabulary import (ClaimGroup, DealKind, DealStatus as S, EXCLUSIVE_KINDS, LICENCE_KINDS,
-                                     LedgerEvent, OWNERSHIP_KINDS)
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
-from market.core.time import today_local
 from market.core.i18n import article
+from market.core.time import today_local
+from market.deals import claims, ledger
+from market.deals.approvals import CO_OWNER_CONSENT
+from market.deals.models import Deal, Offer, PatentClaim
+from market.deals.negotiation.common import assign_reference, other_org_id, tell
 from market.deals.negotiation.contract import prior_licences
 from market.deals.negotiation.steps import required
-from market.deals.approvals import CO_OWNER_CONSENT
+from market.deals.negotiation.terms import Terms, clean_terms, deal_kind, require_patent_fit
+from market.deals.permissions import require
+from market.deals.vocabulary import EXCLUSIVE_KINDS, LICENCE_KINDS, OWNERSHIP_KINDS, ClaimGroup, DealKind, LedgerEvent
+from market.deals.vocabulary import DealStatus as S
 
 OPEN, ACCEPTED, SUPERSEDED, DECLINED, WITHDRAWN = "OPEN", "ACCEPTED", "SUPERSEDED", "DECLINED", "WITHDRAWN"
 TERM_KEYS = ("price_fen", "fee_terms", "start_date", "end_date", "territory", "field_of_use",

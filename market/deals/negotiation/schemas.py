@@ -6,8 +6,8 @@ from marshmallow import fields, validate
 
 from listings.schemas import JsonBoolean, UtcDateTime
 from listings.views.forms import YuanField
-from market.deals.vocabulary import (DealKind, DealStatus, FeeMode, LedgerEvent, PaymentPeriod, RoyaltyBase)
 from market.core.schemas import BaseSchema, TrimmedString
+from market.deals.vocabulary import DealKind, DealStatus, FeeMode, LedgerEvent, PaymentPeriod, RoyaltyBase
 
 MAX_INT = 2**31 - 1
 MAX_FEN = 10**15

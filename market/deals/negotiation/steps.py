@@ -13,15 +13,16 @@ from datetime import date, timedelta
 from flask import current_app, has_app_context
 
 from market.accounts.models import User
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.names import fold_name
+from market.core.time import today_local
 from market.deals import approvals as rules
 from market.deals import ledger
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
-from market.core.names import fold_name
 from market.deals.permissions import CO_OWNER, role_of
-from market.deals.vocabulary import DealKind, DealStatus as S
-from market.core.errors import Conflict, DomainError, Forbidden
-from market.core.time import today_local
+from market.deals.vocabulary import DealKind
+from market.deals.vocabulary import DealStatus as S
 
 DEFAULT_PUBLICITY_DAYS = 15  # domain.md §7.5: set by the unit's own rules; commonly at least 15 days
 

@@ -14,10 +14,10 @@ from decimal import Decimal, InvalidOperation
 
 from listings.models import Patent
 from listings.vocabulary import Encumbrance, LegalStatus
-from market.deals.fees import MAX_FEN, FeeTerms
-from market.deals.vocabulary import FeeMode, LICENCE_KINDS, OWNERSHIP_KINDS, DealKind
 from market.core.errors import Conflict, DomainError
 from market.core.time import today_local
+from market.deals.fees import MAX_FEN, FeeTerms
+from market.deals.vocabulary import LICENCE_KINDS, OWNERSHIP_KINDS, DealKind, FeeMode
 
 DEFAULT_TERRITORY = "中华人民共和国境内"
 # R-LC-1: a request that names no licence kind is for an ordinary licence (TCI 25).

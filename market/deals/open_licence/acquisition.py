@@ -16,20 +16,21 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.deals.open_licence.queries import IN_EFFECT, live_listing, owner_org_ids
 from listings.vocabulary import Encumbrance, LegalStatus
 from market.accounts.models import Organisation, User
-from market.deals import claims, documents, ledger
-from market.deals.fees import FeeTerms
-from market.deals.models import Deal
-from market.deals.settlement import first_upfront, schedule_payments, settles
-from market.deals.vocabulary import DealKind, DealStatus as S, FeeMode, LedgerEvent, PaymentStatus
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.notifications import notify
-from market.payments.models import Payment
 from market.core.time import add_months, today_local
+from market.deals import claims, documents, ledger
+from market.deals.fees import FeeTerms
+from market.deals.models import Deal
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.open_licence.queries import IN_EFFECT, live_listing, owner_org_ids
+from market.deals.settlement import first_upfront, schedule_payments, settles
+from market.deals.vocabulary import DealKind, FeeMode, LedgerEvent, PaymentStatus
+from market.deals.vocabulary import DealStatus as S
+from market.payments.models import Payment
 from market.payments.services import cancel_payment
 
 DEFAULT_FILING_MONTHS = 3  # IR 15 ¶2 applied to open licences (R-OL-11 policy: IR 87 sets no deadline)

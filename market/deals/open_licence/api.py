@@ -6,13 +6,13 @@ from flask import request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from market.deals.open_licence import declarations as services
-from market.deals.open_licence.schemas import DeclarationArgsSchema, DeclarationSchema, LicenceSchema
 from listings.schemas import MAX_INT, load_args
-from market.web.api import paginated, route
-from market.deals.open_licence.acquisition import existing_licence, take_open_licence
 from market.core.errors import NotFound
 from market.core.extensions import db
+from market.deals.open_licence import declarations as services
+from market.deals.open_licence.acquisition import existing_licence, take_open_licence
+from market.deals.open_licence.schemas import DeclarationArgsSchema, DeclarationSchema, LicenceSchema
+from market.web.api import paginated, route
 from market.web.openapi import describe, query_params
 
 

@@ -13,10 +13,11 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from listings.vocabulary import Encumbrance as E, LegalStatus, PatentType
 from config.settings import ROOT
-from market.deals.fees import FeeTerms
+from listings.vocabulary import Encumbrance as E
+from listings.vocabulary import LegalStatus, PatentType
 from market.core.errors import DomainError
+from market.deals.fees import FeeTerms
 
 AD_WORDS_FILE = ROOT / "config" / "open_licence" / "ad_words.v1.txt"
 DEFAULT_MIN_TERM_DAYS = 365  # OLP pilot rule "不少于1年" (domain.md §4.1 R-OL-6, configurable)

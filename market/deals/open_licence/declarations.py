@@ -13,29 +13,61 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from listings.models import Patent
-from market.deals.open_licence.checks import (DeclarationFacts, HeldRight, Problem, blocking, check_declaration)
-from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from listings.search import queue_listing
+from listings.services import suspend_listing
+from listings.signals import legal_status_changed
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org
+from market.core.audit import AuditAction
+from market.core.audit import record as audit
 from market.core.db import utcnow
-from market.deals import claims
-from market.deals.models import PatentClaim
-from market.deals.vocabulary import ClaimGroup, DeclarationStatus as S
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
-from market.core.time import today_local
-from market.core.audit import AuditAction, record as audit
-from market.deals.open_licence.acquisition import void_pending_acquisitions
-from market.deals.models import Deal
 from market.core.notifications import notify
-from listings.signals import legal_status_changed
-from listings.services import suspend_listing
+from market.core.time import today_local
+from market.deals import claims
+from market.deals.models import Deal, PatentClaim
+from market.deals.open_licence.acquisition import void_pending_acquisitions
+from market.deals.open_licence.checks import DeclarationFacts, HeldRight, Problem, blocking, check_declaration
 from market.deals.open_licence.effect import (  # noqa: F401  (re-exported: one module to call)
-    OPEN_LICENCE_FEE_REDUCTION_PCT, in_effect_period, in_effect_days, annual_fee_reduction_pct)
+    OPEN_LICENCE_FEE_REDUCTION_PCT,
+    annual_fee_reduction_pct,
+    in_effect_days,
+    in_effect_period,
+)
+from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from market.deals.open_licence.queries import (  # noqa: F401  (re-exported)
-    LIVE, EDITABLE, IN_EFFECT, PUBLIC, CNIPA_STEPS, TRANSITIONS, DEFAULT_TERRITORY, DEFAULT_OTHER_TERMS, TERM_FIELDS, _config, min_term_days, fee_caps, ad_words, owner_org_ids, can_manage, can_record_cnipa, can_view, _require_manager, _require_recorder, get_declaration, live_declaration, latest_public_declaration, announced_declarations, count_announced, is_takeable, live_listing)
+    CNIPA_STEPS,
+    DEFAULT_OTHER_TERMS,
+    DEFAULT_TERRITORY,
+    EDITABLE,
+    IN_EFFECT,
+    LIVE,
+    PUBLIC,
+    TERM_FIELDS,
+    TRANSITIONS,
+    _config,
+    _require_manager,
+    _require_recorder,
+    ad_words,
+    announced_declarations,
+    can_manage,
+    can_record_cnipa,
+    can_view,
+    count_announced,
+    fee_caps,
+    get_declaration,
+    is_takeable,
+    latest_public_declaration,
+    live_declaration,
+    live_listing,
+    min_term_days,
+    owner_org_ids,
+)
+from market.deals.vocabulary import ClaimGroup
+from market.deals.vocabulary import DeclarationStatus as S
+
 
 def defaults_for(patent: Patent, organisation, today: date | None = None) -> dict:
     """A declaration pre-filled from the patent's data: patentees in register order, the whole term."""

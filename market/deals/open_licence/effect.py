@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-
 from market.deals.open_licence.models import OpenLicenceDeclaration
 
 OPEN_LICENCE_FEE_REDUCTION_PCT = Decimal("15")  # PL 51 ¶2; 财税〔2024〕23号 item 2

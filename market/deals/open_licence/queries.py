@@ -9,14 +9,14 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
 from listings.models import LIVE_LISTING_STATES, Listing, Patent
-from market.deals.open_licence.checks import (DEFAULT_MIN_TERM_DAYS, AD_WORDS_FILE, load_ad_words)
-from market.deals.open_licence.models import OpenLicenceDeclaration
 from listings.vocabulary import LegalStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org
-from market.deals.vocabulary import DeclarationStatus as S
 from market.core.errors import Forbidden, NotFound
 from market.core.extensions import db
+from market.deals.open_licence.checks import AD_WORDS_FILE, DEFAULT_MIN_TERM_DAYS, load_ad_words
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.vocabulary import DeclarationStatus as S
 
 LIVE = (S.DRAFT, S.ELIGIBLE, S.FILED_WITH_CNIPA, S.ANNOUNCED, S.WITHDRAWAL_FILED)
 EDITABLE = (S.DRAFT, S.ELIGIBLE)

@@ -7,16 +7,16 @@ what in services.py.
 from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
 
 from listings.schemas import PagingArgsSchema, UtcDateTime
 from listings.views.forms import YuanField
-from market.deals.vocabulary import FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
+from market.core.errors import DomainError
+from market.core.extensions import db
 from market.core.i18n import t
 from market.core.schemas import BaseSchema, TrimmedString
 from market.deals.fees import FeeTerms
-from market.core.errors import DomainError
-from sqlalchemy import select
-from market.core.extensions import db
+from market.deals.vocabulary import FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
 from market.payments.models import Payment
 
 MAX_INSTALMENTS = 12

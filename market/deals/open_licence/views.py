@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from listings.numbers import parse_application_number
-from market.deals.open_licence import declarations as services
-from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.deals.open_licence.schemas import (ConsentForm, DatedForm, DeclarationForm, fee_terms_from_form, form_data, form_values)
 from listings.patents import get_patent
-from market.deals.fees import FeeTerms
-from market.deals.models import Deal
-from market.deals.vocabulary import DealStatus, DeclarationStatus, FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
+from listings.term import add_years
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
 from market.core.schemas import load
 from market.core.time import today_local
-from datetime import timedelta
-from listings.term import add_years
+from market.deals.fees import FeeTerms
+from market.deals.models import Deal
+from market.deals.open_licence import declarations as services
 from market.deals.open_licence.acquisition import existing_licence, take_open_licence
-import click
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.deals.open_licence.schemas import (
+    ConsentForm,
+    DatedForm,
+    DeclarationForm,
+    fee_terms_from_form,
+    form_data,
+    form_values,
+)
+from market.deals.vocabulary import DealStatus, DeclarationStatus, FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
 
 bp = Blueprint("open_licence", __name__, cli_group="open-licences")
 

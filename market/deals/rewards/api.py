@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import fields, validate
 
-from market.web.api import route
-from market.deals.rewards import contributors as contributor_rewards, services as rewards
-from market.deals.permissions import deal_for
 from market.core.i18n import get_lang
-from market.web.openapi import describe
 from market.core.schemas import BaseSchema
+from market.deals.permissions import deal_for
+from market.deals.rewards import contributors as contributor_rewards
+from market.deals.rewards import services as rewards
+from market.web.api import route
+from market.web.openapi import describe
 
 _PCT = {"type": "string", "pattern": r"^\d+(\.\d+)?$", "description": "A percentage as a decimal string."}
 

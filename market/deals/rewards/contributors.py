@@ -16,12 +16,12 @@ from sqlalchemy import select
 from listings.vocabulary import OrgType
 from market.accounts.models import User
 from market.core.db import utcnow
-from market.deals.rewards import services as rewards
-from market.deals.models import Deal
-from market.deals.permissions import SELLER, require, role_of
-from market.deals.vocabulary import DealKind, DealStatus, PaymentStatus
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.extensions import db
+from market.deals.models import Deal
+from market.deals.permissions import SELLER, require, role_of
+from market.deals.rewards import services as rewards
+from market.deals.vocabulary import DealKind, DealStatus, PaymentStatus
 from market.payments.models import Payment
 
 KEY = "REWARD"

@@ -9,18 +9,18 @@ from flask_login import current_user
 from marshmallow import fields, validate
 
 from listings.schemas import UtcDateTime
-from market.web.api import body_of, route
-from market.deals.royalties import services as royalties
+from market.core.errors import NotFound
+from market.core.extensions import db
+from market.core.i18n import get_lang
+from market.core.schemas import BaseSchema, TrimmedString
+from market.core.time import today_local
 from market.deals.fees import MAX_FEN
 from market.deals.models import Deal, RoyaltyReport
 from market.deals.permissions import deal_for
+from market.deals.royalties import services as royalties
 from market.deals.vocabulary import PaymentPeriod, PaymentStatus, RoyaltyBase, RoyaltyReportStatus
-from market.core.errors import NotFound
-from market.core.extensions import db
-from market.core.schemas import BaseSchema, TrimmedString
-from market.core.time import today_local
 from market.payments.models import Payment
-from market.core.i18n import get_lang
+from market.web.api import body_of, route
 
 TAG = "royalties"
 _REPORT_STATUSES = [s.value for s in RoyaltyReportStatus]

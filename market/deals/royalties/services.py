@@ -20,16 +20,23 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from market.core.db import utcnow
-from market.deals import ledger
-from market.deals.fees import MAX_FEN, FeeTerms
-from market.deals.models import Deal, DealEvent, RoyaltyReport
-from market.deals.vocabulary import (LICENCE_KINDS, DealKind, DealStatus, LedgerEvent, PaymentKind,
-                                     PaymentStatus, RoyaltyReportStatus)
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.notifications import notify
-from market.payments.models import Payment
 from market.core.time import add_months, today_local
+from market.deals import ledger
+from market.deals.fees import MAX_FEN, FeeTerms
+from market.deals.models import Deal, DealEvent, RoyaltyReport
+from market.deals.vocabulary import (
+    LICENCE_KINDS,
+    DealKind,
+    DealStatus,
+    LedgerEvent,
+    PaymentKind,
+    PaymentStatus,
+    RoyaltyReportStatus,
+)
+from market.payments.models import Payment
 
 S = DealStatus
 ROYALTY_KINDS = LICENCE_KINDS | {DealKind.OPEN_LICENSE}

@@ -1,7 +1,14 @@
 """Deal pages: one blueprint, one module per part of the flow."""
 
-from market.deals.views import (dashboard, disputes, documents, negotiated, open_licence,  # each adds its pages to bp
-                                rewards, royalties)
+from market.deals.views import (  # each adds its pages to bp
+                                dashboard,
+                                disputes,
+                                documents,
+                                negotiated,
+                                open_licence,
+                                rewards,
+                                royalties,
+)
 from market.deals.views.blueprint import bp
 
 __all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "open_licence", "rewards", "royalties"]

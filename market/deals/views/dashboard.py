@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from market.deals.dashboard import board_for
-from market.deals.vocabulary import DealStatus
 from market.core.i18n import get_lang
 from market.core.time import today_local
+from market.deals.dashboard import board_for
+from market.deals.vocabulary import DealStatus
 
 # Deadlines further away than this wait off the dashboard (overdue ones always show).
 HORIZON = timedelta(days=90)

@@ -12,16 +12,15 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from market.core.errors import DomainError
+from market.core.extensions import db
+from market.core.i18n import get_lang, t
 from market.deals.disputes import services as disputes
 from market.deals.disputes.models import Dispute, DisputeOutcome, DisputeStage
 from market.deals.models import Deal
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.permissions import can_act, deal_for, role_of
 from market.deals.views.blueprint import bp
-from market.core.errors import DomainError
-from market.core.extensions import db
-from market.core.i18n import get_lang, t
-
 
 
 def _user():

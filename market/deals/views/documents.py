@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Response, render_template
 from flask_login import current_user
 
+from market.core.i18n import get_lang
+from market.core.time import today_local
 from market.deals import documents
 from market.deals.models import Deal
 from market.deals.permissions import deal_for
 from market.deals.views.blueprint import bp
-from market.core.i18n import get_lang
-from market.core.time import today_local
 
 
 def _deal(deal_id: int) -> Deal:

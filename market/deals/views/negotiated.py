@@ -16,29 +16,35 @@ from sqlalchemy import or_, select
 from listings.services import get_listing
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import is_bureau
+from market.accounts.points.models import Point
 from market.core.db import utcnow
-from market.deals import approvals as rules
-from market.deals import negotiation as n
-from market.deals import uploads
-from market.deals.models import Deal
-from market.deals.negotiation import page as deal_page
-from market.deals.negotiation.common import stale_as_conflict
-from market.deals.negotiation.schemas import (DateForm, FilingForm, OfferForm, RegistrationForm, SignForm)
-from market.deals.permissions import PARTY, can_act, deal_for, role_of
-from market.deals.views.blueprint import bp
-from market.deals.vocabulary import (DealKind, DealStatus, DocumentKind, FeeMode, LedgerEvent, PaymentKind,
-                                     PaymentPeriod, PaymentStatus, RoyaltyBase)
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
-from market.payments.models import Payment
 from market.core.schemas import load
+from market.deals import approvals as rules
+from market.deals import ledger, uploads
+from market.deals import negotiation as n
 from market.deals.hooks import own_demand
-
-from market.accounts.points.models import Point
-from market.deals import ledger
-from market.deals.negotiation.common import tell
+from market.deals.models import Deal
+from market.deals.negotiation import page as deal_page
+from market.deals.negotiation.common import stale_as_conflict, tell
+from market.deals.negotiation.schemas import DateForm, FilingForm, OfferForm, RegistrationForm, SignForm
+from market.deals.permissions import PARTY, can_act, deal_for, role_of
+from market.deals.views.blueprint import bp
+from market.deals.vocabulary import (
+    DealKind,
+    DealStatus,
+    DocumentKind,
+    FeeMode,
+    LedgerEvent,
+    PaymentKind,
+    PaymentPeriod,
+    PaymentStatus,
+    RoyaltyBase,
+)
 from market.payments import services as payments
+from market.payments.models import Payment
 from market.payments.providers import get_provider
 
 LABELS = {"DealStatus": DealStatus, "DealKind": DealKind, "LedgerEvent": LedgerEvent, "DocumentKind": DocumentKind,

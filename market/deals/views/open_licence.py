@@ -6,16 +6,17 @@ from flask import abort, current_app, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from market.core.extensions import db
+from market.core.i18n import get_lang
+from market.core.time import today_local
 from market.deals import documents, settlement  # noqa: F401  (settlement registers the payment hook)
 from market.deals.models import Deal
+from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.permissions import deal_for, role_of
 from market.deals.views.blueprint import bp
 from market.deals.vocabulary import DealKind, DealStatus, LedgerEvent, PaymentKind, PaymentStatus
 from market.payments.models import Payment
-from market.core.extensions import db
-from market.core.time import today_local
-from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.core.i18n import get_lang
+
 
 def deal_page_url(deal: Deal, anchor: str = "") -> str | None:
     """The deal page (receipts, checkout, confirmation of payments) when the app has one."""

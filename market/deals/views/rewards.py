@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from market.deals.rewards import contributors as contributor_rewards, services as rewards
-from market.deals.royalties import services as royalties
-from market.deals.models import Deal
-from market.deals.negotiation.common import stale_as_conflict
-from market.deals.permissions import SELLER, can_act, deal_for, role_of
-from market.deals.views.blueprint import bp
-from market.deals.vocabulary import DealStatus as S
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
-
+from market.deals.models import Deal
+from market.deals.negotiation.common import stale_as_conflict
+from market.deals.permissions import SELLER, can_act, deal_for, role_of
+from market.deals.rewards import contributors as contributor_rewards
+from market.deals.rewards import services as rewards
+from market.deals.royalties import services as royalties
+from market.deals.views.blueprint import bp
+from market.deals.vocabulary import DealStatus as S
 
 # Before agreement there is nothing to reward; a deal that came to nothing never will.
 HIDDEN = frozenset({S.NEGOTIATING, S.DECLINED, S.CANCELLED, S.VOID})

@@ -8,15 +8,15 @@ from types import SimpleNamespace
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from market.deals.royalties import services as royalties
-from market.deals.models import Deal
-from market.deals.permissions import BUYER, SELLER, deal_for, role_of
-from market.deals.views.blueprint import bp
-from market.deals.vocabulary import PaymentStatus, RoyaltyBase, RoyaltyReportStatus
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
 from market.core.time import today_local
+from market.deals.models import Deal
+from market.deals.permissions import BUYER, SELLER, deal_for, role_of
+from market.deals.royalties import services as royalties
+from market.deals.views.blueprint import bp
+from market.deals.vocabulary import PaymentStatus, RoyaltyBase, RoyaltyReportStatus
 
 
 def _user():
