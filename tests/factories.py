@@ -28,6 +28,8 @@ def organisation(name: str | None = None, org_type: str = "UNIVERSITY", *, appro
     n = next(_seq)
     if org_type == "SOE":
         kw.setdefault("soe_level", "MUNICIPAL")
+    # A registered organisation has an address; contracts and filings need it (REC 9).
+    kw.setdefault("address", f"上海市宝山区测试路{n}号")
     return create_organisation(name=name or f"测试机构{n}", org_type=org_type, uscc=uscc(),
                                district=kw.pop("district", "宝山区"),
                                status=OrgStatus.APPROVED if approved else OrgStatus.PENDING, **kw)

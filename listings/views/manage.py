@@ -20,6 +20,7 @@ from market.accounts.points.models import Point
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
+from market.core.money import yuan_plain
 from market.core.schemas import load
 
 
@@ -129,7 +130,7 @@ def edit_listing(listing_id: int):
                 return redirect(url_for("listings.edit_listing", listing_id=listing.id))
     else:
         values = {"modes": listing.modes, "price_negotiable": listing.price_negotiable,
-                  "asking_price_yuan": "" if listing.asking_price_fen is None else f"{listing.asking_price_fen / 100:.2f}",
+                  "asking_price_yuan": "" if listing.asking_price_fen is None else yuan_plain(listing.asking_price_fen),
                   "pricing_method": listing.pricing_method, "point_id": str(listing.point_id),
                   "problem_solved": listing.problem_solved, "advantages": listing.advantages,
                   "applications": listing.applications, "maturity": listing.maturity or "",

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
+from market.core import money
 from market.core.vocabulary import Labelled
 
 LANGUAGES = ("zh", "en")
@@ -53,13 +54,7 @@ def label(member) -> str:
 
 def yuan(fen: int | None) -> str:
     """Amounts in 元, or 万元 when large (R-DI-2); fen stays the stored unit."""
-    if fen is None:
-        return ""
-    if abs(fen) >= 1_000_000:  # ¥10,000 and above
-        wan = fen / 1_000_000
-        text = f"{wan:,.2f}".rstrip("0").rstrip(".")
-        return t(f"{text} 万元", f"¥{fen / 100:,.0f}")
-    return t(f"{fen / 100:,.2f} 元", f"¥{fen / 100:,.2f}")
+    return "" if fen is None else money.display(fen, get_lang())
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

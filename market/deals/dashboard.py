@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from market.core.extensions import db
+from market.core.money import yuan_grouped
 from market.core.notifications import Notification
 from market.deals import reminders
 from market.deals.models import Deal, Offer, RoyaltyReport
@@ -173,7 +174,7 @@ def _payment_actions(organisation_id: int, by_id: dict[int, Deal]) -> list[Actio
         if deal.status in (S.VOID, S.CANCELLED, S.DECLINED):
             continue
         payer = organisation_id == deal.buyer_org_id
-        money_zh, money_en = f"{pay.amount_fen / 100:,.2f}元", f"¥{pay.amount_fen / 100:,.2f}"
+        money_zh, money_en = f"{yuan_grouped(pay.amount_fen)}元", f"¥{yuan_grouped(pay.amount_fen)}"
         kind = PaymentKind(pay.kind) if pay.kind in PaymentKind.__members__ else None
         what_zh, what_en = (kind.zh, kind.en.lower()) if kind else ("款项", "payment")
         if payer and pay.status in (PaymentStatus.DUE, PaymentStatus.FAILED):

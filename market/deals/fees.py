@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from market.core.errors import DomainError
+from market.core.money import yuan_grouped
 from market.core.time import add_months
 from market.deals.vocabulary import FeeMode, PaymentKind, PaymentPeriod, RateSchedule, RoyaltyBase
 
@@ -215,7 +216,7 @@ class FeeTerms:
         zh = lang != "en"
 
         def money(fen: int) -> str:
-            return f"{fen / 100:,.2f}元" if zh else f"¥{fen / 100:,.2f}"
+            return f"{yuan_grouped(fen)}元" if zh else f"¥{yuan_grouped(fen)}"
 
         parts = []
         if self.mode == FeeMode.FREE:

@@ -20,6 +20,7 @@ from listings.models import Patent
 from listings.signals import legal_status_changed
 from listings.vocabulary import LapseReason, LegalStatus
 from market.core.extensions import db
+from market.core.money import yuan_grouped
 from market.core.notifications import notify
 from market.core.time import today_local
 from market.deals import claims, ledger
@@ -164,7 +165,7 @@ def _evidence(rule: str, on: date) -> dict:
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d}"
+    return yuan_grouped(fen)
 
 
 @legal_status_changed.connect

@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from listings.models import Patent
 from listings.vocabulary import Labelled
 from market.core.extensions import db
+from market.core.money import yuan_grouped
 from market.core.notifications import notify
 from market.deals import claims, ledger, machine
 from market.deals.models import Deal, RoyaltyReport
@@ -242,7 +243,7 @@ def _declaration_deadlines(organisation_id: int | None) -> list[Deadline]:
 def _money(fen: int | None) -> tuple[str, str]:
     if not fen:
         return "", ""
-    return f"{fen / 100:,.2f}元", f"¥{fen / 100:,.2f}"
+    return f"{yuan_grouped(fen)}元", f"¥{yuan_grouped(fen)}"
 
 
 def texts(d: Deadline, stage: str) -> tuple[tuple[str, str], tuple[str, str]]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError
+from market.core.money import yuan_grouped
 from market.payments.models import Payment, WebhookEvent
 from market.payments.provider import (
     Checkout,
@@ -327,7 +328,7 @@ def _key(payment: Payment, action: str, *parts: object) -> str:
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f}"
+    return f"{yuan_grouped(fen)}"
 
 
 def _amount_mismatch(payment: Payment, amount_fen: int | None, currency: str | None) -> DomainError:

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from market.search.backend import Hit, SearchError, SearchQuery, SearchResult
-from market.search.embedded import FACET_FIELDS, SIMILAR_TERMS, segment
+from market.search.embedded import SIMILAR_TERMS
+from market.search.fts import segment
 from market.search.http import ElasticClient
+from market.search.memory import FACET_FIELDS
 from market.search.text import highlight, normalise, query_terms, sub_terms
 
 log = logging.getLogger(__name__)
@@ -282,7 +284,7 @@ def _word(term: str) -> dict[str, Any]:
 
 
 def _term_group(term: str) -> dict[str, Any]:
-    """The word itself, all its sub-words, or its head noun (see embedded._term_group)."""
+    """The word itself, all its sub-words, or its head noun (see fts.term_group)."""
     parts = sub_terms(term)
     if not parts:
         return _word(term)

@@ -11,26 +11,19 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
-import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from market.search.backend import FACETS, Hit, SearchQuery, SearchResult
-from market.search.text import highlight, normalise, query_terms, sub_terms, tokens
+from market.search.backend import Hit, SearchQuery, SearchResult
+from market.search.fts import highlight_title, quote_term, segment, term_group, varint_sum
+from market.search.memory import FacetMemory, facet_values
+from market.search.text import highlight, normalise, query_terms, sub_terms
 
-# Where each facet reads its values in a search document.
-FACET_FIELDS = {
-    "patent_type": "patent_type", "industry": "industries", "ipc_section": "ipc_sections",
-    "ipc_class": "ipc_classes", "mode": "modes", "owner_type": "owner_types", "owner": "owners",
-    "point": "point", "legal_status": "legal_status", "price_band": "price_band",
-}
 # BM25 column weights: title, body, codes.
 WEIGHTS = (8.0, 1.0, 4.0)
 # FTS5's bm25() constants, which `similar` reproduces in numpy.
@@ -61,126 +54,6 @@ SIMILAR_VOCABULARY_DRIFT = 0.1
 SIMILAR_CACHE_FROM = 500
 SIMILAR_CACHE_POSTINGS = 2_000_000
 
-# Below this many documents a process pool costs more than it saves.
-PARALLEL_FROM = 400
-
-
-def _segment_pair(pair: tuple[str, str]) -> tuple[str, str]:
-    return " ".join(tokens(pair[0])), " ".join(tokens(pair[1]))
-
-
-def segment(pairs: list[tuple[str, str]], bulk: bool = False) -> list[tuple[str, str]]:
-    """Segment (title, body) pairs; big batches (imports, reindex) use every core.
-
-    jieba is pure Python and takes most of the indexing time, so bulk work is spread over
-    processes forked after jieba has loaded its dictionary (they share it copy-on-write).
-    """
-    workers = os.cpu_count() or 1
-    # Only bulk callers (command-line imports, reindex) fork: never a threaded web worker.
-    if not bulk or len(pairs) < PARALLEL_FROM or workers < 2:
-        return [_segment_pair(p) for p in pairs]
-    tokens("预热")  # load the dictionary once, before forking
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_segment_pair, pairs, chunksize=64))
-
-
-def facet_values(doc: dict[str, Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for facet, key in FACET_FIELDS.items():
-        value = doc.get(key)
-        if value is None or value == "":
-            continue
-        out[facet] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    return out
-
-
-class _Facet:
-    """Value dictionary plus (position, code) pairs for one facet."""
-
-    def __init__(self) -> None:
-        self.codes: dict[str, int] = {}
-        self.values: list[str] = []
-        self.pos: list[int] = []
-        self.code: list[int] = []
-        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
-
-    def add(self, pos: int, values: list[str]) -> None:
-        for v in values:
-            c = self.codes.get(v)
-            if c is None:
-                c = self.codes[v] = len(self.values)
-                self.values.append(v)
-            self.pos.append(pos)
-            self.code.append(c)
-        self._arrays = None
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._arrays is None:
-            self._arrays = (np.asarray(self.pos, dtype=np.int32), np.asarray(self.code, dtype=np.int32))
-        return self._arrays
-
-    def mask_for(self, values: list[str], size: int) -> np.ndarray:
-        pos, code = self.arrays()
-        wanted = [self.codes[v] for v in values if v in self.codes]
-        mask = np.zeros(size, dtype=bool)
-        if wanted:
-            mask[pos[np.isin(code, wanted)]] = True
-        return mask
-
-    def counts(self, mask: np.ndarray) -> list[tuple[str, int]]:
-        pos, code = self.arrays()
-        if not len(pos):
-            return []
-        counted = np.bincount(code[mask[pos]], minlength=len(self.values))
-        order = np.argsort(-counted, kind="stable")
-        return [(self.values[i], int(counted[i])) for i in order if counted[i] > 0]
-
-
-class _Memory:
-    """The in-memory side of the index for one process."""
-
-    def __init__(self) -> None:
-        self.seq = 0
-        self.ids: list[int] = []
-        self.alive: list[bool] = []
-        self.newest: list[float] = []
-        self.price: list[float] = []
-        self.pos_by_id: dict[int, int] = {}
-        self.facets = {f: _Facet() for f in FACETS}
-        self.dead = 0
-        self._arrays: dict[str, np.ndarray] | None = None
-
-    def upsert(self, doc_id: int, facets: dict[str, list[str]], newest: float | None,
-               price: float | None) -> None:
-        self.remove(doc_id)
-        pos = len(self.ids)
-        self.ids.append(doc_id)
-        self.alive.append(True)
-        self.newest.append(newest if newest is not None else 0.0)
-        self.price.append(price if price is not None else np.nan)
-        self.pos_by_id[doc_id] = pos
-        for facet, values in facets.items():
-            if facet in self.facets:
-                self.facets[facet].add(pos, values)
-        self._arrays = None
-
-    def remove(self, doc_id: int) -> None:
-        pos = self.pos_by_id.pop(doc_id, None)
-        if pos is not None:
-            self.alive[pos] = False
-            self.dead += 1
-            self._arrays = None
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        if self._arrays is None:
-            ids = np.asarray(self.ids, dtype=np.int64)
-            pos_of_id = np.full(int(ids.max()) + 1 if len(ids) else 1, -1, dtype=np.int64)
-            alive = np.asarray(self.alive, dtype=bool)
-            pos_of_id[ids[alive]] = np.nonzero(alive)[0]
-            self._arrays = {"ids": ids, "alive": alive, "pos_of_id": pos_of_id,
-                            "newest": np.asarray(self.newest, dtype=np.float64),
-                            "price": np.asarray(self.price, dtype=np.float64)}
-        return self._arrays
 
 
 class EmbeddedSearch:
@@ -191,7 +64,7 @@ class EmbeddedSearch:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.RLock()
-        self._memory = _Memory()
+        self._memory = FacetMemory()
         with self._connect() as conn:
             conn.executescript(SCHEMA)
 
@@ -256,7 +129,7 @@ class EmbeddedSearch:
             conn.execute("DELETE FROM docs")
             conn.execute("UPDATE meta SET value=value+1 WHERE key='seq'")
             conn.execute("COMMIT")
-            self._memory = _Memory()
+            self._memory = FacetMemory()
 
     def ids(self) -> set[int]:
         return {r[0] for r in self._connect().execute("SELECT id FROM docs WHERE deleted=0")}
@@ -267,7 +140,7 @@ class EmbeddedSearch:
         return json.loads(row[0]) if row else None
 
     # -- keeping the process memory in step ------------------------------------------------
-    def _sync(self) -> _Memory:
+    def _sync(self) -> FacetMemory:
         conn = self._connect()
         seq = conn.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0]
         with self._lock:
@@ -275,7 +148,7 @@ class EmbeddedSearch:
             if seq == memory.seq:
                 return memory
             if seq < memory.seq or (memory.dead > 1000 and memory.dead > len(memory.ids) // 3):
-                memory = _Memory()  # the file was rebuilt, or too many dead slots: reload
+                memory = FacetMemory()  # the file was rebuilt, or too many dead slots: reload
             if memory.seq == 0 and memory.ids == [] and seq > 0:
                 cur = conn.execute("SELECT id, deleted, facets, sort_newest, sort_price FROM docs"
                                    " WHERE deleted=0 AND seq<=? ORDER BY id", (seq,))
@@ -307,9 +180,9 @@ class EmbeddedSearch:
         size = len(arrays["ids"])
         if any_term:
             alternatives = {t for term in terms for t in [term, *sub_terms(term)]}
-            expression = " OR ".join(_quote(t) for t in sorted(alternatives))
+            expression = " OR ".join(quote_term(t) for t in sorted(alternatives))
         else:
-            expression = " AND ".join(_term_group(t) for t in terms)
+            expression = " AND ".join(term_group(t) for t in terms)
         ids, scores = self._match(expression)
         mask = np.zeros(size, dtype=bool)
         score = np.zeros(size, dtype=np.float64)
@@ -323,7 +196,7 @@ class EmbeddedSearch:
         return mask, score
 
     def search(self, query: SearchQuery) -> SearchResult:
-        # The threads of a worker share one _Memory, which _sync appends to in place: a read
+        # The threads of a worker share one FacetMemory, which _sync appends to in place: a read
         # holds the lock, or it may meet facets longer than the arrays it took (an IndexError).
         with self._lock:
             return self._search(query)
@@ -438,10 +311,10 @@ class EmbeddedSearch:
         order = np.lexsort((ids, -score[positions]))[:limit]
         top = [(int(ids[k]), float(score[positions[k]])) for k in order]
         docs = self._docs([i for i, _ in top])
-        return [Hit(id=i, score=value, doc=docs[i], highlights={"title": _highlight_title(docs[i], terms)})
+        return [Hit(id=i, score=value, doc=docs[i], highlights={"title": highlight_title(docs[i], terms)})
                 for i, value in top if i in docs]
 
-    def _bm25(self, weighted: list[tuple[str, int]], memory: _Memory,
+    def _bm25(self, weighted: list[tuple[str, int]], memory: FacetMemory,
               arrays: dict[str, np.ndarray]) -> np.ndarray:
         """FTS5's bm25() of an OR over the words (each repeated as given), for every position.
 
@@ -465,7 +338,7 @@ class EmbeddedSearch:
             score[pos] += times * idf * frequency * (BM25_K1 + 1) / (frequency + norm[pos])
         return score
 
-    def _occurrences(self, term: str, memory: _Memory,
+    def _occurrences(self, term: str, memory: FacetMemory,
                      arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
         """Where a word occurs: (positions, column-weighted term frequency there, documents).
 
@@ -502,7 +375,7 @@ class EmbeddedSearch:
                     total[0] -= len(entries.popitem(last=False)[1][0])
         return entry
 
-    def _lengths(self, memory: _Memory, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    def _lengths(self, memory: FacetMemory, arrays: dict[str, np.ndarray]) -> np.ndarray:
         """Tokens per document (all columns), by position, from FTS5's own size table.
 
         Kept per process beside the memory arrays: read once, then only for documents written since.
@@ -529,7 +402,7 @@ class EmbeddedSearch:
         pos_of_id = arrays["pos_of_id"]
         for doc_id, blob in rows:
             if doc_id < len(pos_of_id) and pos_of_id[doc_id] >= start:
-                lengths[pos_of_id[doc_id]] = _varint_sum(blob)
+                lengths[pos_of_id[doc_id]] = varint_sum(blob)
         self._doc_lengths = (memory, size, lengths)
         return lengths
 
@@ -585,37 +458,3 @@ class EmbeddedSearch:
         return {t: counts[t] if t in counts else looked_up[t] for t in terms}
 
 
-def _highlight_title(doc: dict[str, Any], terms: list[str]) -> str:
-    """The title highlighted, with a pattern of only the terms it contains (a long text has many)."""
-    title = doc.get("title", "")
-    lowered, normal = title.lower(), normalise(title)
-    return highlight(title, [t for t in terms if t in lowered or t in normal])
-
-
-def _varint_sum(blob: bytes) -> int:
-    """The sum of the SQLite varints in an FTS5 docsize record (one token count per column)."""
-    total = value = 0
-    for byte in blob:
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            total += value
-            value = 0
-    return total
-
-
-def _term_group(term: str) -> str:
-    """A query word matches itself or all of its sub-words: jieba cuts 锂电池 whole in a query
-    but 锂离子电池 into 锂离子/电池 in a title, and 电池 must still count."""
-    parts = sub_terms(term)
-    if not parts:
-        return _quote(term)
-    options = [_quote(term), "(" + " AND ".join(_quote(p) for p in parts) + ")"]
-    # Chinese compounds are head-final: 锂电池 is a kind of 电池, 耐高温 a kind of 高温.
-    heads = [p for p in parts if term.endswith(p) and len(p) >= 2]
-    if heads:
-        options.append(_quote(max(heads, key=len)))
-    return "(" + " OR ".join(options) + ")"
-
-
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'

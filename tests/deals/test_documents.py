@@ -183,7 +183,10 @@ def test_r_lc_6_a_sole_licence_of_a_co_owned_patent_needs_the_co_owners(session)
     w = wb.world(co_owners=("张某某",))
     deal = _deal(w, "LICENSE_SOLE")
     assert _checks(deal)["REC 12(5)"] == "blocked"
+    # Each co-owner's consent is recorded by name (as the filing action reads it): a bare "done" is not one.
     deal.approvals = {"CO_OWNER_CONSENT": {"done": True}}
+    assert _checks(deal)["REC 12(5)"] == "blocked"
+    deal.approvals = {"CO_OWNER_CONSENT": {"owners": {"张某某": {"by": "document"}}}}
     assert _checks(deal)["REC 12(5)"] == "ok"
 
 

@@ -14,24 +14,23 @@ from sqlalchemy import select
 
 from listings import patents as patent_records
 from listings import services as listing_services
-from listings.vocabulary import Encumbrance, LegalStatus, ListingStatus
+from listings.vocabulary import ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import is_bureau
 from market.core.audit import AuditAction
 from market.core.audit import record as audit
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
-from market.core.names import fold_name
+from market.core.money import yuan_grouped
 from market.core.time import add_months, today_local
-from market.deals import approvals as rules
 from market.deals import claims, ledger, machine, settlement
+from market.deals.filing_grounds import filing_blockers
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell, tell_both
-from market.deals.negotiation.steps import missing, other_owners, price_floor_problem
+from market.deals.negotiation.steps import missing, price_floor_problem
 from market.deals.negotiation.terms import require_patent_fit
 from market.deals.permissions import require, role_of
 from market.deals.vocabulary import (
-    EXCLUSIVE_KINDS,
     LICENCE_KINDS,
     OWNERSHIP_KINDS,
     DealKind,
@@ -124,75 +123,6 @@ def sign_contract(user: User, deal: Deal, signed_date: date, effective_date: dat
 
 
 # ---- filing (licences, open licences included) ---------------------------------------------------
-
-def _overlaps(a: Deal, b: Deal) -> bool:
-    a_start, a_end = a.start_date or date.min, a.end_date or date.max
-    b_start, b_end = b.start_date or date.min, b.end_date or date.max
-    return a_start <= b_end and b_start <= a_end
-
-
-def filing_blockers(deal: Deal, record_no: str | None = None, today: date | None = None) -> list[tuple[str, str, str]]:
-    """What CNIPA would refuse the filing for (REC 12), as (code, zh, en); empty if nothing (R-LC-6)."""
-    today = today or today_local()
-    patent = deal.patent
-    out: list[tuple[str, str, str]] = []
-    if patent.legal_status == LegalStatus.LAPSED or (patent.last_protected_day and patent.last_protected_day < today):
-        out.append(("patent_lapsed", "专利权已终止或被宣告无效（备案办法第12条第1项）。",
-                    "The patent has lapsed or been invalidated (REC 12(1))."))
-    owners = {fold_name(n) for n in patent.owner_names}
-    if fold_name(deal.seller.name) not in owners:
-        out.append(("licensor_not_patentee", "许可方不是登记的专利权人（备案办法第12条第2项）。",
-                    "The licensor is not the registered patentee (REC 12(2))."))
-    gaps = []
-    if not deal.start_date or not deal.end_date:
-        gaps.append(("许可期限", "the licence term"))
-    if not deal.effective_date and deal.kind != DealKind.OPEN_LICENSE:
-        gaps.append(("合同生效日", "the effective date"))
-    if not patent.grant_date:
-        gaps.append(("授权公告日", "the grant date"))
-    if not patent.filing_date:
-        gaps.append(("申请日", "the filing date"))
-    if gaps:
-        out.append(("contract_incomplete", "合同缺少备案所需内容：" + "、".join(g[0] for g in gaps) + "（备案办法第9条）。",
-                    "The contract lacks what filing needs: " + ", ".join(g[1] for g in gaps) + " (REC 9)."))
-    if deal.end_date and patent.last_protected_day and deal.end_date > patent.last_protected_day:
-        out.append(("term_beyond_patent", "许可期限超过专利权有效期（备案办法第12条第4项）。",
-                    "The licence term exceeds the patent's validity (REC 12(4))."))
-    kind = DealKind(deal.kind)
-    if kind in EXCLUSIVE_KINDS and len(patent.owners) > 1:
-        consents = ((deal.approvals or {}).get(rules.CO_OWNER_CONSENT.code) or {}).get("owners", {})
-        if any(name not in consents for name in other_owners(deal)):
-            out.append(("co_owner_breach", "共有专利的排他/独占许可未经全体共有人同意（备案办法第12条第5项）。",
-                        "A sole or exclusive licence of a co-owned patent lacks a co-owner's consent (REC 12(5))."))
-    if patent.legal_status == LegalStatus.FEE_GRACE:
-        out.append(("fee_grace", "专利处于年费滞纳期（备案办法第12条第6项），请先缴纳年费及滞纳金。",
-                    "The patent is in its annual-fee grace period (REC 12(6)); pay the fee and surcharge first."))
-    flags = patent.active_flags(today)
-    if Encumbrance.SUSPENDED in flags or Encumbrance.PRESERVED in flags:
-        out.append(("suspended_or_preserved", "专利权处于中止程序或被保全（备案办法第12条第7项）。",
-                    "The patent is suspended or preserved by a court (REC 12(7))."))
-    if deal.filing_record_no or deal.status in FILED_STATES:
-        out.append(("duplicate_filing", "该合同已经备案，不能重复备案（备案办法第12条第8项）。",
-                    "This contract is already filed (REC 12(8))."))
-    elif record_no and db.session.scalar(select(Deal.id).where(Deal.filing_record_no == record_no, Deal.id != deal.id)):
-        out.append(("duplicate_filing", "该备案号已用于另一份合同（备案办法第12条第8项）。",
-                    "That record number belongs to another contract (REC 12(8))."))
-    if Encumbrance.PLEDGED in flags and not (deal.approvals or {}).get(rules.PLEDGEE_CONSENT.code):
-        flag = next((f for f in patent.flags if f.active and f.flag == Encumbrance.PLEDGED), None)
-        if not (flag and flag.pledgee_consent_doc):
-            out.append(("pledged_without_consent", "专利权已质押且未经质权人同意（备案办法第12条第9项）。",
-                        "The patent is pledged and the pledgee has not consented (REC 12(9))."))
-    for other in db.session.scalars(select(Deal).where(
-            Deal.patent_id == deal.patent_id, Deal.id != deal.id, Deal.status.in_(FILED_STATES))):
-        other_kind = DealKind(other.kind)
-        if (kind in EXCLUSIVE_KINDS or other_kind in EXCLUSIVE_KINDS) and _overlaps(deal, other):
-            out.append(("conflicts_with_filed", f"与已备案的{other_kind.zh}合同（{other.reference or other.id}）"
-                                               f"期限重叠，相互冲突（备案办法第12条第10项）。",
-                        f"It conflicts with the filed {other_kind.en.lower()} ({other.reference or other.id}) "
-                        f"over overlapping terms (REC 12(10))."))
-            break
-    return out
-
 
 def _require_licence(deal: Deal) -> None:
     if deal.kind not in LICENCE_KINDS and deal.kind != DealKind.OPEN_LICENSE:
@@ -384,8 +314,8 @@ def payment_settled(deal: Deal, payment: Payment) -> None:
                   evidence={"payment_id": payment.id, "kind": payment.kind, "sequence": payment.sequence,
                             "provider": payment.provider, "provider_ref": payment.provider_ref,
                             "receipt_document_id": payment.receipt_document_id})
-    tell_both(deal, "paid", f"款项已到账：{payment.amount_fen / 100:,.2f}元",
-              f"Payment received: ¥{payment.amount_fen / 100:,.2f}")
+    tell_both(deal, "paid", f"款项已到账：{yuan_grouped(payment.amount_fen)}元",
+              f"Payment received: ¥{yuan_grouped(payment.amount_fen)}")
     complete_if_done(deal)
 
 

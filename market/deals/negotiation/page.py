@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from market.accounts.models import User
+from market.core.money import yuan_grouped
 from market.core.time import today_local
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation import contract, steps
@@ -175,9 +176,9 @@ def _next_steps(page: DealPage, user: User) -> list[tuple[str, str]]:
     for payment in page.payments:
         if payment.status in OPEN_PAYMENT and deal.status != S.VOID:
             if role == BUYER:
-                out.append((f"支付 {payment.amount_fen / 100:,.2f} 元（{payment.due_date} 前），付款后上传凭证。",
-                            f"Pay ¥{payment.amount_fen / 100:,.2f} by {payment.due_date} and upload the receipt."))
+                out.append((f"支付 {yuan_grouped(payment.amount_fen)} 元（{payment.due_date} 前），付款后上传凭证。",
+                            f"Pay ¥{yuan_grouped(payment.amount_fen)} by {payment.due_date} and upload the receipt."))
             elif role == SELLER:
-                out.append((f"款项 {payment.amount_fen / 100:,.2f} 元到账后确认收款。",
-                            f"Confirm receipt of ¥{payment.amount_fen / 100:,.2f} when it arrives."))
+                out.append((f"款项 {yuan_grouped(payment.amount_fen)} 元到账后确认收款。",
+                            f"Confirm receipt of ¥{yuan_grouped(payment.amount_fen)} when it arrives."))
     return out

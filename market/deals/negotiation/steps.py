@@ -14,10 +14,10 @@ from flask import current_app, has_app_context
 
 from market.accounts.models import User
 from market.core.errors import Conflict, DomainError, Forbidden
-from market.core.names import fold_name
 from market.core.time import today_local
 from market.deals import approvals as rules
 from market.deals import ledger
+from market.deals.filing_grounds import other_owners
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
 from market.deals.permissions import CO_OWNER, role_of
@@ -36,12 +36,6 @@ def publicity_days() -> int:
 def required(deal: Deal) -> list[rules.Step]:
     return rules.required_steps(deal.kind, deal.seller, deal.buyer, deal.pricing_method, deal.patent,
                                 deal.valuation or {})
-
-
-def other_owners(deal: Deal) -> list[str]:
-    """Co-owners other than the seller, whose consent a sole/exclusive licence or transfer needs."""
-    seller = fold_name(deal.seller.name)
-    return [o.name for o in deal.patent.owners if fold_name(o.name) != seller]
 
 
 @dataclass

@@ -14,6 +14,7 @@ from listings.views.forms import YuanField
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import t
+from market.core.money import yuan_plain
 from market.core.schemas import BaseSchema, TrimmedString
 from market.deals.fees import FeeTerms
 from market.deals.vocabulary import FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
@@ -98,7 +99,7 @@ def form_values(decl) -> dict:
     terms = decl.fee_terms or {}
 
     def yuan(fen):
-        return "" if fen in (None, "") else f"{int(fen) / 100:.2f}".rstrip("0").rstrip(".")
+        return "" if fen in (None, "") else yuan_plain(int(fen)).rstrip("0").rstrip(".")
 
     instalments = terms.get("instalments") or []
     return {"mode": terms.get("mode", ""), "lump_yuan": yuan(terms.get("lump_fen")),

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
+from market.core.money import yuan_grouped
 from market.core.notifications import notify
 from market.core.time import add_months, today_local
 from market.deals import ledger
@@ -156,16 +157,6 @@ def rate_text(rate: Decimal) -> str:
     return format(rate.normalize(), "f")
 
 
-def fen_to_yuan_text(fen: int) -> str:
-    """Fen as the plain 元 figure a form shows back (12345 → 123.45)."""
-    return f"{Decimal(fen) / 100:.2f}"
-
-
-def grouped_yuan(fen: int) -> str:
-    """Fen as an exact 元 figure with thousands separators (123456789 → 1,234,567.89)."""
-    return f"{Decimal(fen) / 100:,.2f}"
-
-
 # ---- the amounts ----------------------------------------------------------------------------
 
 def _half_up(value: Decimal) -> int:
@@ -283,8 +274,8 @@ def file_report(deal: Deal, user, *, period_start: date, base_fen: int, note: st
     notify(deal.seller_org_id, "royalty_report",
            (f"被许可方提交了第{period.number}期提成报告（{_subject(deal, 'zh')}）",
             f"The licensee filed royalty report {period.number} ({_subject(deal, 'en')})"),
-           body=(f"期间 {period.start} 至 {period.end}，应付提成 {report.amount_due_fen / 100:,.2f} 元。请确认或提出异议。",
-                 f"Period {period.start} to {period.end}; royalty due ¥{report.amount_due_fen / 100:,.2f}. "
+           body=(f"期间 {period.start} 至 {period.end}，应付提成 {yuan_grouped(report.amount_due_fen)} 元。请确认或提出异议。",
+                 f"Period {period.start} to {period.end}; royalty due ¥{yuan_grouped(report.amount_due_fen)}. "
                  "Please confirm or dispute it."),
            link=_link(deal), dedupe_key=f"royalty:{report.id}:filed:{deal.seller_org_id}")
     _refresh_year_minimum(deal, terms, period, all_periods, user, today)
@@ -317,8 +308,8 @@ def _correct(deal: Deal, terms: FeeTerms, period: Period, all_periods: list[Peri
     notify(deal.seller_org_id, "royalty_report",
            (f"被许可方更正了第{period.number}期提成报告（{_subject(deal, 'zh')}）",
             f"The licensee corrected royalty report {period.number} ({_subject(deal, 'en')})"),
-           body=(f"更正后应付提成 {report.amount_due_fen / 100:,.2f} 元。请再次确认或提出异议。",
-                 f"Royalty due after correction: ¥{report.amount_due_fen / 100:,.2f}. Please answer again."),
+           body=(f"更正后应付提成 {yuan_grouped(report.amount_due_fen)} 元。请再次确认或提出异议。",
+                 f"Royalty due after correction: ¥{yuan_grouped(report.amount_due_fen)}. Please answer again."),
            link=_link(deal), dedupe_key=f"royalty:{report.id}:corrected:{revision}:{deal.seller_org_id}")
     _refresh_year_minimum(deal, terms, period, all_periods, user, today)
     return report
@@ -359,9 +350,9 @@ def _check_not_below_paid(existing: list[Payment], amount_fen: int) -> int:
     """The sum already paid (or in payment) for the period; a figure below it is refused."""
     settled = sum(p.amount_fen for p in existing if p.status in (PaymentStatus.PAID, PaymentStatus.PROCESSING))
     if amount_fen < settled:
-        raise _error("below_paid", f"本期已付提成 {settled / 100:,.2f} 元，更正后的金额不能低于已付金额；"
+        raise _error("below_paid", f"本期已付提成 {yuan_grouped(settled)} 元，更正后的金额不能低于已付金额；"
                      "多付部分请双方另行结算（退款）。",
-                     f"¥{settled / 100:,.2f} has already been paid for this period; the corrected amount "
+                     f"¥{yuan_grouped(settled)} has already been paid for this period; the corrected amount "
                      "cannot be lower. Settle any overpayment between you (refund).", "base_amount",
                      cls=Conflict)
     return settled

@@ -10,6 +10,7 @@ from market.core.extensions import db
 from market.core.i18n import get_lang
 from market.core.time import today_local
 from market.deals import documents, settlement  # noqa: F401  (settlement registers the payment hook)
+from market.deals.fees import FeeTerms
 from market.deals.models import Deal
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.permissions import deal_for, role_of
@@ -35,7 +36,7 @@ def open_licence_context(deal: Deal) -> dict:
     return {"decl": decl, "payments": payments, "payments_url": deal_page_url(deal, "payments"),
             "deal_url": deal_page_url(deal), "role": role_of(user, deal),
             "notice_event": documents.notice_event(deal), "deadline": documents.filing_deadline(deal),
-            "today": today_local(), "fee": documents.FeeTerms.from_dict(deal.fee_terms).describe(
+            "today": today_local(), "fee": FeeTerms.from_dict(deal.fee_terms).describe(
                 "en" if _lang() == "en" else "zh") if deal.fee_terms else "",
             "contract_no": documents.contract_number(deal)}
 

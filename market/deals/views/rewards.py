@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
+from market.core.money import yuan_grouped, yuan_plain
 from market.deals.models import Deal
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.permissions import SELLER, can_act, deal_for, role_of
 from market.deals.rewards import contributors as contributor_rewards
 from market.deals.rewards import services as rewards
-from market.deals.royalties import services as royalties
 from market.deals.views.blueprint import bp
 from market.deals.vocabulary import DealStatus as S
 
@@ -29,7 +29,7 @@ def money(fen: int | None) -> str:
     """Exact to the fen (the site's `yuan` rounds large sums to 万元)."""
     if fen is None:
         return "—"
-    text = royalties.grouped_yuan(fen)
+    text = yuan_grouped(fen)
     return t(f"{text} 元", f"¥{text}")
 
 
@@ -44,7 +44,7 @@ def reward_panel(deal: Deal) -> dict | None:
         return None
     floor = view.floor
     return {"view": view, "floor": floor, "acts": can_act(user, deal, SELLER), "money": money,
-            "pct": rewards.pct_text, "yuan_text": royalties.fen_to_yuan_text, "equity": floor.basis == rewards.EQUITY,
+            "pct": rewards.pct_text, "yuan_text": yuan_plain, "equity": floor.basis == rewards.EQUITY,
             "explanation": rewards.explanation(floor, get_lang())}
 
 

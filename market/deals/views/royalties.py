@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
+from market.core.money import yuan_grouped, yuan_plain
 from market.core.time import today_local
 from market.deals.models import Deal
 from market.deals.permissions import BUYER, SELLER, deal_for, role_of
@@ -36,7 +37,7 @@ def exact_money(fen: int | None) -> str:
     """Royalty figures to the fen (the site's `yuan` rounds large sums to 万元)."""
     if fen is None:
         return ""
-    text = royalties.grouped_yuan(fen)
+    text = yuan_grouped(fen)
     return t(f"{text} 元", f"¥{text}")
 
 
@@ -62,7 +63,7 @@ def _render(deal: Deal, *, errors: dict | None = None, values: dict | None = Non
     return render_template("deals/royalties/index.html", deal=deal, summary=summary,
                            role=role, is_licensee=role == BUYER, is_licensor=role == SELLER,
                            today=today_local(), errors=errors or {}, values=values or {}, labels=LABELS,
-                           yuan_text=royalties.fen_to_yuan_text, money=exact_money,
+                           yuan_text=yuan_plain, money=exact_money,
                            rate_of=lambda p: royalties.rate_text(summary.terms.rate_for_year(p.year))), status
 
 
@@ -94,8 +95,8 @@ def file_royalty_report(deal_id: int):
         return _render(db.session.get(Deal, deal_id), errors={err.field or "form": [err.message(get_lang())]},
                        values=values, status=err.status)
     db.session.commit()
-    flash(t(f"提成报告已提交，应付提成 {report.amount_due_fen / 100:,.2f} 元。",
-            f"Report filed; royalty due ¥{report.amount_due_fen / 100:,.2f}."), "success")
+    flash(t(f"提成报告已提交，应付提成 {yuan_grouped(report.amount_due_fen)} 元。",
+            f"Report filed; royalty due ¥{yuan_grouped(report.amount_due_fen)}."), "success")
     return redirect(url_for("deals.royalties_page", deal_id=deal_id))
 
 

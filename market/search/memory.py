@@ -1,0 +1,115 @@
+"""The embedded index's facet columns in memory: compact numpy arrays, one (position, value) pair per value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from market.search.backend import FACETS
+
+# Where each facet reads its values in a search document.
+FACET_FIELDS = {
+    "patent_type": "patent_type", "industry": "industries", "ipc_section": "ipc_sections",
+    "ipc_class": "ipc_classes", "mode": "modes", "owner_type": "owner_types", "owner": "owners",
+    "point": "point", "legal_status": "legal_status", "price_band": "price_band",
+}
+
+
+def facet_values(doc: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for facet, key in FACET_FIELDS.items():
+        value = doc.get(key)
+        if value is None or value == "":
+            continue
+        out[facet] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return out
+
+
+class FacetColumn:
+    """Value dictionary plus (position, code) pairs for one facet."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.values: list[str] = []
+        self.pos: list[int] = []
+        self.code: list[int] = []
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    def add(self, pos: int, values: list[str]) -> None:
+        for v in values:
+            c = self.codes.get(v)
+            if c is None:
+                c = self.codes[v] = len(self.values)
+                self.values.append(v)
+            self.pos.append(pos)
+            self.code.append(c)
+        self._arrays = None
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            self._arrays = (np.asarray(self.pos, dtype=np.int32), np.asarray(self.code, dtype=np.int32))
+        return self._arrays
+
+    def mask_for(self, values: list[str], size: int) -> np.ndarray:
+        pos, code = self.arrays()
+        wanted = [self.codes[v] for v in values if v in self.codes]
+        mask = np.zeros(size, dtype=bool)
+        if wanted:
+            mask[pos[np.isin(code, wanted)]] = True
+        return mask
+
+    def counts(self, mask: np.ndarray) -> list[tuple[str, int]]:
+        pos, code = self.arrays()
+        if not len(pos):
+            return []
+        counted = np.bincount(code[mask[pos]], minlength=len(self.values))
+        order = np.argsort(-counted, kind="stable")
+        return [(self.values[i], int(counted[i])) for i in order if counted[i] > 0]
+
+
+class FacetMemory:
+    """The in-memory side of the index for one process."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.ids: list[int] = []
+        self.alive: list[bool] = []
+        self.newest: list[float] = []
+        self.price: list[float] = []
+        self.pos_by_id: dict[int, int] = {}
+        self.facets = {f: FacetColumn() for f in FACETS}
+        self.dead = 0
+        self._arrays: dict[str, np.ndarray] | None = None
+
+    def upsert(self, doc_id: int, facets: dict[str, list[str]], newest: float | None,
+               price: float | None) -> None:
+        self.remove(doc_id)
+        pos = len(self.ids)
+        self.ids.append(doc_id)
+        self.alive.append(True)
+        self.newest.append(newest if newest is not None else 0.0)
+        self.price.append(price if price is not None else np.nan)
+        self.pos_by_id[doc_id] = pos
+        for facet, values in facets.items():
+            if facet in self.facets:
+                self.facets[facet].add(pos, values)
+        self._arrays = None
+
+    def remove(self, doc_id: int) -> None:
+        pos = self.pos_by_id.pop(doc_id, None)
+        if pos is not None:
+            self.alive[pos] = False
+            self.dead += 1
+            self._arrays = None
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        if self._arrays is None:
+            ids = np.asarray(self.ids, dtype=np.int64)
+            pos_of_id = np.full(int(ids.max()) + 1 if len(ids) else 1, -1, dtype=np.int64)
+            alive = np.asarray(self.alive, dtype=bool)
+            pos_of_id[ids[alive]] = np.nonzero(alive)[0]
+            self._arrays = {"ids": ids, "alive": alive, "pos_of_id": pos_of_id,
+                            "newest": np.asarray(self.newest, dtype=np.float64),
+                            "price": np.asarray(self.price, dtype=np.float64)}
+        return self._arrays
