@@ -7,6 +7,6 @@ scoring) can be imported without pulling in Flask.
 
 def create_app(config=None):
     """Build the Flask application; `flask --app market` finds this."""
-    from market.factory import create_app as build
+    from market.factory import create_app as build  # lazily: pure domain modules import without Flask
 
     return build(config)

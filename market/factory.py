@@ -9,18 +9,27 @@ from flask import Flask, g, request
 
 import listings.api
 import listings.points.api
+import listings.search
 import market.accounts.api
 import market.accounts.notice_mail
 import market.accounts.views
 import market.deals.dashboard_api
 import market.deals.disputes.api
+import market.deals.invalidation
 import market.deals.negotiation.api
+import market.deals.negotiation.contract
+import market.deals.open_licence.acquisition
 import market.deals.open_licence.api
+import market.deals.open_licence.declarations
 import market.deals.payment_api
 import market.deals.rewards.api
 import market.deals.royalties.api
+import market.deals.settlement
+import market.demo.seed
 import market.statistics.api
 import matching.api
+import matching.recommend
+import matching.services
 from config.settings import ROOT, Settings
 from listings.importing.views import bp as imports_bp
 from listings.points.views import bp as chain_bp
@@ -53,7 +62,12 @@ ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api
                  market.deals.disputes.api, market.deals.negotiation.api, market.deals.open_licence.api,
                  market.deals.payment_api, market.deals.rewards.api, market.deals.royalties.api,
                  market.statistics.api, matching.api)
-HANDLER_MODULES = (market.accounts.notice_mail,)
+# Modules that subscribe when imported: outbox topics (e-mail, search), register events (signals),
+# the settlement of paid payments by deal kind, the demo's and demand side's hooks.
+HANDLER_MODULES = (market.accounts.notice_mail, listings.search, market.deals.invalidation,
+                   market.deals.open_licence.declarations, market.deals.open_licence.acquisition,
+                   market.deals.negotiation.contract, market.deals.settlement, matching.recommend,
+                   matching.services, market.demo.seed)
 # Every model, so that SQLAlchemy's metadata and Alembic see all tables.
 MODELS = models
 

@@ -15,7 +15,7 @@ from flask import has_request_context, request
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.core.db import WRITE_INTENT, Base, utcnow
+from market.core.db import Base, utcnow
 from market.core.extensions import db
 
 if TYPE_CHECKING:  # the accounts floor, above this one, defines them; relationships name them
@@ -88,20 +88,3 @@ def _client_address() -> str | None:
     if not has_request_context():
         return None
     return (request.remote_addr or "")[:45] or None
-
-
-def record_read(action: AuditAction, **kw) -> AuditEntry:
-    """Audit a read that leaves the system (an export) from a GET, and commit the entry at once.
-
-    A GET's transaction starts as a reader; on SQLite a reader that then writes fails when another
-    writer committed meanwhile. So the read transaction ends first and the entry is written in a
-    transaction that takes the write lock when it begins (see market.core.db.WRITE_INTENT).
-    """
-    db.session.commit()
-    token = WRITE_INTENT.set(True)
-    try:
-        entry = record(action, **kw)
-        db.session.commit()
-    finally:
-        WRITE_INTENT.reset(token)
-    return entry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -22,6 +23,16 @@ NAMING_CONVENTION = {
 # otherwise fail at once with "database is locked" when another writer committed in between
 # (SQLite cannot wait in that case), which concurrent clicks on one licence do all the time.
 WRITE_INTENT: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+@contextmanager
+def write_intent():
+    """Transactions begun inside take the write lock at once (for a GET that must write: an audit entry)."""
+    token = WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        WRITE_INTENT.reset(token)
 
 
 class Base(DeclarativeBase):

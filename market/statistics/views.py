@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
-from market.core.audit import AuditAction, record_read
+from market.core.audit import AuditAction
+from market.core.audit import record as audit
+from market.core.db import write_intent
 from market.core.extensions import db
 from market.core.i18n import get_lang
 from market.core.time import today_local
@@ -119,8 +121,12 @@ def export_file():
         raise services.bad_request("format_invalid", "导出格式须为 xlsx 或 csv。", "The export format is xlsx or csv.", "format")
     name = f"statistics-{sel.period.key.replace('..', '_')}"
 
-    record_read(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",
-                object_id=fmt, summary=services.export_summary(db.session, sel, fmt, request.args.get("pivot")))
+    # A GET that writes: its read transaction ends first, then the entry is written under the write lock.
+    db.session.commit()
+    with write_intent():
+        audit(AuditAction.STATISTICS_EXPORTED, actor=current_user._get_current_object(), object_type="statistics",
+              object_id=fmt, summary=services.export_summary(db.session, sel, fmt, request.args.get("pivot")))
+        db.session.commit()
     if fmt == "csv":
         pivot = request.args.get("pivot") or None
         if pivot not in (None, "detail", "cross"):

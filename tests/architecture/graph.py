@@ -22,6 +22,7 @@ class Import:
     line: int
     nested: bool       # inside a function or method
     comment: str = ""  # the source line's trailing comment, for nested imports
+    implicit: bool = False  # a package whose __init__ runs because a module inside it is imported
 
 
 @dataclass
@@ -104,6 +105,13 @@ def _add(graph: Graph, source: str, name: str, node: ast.stmt, lines: list[str],
     line = lines[node.lineno - 1]
     comment = line.split("#", 1)[1].strip() if "#" in line else ""
     graph.imports.append(Import(source, target, node.lineno, nested, comment))
+    # Importing a.b.c first runs the packages a and a.b (their __init__), unless the importer sits
+    # inside them already: those run too, and re-exports there can close a cycle.
+    parts = target.split(".")
+    for i in range(1, len(parts)):
+        package = ".".join(parts[:i])
+        if package in graph.modules and package != source and not (source + ".").startswith(package + "."):
+            graph.imports.append(Import(source, package, node.lineno, nested, comment, implicit=True))
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -148,17 +156,16 @@ def nested_statements(graph: Graph) -> list[Import]:
     """Imports inside functions, one per statement (an import of several names counts once)."""
     seen: dict[tuple[str, int], Import] = {}
     for imp in graph.imports:
-        if imp.nested:
+        if imp.nested and not imp.implicit:
             seen.setdefault((imp.source, imp.line), imp)
     return list(seen.values())
 
 
 def main() -> int:
     graph = build()
-    edges = graph.edges()
     # A package's __init__ importing its own submodules is not a cycle worth naming: drop
     # edges from a package to its children when computing cycles.
-    found = cycles(edges)
+    found = cycles(graph.edges(nested=False))
     print(f"{len(graph.modules)} modules, {len(graph.imports)} import edges")
     print(f"cycles: {len(found)}")
     for component in found:

@@ -11,7 +11,7 @@ from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import documents
 from market.deals import negotiation as n
-from market.deals.filing_grounds import BLOCKED, filing_blockers, filing_grounds
+from market.deals.documents.grounds import BLOCKED, filing_blockers, filing_grounds
 from tests import factories as f
 from tests.deals.test_documents import _deal
 from tests.open_licence import world as wb

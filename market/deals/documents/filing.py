@@ -9,6 +9,15 @@ from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PatentType
 from market.core.money import yuan_text
 from market.core.time import today_local
 from market.deals.documents.contract import contract
+from market.deals.documents.grounds import (
+    BLOCKED,
+    OK,
+    WARN,
+    PreCheck,
+    filing_grounds,
+    pledgee_consented,
+    seller_is_patentee,
+)
 from market.deals.documents.model import (
     FILING_KINDS,
     Document,
@@ -19,15 +28,6 @@ from market.deals.documents.model import (
     _tr,
     contract_number,
     filing_deadline,
-)
-from market.deals.filing_grounds import (
-    BLOCKED,
-    OK,
-    WARN,
-    PreCheck,
-    filing_grounds,
-    pledgee_consented,
-    seller_is_patentee,
 )
 from market.deals.models import Deal
 from market.deals.vocabulary import (
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # -- the filing package ----------------------------------------------------------------------
 
 def filing_prechecks(deal: Deal, today: date | None = None) -> list[PreCheck]:
-    """The REC 12 grounds as the filing package shows them (the one checker: filing_grounds.py)."""
+    """The REC 12 grounds as the filing package shows them (the one checker: grounds.py)."""
     return filing_grounds(deal, today)
 
 

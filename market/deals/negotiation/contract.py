@@ -24,7 +24,7 @@ from market.core.extensions import db
 from market.core.money import yuan_grouped
 from market.core.time import add_months, today_local
 from market.deals import claims, ledger, machine, settlement
-from market.deals.filing_grounds import filing_blockers
+from market.deals.documents.grounds import filing_blockers
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell, tell_both
 from market.deals.negotiation.steps import missing, price_floor_problem

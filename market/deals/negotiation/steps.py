@@ -17,7 +17,7 @@ from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.time import today_local
 from market.deals import approvals as rules
 from market.deals import ledger
-from market.deals.filing_grounds import other_owners
+from market.deals.documents.grounds import other_owners
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
 from market.deals.permissions import CO_OWNER, role_of
