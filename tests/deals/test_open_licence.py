@@ -12,7 +12,7 @@ from market.core.errors import Conflict, Forbidden
 from market.core.extensions import db
 from market.core.notifications import Notification
 from market.core.time import add_months, today_local
-from market.deals import settlement
+from market.deals import negotiation, settlement
 from market.deals.models import Deal, DealEvent
 from market.deals.open_licence import acquisition
 from market.deals.open_licence import declarations as ol
@@ -305,8 +305,6 @@ def test_schedule_payments_covers_transfers_and_is_idempotent(session):
 
 
 def test_payments_of_negotiated_deals_go_to_the_negotiated_flow(session, monkeypatch):
-    import market.deals.negotiation as negotiation
-
     w = wb.world()
     deal = Deal(kind="LICENSE_ORDINARY", status="SIGNED", patent_id=w.patent.id, seller_org_id=w.uni.id,
                 buyer_org_id=w.buyer.id, fee_terms={"mode": "LUMP_SUM", "lump_fen": 1_000_000},
@@ -314,7 +312,9 @@ def test_payments_of_negotiated_deals_go_to_the_negotiated_flow(session, monkeyp
     db.session.add(deal)
     db.session.flush()
     seen = []
-    monkeypatch.setattr(negotiation, "payment_settled", lambda d, p: seen.append((d.id, p.id)))
+    # Negotiated kinds are settled by whatever the negotiated flow registered: its payment_settled.
+    assert settlement._SETTLERS[settlement.OTHER_KINDS] is negotiation.payment_settled
+    monkeypatch.setitem(settlement._SETTLERS, settlement.OTHER_KINDS, lambda d, p: seen.append((d.id, p.id)))
     (payment,) = settlement.schedule_payments(deal)
     pay(payment)
     assert seen == [(deal.id, payment.id)]
