@@ -33,7 +33,7 @@ from market.statistics.periods import classify
 from market.statistics.queries import Selection, aggregate
 from tests import factories as f
 from tests.deals.negotiation_world import PDF, upload
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 QUERIES = ("电池", "隔膜", "层状氧化物", "")
 RECEIPT = PDF + b"%% bank receipt 2026-001\n" * 4

@@ -15,8 +15,8 @@ from market.deals.models import Deal
 from market.deals.open_licence import acquisition
 from market.payments.models import Payment
 from tests import factories as f
+from tests.deals.open_licence import world as wb
 from tests.deals.test_open_licence import pay
-from tests.open_licence import world as wb
 
 
 @pytest.mark.parametrize("fen, words", [

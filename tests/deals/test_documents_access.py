@@ -7,7 +7,7 @@ import pytest
 from market.core.extensions import db
 from market.deals.open_licence import acquisition
 from tests import factories as f
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 PAPERS = ("licence", "contract", "contract.pdf", "notice", "notice.pdf", "filing-package", "filing-package.pdf")
 

@@ -13,8 +13,8 @@ from market.deals import documents
 from market.deals import negotiation as n
 from market.deals.documents.grounds import BLOCKED, filing_blockers, filing_grounds
 from tests import factories as f
+from tests.deals.open_licence import world as wb
 from tests.deals.test_documents import _deal
-from tests.open_licence import world as wb
 
 
 def _page_blocks(deal) -> set[str]:

@@ -24,7 +24,7 @@ from market.deals.vocabulary import ClaimGroup
 from market.payments import services as payments
 from market.payments.models import Payment
 from tests.deals import dispute_builders as b
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 
 def invalidate(patent, on, event: str = "宣告专利权全部无效"):

@@ -19,7 +19,7 @@ from market.deals.open_licence import declarations as ol
 from market.payments import services as payments
 from market.payments.models import Payment
 from tests import factories as f
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 ROYALTY = {"mode": "ROYALTY", "royalty_base": "NET_SALES", "royalty_rate": "3", "payment_period": "QUARTERLY"}
 

@@ -81,7 +81,7 @@ def test_simultaneous_takers_get_one_licence_each_and_a_double_submit_one_in_all
     from market.deals.models import Deal, DealEvent
     from market.deals.open_licence import acquisition
     from market.payments.models import Payment
-    from tests.open_licence import world as wb
+    from tests.deals.open_licence import world as wb
 
     app = scratch_app
     with app.test_request_context():

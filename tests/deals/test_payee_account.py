@@ -10,7 +10,7 @@ from market.deals.open_licence.acquisition import take_open_licence
 from market.payments import services as payments
 from market.payments.models import Payment
 from tests import factories as f
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 
 def save_bank(client, data):

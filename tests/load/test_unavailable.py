@@ -12,7 +12,7 @@ from market import create_app
 from market.accounts.services import issue_api_token
 from market.search.elastic import ElasticsearchBackend
 from market.search.http import ElasticClient
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 from tests.services.postgres import free_port
 from tests.services.required import service_url
 from tests.services.stripe_mock import StripeMock

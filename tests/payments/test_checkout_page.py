@@ -8,7 +8,7 @@ from market.core.extensions import db
 from market.deals.open_licence.acquisition import take_open_licence
 from market.payments.models import Payment
 from tests import factories as f
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 
 def test_the_stripe_checkout_page_mounts_stripe_js_under_its_own_policy(stripe_app, client, monkeypatch):

@@ -16,7 +16,7 @@ from market.deals.models import PatentClaim
 from market.deals.open_licence import declarations as ol
 from market.deals.vocabulary import ClaimGroup
 from tests import factories as f
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 
 def _claims(patent_id: int) -> list[tuple[str, date, date, bool]]:

@@ -9,7 +9,7 @@ from market.accounts.services import issue_api_token
 from market.core.time import add_months, today_local
 from market.deals.open_licence import declarations as ol
 from tests.api.test_api_openapi import conforms
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 
 def _auth(user) -> dict:

@@ -21,7 +21,7 @@ from listings.importing.columns import (
 from listings.importing.readers import read_table
 from market.core.errors import DomainError
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 def real_table(relative: str):

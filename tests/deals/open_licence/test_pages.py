@@ -12,7 +12,7 @@ from market.core.time import today_local
 from market.deals.open_licence import acquisition
 from market.deals.open_licence import declarations as ol
 from tests import factories as f
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 
 @pytest.fixture

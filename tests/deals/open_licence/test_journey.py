@@ -15,7 +15,7 @@ from market.deals.models import Deal
 from market.payments import services as payments
 from market.payments.models import Payment
 from tests import factories as f
-from tests.open_licence import world as wb
+from tests.deals.open_licence import world as wb
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

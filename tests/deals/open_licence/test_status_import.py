@@ -9,7 +9,7 @@ from listings.importing.status import import_status_updates
 from market.core.extensions import db
 from market.deals.models import PatentClaim
 from market.deals.open_licence.models import OpenLicenceDeclaration
-from tests.open_licence.world import announced, world
+from tests.deals.open_licence.world import announced, world
 
 
 def test_a_lapse_in_the_status_import_ends_the_announced_declaration(session):
