@@ -70,7 +70,6 @@ def parse_patent_type(raw: str) -> PatentType:
 
 
 def _date(value: Any, name: str, today: date, clean: CleanPatent) -> date | None:
-
     if value in (None, ""):
         return None
     try:

@@ -111,7 +111,6 @@ def refresh_derived(patent: Patent) -> None:
 
 
 def set_industry_tags(patent: Patent, tags: list[str]) -> None:
-
     known = set(all_industries())
     unknown = [t for t in tags if t not in known]
     if unknown:

@@ -215,7 +215,6 @@ def restore_backup(folder: Path, *, pg_bin: str | None = None, reindex: bool = T
         _replace_folder(folder / name, target)
     restored = counts()
     if reindex:
-
         rebuild()
         db.session.commit()
     return restored

@@ -32,7 +32,6 @@ from market.statistics.cli import stats_cli
 
 
 def _org(name: str):
-
     org = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:
         raise click.ClickException(f"没有名为“{name}”的机构 (no organisation named {name!r})")
@@ -40,7 +39,6 @@ def _org(name: str):
 
 
 def _point(name: str | None):
-
     if not name:
         return None
     by_name = Point.name == name
@@ -200,6 +198,5 @@ def deals_daily(today) -> None:
 
 
 def register(app: Flask) -> None:
-
     for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
         app.cli.add_command(group)

@@ -62,7 +62,6 @@ class ImportResult:
 
 
 def _same_name(a: str, b: str) -> bool:
-
     norm = lambda s: unicodedata.normalize("NFKC", s).replace(" ", "").lower()  # noqa: E731
     return norm(a) == norm(b)
 

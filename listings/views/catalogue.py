@@ -27,6 +27,7 @@ from market.core.i18n import get_lang, t
 from market.core.schemas import load
 from market.search.backend import FACETS, SORTS, SearchQuery
 from market.search.service import search_backend
+from market.web.actions import run_action
 
 PER_PAGE = 20
 FACET_VALUES_SHOWN = 30
@@ -128,16 +129,16 @@ def add_evaluation_report(app_no: str):
     if current_user.organisation_id not in {o.organisation_id for o in patent.owners}:
         abort(403)
     form, errors = load(EvaluationReportForm(), request.form)
-    try:
+    def record():
         if errors:
             field, messages = next(iter(errors.items()))
             raise DomainError("invalid_report", f"{field}: {messages[0]}", f"{field}: {messages[0]}")
         add_evaluation_report_to(patent, **form)
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message(get_lang()), "error")
+
+    done = run_action(record)
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t("评价报告已登记", "Evaluation report recorded"), "success")
     return redirect(url_for("listings.patent", app_no=patent.application_number))
 

@@ -13,9 +13,9 @@ from listings.views.manage import visible_listing
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_review_listing
 from market.accounts.points.models import Point
-from market.core.errors import DomainError
 from market.core.extensions import db
-from market.core.i18n import get_lang, t
+from market.core.i18n import t
+from market.web.actions import run_action
 
 
 @bp.get("/review")
@@ -36,17 +36,14 @@ def review_queue():
 @bp.post("/listings/<int:listing_id>/review")
 @login_required
 def review(listing_id: int):
-
     listing = visible_listing(listing_id)
     if not can_review_listing(current_user, listing):
         abort(403)
     approve = request.form.get("decision") == "approve"
-    try:
-        services.review_listing(current_user, listing, approve=approve, note=request.form.get("note", "")[:500])
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message(get_lang()), "error")
+    done = run_action(lambda: services.review_listing(current_user, listing, approve=approve,
+                                                      note=request.form.get("note", "")[:500]))
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t("已上架" if approve else "已驳回", "Published" if approve else "Rejected"), "success")
     return redirect(url_for("listings.review_queue"))

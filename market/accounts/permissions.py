@@ -58,7 +58,6 @@ def bureau_required(view):
     def wrapped(*args, **kwargs):
         user = _user()
         if user is None:
-
             return login_manager.unauthorized()
         if not is_bureau(user):
             abort(403)

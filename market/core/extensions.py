@@ -20,7 +20,6 @@ class SessionLoginManager(LoginManager):
     """
 
     def _session_protection_failed(self):
-
         if "_user_id" not in session:
             return False
         return super()._session_protection_failed()

@@ -160,7 +160,6 @@ def send_message(to_name: str, to_address: str, subject: str, text: str, *, key:
     Message-ID, and its file under MAIL_FOLDER when there is no SMTP server.
     """
 
-
     settings = MailSettings.from_app(current_app)
     msg = EmailMessage()
     msg["Subject"] = subject

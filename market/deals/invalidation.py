@@ -89,7 +89,6 @@ def _payments(deal: Deal, statuses) -> list[Payment]:
 
 
 def _cancel_unpaid(deal: Deal) -> tuple[list[int], int]:
-
     cancelled = _payments(deal, UNPAID)
     for payment in cancelled:
         cancel_payment(db.session, payment, reason="专利权被宣告无效 / patent declared invalid")

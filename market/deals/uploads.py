@@ -118,6 +118,5 @@ def path_of(document: DealDocument) -> Path:
 
 
 def documents_of(deal: Deal) -> list[DealDocument]:
-
     return list(db.session.scalars(select(DealDocument).where(DealDocument.deal_id == deal.id)
                                    .order_by(DealDocument.id)))

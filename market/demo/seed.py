@@ -150,5 +150,4 @@ def seed(n_patents: int = 320) -> str:
 
 
 def _flag(flag: str, pledgee: str):
-
     return PatentFlag(flag=flag, active=True, source="演示数据", pledgee=pledgee, pledgee_consent_doc="质权人同意书（演示）")

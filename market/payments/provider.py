@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from market.core.errors import DomainError
 
 if TYPE_CHECKING:
-
     from market.payments.models import Payment
 
 PROVIDERS = ("offline", "stripe")

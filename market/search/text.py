@@ -28,7 +28,6 @@ USER_DICT = Path(__file__).resolve().parents[2] / "config" / "search" / "userdic
 
 @cache
 def _jieba():
-
     jieba.setLogLevel(logging.WARNING)
     with _lock:
         jieba.initialize()

@@ -27,8 +27,6 @@ def stats_cli() -> None:
 
 
 def _scope(point: str | None, org: str | None):
-
-
     if point and org:
         raise click.UsageError("give --point or --org, not both")
     if point:

@@ -127,7 +127,6 @@ def _buckets(day: date) -> tuple[str, str, str]:
 
 
 def _deal_status_labels() -> dict:
-
     return {None: "已公告", **{s.value: s.zh for s in DealStatus}}
 
 

@@ -185,19 +185,16 @@ def _vocabulary_label(enum, value: str | None) -> str:
 
 @bp.app_template_filter("ledger_label")
 def ledger_label(kind: str | None) -> str:
-
     return _vocabulary_label(LedgerEvent, kind)
 
 
 @bp.app_template_filter("declaration_label")
 def declaration_label(status: str | None) -> str:
-
     return _vocabulary_label(DeclarationStatus, status)
 
 
 @bp.app_template_filter("deal_status_label")
 def deal_status_label(status: str | None) -> str:
-
     return _vocabulary_label(DealStatus, status)
 
 

@@ -43,20 +43,32 @@ class Outcome(Generic[T]):
         return {self.error.field or default_field: [self.message]}
 
 
-def run_action(call: Callable[[], T], *, abort_on: tuple[int, ...] = ()) -> Outcome[T]:
+def run_action(call: Callable[[], T], *, abort_on: tuple[int, ...] = (), raise_on: tuple[int, ...] = (),
+               undo: Callable[[], None] | None = None) -> Outcome[T]:
     """Commit what `call` wrote, or roll it all back and return the refusal.
 
     A refusal whose HTTP status is in `abort_on` (403, 404: the user may not see the object)
-    answers with that status instead of being shown on the page.
+    answers with that bare status; one in `raise_on` goes on to the app's error page with its own
+    message. `undo` removes what the action left outside the database (an uploaded file) when
+    anything fails.
     """
     try:
         value = call()
+        db.session.commit()
     except DomainError as err:
         db.session.rollback()
+        if undo is not None:
+            undo()
         if err.status in abort_on:
             abort(err.status)
+        if err.status in raise_on:
+            raise
         return Outcome(error=err)
-    db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if undo is not None:
+            undo()
+        raise
     return Outcome(value=value)
 
 

@@ -34,7 +34,6 @@ def _rate_key() -> str:
     """Per token for a valid token (its allowance is not shared with others behind the same
     address), per client address otherwise: made-up tokens do not each get an allowance."""
 
-
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and current_user.is_authenticated:
         return "api-token:" + token_digest(header.removeprefix("Bearer ").strip())[:32]
@@ -137,7 +136,6 @@ def paginated(items: list[Any], total: int, page: int, per_page: int) -> dict:
 
 @bp.get("/openapi.json")
 def openapi():
-
     return jsonify(build_document(OPERATIONS, SCHEMAS, current_app.config.get("SERVER_NAME")))
 
 

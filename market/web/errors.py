@@ -66,7 +66,6 @@ def error_page(status: int, message: str | None = None) -> tuple[str, int]:
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
-
         message = err.message(get_lang())
         if wants_json():
             response = json_error(err.status, err.code, message,
@@ -154,7 +153,6 @@ def register_error_pages(app: Flask) -> None:
 
 
 def _rollback() -> None:
-
     try:
         db.session.rollback()
     except Exception:  # a dead connection: the pool discards it; the reply matters more
@@ -182,7 +180,6 @@ def refuse_unstorable_input(app: Flask) -> None:
 def install_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response: Response) -> Response:
-
         response.headers.setdefault("Content-Security-Policy",
                                     CSP_STRIPE_CHECKOUT if g.get("stripe_checkout") else CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -45,7 +45,6 @@ class DisputeSchema(BaseSchema):
     created_at = UtcDateTime()
 
     def _stage_label(self, dispute: Dispute) -> str:
-
         return disputes.stage_label(db.session.get(Deal, dispute.deal_id), dispute.stage, get_lang())
 
 

@@ -86,7 +86,6 @@ def _beijing(iso: str | None) -> str:
     if not iso:
         return "—"
 
-
     moment = datetime.fromisoformat(iso)
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
@@ -146,6 +145,5 @@ def _terms(deal: Deal) -> FeeTerms | None:
 
 
 def _payments(deal: Deal):
-
     return list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
                                    .order_by(Payment.due_date, Payment.id)))

@@ -69,7 +69,6 @@ def changed_meanwhile(err: StaleDataError):
 
 
 def _lang() -> str:
-
     return get_lang()
 
 

@@ -178,7 +178,6 @@ def record_filing_rejected(deal: Deal, reason: str, user: User | None, rejected_
 
 
 def _next(deal: Deal) -> set[str]:
-
     return machine.allowed(deal.kind, deal.status)
 
 

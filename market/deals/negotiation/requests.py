@@ -247,7 +247,6 @@ def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
     ledger.move(deal, S.AGREED, LedgerEvent.ACCEPTED, amount_fen=terms.price_fen, actor=user,
                 evidence={"offer_id": offer.id})
     if kind in OWNERSHIP_KINDS:
-
         deal.approvals = {**(deal.approvals or {}), "prior_licences": prior_licences(deal)}
         close_other_requests(deal, user)
     tell(other_org_id(deal, user.organisation_id), deal, "agreed", "双方已就条件达成一致，请办理审批与签约",

@@ -246,7 +246,6 @@ def _move(decl: OpenLicenceDeclaration, to: S, actor: User | None, on: date, not
                                         actor_id=actor.id if actor else None, note=note[:500]))
     decl.status = to
     if to in CNIPA_STEPS:
-
         audit(AuditAction.OPEN_LICENCE_CNIPA_STEP, actor=actor, object_type="open_licence_declaration",
               object_id=decl.id, summary=f"{frm.zh} → {to.zh}（{on.isoformat()}）" + (f"：{note[:200]}" if note else ""))
 
@@ -415,7 +414,6 @@ def _close(decl: OpenLicenceDeclaration, on: date, zh: str, en: str) -> None:
 
 
 def _notify_licensees(decl: OpenLicenceDeclaration, title: tuple[str, str], body: tuple[str, str], key: str) -> None:
-
     buyers = db.session.scalars(select(Deal.buyer_org_id).where(
         Deal.declaration_id == decl.id, Deal.status != "VOID").distinct())
     patent = decl.patent
@@ -444,7 +442,6 @@ def _stop_offering(decl: OpenLicenceDeclaration) -> None:
         return
     listing.modes = [m for m in listing.modes if m != DealMode.OPEN_LICENSE]
     if not listing.modes and listing.status == ListingStatus.PUBLISHED:
-
         suspend_listing(None, listing, "开放许可声明已结束，挂牌没有其他交易方式")
     else:
         queue_listing(listing)

@@ -189,7 +189,6 @@ class DeclarationSchema(BaseSchema):
 
 
 def _describe(decl, lang: str) -> str:
-
     try:
         return FeeTerms.from_dict(decl.fee_terms).describe(lang)
     except DomainError:
@@ -227,8 +226,6 @@ class LicenceSchema(BaseSchema):
         "description": "Contract (HTML, PDF), written notice and filing package"}})
 
     def payments_of(self, deal) -> list[dict]:
-
-
         return [{"id": p.id, "kind": p.kind, "sequence": p.sequence, "amount_fen": p.amount_fen,
                  "due_date": p.due_date.isoformat() if p.due_date else None, "status": p.status}
                 for p in db.session.scalars(select(Payment).where(Payment.deal_id == deal.id).order_by(Payment.id))]

@@ -31,6 +31,7 @@ from market.deals.open_licence.schemas import (
     form_values,
 )
 from market.deals.vocabulary import DealStatus, DeclarationStatus, FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
+from market.web.actions import run_action
 
 bp = Blueprint("open_licence", __name__, cli_group="open-licences")
 
@@ -155,15 +156,11 @@ def new_declaration(app_no: str):
         values = form_data(request.form)
         data, errors = load(DeclarationForm(), values)
         if not errors:
-            try:
-                decl = services.start_declaration(current_user, patent, _fields_from(data))
-            except DomainError as err:
-                db.session.rollback()
-                errors = {err.field or "mode": [err.message(get_lang())]}
-            else:
-                db.session.commit()
+            done = run_action(lambda: services.start_declaration(current_user, patent, _fields_from(data)))
+            if done.ok:
                 flash(t("声明草稿已保存，请查看检查结果", "Draft saved; see the checks below"), "success")
-                return redirect(url_for("open_licence.declaration", declaration_id=decl.id))
+                return redirect(url_for("open_licence.declaration", declaration_id=done.value.id))
+            errors = done.field_errors("mode")
     return render_template("open_licence/form.html", patent=patent, decl=None, values=values, errors=errors,
                            **_choices()), 422 if errors else 200
 
@@ -180,17 +177,12 @@ def edit_declaration(declaration_id: int):
         values = form_data(request.form)
         data, errors = load(DeclarationForm(), values)
         if not errors:
-            try:
-                services.update_declaration(current_user, decl, _fields_from(data))
-            except DomainError as err:
-                db.session.rollback()
-                if err.status == 403:
-                    abort(403)
-                errors = {err.field or "mode": [err.message(get_lang())]}
-            else:
-                db.session.commit()
+            done = run_action(lambda: services.update_declaration(current_user, decl, _fields_from(data)),
+                              abort_on=(403,))
+            if done.ok:
                 flash(t("已保存", "Saved"), "success")
                 return redirect(url_for("open_licence.declaration", declaration_id=decl.id))
+            errors = done.field_errors("mode")
     return render_template("open_licence/form.html", patent=decl.patent, decl=decl, values=values,
                            errors=errors, **_choices()), 422 if errors else 200
 
@@ -221,8 +213,6 @@ def declaration(declaration_id: int):
 
 def _fee_year(patent, today):
     """The patent's current fee year: annual fees fall due on the filing date's anniversaries."""
-
-
     if patent.filing_date is None:
         return None
     start = add_years(patent.filing_date, today.year - patent.filing_date.year)
@@ -232,18 +222,13 @@ def _fee_year(patent, today):
 
 
 def _act(decl: OpenLicenceDeclaration, action, success: tuple[str, str]):
-    try:
-        result = action()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            abort(403)
-        flash(err.message(get_lang()), "error")
+    done = run_action(action, abort_on=(403,))
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t(*success), "success")
-        if isinstance(result, list) and result:
-            flash(t("仍有提示：", "Warnings: ") + "；".join(p.message(get_lang()) for p in result), "warning")
+        if isinstance(done.value, list) and done.value:
+            flash(t("仍有提示：", "Warnings: ") + "；".join(p.message(get_lang()) for p in done.value), "warning")
     return redirect(url_for("open_licence.declaration", declaration_id=decl.id))
 
 
@@ -300,18 +285,15 @@ def record_step(declaration_id: int, step: str):
 @bp.post("/open-licences/<int:declaration_id>/take")
 @login_required
 def take(declaration_id: int):
-
     decl = _declaration(declaration_id)
     had = existing_licence(decl.id, current_user.organisation_id)
-    try:
-        deal = take_open_licence(decl.id, current_user.organisation, current_user)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:  # not an approved enterprise: the bureau and point operators are never licensees
-            return render_template("errors/error.html", status=403, message=err.message(get_lang())), 403
-        flash(err.message(get_lang()), "error")
+    done = run_action(lambda: take_open_licence(decl.id, current_user.organisation, current_user))
+    if not done.ok:
+        if done.error.status == 403:  # not an approved enterprise: the bureau and point operators are never licensees
+            return render_template("errors/error.html", status=403, message=done.message), 403
+        flash(done.message, "error")
         return redirect(url_for("listings.patent", app_no=decl.patent.application_number))
-    db.session.commit()
+    deal = done.value
     if had is None:
         flash(t("书面通知已送达专利权人。", "Your written notice has reached the patentee.") + (
             t("请按声明的标准付款，到账后即取得许可。", " Pay the fee as declared; the licence follows the payment.")

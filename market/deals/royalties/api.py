@@ -50,7 +50,6 @@ class RoyaltyReportSchema(BaseSchema):
                                                              "enum": [s.value for s in PaymentStatus] + [None]}})
 
     def _payment_status(self, report: RoyaltyReport) -> str | None:
-
         payment = db.session.get(Payment, report.payment_id) if report.payment_id else None
         return payment.status if payment else None
 
@@ -97,7 +96,6 @@ def _me():
 
 
 def _overview(deal: Deal) -> dict:
-
     summary = royalties.summary(deal)
     if summary is None:
         raise NotFound("royalty.no_royalty", "该交易的许可使用费不含提成。", "This deal's fee has no royalty.")

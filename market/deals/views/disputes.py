@@ -21,6 +21,7 @@ from market.deals.models import Deal
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.permissions import can_act, deal_for, role_of
 from market.deals.views.blueprint import bp
+from market.web.actions import run_action
 
 
 def _user():
@@ -64,18 +65,18 @@ def _deal(deal_id: int) -> Deal:
 
 def _act(deal: Deal, action: Callable[[], object], done: tuple[str, str]):
     """Run one dispute service: commit and say so, or roll back and say why (403 stays a 403)."""
-    try:
+    def act():
         with stale_as_conflict():
             action()
             db.session.flush()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):  # 404: a dispute id of another deal
-            return render_template("errors/error.html", status=err.status,
-                                   message=err.message(get_lang())), err.status
-        flash(err.message(get_lang()), "error")
+
+    outcome = run_action(act)
+    if not outcome.ok:
+        if outcome.error.status in (403, 404):  # 404: a dispute id of another deal
+            return render_template("errors/error.html", status=outcome.error.status,
+                                   message=outcome.message), outcome.error.status
+        flash(outcome.message, "error")
         return redirect(url_for("deals.deal", deal_id=deal.id) + "#disputes")
-    db.session.commit()
     flash(t(*done), "success")
     return redirect(url_for("deals.deal", deal_id=deal.id) + "#disputes")
 

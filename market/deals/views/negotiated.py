@@ -46,6 +46,7 @@ from market.deals.vocabulary import (
 from market.payments import services as payments
 from market.payments.models import Payment
 from market.payments.providers import get_provider
+from market.web.actions import run_action
 
 LABELS = {"DealStatus": DealStatus, "DealKind": DealKind, "LedgerEvent": LedgerEvent, "DocumentKind": DocumentKind,
           "PaymentKind": PaymentKind, "PaymentStatus": PaymentStatus, "FeeMode": FeeMode,
@@ -117,23 +118,18 @@ def _act(deal: Deal, action, success: tuple[str, str], *, anchor: str = "", may_
     role = role_of(current_user, deal)
     if may_upload and request.files.get("file") and role not in ("seller", "buyer", "co_owner"):
         abort(403)
-    try:
+    def act():
         with stale_as_conflict():
             action(stored)
             db.session.flush()
-    except DomainError as err:
-        db.session.rollback()
-        stored.discard()
-        if err.status == 403:
-            return render_template("errors/error.html", status=403, message=err.message(get_lang())), 403
-        flash(err.message(get_lang()), "error")
-        return _back(deal, anchor)
-    except BaseException:
-        db.session.rollback()
-        stored.discard()
-        raise
-    db.session.commit()
-    flash(t(*success), "success")
+
+    done = run_action(act, undo=stored.discard)
+    if done.error is not None:
+        if done.error.status == 403:
+            return render_template("errors/error.html", status=403, message=done.message), 403
+        flash(done.message, "error")
+    else:
+        flash(t(*success), "success")
     return _back(deal, anchor)
 
 
@@ -148,7 +144,6 @@ def mine():
     if is_bureau(current_user):
         pass
     elif current_user.organisation.is_point_operator:
-
         query = query.where(or_(Deal.point_id.in_(select(Point.id).where(Point.operator_id == org_id)),
                                 Deal.seller_org_id == org_id, Deal.buyer_org_id == org_id))
     else:
@@ -208,25 +203,23 @@ def create():
         demand = own_demand(int(request.form["demand_id"]), current_user.organisation_id)
         if demand is None:
             abort(404)
-    try:
+    def request_it():
         values = _form(OfferForm())
         if request.form.get("accept_listed"):
             made = n.accept_listed_terms(current_user, listing, kind, start_date=values.get("start_date"),
                                          end_date=values.get("end_date"), message=values.get("message", ""),
                                          demand=demand)
-            done = ("已按挂牌条件达成一致，请办理审批与签约", "Agreed on the listed terms; approvals and signature are next")
-        else:
-            made = n.request_deal(current_user, listing, kind, terms=OfferForm().to_terms(values),
-                                  message=values.get("message", ""), demand=demand)
-            done = ("交易已发起，等待专利权人答复", "Deal requested; waiting for the patentee")
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            abort(403)
-        flash(err.message(get_lang()), "error")
+            return made, ("已按挂牌条件达成一致，请办理审批与签约", "Agreed on the listed terms; approvals and signature are next")
+        made = n.request_deal(current_user, listing, kind, terms=OfferForm().to_terms(values),
+                              message=values.get("message", ""), demand=demand)
+        return made, ("交易已发起，等待专利权人答复", "Deal requested; waiting for the patentee")
+
+    done = run_action(request_it, abort_on=(403,))
+    if not done.ok:
+        flash(done.message, "error")
         return redirect(url_for("deals.new", listing=listing.id, kind=kind or ""))
-    db.session.commit()
-    flash(t(*done), "success")
+    made, message = done.value
+    flash(t(*message), "success")
     return redirect(url_for("deals.deal", deal_id=made.id))
 
 
@@ -434,7 +427,6 @@ def payment_receipt(deal_id: int, payment_id: int):
     payment = _payment(item, payment_id)
 
     def run(stored):
-
         if role_of(current_user, item) != "buyer" or not can_act(current_user, item):
             raise DomainError("deal.not_payer", "只有付款方可以上传付款凭证。", "Only the payer uploads the receipt.",
                               status=403)
@@ -463,7 +455,6 @@ def payment_confirm(deal_id: int, payment_id: int):
     payment = _payment(item, payment_id)
 
     def run(stored):
-
         if role_of(current_user, item) != "seller" or not can_act(current_user, item):
             raise DomainError("deal.not_payee", "只有收款方可以确认收款。", "Only the payee confirms receipt.", status=403)
         if payment.provider_ref:
@@ -486,13 +477,11 @@ def payment_checkout(deal_id: int, payment_id: int):
 
     provider = get_provider(current_app)
     method = request.form.get("method") or provider.methods[0]
-    try:
-        checkout = payments.start_checkout(db.session, payment, method, provider=provider)
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message(get_lang()), "error")
+    done = run_action(lambda: payments.start_checkout(db.session, payment, method, provider=provider))
+    if not done.ok:
+        flash(done.message, "error")
         return _back(item, "payments")
-    db.session.commit()
+    checkout = done.value
     if checkout.client_secret:
         g.stripe_checkout = True  # this page alone may load Stripe.js (market/web/errors.py)
     return render_template("deals/pay.html", deal=item, payment=payment, checkout=checkout,

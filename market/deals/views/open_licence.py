@@ -42,7 +42,6 @@ def open_licence_context(deal: Deal) -> dict:
 
 
 def _lang() -> str:
-
     return get_lang()
 
 

@@ -16,6 +16,7 @@ from market.deals.rewards import contributors as contributor_rewards
 from market.deals.rewards import services as rewards
 from market.deals.views.blueprint import bp
 from market.deals.vocabulary import DealStatus as S
+from market.web.actions import run_action
 
 # Before agreement there is nothing to reward; a deal that came to nothing never will.
 HIDDEN = frozenset({S.NEGOTIATING, S.DECLINED, S.CANCELLED, S.VOID})
@@ -56,18 +57,18 @@ def reward_costs(deal_id: int):
     except DomainError:
         abort(404)
     back = redirect(url_for("deals.deal", deal_id=deal.id) + "#reward")
-    try:
+    def record():
         with stale_as_conflict():
             costs = rewards.Costs(**{name: rewards.parse_yuan(request.form.get(name.replace("_fen", "_yuan")), name)
                                      for name in rewards.COST_FIELDS})
             contributor_rewards.record_costs(_user(), deal, costs, has_scheme=bool(request.form.get("has_scheme")))
             db.session.flush()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            return render_template("errors/error.html", status=403, message=err.message(get_lang())), 403
-        flash(err.message(get_lang()), "error")
+
+    done = run_action(record)
+    if not done.ok:
+        if done.error.status == 403:
+            return render_template("errors/error.html", status=403, message=done.message), 403
+        flash(done.message, "error")
         return back
-    db.session.commit()
     flash(t("已更新奖励测算的扣除项", "The deductible costs are saved"), "success")
     return back

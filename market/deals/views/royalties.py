@@ -18,6 +18,7 @@ from market.deals.permissions import BUYER, SELLER, deal_for, role_of
 from market.deals.royalties import services as royalties
 from market.deals.views.blueprint import bp
 from market.deals.vocabulary import PaymentStatus, RoyaltyBase, RoyaltyReportStatus
+from market.web.actions import run_action
 
 
 def _user():
@@ -79,22 +80,21 @@ def royalties_page(deal_id: int):
 def file_royalty_report(deal_id: int):
     deal = deal_for(_user(), deal_id)
     values = {k: request.form.get(k, "") for k in ("period", "base_amount", "note")}
-    try:
+    def file_it():
         try:
             period_start = date.fromisoformat(values["period"])
         except ValueError:
             raise DomainError("royalty.period_unknown", "请选择结算期间。", "Choose a reporting period.",
                               field="period") from None
         base_fen = royalties.parse_yuan(values["base_amount"])
-        report = royalties.file_report(deal, _user(), period_start=period_start, base_fen=base_fen,
-                                       note=values["note"])
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            raise
-        return _render(db.session.get(Deal, deal_id), errors={err.field or "form": [err.message(get_lang())]},
-                       values=values, status=err.status)
-    db.session.commit()
+        return royalties.file_report(deal, _user(), period_start=period_start, base_fen=base_fen,
+                                     note=values["note"])
+
+    done = run_action(file_it, raise_on=(403, 404))
+    if not done.ok:
+        return _render(db.session.get(Deal, deal_id), errors=done.field_errors("form"), values=values,
+                       status=done.error.status)
+    report = done.value
     flash(t(f"提成报告已提交，应付提成 {yuan_grouped(report.amount_due_fen)} 元。",
             f"Report filed; royalty due ¥{yuan_grouped(report.amount_due_fen)}."), "success")
     return redirect(url_for("deals.royalties_page", deal_id=deal_id))
@@ -105,16 +105,12 @@ def file_royalty_report(deal_id: int):
 def answer_royalty_report(deal_id: int, report_id: int, decision: str):
     deal = deal_for(_user(), deal_id)
     reason = request.form.get("reason", "")
-    try:
-        royalties.answer_report(deal, report_id, _user(), confirm=decision == "confirm", reason=reason)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            raise
-        return _render(db.session.get(Deal, deal_id), status=err.status,
-                       errors={f"{err.field or 'answer'}-{report_id}": [err.message(get_lang())]},
+    done = run_action(lambda: royalties.answer_report(deal, report_id, _user(), confirm=decision == "confirm",
+                                                      reason=reason), raise_on=(403, 404))
+    if not done.ok:
+        return _render(db.session.get(Deal, deal_id), status=done.error.status,
+                       errors={f"{done.error.field or 'answer'}-{report_id}": [done.message]},
                        values={f"reason-{report_id}": reason})
-    db.session.commit()
     flash(t("已确认提成报告。", "Report confirmed.") if decision == "confirm"
           else t("已提出异议，等待被许可方更正。", "Dispute sent; the licensee will correct the report."), "success")
     return redirect(url_for("deals.royalties_page", deal_id=deal_id))

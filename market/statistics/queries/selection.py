@@ -81,7 +81,6 @@ class Selection:
     as_of: datetime | None = None
 
     def replace(self, **changes) -> Selection:
-
         return replace(self, **changes)
 
 
