@@ -18,10 +18,16 @@ from market.demo.topics import DESIGN_ADVANTAGES, DESIGN_PROBLEMS, TOPICS, Templ
 SUPPLIER_TYPES = frozenset({"UNIVERSITY", "RESEARCH_INSTITUTE", "SOE"})
 
 
+_STREET_NUMBER = itertools.count(101, 7)
+
+
 def _org(key, name, name_en, org_type, district, contact_name, phone, soe_level=None):
+    # A registered address: contracts and licence filings name it (REC 9).
+    province = "上海市" if district.endswith("区") else "江苏省"
     return {"key": key, "name": name, "name_en": name_en, "org_type": org_type,
             "soe_level": soe_level, "district": district,
-            "contact_name": contact_name, "contact_phone": phone}
+            "contact_name": contact_name, "contact_phone": phone,
+            "address": f"{province}{district}示范路{next(_STREET_NUMBER)}号"}
 
 
 DEMO_ORGS: list[dict] = [

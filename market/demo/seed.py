@@ -80,7 +80,7 @@ def seed(n_patents: int = 320) -> str:
             name=spec["name"], org_type=spec["org_type"], uscc=make_uscc(prefix[:17]),
             district=spec.get("district", ""), soe_level=spec.get("soe_level"), status=OrgStatus.APPROVED,
             name_en=spec.get("name_en"), contact_name=spec.get("contact_name", ""),
-            contact_phone=spec.get("contact_phone", ""),
+            contact_phone=spec.get("contact_phone", ""), address=spec.get("address", ""),
             is_state_funded_rnd=spec["org_type"] in ("UNIVERSITY", "RESEARCH_INSTITUTE"),
             wholly_state_owned=spec["org_type"] == "SOE")
         if spec["org_type"] not in ("BUREAU", "POINT_OPERATOR"):
