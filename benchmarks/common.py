@@ -29,6 +29,7 @@ def fresh_app(**overrides):
     settings = Settings(instance)
     settings.SECRET_KEY = "bench"
     settings.SESSION_COOKIE_SECURE = False
+    settings.MAIL_BASE_URL = "http://127.0.0.1:5000"
     for key, value in overrides.items():
         setattr(settings, key, value)
     app = create_app(settings)

@@ -148,7 +148,7 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "DATABASE_URL", "ELASTICSEARCH"))}
         env.update(DATABASE_URL=database_url, INSTANCE_PATH=instance, SECRET_KEY="bench", PAYMENT_PROVIDER="stripe",
                    STRIPE_API_KEY="sk_test_load", STRIPE_API_BASE=mock.url, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                   SESSION_COOKIE_SECURE="0", SEARCH_BACKEND=config["SEARCH_BACKEND"])
+                   SESSION_COOKIE_SECURE="0", MAIL_BASE_URL="http://127.0.0.1", SEARCH_BACKEND=config["SEARCH_BACKEND"])
         if node:
             env["ELASTICSEARCH_URL"] = node.url
         server = AppServer(env, workers=workers, threads=threads, log=Path(instance) / "gunicorn.log",

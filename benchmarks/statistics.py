@@ -226,6 +226,7 @@ def measure(url: str | None, instance: str, rounds: int, export_rounds: int) -> 
 
     settings = Settings(instance)
     settings.SECRET_KEY, settings.SESSION_COOKIE_SECURE = "bench", False
+    settings.MAIL_BASE_URL = "http://127.0.0.1:5000"
     settings.SQLALCHEMY_DATABASE_URI = url or f"sqlite:///{instance}/market.sqlite3"
     settings.SEARCH_INDEX_PATH = f"{instance}/search.sqlite3"
     settings.LOGIN_RATE_LIMIT = "1000 per minute"

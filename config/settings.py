@@ -16,6 +16,10 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class Settings:
     """Defaults for the embedded deployment: SQLite, built-in search, offline payments."""
 
@@ -59,12 +63,18 @@ class Settings:
         self.MAIL_SMTP_STARTTLS = _env_bool("MAIL_SMTP_STARTTLS", self.MAIL_SMTP_PORT == 587)
         self.MAIL_SMTP_TIMEOUT = float(os.environ.get("MAIL_SMTP_TIMEOUT", "10"))
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "专利超市 <noreply@localhost>")
-        self.MAIL_BASE_URL = os.environ.get("MAIL_BASE_URL", "")  # makes the links in e-mails absolute
+        # The only source of the links in e-mails (never the request's Host, which a client chooses).
+        self.MAIL_BASE_URL = os.environ.get("MAIL_BASE_URL", "").strip().rstrip("/")
+        # Host names the app answers to (Flask refuses any other Host with 400); unset: any.
+        self.TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS") or None
         self.MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(instance / "mail"))
         self.UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * 1024 * 1024
         # Flask refuses larger request bodies before any view reads them.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 1024 * 1024
         self.DEMO_MODE = _env_bool("DEMO_MODE", False)
+        if self.DEMO_MODE:  # `make run` serves http://127.0.0.1:5000 to this machine only
+            self.MAIL_BASE_URL = self.MAIL_BASE_URL or "http://127.0.0.1:5000"
+            self.TRUSTED_HOSTS = self.TRUSTED_HOSTS or ["127.0.0.1", "localhost"]
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -113,4 +123,6 @@ class TestSettings(Settings):
         # Never a real mail server from the shell's environment; tests that want SMTP start one.
         self.MAIL_SMTP_HOST = ""
         self.MAIL_FOLDER = f"{instance_path}/mail"
+        self.MAIL_BASE_URL = "http://localhost"
+        self.TRUSTED_HOSTS = None
         self.TESTING = True

@@ -42,6 +42,7 @@ from market.accounts.blueprint import bp as accounts_bp
 from market.core.db import WRITE_INTENT, tune_sqlite
 from market.core.extensions import csrf, db, limiter, login_manager, migrate
 from market.core.i18n import install_i18n
+from market.core.mail import mail_base_url
 from market.core.outbox import process_outbox
 from market.deals.open_licence.views import bp as open_licence_bp
 from market.deals.views import bp as deals_bp
@@ -81,12 +82,35 @@ def create_app(config: Settings | dict | None = None) -> Flask:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret(app)
+    check_production_settings(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
     return app
+
+
+class ConfigurationError(RuntimeError):
+    """A setting production cannot run without."""
+
+
+def check_production_settings(app: Flask) -> None:
+    """Production (neither debug, testing nor the demo) needs the address its e-mails link to.
+
+    Links in e-mails come from configuration only: taken from the request's Host, a client could
+    have a password-reset link mailed that points at its own server.
+    """
+    if app.debug or app.testing or app.config.get("DEMO_MODE"):
+        return
+    if not app.config.get("MAIL_BASE_URL") and not app.config.get("TRUSTED_HOSTS"):
+        raise ConfigurationError(
+            "生产环境必须设置 MAIL_BASE_URL（邮件中链接的地址，如 https://psm.example.cn）或 TRUSTED_HOSTS。"
+            " Production needs MAIL_BASE_URL (the address e-mail links point to) or TRUSTED_HOSTS.")
+    if not mail_base_url(app.config):
+        raise ConfigurationError(
+            "TRUSTED_HOSTS 只含通配域名时必须设置 MAIL_BASE_URL。"
+            " Set MAIL_BASE_URL when TRUSTED_HOSTS holds only wildcard domains.")
 
 
 def _instance_secret(app: Flask) -> str:

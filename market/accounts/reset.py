@@ -9,7 +9,7 @@ or not, so the form tells nobody which e-mails are registered.
 
 from __future__ import annotations
 
-from flask import current_app, flash, has_request_context, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -81,7 +81,7 @@ def send_reset_mail(keys: list[str], bulk: bool) -> None:
     """Mail a fresh link to each user (a retried entry sends a link that is still current)."""
 
     settings = MailSettings.from_app(current_app)
-    base = settings.base_url or (request.host_url.rstrip("/") if has_request_context() else "")
+    base = settings.base_url  # configuration only, never the request's Host
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     for user in db.session.scalars(select(User).where(User.id.in_([int(k) for k in keys]))):
         if not user.active:

@@ -37,6 +37,24 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Outside production (debug, tests) with nothing configured: the development server's address.
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
+
+
+def mail_base_url(config) -> str:
+    """The address links in e-mails start with: MAIL_BASE_URL, else the first trusted host over HTTPS.
+
+    Never the request's Host: a client chooses that one (password-reset link poisoning).
+    """
+    base = str(config.get("MAIL_BASE_URL") or "").strip().rstrip("/")
+    if base:
+        return base
+    for host in config.get("TRUSTED_HOSTS") or ():
+        if host and not host.startswith("."):  # ".example.cn" is a wildcard, no address
+            return f"https://{host}"
+    return ""
+
+
 @dataclass(frozen=True)
 class MailSettings:
     smtp_host: str
@@ -64,7 +82,7 @@ class MailSettings:
             starttls=_flag(_setting(c, "MAIL_SMTP_STARTTLS", "1" if port == 587 else "0")),
             implicit_tls=port == 465,
             sender=_setting(c, "MAIL_FROM", "专利超市 <noreply@localhost>"),
-            base_url=_setting(c, "MAIL_BASE_URL").rstrip("/"),
+            base_url=mail_base_url(c) or (LOCAL_BASE_URL if app.debug or app.testing else ""),
             folder=Path(_setting(c, "MAIL_FOLDER", str(Path(app.instance_path) / "mail"))),
             timeout=float(_setting(c, "MAIL_SMTP_TIMEOUT", "10")),
         )

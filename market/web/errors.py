@@ -8,7 +8,7 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from market.core.errors import DomainError
 from market.core.extensions import db, login_manager
@@ -89,6 +89,10 @@ def register_error_pages(app: Flask) -> None:
         zh, en = MESSAGES.get(status, (err.name, err.name))
         if wants_json():
             response = json_error(status, err.name.lower().replace(" ", "_"), t(zh, en))
+        elif isinstance(err, SecurityError):
+            # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page frame either.
+            response = Response(t("请求的主机名不受信任", "The requested host is not trusted") + "\n",
+                                400, mimetype="text/plain")
         else:
             response = error_page(status)
         if isinstance(response, tuple):
