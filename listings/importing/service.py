@@ -6,8 +6,6 @@ rows before and after it are kept. Never commits; the caller commits once.
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +22,7 @@ from listings.models import LIVE_LISTING_STATES, Patent
 from listings.patent_input import Problem, clean_patent, default_status
 from listings.patents import find_patents
 from listings.vocabulary import DealMode, LegalStatus, PricingMethod
+from market.core import spreadsheets
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.errors import DomainError
@@ -205,20 +204,18 @@ def _list(patent: Patent, owner: Organisation, options: ImportOptions, actor: Us
 
 
 def rejected_rows_csv(headers: list[str], rejected: list[dict], lang: str = "zh") -> str:
-    """The rejected rows with their original cells and a reason column, ready to fix and re-upload."""
-    reason_header = "错误原因" if lang == "zh" else "Reason"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    """The rejected rows with their original cells and a reason column, ready to fix and re-upload.
+
+    The uploaded headers and cells go back through the app's one CSV writer, which neutralises
+    anything a spreadsheet would read as a formula (the header row too).
+    """
     cols = headers or ["application_number"]
-    writer.writerow(["行号" if lang == "zh" else "Row", reason_header, *cols])
-    for r in rejected:
-        reasons = r["reasons_zh"] if lang == "zh" else r["reasons_en"]
-        cells = r.get("cells") or {}
-        writer.writerow([r["row"], "；".join(reasons), *(_safe_cell(cells.get(h, "")) for h in cols)])
-    # A BOM so that Excel opens the Chinese text correctly.
-    return "\ufeff" + buffer.getvalue()
 
+    def rows():
+        yield ["行号" if lang == "zh" else "Row", "错误原因" if lang == "zh" else "Reason", *cols]
+        for r in rejected:
+            cells = r.get("cells") or {}
+            yield [r["row"], "；".join(r["reasons_zh"] if lang == "zh" else r["reasons_en"]),
+                   *(cells.get(h, "") for h in cols)]
 
-def _safe_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas in cells we hand back (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return spreadsheets.csv_text(rows())

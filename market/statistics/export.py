@@ -1,4 +1,5 @@
-"""Exports: XLSX (openpyxl write-only: rows go to disk as they come) and CSV (a generator, UTF-8 BOM).
+"""Exports: XLSX (write-only: rows go to disk as they come) and CSV (a generator, UTF-8 BOM),
+both written by market/spreadsheets.py, which keeps user text from becoming a formula.
 
 Neither builds the data in memory: detail rows are streamed from the database, pivots are a
 few hundred rows at most. Headers are Chinese (the bureau's language) with the English in
@@ -7,19 +8,15 @@ brackets on the rules sheet; amounts are yuan with two decimals, computed from i
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import IO, Iterable, Iterator
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from listings.industries import MAPPING_VERSION
+from market.core import spreadsheets
 from market.deals.vocabulary import DealStatus
 from market.statistics import dimensions, geography, queries, services
 from market.statistics.measures import COLUMNS, MEASURES, Basis, Column, StatType
@@ -27,7 +24,7 @@ from market.statistics.periods import MONTH, QUARTER, YEAR, bucket_key
 from market.statistics.pivots import Pivot
 from market.statistics.queries import Selection
 
-CSV_BOM = "\ufeff"
+CSV_BOM = spreadsheets.CSV_BOM
 FORMATS = ("xlsx", "csv")
 SHEET_NAMES = {"period": "按期间", "type": "按交易类型", "point": "按网点", "industry": "按产业",
                "supplier_type": "按供方类型", "demander_type": "按需方类型", "patent_type": "按专利类型",
@@ -166,20 +163,8 @@ def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iter
 
 
 # ---- CSV -------------------------------------------------------------------------------------
-def csv_stream(rows: Iterable[list], lines_per_chunk: int = 500) -> Iterator[str]:
-    """CSV text in chunks, starting with a BOM so that Excel reads the Chinese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    yield CSV_BOM
-    n = 0
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-        n += 1
-        if n % lines_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+# One writer for every file the app hands out (market/spreadsheets.py): user text never a formula.
+csv_stream = spreadsheets.csv_stream
 
 
 def csv_rows(session: Session, sel: Selection, pivot: str | None = None, lang: str = "zh") -> Iterator[list]:
@@ -193,34 +178,14 @@ def csv_rows(session: Session, sel: Selection, pivot: str | None = None, lang: s
 
 
 # ---- XLSX ------------------------------------------------------------------------------------
-def _sheet(wb: Workbook, title: str, rows: Iterable[list], widths: dict[str, float] | None = None,
-           freeze: str | None = "A2") -> int:
-    ws = wb.create_sheet(title=title[:31])
-    for col, width in (widths or {}).items():
-        ws.column_dimensions[col].width = width
-    if freeze:
-        ws.freeze_panes = freeze
-    bold = Font(bold=True)
-    n = 0
-    for row in rows:
-        if n == 0:
-            header = []
-            for value in row:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.font = bold
-                header.append(cell)
-            ws.append(header)
-        else:
-            ws.append(row)
-        n += 1
-    return max(n - 1, 0)
+_sheet = spreadsheets.add_sheet
 
 
 def write_xlsx(out: IO[bytes] | str, session: Session, sel: Selection, *, today: date) -> dict[str, int]:
     """The workbook: summary, trend, a sheet per breakdown, the cross table, the detail, the rules."""
     report = services.report(session, sel, today=today, lang="zh", breakdowns=EXPORT_BREAKDOWNS, full=True)
     names = report.point_names
-    wb = Workbook(write_only=True)
+    wb = spreadsheets.new_workbook()
     counts = {"汇总": _sheet(wb, "汇总", summary_rows(report), {"A": 22, "B": 20})}
     counts["按期间"] = _sheet(wb, "按期间", pivot_rows(report.trend), {"A": 18})
     for dim in EXPORT_BREAKDOWNS:
@@ -238,5 +203,5 @@ def write_xlsx(out: IO[bytes] | str, session: Session, sel: Selection, *, today:
             rules.append((r["change"], f"{r['reference'] or ''} {StatType(r['stat_type']).zh} 计数日 {r['basis_date']} "
                                        f"记录于 {r['recorded_at']:%Y-%m-%d %H:%M} UTC，影响金额 {yuan(r['amount_fen'])} 元 {r['note'] or ''}"))
     counts["统计口径"] = _sheet(wb, "统计口径", rules, {"A": 30, "B": 120})
-    wb.save(out)
+    spreadsheets.save_workbook(wb, out)
     return counts
