@@ -61,6 +61,15 @@ TABLES = {
 
 # Any deal that is not already closed can be voided (a mistake, with a reason and an actor).
 VOIDABLE = frozenset(S) - {S.VOID}
+# Once a deal took effect (registered, licensed, filed, in force, completed, ended) its parties
+# can no longer void it: termination or rescission is a legal act of its own, and only the
+# bureau corrects a mistaken record. The same holds once money was received (the service checks).
+TOOK_EFFECT = frozenset({S.REGISTERED, S.COMPLETED, S.LICENSED, S.FILED, S.ACTIVE, S.EXPIRED, S.TERMINATED})
+
+
+def party_may_void(status: str, money_received: bool) -> bool:
+    """Whether a party (not the bureau) may void a deal in `status`."""
+    return status in VOIDABLE and status not in TOOK_EFFECT and not money_received
 
 
 def allowed(kind: str, current: str) -> set[str]:

@@ -24,7 +24,13 @@ from __future__ import annotations
 import os
 import time
 
+from market.accounts.models import User
+from market.core.errors import Forbidden
 from market.core.extensions import db
+from market.deals import negotiation as n
+from market.deals.models import Deal
+from market.deals.vocabulary import DealStatus, PaymentStatus
+from market.payments.models import Payment
 from tests.security.sweep import LOGIN, Sweep, fill
 from tests.security.world import ACTORS, build
 
@@ -378,3 +384,63 @@ def test_every_route_answers_every_actor_as_the_table_says(app):
     elapsed = time.perf_counter() - started
     assert not failures, (f"{len(failures)} cells differ from the table ({elapsed:.0f} s):\n"
                           + "\n".join(failures))
+
+
+# ---- Voiding a deal, for every actor and every state (issue 13 #3) -----------------------------
+# A party may void a deal only before it took effect and before any money was received; the
+# bureau corrects the record at any time; nobody else ever.
+TOOK_EFFECT = {"REGISTERED", "COMPLETED", "LICENSED", "FILED", "ACTIVE", "EXPIRED", "TERMINATED"}
+VOID_PARTIES = {"ent_a", "pat_a"}
+
+
+def _may_void(actor: str, status: str, paid: bool) -> bool:
+    if actor == "bureau":
+        return True
+    return actor in VOID_PARTIES and status not in TOOK_EFFECT and not paid
+
+
+def test_voiding_a_deal_answers_every_actor_in_every_state(app):
+    with app.test_request_context():
+        world = build()
+        failures = []
+        for deal_name, paid in (("neg_deal", False), ("ol_deal", True)):
+            for status in DealStatus:
+                if status == DealStatus.VOID:
+                    continue
+                for actor in ACTORS[1:]:
+                    savepoint = db.session.begin_nested()
+                    deal = db.session.get(Deal, world.ids[deal_name])
+                    deal.status = status.value
+                    if paid:
+                        db.session.get(Payment, world.payment).status = PaymentStatus.PAID.value
+                    user = db.session.get(User, world.actors[actor].user_id)
+                    try:
+                        n.void_deal(user, deal, "录入错误")
+                        db.session.flush()
+                        voided = True
+                    except Forbidden:
+                        voided = False
+                    finally:
+                        savepoint.rollback()
+                    if voided != _may_void(actor, status.value, paid):
+                        failures.append(f"{deal_name} {status.value} {'paid' if paid else 'unpaid'} as {actor}: "
+                                        f"{'voided' if voided else 'refused'}")
+        db.session.remove()
+    assert not failures, "\n".join(failures)
+
+
+def test_a_party_cannot_void_a_deal_in_force_through_either_door(app):
+    """The royalty licence of the world is filed (in force): both doors refuse, and nothing changes."""
+    with app.test_request_context():
+        world = build()
+        ids = dict(world.ids)
+        db.session.remove()
+    sweep = Sweep(app, world)
+    for actor in sorted(VOID_PARTIES):
+        api = sweep.request(actor, "POST", fill("/api/v1/deals/{roy_deal}/void", ids), {"reason": "录入错误"})
+        assert api.status == 403 and not api.changed, (actor, api)
+        assert "deal.void_after_effect" in api.body
+        page = sweep.request(actor, "POST", fill("/deals/{roy_deal}/void", ids), {"reason": "录入错误"})
+        assert page.status in (302, 403) and not page.changed, (actor, page)
+    bureau = sweep.request("bureau", "POST", fill("/api/v1/deals/{roy_deal}/void", ids), {"reason": "录入错误"})
+    assert bureau.status == 200 and "deals" in bureau.changed

@@ -283,6 +283,11 @@ def payments_of(deal: Deal) -> list[Payment]:
                                    .order_by(Payment.due_date, Payment.kind, Payment.sequence)))
 
 
+def money_received(deal: Deal) -> bool:
+    """Whether any payment of the deal was ever received (a refund does not undo that it was)."""
+    return any(p.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED) for p in payments_of(deal))
+
+
 def all_paid(deal: Deal) -> bool:
     fixed = [p for p in payments_of(deal) if p.kind != PaymentKind.ROYALTY_PERIOD and p.status != PaymentStatus.CANCELLED]
     return all(p.status in (PaymentStatus.PAID, PaymentStatus.REFUNDED) for p in fixed)
@@ -338,6 +343,14 @@ def void_deal(user: User, deal: Deal, reason: str) -> Deal:
     if role not in ("seller", "buyer") and not is_bureau(user):
         raise Forbidden("deal.void_not_allowed", "只有交易双方或区知识产权局可以作废交易。",
                         "Only the parties or the bureau may void a deal.")
+    # (A deal already void is refused below as an illegal move, 409, whoever asks.)
+    if (deal.status in machine.VOIDABLE and not is_bureau(user)
+            and not machine.party_may_void(deal.status, money_received(deal))):
+        status = S(deal.status)
+        raise Forbidden("deal.void_after_effect",
+                        f"交易状态为“{status.zh}”或已有款项到账，交易方不能作废；如确属错误，请联系区知识产权局更正记录。",
+                        f"The deal is “{status.en}” or money was received: its parties cannot void it; "
+                        "ask the bureau to correct the record if it is a mistake.")
     reason = (reason or "").strip()[:500]
     if not reason:
         raise DomainError("deal.reason_required", "请说明作废的原因。", "Say why the deal is void.", field="reason")

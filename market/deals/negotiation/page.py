@@ -11,6 +11,7 @@ from datetime import date
 from market.accounts.models import User
 from market.core.money import yuan_grouped
 from market.core.time import today_local
+from market.deals import machine
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation import contract, steps
 from market.deals.negotiation.requests import open_offer
@@ -82,7 +83,11 @@ class DealPage:
 
     @property
     def can_void(self) -> bool:
-        return self.deal.status != S.VOID and (self.acts or self.role == "bureau")
+        if self.deal.status == S.VOID:
+            return False
+        if self.role == "bureau":
+            return True
+        return self.acts and machine.party_may_void(self.deal.status, contract.money_received(self.deal))
 
     @property
     def can_cancel(self) -> bool:
