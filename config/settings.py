@@ -71,6 +71,12 @@ class Settings:
         self.UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * 1024 * 1024
         # Flask refuses larger request bodies before any view reads them.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 1024 * 1024
+        # What one uploaded portfolio may hold (listings/importing/readers.py checks before parsing).
+        self.IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "200"))
+        self.IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+        self.IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "32767"))
+        self.IMPORT_MAX_UNZIP_RATIO = int(os.environ.get("IMPORT_MAX_UNZIP_RATIO", "100"))
+        self.IMPORT_MAX_UNZIPPED_MB = int(os.environ.get("IMPORT_MAX_UNZIPPED_MB", "200"))
         self.DEMO_MODE = _env_bool("DEMO_MODE", False)
         if self.DEMO_MODE:  # `make run` serves http://127.0.0.1:5000 to this machine only
             self.MAIL_BASE_URL = self.MAIL_BASE_URL or "http://127.0.0.1:5000"

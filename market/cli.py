@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from listings.importing.columns import suggest_mapping
-from listings.importing.readers import read_table
+from listings.importing.readers import COMMAND_LINE, read_table
 from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
 from listings.importing.status import import_status_updates
 from listings.search import index_status, reindex
@@ -68,7 +68,7 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
     started = time.perf_counter()
     org = _org(owner)
     try:
-        table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
+        table = read_table(path.read_bytes(), path.name, limits=COMMAND_LINE)
     except DomainError as err:
         raise click.ClickException(f"{err.zh} ({err.en})") from None
     result = import_table(table, suggest_mapping(table.headers), org,
@@ -91,7 +91,7 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
 def import_status(path: Path) -> None:
     """Apply legal-status updates (application number, event, date); suspend affected listings."""
 
-    table = read_table(path.read_bytes(), path.name, max_bytes=200 * 1024 * 1024)
+    table = read_table(path.read_bytes(), path.name, limits=COMMAND_LINE)
     result = import_status_updates(table)
     db.session.commit()
     process_outbox(bulk=True)

@@ -24,6 +24,9 @@ class ImportBatch(Base):
     headers: Mapped[list[str]] = mapped_column(JSON, default=list)
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
     options: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The first rows and the reading problems, kept at upload: the mapping page never parses the file again.
+    preview: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[list]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(12), default="UPLOADED")
     row_count: Mapped[int] = mapped_column(default=0)
     created_count: Mapped[int] = mapped_column(default=0)

@@ -8,7 +8,7 @@ import json
 import re
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import PurePath
 
@@ -26,8 +26,36 @@ _DELIMITERS = (",", ";", "\t")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # Excel-made CSVs wrap long numbers as ="..." so Excel keeps them as text.
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
-# Text-heavy sheets compress well, but not this well: beyond it the upload is a zip bomb.
-_MAX_UNZIP_RATIO = 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one upload may hold, checked before (XLSX) or while (CSV, JSONL) it is parsed, so that a
+    hostile file costs milliseconds instead of minutes and gigabytes (issue 13 #4)."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_columns: int = 200
+    max_rows: int = 100_000
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    # Text-heavy sheets compress well, but not this well: beyond it the upload is a zip bomb.
+    max_unzip_ratio: int = 100
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        return cls(max_bytes=int(config.get("UPLOAD_MAX_BYTES", cls.max_bytes)),
+                   max_columns=int(config.get("IMPORT_MAX_COLUMNS", cls.max_columns)),
+                   max_rows=int(config.get("IMPORT_MAX_ROWS", cls.max_rows)),
+                   max_cell_chars=int(config.get("IMPORT_MAX_CELL_CHARS", cls.max_cell_chars)),
+                   max_unzip_ratio=int(config.get("IMPORT_MAX_UNZIP_RATIO", cls.max_unzip_ratio)),
+                   max_unzipped_bytes=int(config.get("IMPORT_MAX_UNZIPPED_MB", cls.max_unzipped_bytes // 2**20))
+                   * 1024 * 1024)
+
+
+# The command line imports files an operator chose: bigger, still bounded.
+COMMAND_LINE = Limits(max_bytes=200 * 1024 * 1024, max_rows=5_000_000, max_unzipped_bytes=4 * 1024 ** 3)
+# Small members (styles, shared strings of a few rows) may compress far better than a sheet does.
+_RATIO_FREE_BYTES = 1024 * 1024
 
 
 class Row(dict[str, str]):
@@ -69,8 +97,12 @@ def _xlsx_unreadable() -> DomainError:
                    "Save it again as .xlsx and retry")
 
 
-def read_table(data: bytes, filename: str, *, max_bytes: int = 20 * 1024 * 1024) -> Table:
+def read_table(data: bytes, filename: str, *, max_bytes: int | None = None, limits: Limits | None = None) -> Table:
     """Read an uploaded file into a Table, refusing with a DomainError what cannot be imported."""
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    max_bytes = limits.max_bytes
     if not data.removeprefix(_UTF8_BOM).strip():
         raise _refuse("import_file_empty", "文件是空的", "The file is empty")
     if len(data) > max_bytes:
@@ -90,13 +122,43 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = 20 * 1024 * 1024)
                       f"Unsupported file type “{suffix or filename}”; upload an .xlsx, .csv or .jsonl file")
     # Content beats the name: a renamed workbook is still a workbook.
     if data.startswith(_ZIP_MAGIC):
-        return _read_xlsx(data, max_bytes)
+        return _read_xlsx(data, limits)
     if fmt == "xlsx":
         raise _xlsx_unreadable()
     text, encoding = _decode(data)
     if fmt == "csv":
-        return _read_csv(text, encoding)
-    return _read_jsonl(text, encoding)
+        return _read_csv(text, encoding, limits)
+    return _read_jsonl(text, encoding, limits)
+
+
+# ---- the limits, each refusal naming its limit -------------------------------------------------
+def _too_many_columns(limits: Limits, row: int) -> DomainError:
+    n = limits.max_columns
+    return _refuse("import_too_many_columns",
+                   f"第 {row} 行超过 {n} 列的上限；请删去多余的列后重试",
+                   f"Row {row} has more than {n} columns, the limit; remove the extra columns and retry")
+
+
+def _too_many_rows(limits: Limits) -> DomainError:
+    n = limits.max_rows
+    return _refuse("import_too_many_rows", f"文件超过 {n} 行的上限，请拆分后分批导入",
+                   f"The file has more than {n} rows, the limit; split it and import in parts")
+
+
+def _cell_too_long(limits: Limits, row: int) -> DomainError:
+    n = limits.max_cell_chars
+    return _refuse("import_cell_too_long", f"第 {row} 行有单元格超过 {n} 个字符的上限",
+                   f"A cell in row {row} is longer than {n} characters, the limit")
+
+
+def _check_record(cells: list[str], row: int, records: int, limits: Limits) -> None:
+    """Refuse the file at the first row past a limit (the rows before it are all that was read)."""
+    if len(cells) > limits.max_columns and any(cells[limits.max_columns:]):
+        raise _too_many_columns(limits, row)
+    if records > limits.max_rows + 1:  # the header row is not a data row
+        raise _too_many_rows(limits)
+    if any(len(c) > limits.max_cell_chars for c in cells):
+        raise _cell_too_long(limits, row)
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -177,14 +239,22 @@ def _csv_cell(raw: str) -> str:
     return match.group(1).strip() if match else cell
 
 
-def _read_csv(text: str, encoding: str) -> Table:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+def _read_csv(text: str, encoding: str, limits: Limits) -> Table:
+    delimiter = _sniff_delimiter(text)
+    first = next((line for line in text[:1024 * 1024].splitlines() if line.strip()), "")
+    if first.count(delimiter) >= limits.max_columns and any(first.split(delimiter)[limits.max_columns:]):
+        raise _too_many_columns(limits, 1)  # before the csv module builds a row of them
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = []
-    first_line = 1
+    first_line, filled = 1, 0
     try:
         for cells in reader:
             # A quoted cell may span lines; the user looks for the line where the record starts.
-            records.append((first_line, [_csv_cell(c) for c in cells]))
+            record = [_csv_cell(c) for c in cells]
+            if any(record):
+                filled += 1
+                _check_record(record, first_line, filled, limits)
+            records.append((first_line, record))
             first_line = reader.line_num + 1
     except csv.Error as exc:
         raise _refuse("import_csv_unreadable", f"CSV 文件第 {first_line} 行格式错误：{exc}",
@@ -208,14 +278,33 @@ def _xlsx_cell(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes, max_bytes: int) -> Table:
+def _check_zip(data: bytes, limits: Limits) -> None:
+    """Refuse a zip bomb from the archive's directory, before anything is decompressed.
+
+    The sizes there are what zipfile (and so openpyxl) holds each member to: a member that
+    inflates past its stated size fails its check instead of growing.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
         raise _xlsx_unreadable() from None
-    if unzipped > _MAX_UNZIP_RATIO * max_bytes:
-        raise _xlsx_unreadable()
+    ratio, total_mb = limits.max_unzip_ratio, limits.max_unzipped_bytes // (1024 * 1024)
+    if sum(m.file_size for m in members) > limits.max_unzipped_bytes:
+        raise _refuse("import_xlsx_too_large",
+                      f"工作簿解压后超过 {total_mb} MB 的上限，请拆分后分批导入",
+                      f"The workbook unpacks to more than {total_mb} MB, the limit; split it and import in parts")
+    for m in members:
+        if m.file_size > _RATIO_FREE_BYTES and m.file_size > ratio * max(m.compress_size, 1):
+            raise _refuse("import_xlsx_ratio",
+                          f"工作簿中的“{m.filename[:60]}”压缩比超过 {ratio}:1 的上限，文件可能经过恶意构造；"
+                          "请在 Excel 中另存为 .xlsx 或 CSV 后重试",
+                          f"“{m.filename[:60]}” in the workbook is compressed more than {ratio}:1, the limit; "
+                          "save the file again as .xlsx or CSV and retry")
+
+
+def _read_xlsx(data: bytes, limits: Limits) -> Table:
+    _check_zip(data, limits)
     try:
         # openpyxl warns about workbook features it drops (validation, styles); they do not
         # matter for reading values and must not reach the user as errors.
@@ -228,8 +317,15 @@ def _read_xlsx(data: bytes, max_bytes: int) -> Table:
                 sheet = workbook.worksheets[0]
                 # Some generators write a wrong <dimension>, which would cut columns off.
                 sheet.reset_dimensions()
-                records = [(n, [_xlsx_cell(v) for v in values]) for n, values in
-                           enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)]
+                records, filled = [], 0
+                for n, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+                    if len(values) > limits.max_columns and any(v is not None for v in values[limits.max_columns:]):
+                        raise _too_many_columns(limits, n)
+                    record = [_xlsx_cell(v) for v in values[:limits.max_columns]]
+                    if any(record):
+                        filled += 1
+                        _check_record(record, n, filled, limits)
+                    records.append((n, record))
             finally:
                 workbook.close()
     except DomainError:
@@ -253,8 +349,9 @@ def _json_cell(value: object) -> str:
     return str(value).strip()
 
 
-def _read_jsonl(text: str, encoding: str) -> Table:
+def _read_jsonl(text: str, encoding: str, limits: Limits) -> Table:
     objects: list[tuple[int, dict]] = []
+    keys: set[str] = set()
     problems: list[tuple[int, str, str]] = []
     # Not splitlines(): JSON strings may legally hold U+2028 and other "line breaks".
     for number, line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
@@ -270,6 +367,13 @@ def _read_jsonl(text: str, encoding: str) -> Table:
             problems.append((number, f"第 {number} 行不是 JSON 对象（应为 {{\"字段\": \"值\", …}}）",
                              f"Line {number} is not a JSON object (expected {{\"field\": \"value\", …}})"))
             continue
+        keys.update(str(key).strip() for key in obj)
+        if len(keys) > limits.max_columns:
+            raise _too_many_columns(limits, number)
+        if len(objects) >= limits.max_rows:
+            raise _too_many_rows(limits)
+        if any(len(_json_cell(v)) > limits.max_cell_chars for v in obj.values()):
+            raise _cell_too_long(limits, number)
         objects.append((number, obj))
     headers = list(dict.fromkeys(str(key).strip() for _, obj in objects for key in obj))
     if not headers:

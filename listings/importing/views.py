@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from listings.importing.columns import FIELDS, apply_mapping, suggest_mapping, unknown_headers
 from listings.importing.models import ImportBatch
-from listings.importing.readers import read_table
+from listings.importing.readers import Limits, read_table
 from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
 from listings.patent_input import clean_patent
 from listings.vocabulary import DealMode
@@ -40,9 +40,23 @@ def _batch(batch_id: int) -> ImportBatch:
     return batch
 
 
+def _limits() -> Limits:
+    return Limits.from_config(current_app.config)
+
+
 def _table(batch: ImportBatch):
     data = (_upload_dir() / batch.stored_name).read_bytes()
-    return read_table(data, batch.filename, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    return read_table(data, batch.filename, limits=_limits())
+
+
+# Problems kept with a batch for the mapping page (it lists 20 and counts the rest).
+KEPT_PROBLEMS = 200
+
+
+def _kept_preview(table) -> tuple[list[dict], list[list]]:
+    """What the mapping page shows, taken from the one parse at upload."""
+    rows = [{"row": getattr(row, "number", 0), "cells": dict(row)} for row in table.rows[:PREVIEW_ROWS]]
+    return rows, [list(p) for p in table.problems[:KEPT_PROBLEMS]]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -58,18 +72,19 @@ def upload():
         else:
             data = file.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
             try:
-                table = read_table(data, file.filename, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+                table = read_table(data, file.filename, limits=_limits())
             except DomainError as err:
                 error = err.message(get_lang())
             else:
                 stored = secrets.token_hex(16) + Path(file.filename).suffix.lower()[:8]
                 (_upload_dir() / stored).write_bytes(data)
                 point_id = request.form.get("point_id", "")
+                preview, problems = _kept_preview(table)
                 batch = ImportBatch(
                     organisation_id=current_user.organisation_id, user_id=current_user.id,
                     filename=Path(file.filename).name[:255], stored_name=stored, file_format=table.format,
                     encoding=table.encoding, headers=table.headers, row_count=len(table.rows),
-                    mapping=suggest_mapping(table.headers),
+                    mapping=suggest_mapping(table.headers), preview=preview, problems=problems,
                     options={"point_id": int(point_id) if point_id.isdigit() else None,
                              "modes": [m for m in request.form.getlist("modes") if m in DealMode.__members__]
                              or [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY],
@@ -91,13 +106,16 @@ def mapping(batch_id: int):
         chosen = {h: (request.form.get(f"map-{i}") or None) for i, h in enumerate(batch.headers)}
         batch.mapping = {h: f if f in FIELDS else None for h, f in chosen.items()}
         db.session.commit()
-    table = _table(batch)
+    if batch.preview or not batch.row_count:
+        kept, problems = batch.preview, [tuple(p) for p in batch.problems]
+    else:  # a batch uploaded before previews were kept
+        kept, problems = _kept_preview(_table(batch))
     preview = []
-    for row in table.rows[:PREVIEW_ROWS]:
-        values = apply_mapping(row, batch.mapping)
-        preview.append((getattr(row, "number", 0), values, clean_patent(values)))
+    for item in kept:
+        values = apply_mapping(item["cells"], batch.mapping)
+        preview.append((item["row"], values, clean_patent(values)))
     return render_template("imports/mapping.html", batch=batch, fields=FIELDS, preview=preview,
-                           unknown=set(unknown_headers(batch.headers)), problems=table.problems)
+                           unknown=set(unknown_headers(batch.headers)), problems=problems)
 
 
 @bp.post("/<int:batch_id>/run")
