@@ -163,15 +163,16 @@ def reindex() -> int:
     if again:
         index_listings(list(dict.fromkeys(again)), True)
     db.session.execute(OutboxEntry.__table__.update().where(
-        OutboxEntry.processed_at.is_(None), OutboxEntry.id <= last_entry).values(processed_at=utcnow()))
+        OutboxEntry.topic == TOPIC, OutboxEntry.processed_at.is_(None), OutboxEntry.parked_at.is_(None),
+        OutboxEntry.id <= last_entry).values(processed_at=utcnow()))
     return count
 
 
 def index_status() -> dict:
     published = set(db.session.scalars(select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED)))
-    backlog = db.session.scalar(select(func.count(OutboxEntry.id)).where(OutboxEntry.processed_at.is_(None)))
-    failing = db.session.scalar(select(func.count(OutboxEntry.id)).where(
-        OutboxEntry.processed_at.is_(None), OutboxEntry.attempts > 0))
+    waiting = (OutboxEntry.processed_at.is_(None), OutboxEntry.parked_at.is_(None))
+    backlog = db.session.scalar(select(func.count(OutboxEntry.id)).where(*waiting))
+    failing = db.session.scalar(select(func.count(OutboxEntry.id)).where(*waiting, OutboxEntry.attempts > 0))
     backend = search_backend()
     status = {"backend": current_app.config["SEARCH_BACKEND"], "published_listings": len(published),
               "outbox_backlog": backlog, "outbox_failing": failing}

@@ -24,7 +24,7 @@ from market.accounts.services import create_organisation, create_user
 from market.backup import backup_cli
 from market.core.errors import DomainError
 from market.core.extensions import db
-from market.core.outbox import OutboxError, process_outbox
+from market.core.outbox import OutboxError, outbox_status, process_outbox, retry_parked
 from market.core.time import today_local
 from market.deals.reminders import run_daily
 from market.demo.seed import seed
@@ -197,6 +197,39 @@ def deals_daily(today) -> None:
                + (f" ({details})" if details else ""))
 
 
+@click.group("mail", cls=AppGroup, help="E-mail delivery commands.")
+def mail_cli() -> None:
+    pass
+
+
+@mail_cli.command("status")
+def mail_status() -> None:
+    """E-mails waiting, failing (retried) and parked (dead letters, with their errors)."""
+    status = outbox_status("mail.")
+    if not status["topics"]:
+        click.echo("没有待发送的邮件 (no e-mail waiting)")
+    for topic, counts in sorted(status["topics"].items()):
+        click.echo(f"{topic}: pending {counts['pending']}, failing {counts['failing']}, parked {counts['parked']}")
+    for e in status["parked"]:
+        click.echo(f"  parked #{e['id']} {e['topic']} key {e['key']} at {e['parked_at']:%Y-%m-%d %H:%M} UTC "
+                   f"after {e['attempts']} attempt(s): {e['error']}")
+    if status["parked"]:
+        click.echo("修正数据后用 `flask mail retry` 重新发送 (fix the data, then `flask mail retry`)")
+
+
+@mail_cli.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+def mail_retry(ids: tuple[int, ...]) -> None:
+    """Put parked e-mails (all, or these entry ids) back in the queue and send them."""
+    count = retry_parked(list(ids), "mail.")
+    db.session.commit()
+    try:
+        process_outbox()
+    except OutboxError as err:
+        click.echo(f"仍有失败 (still failing): {err}")
+    click.echo(f"{count} parked e-mail(s) queued again")
+
+
 def register(app: Flask) -> None:
-    for group in (patents_cli, search_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
+    for group in (patents_cli, search_cli, mail_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
         app.cli.add_command(group)

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from market.accounts.models import User
 from market.core.extensions import db
-from market.core.mail import TOPIC, MailSettings, Outgoing, compose, transport_for
+from market.core import mail
+from market.core.mail import TOPIC, MailSettings, Outgoing, transport_for
 from market.core.notifications import Notification
-from market.core.outbox import handles
+from market.core.outbox import PermanentError, handles
 
 
 @handles(TOPIC)
@@ -26,7 +27,16 @@ def send_notification_mail(keys: list[str], bulk: bool) -> None:
         if user.email:
             users.setdefault(user.organisation_id, []).append(user)
     settings = MailSettings.from_app(current_app)
-    outgoing = [Outgoing(note.id, user.id, compose(note, user, settings))
-                for note in notes for user in users.get(note.organisation_id, [])]
+    outgoing, bad = [], {}
+    for note in notes:
+        for user in users.get(note.organisation_id, []):
+            try:
+                outgoing.append(Outgoing(note.id, user.id, mail.compose(note, user, settings)))
+            except (ValueError, TypeError, LookupError) as err:  # data no message can be made of
+                bad[str(note.id)] = f"notice {note.id} to user {user.id}: {type(err).__name__}: {err}"
     if outgoing:
-        transport_for(settings).send(outgoing)
+        for item, reason in transport_for(settings).send(outgoing):
+            bad.setdefault(str(item.notification_id), f"notice {item.notification_id} to user {item.user_id}: {reason}")
+    if bad:
+        # Every other notice went out: only these are parked, with their reasons, and nothing waits on them.
+        raise PermanentError("; ".join(bad.values()), keys=list(bad))

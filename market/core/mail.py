@@ -11,6 +11,7 @@ carries a Message-ID fixed by notice and recipient so that a mail system can dro
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import ssl
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from market.core.outbox import enqueue
+from market.core.outbox import PermanentError, enqueue
 
 TOPIC = "mail.notification"
 
@@ -95,12 +96,27 @@ class Outgoing:
     message: EmailMessage
 
 
+# Line breaks and other control characters: in a header they would end it (header injection),
+# and the email package refuses them, which would fail the whole batch.
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def header_text(value: str | None) -> str:
+    """`value` fit for one header line: every line break or control character becomes a space."""
+    return " ".join(_HEADER_BREAKS.sub(" ", value or "").split())
+
+
+def address(name: str | None, email: str) -> str:
+    """A To/From value from a display name and an address that users typed."""
+    return formataddr((header_text(name), header_text(email).replace(" ", "")))
+
+
 def compose(note, user, settings: MailSettings) -> EmailMessage:
     """One notice as a bilingual plain-text message to one user (Chinese first)."""
     msg = EmailMessage()
-    msg["Subject"] = f"{note.title_zh} | {note.title_en}" if note.title_en else note.title_zh
+    msg["Subject"] = header_text(f"{note.title_zh} | {note.title_en}" if note.title_en else note.title_zh)
     msg["From"] = settings.sender
-    msg["To"] = formataddr((user.name, user.email))
+    msg["To"] = address(user.name, user.email)
     msg["Date"] = format_datetime(note.created_at.replace(tzinfo=UTC))
     domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
     msg["Message-ID"] = f"<notice-{note.id}-{user.id}@{domain}>"
@@ -128,7 +144,7 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, outgoing: list[Outgoing]) -> None:
+    def send(self, outgoing: list[Outgoing]) -> list[tuple[Outgoing, str]]:
         self.folder.mkdir(parents=True, exist_ok=True)
         for item in outgoing:
             path = self.folder / f"notice-{item.notification_id:08d}-{item.user_id}.eml"
@@ -137,15 +153,17 @@ class FolderTransport:
             tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
             tmp.write_bytes(item.message.as_bytes())
             tmp.replace(path)  # readers never see half a message
+        return []
 
 
 class SmtpTransport:
-    """One SMTP session per batch; any failure raises, and the outbox retries the batch."""
+    """One SMTP session per batch. A message the server refuses for good (5xx for its recipient or
+    its content) is returned with the reason; any other failure raises, and the outbox retries."""
 
     def __init__(self, settings: MailSettings) -> None:
         self.settings = settings
 
-    def send(self, outgoing: list[Outgoing]) -> None:
+    def send(self, outgoing: list[Outgoing]) -> list[tuple[Outgoing, str]]:
         s = self.settings
         context = ssl.create_default_context()
         if s.implicit_tls:
@@ -157,8 +175,17 @@ class SmtpTransport:
                 client.starttls(context=context)
             if s.smtp_user:
                 client.login(s.smtp_user, s.smtp_password)
+            refused = []
             for item in outgoing:
-                client.send_message(item.message)
+                try:
+                    client.send_message(item.message)
+                except smtplib.SMTPRecipientsRefused as err:
+                    refused.append((item, f"recipient refused: {err.recipients}"))
+                except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as err:
+                    if not 500 <= err.smtp_code < 600:
+                        raise
+                    refused.append((item, f"refused ({err.smtp_code}): {err.smtp_error!r}"))
+            return refused
 
 
 def transport_for(settings: MailSettings):
@@ -180,15 +207,16 @@ def send_message(to_name: str, to_address: str, subject: str, text: str, *, key:
 
     settings = MailSettings.from_app(current_app)
     msg = EmailMessage()
-    msg["Subject"] = subject
+    msg["Subject"] = header_text(subject)
     msg["From"] = settings.sender
-    msg["To"] = formataddr((to_name, to_address))
+    msg["To"] = address(to_name, to_address)
     msg["Date"] = format_datetime(datetime.now(UTC))
     domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
     msg["Message-ID"] = f"<{key}@{domain}>"
     msg.set_content(text)
     if settings.smtp_host:
-        SmtpTransport(settings).send([Outgoing(0, 0, msg)])
+        for _, reason in SmtpTransport(settings).send([Outgoing(0, 0, msg)]):
+            raise PermanentError(f"{key}: {reason}")
         return
     settings.folder.mkdir(parents=True, exist_ok=True)
     path = settings.folder / f"{key}.eml"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Callable
 
 from flask import g, has_request_context
-from sqlalchemy import String, event, inspect, select
+from sqlalchemy import String, event, func, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.core.db import Base, utcnow
@@ -33,6 +33,22 @@ class OutboxEntry(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set when the entry can never be applied as it stands (a dead letter): it is no longer tried,
+    # holds nothing else up, and waits with its error for `flask mail status` / `flask mail retry`.
+    parked_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+
+class PermanentError(Exception):
+    """Raised by a handler for entries that can never be applied as they stand (bad data).
+
+    `keys` names them when the handler applied every other key of its batch; without keys the
+    outbox tries the batch's keys one by one to find the bad ones.
+    """
+
+    def __init__(self, message: str, keys: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.keys = keys
 
 
 def handles(topic: str):
@@ -85,12 +101,18 @@ def process_outbox(limit: int | None = None, *, bulk: bool = False, backoff: boo
                 # On PostgreSQL concurrent workers skip each other's batches instead of doing them
                 # twice (SQLite has one writer and ignores the clause).
                 entries = db.session.scalars(
-                    select(OutboxEntry).where(OutboxEntry.topic == topic, OutboxEntry.processed_at.is_(None))
+                    select(OutboxEntry).where(OutboxEntry.topic == topic, OutboxEntry.processed_at.is_(None),
+                                              OutboxEntry.parked_at.is_(None))
                     .order_by(OutboxEntry.id).limit(BATCH).with_for_update(skip_locked=True)).all()
                 if not entries:
                     break
                 try:
                     handler(list(dict.fromkeys(e.key for e in entries)), bulk)
+                except PermanentError as err:
+                    # Bad data in some entries: park them with their error, apply the others.
+                    db.session.rollback()
+                    done += _apply_around_dead_letters(topic, handler, [e.id for e in entries], err, bulk)
+                    continue
                 except Exception as err:
                     db.session.rollback()
                     log.exception("outbox topic %s failed", topic)
@@ -115,6 +137,65 @@ def process_outbox(limit: int | None = None, *, bulk: bool = False, backoff: boo
     if failed:
         raise OutboxError(f"outbox topics failed: {', '.join(failed)}")
     return done
+
+
+def _apply_around_dead_letters(topic: str, handler, ids: list[int], err: PermanentError, bulk: bool) -> int:
+    """Park the entries `err` is about and apply the rest of the batch; returns how many were applied."""
+    entries = db.session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids))).all()
+    now = utcnow()
+    if err.keys is not None:
+        bad = {str(k): str(err) for k in err.keys}
+    else:  # find the bad keys: each key alone
+        bad = {}
+        for key in dict.fromkeys(e.key for e in entries):
+            try:
+                handler([key], bulk)
+            except PermanentError as one:
+                bad[key] = str(one)
+            except Exception as one:  # not bad data: left pending, retried as usual
+                bad[key] = ""
+                log.warning("outbox topic %s key %s failed: %s", topic, key, one)
+    applied = 0
+    for e in entries:
+        if e.key not in bad:
+            e.processed_at = now
+            applied += 1
+        elif bad[e.key]:
+            e.attempts += 1
+            e.last_error = bad[e.key][:500]
+            e.parked_at = now
+            log.error("outbox topic %s entry %s parked: %s", topic, e.id, bad[e.key])
+    db.session.commit()
+    return applied
+
+
+def outbox_status(topic_prefix: str = "") -> dict:
+    """Pending, failing and parked entries per topic, and the parked ones with their errors."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = db.session.execute(
+        select(OutboxEntry.topic, OutboxEntry.parked_at.is_not(None), OutboxEntry.attempts > 0, func.count())
+        .where(OutboxEntry.processed_at.is_(None), OutboxEntry.topic.startswith(topic_prefix))
+        .group_by(OutboxEntry.topic, OutboxEntry.parked_at.is_not(None), OutboxEntry.attempts > 0))
+    for topic, parked, failing, n in rows:
+        row = counts.setdefault(topic, {"pending": 0, "failing": 0, "parked": 0})
+        row["parked" if parked else "failing" if failing else "pending"] += n
+    parked = db.session.scalars(select(OutboxEntry).where(
+        OutboxEntry.parked_at.is_not(None), OutboxEntry.processed_at.is_(None),
+        OutboxEntry.topic.startswith(topic_prefix)).order_by(OutboxEntry.id).limit(100)).all()
+    return {"topics": counts, "parked": [{"id": e.id, "topic": e.topic, "key": e.key, "attempts": e.attempts,
+                                           "parked_at": e.parked_at, "error": e.last_error} for e in parked]}
+
+
+def retry_parked(ids: list[int] | None = None, topic_prefix: str = "") -> int:
+    """Put parked entries back in the queue (after the data was fixed); returns how many."""
+    query = select(OutboxEntry).where(OutboxEntry.parked_at.is_not(None), OutboxEntry.processed_at.is_(None),
+                                      OutboxEntry.topic.startswith(topic_prefix))
+    if ids:
+        query = query.where(OutboxEntry.id.in_(ids))
+    entries = db.session.scalars(query).all()
+    for e in entries:
+        e.parked_at, e.attempts = None, 0
+    return len(entries)
 
 
 @event.listens_for(Session, "before_commit")
