@@ -22,6 +22,7 @@ from market.core.extensions import db
 from market.core.i18n import get_lang, t
 from market.core.money import yuan_plain
 from market.core.schemas import load
+from market.web.redirects import local_target
 
 
 def _choices() -> dict:
@@ -165,11 +166,4 @@ def listing_action(listing_id: int, action: str):
     else:
         db.session.commit()
         flash(t(zh, en), "success")
-    return redirect(_local(request.form.get("back")) or url_for("listings.edit_listing", listing_id=listing.id))
-
-
-def _local(target: str | None) -> str | None:
-    """A same-site path only: never `//host` or `/\\host`, which browsers treat as another site."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
+    return redirect(local_target(request.form.get("back")) or url_for("listings.edit_listing", listing_id=listing.id))

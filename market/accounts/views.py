@@ -25,6 +25,7 @@ from market.core.errors import DomainError
 from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
 from market.core.schemas import load
+from market.web.redirects import local_target
 
 
 def _login_limit() -> str:
@@ -62,9 +63,7 @@ def login():
 
 
 def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    # Only same-site paths: never an absolute URL an attacker could plant.
-    return target if target.startswith("/") and not target.startswith("//") else None
+    return local_target(request.args.get("next"))
 
 
 def _demo_logins() -> list[User]:
