@@ -91,6 +91,8 @@ class Settings:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Per API token (per client address without one), on every /api/v1 route.
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+        # Days an API token works after it is issued (shown on the account page).
+        self.API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "365"))
         # Seconds a password-reset link stays valid; it is also single-use.
         self.PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))
         self.PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour")

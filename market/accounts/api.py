@@ -7,7 +7,8 @@ from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from market.accounts.models import Organisation
+from market.accounts import services
+from market.accounts.models import Organisation, User
 from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.core.errors import NotFound
 from market.core.extensions import db
@@ -54,6 +55,7 @@ class UserSchema(BaseSchema):
     name = fields.String()
     role = fields.String(validate=validate.OneOf([r.value for r in Role]))
     language = fields.String()
+    active = fields.Boolean()
 
 
 class MeSchema(BaseSchema):
@@ -93,3 +95,19 @@ def me():
 
 # A member may read its own organisation before it is approved.
 describe("organisation_get", optional_auth=True)
+
+
+@route("/members", summary="The members of your organisation", tag="account", auth=True,
+       response=UserSchema, many=True)
+def member_list():
+    members = db.session.scalars(select(User).where(User.organisation_id == current_user.organisation_id)
+                                 .order_by(User.id)).all()
+    return UserSchema(many=True).dump(members)
+
+
+@route("/members/<int:id>/deactivate", methods=("POST",), summary="Deactivate a member of your organisation "
+       "(admins only): their sessions and API tokens end at once", tag="account", auth=True, response=UserSchema)
+def member_deactivate(id: int):
+    member = services.deactivate_member(current_user._get_current_object(), id)
+    db.session.commit()
+    return UserSchema().dump(member)

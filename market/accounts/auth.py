@@ -28,7 +28,7 @@ def user_from_bearer() -> User | None:
         return None
     digest = token_digest(header.removeprefix("Bearer ").strip())
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest,
-                                                     ApiToken.revoked_at.is_(None)))
+                                                     ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()))
     if token is None or not token.user.active:
         return None
     token.last_used_at = utcnow()
@@ -54,7 +54,9 @@ def configure_login(manager: LoginManager) -> None:
         except ValueError:
             return None
         user = db.session.get(User, uid)
-        return user if user is not None and user.session_epoch == epoch else None
+        # Logout, a password change or reset and deactivation move the epoch on: every cookie
+        # issued before (a copy saved by an attacker included) stops working, server-side.
+        return user if user is not None and user.active and user.session_epoch == epoch else None
 
     @manager.request_loader
     def load_from_token(req) -> User | None:

@@ -113,5 +113,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Set at issue from API_TOKEN_DAYS; a token past it is refused like a revoked one.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
     user: Mapped[User] = relationship()

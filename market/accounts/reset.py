@@ -16,7 +16,7 @@ from sqlalchemy import select
 from market.accounts.auth import hash_password
 from market.accounts.blueprint import bp
 from market.accounts.models import User
-from market.accounts.services import check_password_rules
+from market.accounts.services import check_password_rules, end_sessions
 from market.core.audit import AuditAction
 from market.core.audit import record as audit
 from market.core.errors import DomainError
@@ -71,7 +71,7 @@ def request_reset(email: str) -> None:
 def reset_password(user: User, new_password: str) -> None:
     check_password_rules(new_password)
     user.password_hash = hash_password(new_password)
-    user.session_epoch += 1  # this link, older links and every session end here
+    end_sessions(user, revoke_tokens=True)  # this link, older links, every session and API token end here
     audit(AuditAction.PASSWORD_RESET, actor=user, object_type="user", object_id=user.id,
           summary=f"通过邮件链接重置了 {user.email} 的密码")
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import timedelta
 
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
 from market.accounts.auth import hash_password, new_token, password_matches
 from market.accounts.models import ApiToken, Organisation, User
@@ -108,9 +112,21 @@ def decide_organisation(actor: User, org_id: int, *, approve: bool, note: str = 
     return org
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_check(password: str) -> None:
+    """The work of checking a password, for an e-mail with no account: the answer time tells nothing."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
+    check_password_hash(_DUMMY_HASH[0], password)
+
+
 def authenticate(email: str, password: str) -> User:
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    # One message for both cases, so the form does not reveal which e-mails exist.
+    if user is None:
+        _dummy_check(password or "")
+    # One message for every case, so the form does not reveal which e-mails exist.
     if user is None or not password_matches(user, password or "") or not user.active:
         raise DomainError("bad_credentials", "电子邮箱或密码不正确", "Wrong e-mail or password",
                           status=401)
@@ -118,18 +134,39 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def end_sessions(user: User, *, revoke_tokens: bool) -> int:
+    """End every session of `user` server-side (the epoch in each session cookie no longer matches);
+    with `revoke_tokens` its API tokens stop working too. Returns how many tokens were revoked."""
+    user.session_epoch += 1
+    if not revoke_tokens:
+        return 0
+    now = utcnow()
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                       ApiToken.revoked_at.is_(None))).all()
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)
+
+
+def log_out(user: User) -> None:
+    """Logging out ends this user's sessions everywhere, so a copied cookie dies with it."""
+    end_sessions(user, revoke_tokens=False)
+
+
 def change_password(user: User, current: str, new: str) -> None:
     if not password_matches(user, current):
         raise DomainError("bad_password", "当前密码不正确", "The current password is wrong", field="current")
     check_password_rules(new)
     user.password_hash = hash_password(new)
-    user.session_epoch += 1
+    end_sessions(user, revoke_tokens=True)  # whoever knew the old password may have made a token
 
 
 def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the token row and the plain token, which is shown once and never stored."""
     plain, digest = new_token()
-    token = ApiToken(user=user, name=name.strip() or "API", token_hash=digest, prefix=plain[:10])
+    days = current_app.config.get("API_TOKEN_DAYS", 365) if has_app_context() else 365
+    token = ApiToken(user=user, name=name.strip() or "API", token_hash=digest, prefix=plain[:10],
+                     expires_at=utcnow() + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
     audit(AuditAction.API_TOKEN_ISSUED, actor=user, object_type="api_token", object_id=token.id,
@@ -176,6 +213,32 @@ def change_role(actor: User, member_id: int, role: str) -> User:
     member.role = Role(role)
     audit(AuditAction.ROLE_CHANGED, actor=actor, object_type="user", object_id=member.id,
           summary=f"{member.email}：{before.zh} → {Role(role).zh}")
+    return member
+
+
+def deactivate_member(actor: User, member_id: int) -> User:
+    """An admin deactivates a member of its organisation: sessions and API tokens end at once.
+
+    The user row stays (deals, audit entries and the ledger name it); the account can no longer
+    log in, receives no e-mail, and the e-mail address stays taken. An organisation keeps one admin.
+    """
+    _require_admin(actor)
+    member = db.session.get(User, member_id) if 0 < member_id < 2**31 else None
+    if member is None or member.organisation_id != actor.organisation_id:
+        raise NotFound("user_not_found", "成员不存在", "No such member")
+    if member.id == actor.id:
+        raise Conflict("deactivate_self", "不能停用自己的账号，请由另一名管理员操作",
+                       "You cannot deactivate your own account; ask another admin")
+    if not member.active:
+        return member
+    if member.role == Role.ADMIN and not db.session.scalar(select(func.count(User.id)).where(
+            User.organisation_id == actor.organisation_id, User.role == Role.ADMIN, User.active.is_(True),
+            User.id != member.id)):
+        raise Conflict("last_admin", "机构至少需要一名管理员", "The organisation needs at least one admin")
+    member.active = False
+    revoked = end_sessions(member, revoke_tokens=True)
+    audit(AuditAction.MEMBER_DEACTIVATED, actor=actor, object_type="user", object_id=member.id,
+          summary=f"停用成员 {member.email}，撤销 {revoked} 个 API 令牌")
     return member
 
 

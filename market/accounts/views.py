@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from market.accounts import services
+from market.accounts import services, throttle
 from market.accounts.blueprint import bp
 from market.accounts.hooks import demo_logins, organisation_listings
 from market.accounts.models import ApiToken, Organisation, User
@@ -21,6 +21,7 @@ from market.accounts.schemas import (
     TokenSchema,
 )
 from market.accounts.vocabulary import OrgStatus, OrgType, SoeLevel
+from market.core.db import utcnow
 from market.core.errors import DomainError
 from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
@@ -32,21 +33,24 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
 def login():
     errors, form = {}, {}
     if request.method == "POST":
         form, errors = load(LoginSchema(), request.form)
         if not errors:
+            throttled = throttle.account_throttled(form["email"])
             try:
+                # Always the full password check, throttled or not: the time taken tells nothing.
                 user = services.authenticate(form["email"], form["password"])
+                if throttled and throttle.address_failed_before(form["email"]):
+                    raise DomainError("bad_credentials", "", "", status=429)
             except DomainError as err:
+                db.session.rollback()
+                throttle.record_failure(form["email"])
+                if throttled:
+                    return _throttled(form)
                 errors = {"password": [err.message(get_lang())]}
             else:
                 db.session.commit()
@@ -60,6 +64,16 @@ def login():
         form.pop("password", None)
     return render_template("accounts/login.html", form=form or request.form, errors=errors,
                            demo_logins=_demo_logins()), 422 if errors else 200
+
+
+def _throttled(form: dict):
+    """429 with the way out: a correct password from another device, or a reset link by e-mail."""
+    message = t("该账号近期登录失败次数过多，请稍后再试；如忘记密码，可通过“忘记密码”用邮件重置。",
+                "Too many failed logins to this account; wait a little, or reset your password by e-mail "
+                "(“Forgot your password?”).")
+    page = render_template("accounts/login.html", form={"email": form.get("email", "")},
+                           errors={"password": [message]}, demo_logins=_demo_logins())
+    return page, 429, {"Retry-After": "60"}
 
 
 def _safe_next() -> str | None:
@@ -78,6 +92,9 @@ def _demo_logins() -> list[User]:
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        services.log_out(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("site.home"))
@@ -122,7 +139,8 @@ def account():
                                 .order_by(ApiToken.id.desc())).all()
     members = db.session.scalars(select(User).where(
         User.organisation_id == current_user.organisation_id).order_by(User.id)).all()
-    return render_template("accounts/account.html", tokens=tokens, members=members,
+    return render_template("accounts/account.html", tokens=tokens, members=members, now=utcnow(),
+                           token_days=current_app.config["API_TOKEN_DAYS"],
                            new_token=session.pop("new_token", None))
 
 
@@ -224,6 +242,25 @@ def change_role(user_id: int):
     else:
         db.session.commit()
         flash(t(f"已更新 {member.email} 的角色", f"Role of {member.email} updated"), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/members/<int:user_id>/deactivate")
+@login_required
+def deactivate_member(user_id: int):
+    if not current_user.is_admin:
+        abort(403)
+    try:
+        member = services.deactivate_member(current_user, user_id)
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (403, 404):
+            abort(err.status)
+        flash(err.message(get_lang()), "error")
+    else:
+        db.session.commit()
+        flash(t(f"已停用 {member.email}：其登录和 API 令牌已全部失效",
+                f"{member.email} deactivated: their sessions and API tokens no longer work"), "success")
     return redirect(url_for("accounts.account"))
 
 

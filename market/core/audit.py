@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     ORG_REJECTED = "ORG_REJECTED"
     MEMBER_ADDED = "MEMBER_ADDED"
     ROLE_CHANGED = "ROLE_CHANGED"
+    MEMBER_DEACTIVATED = "MEMBER_DEACTIVATED"
     PASSWORD_RESET = "PASSWORD_RESET"
     API_TOKEN_ISSUED = "API_TOKEN_ISSUED"
     API_TOKEN_REVOKED = "API_TOKEN_REVOKED"
@@ -46,6 +47,7 @@ LABELS = {
     AuditAction.ORG_REJECTED: ("驳回机构", "Organisation rejected"),
     AuditAction.MEMBER_ADDED: ("添加成员", "Member added"),
     AuditAction.ROLE_CHANGED: ("变更角色", "Role changed"),
+    AuditAction.MEMBER_DEACTIVATED: ("停用成员", "Member deactivated"),
     AuditAction.PASSWORD_RESET: ("重置密码", "Password reset"),
     AuditAction.API_TOKEN_ISSUED: ("创建 API 令牌", "API token issued"),
     AuditAction.API_TOKEN_REVOKED: ("撤销 API 令牌", "API token revoked"),
