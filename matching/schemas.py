@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from listings.schemas import UtcDateTime
 from listings.vocabulary import DealMode
 from market.core.i18n import t
+from market.core.numbers import NotANumber, parse_decimal
 from market.core.schemas import BaseSchema, TrimmedString
 from matching.vocabulary import DismissReason, Visibility
 
@@ -140,10 +139,10 @@ def form_to_demand_data(form) -> dict:
             data[f"{key}_fen"] = None
             continue
         try:
-            amount = Decimal(raw) * 1_000_000
-            if amount < 0 or amount != amount.to_integral_value():
-                raise InvalidOperation
+            amount = parse_decimal(raw) * 1_000_000
+            if amount < 0 or amount != amount.to_integral_value() or amount > 10**15:
+                raise NotANumber(raw)
             data[f"{key}_fen"] = int(amount)
-        except InvalidOperation:
+        except NotANumber:
             errors[key] = [t("请填写以万元为单位的金额，如 50 或 12.5", "Enter an amount in units of ¥10,000, e.g. 50 or 12.5")]
     return data, errors

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from listings.vocabulary import DealMode, Maturity, PricingMethod
 from market.core.errors import DomainError
+from market.core.numbers import NotANumber, parse_decimal
 
 MODE_WORDS = {
     "转让": DealMode.TRANSFER, "普通许可": DealMode.LICENSE_ORDINARY, "许可": DealMode.LICENSE_ORDINARY,
@@ -46,8 +47,8 @@ def parse_price(raw: str | None, negotiable: str | None) -> tuple[int | None, bo
     elif text.endswith("元"):
         text = text[:-1]
     try:
-        amount = Decimal(text) * factor
-    except InvalidOperation:
+        amount = parse_decimal(text) * factor
+    except NotANumber:
         raise DomainError("bad_price", f"价格“{raw}”无法识别", f"Cannot read the price “{raw}”",
                           field="asking_price") from None
     if amount < 0 or amount != amount.to_integral_value():

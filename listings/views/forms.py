@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from listings.vocabulary import DealMode, Maturity, PricingMethod
 from market.core.i18n import t
+from market.core.numbers import NotANumber, parse_decimal
 from market.core.schemas import BaseSchema, TrimmedString
 
 
@@ -19,8 +18,8 @@ class YuanField(fields.Field):
         if text == "":
             return None
         try:
-            amount = Decimal(text)
-        except InvalidOperation:
+            amount = parse_decimal(text)
+        except NotANumber:
             raise ValidationError(t("请输入金额（元），如 50000 或 12.50", "Enter an amount in yuan, e.g. 50000 or 12.50")) from None
         if amount < 0:
             raise ValidationError(t("金额不能为负数", "The amount cannot be negative"))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from market.core.errors import DomainError
 from market.core.money import yuan_grouped
+from market.core.numbers import NotANumber, parse_decimal
 from market.core.time import add_months
 from market.deals.vocabulary import FeeMode, PaymentKind, PaymentPeriod, RateSchedule, RoyaltyBase
 
@@ -269,8 +270,8 @@ def _rate(value, name: str) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
-        rate = Decimal(str(value).strip().rstrip("%"))
-    except InvalidOperation:
+        rate = parse_decimal(str(value).strip().rstrip("%"))
+    except NotANumber:
         raise _error("rate_invalid", "比例必须是数字（百分比）。", "Rates must be numbers (percent).", name) from None
     if not rate.is_finite() or rate < 0 or rate.as_tuple().exponent < -4:
         raise _error("rate_invalid", "比例必须是不小于0的数字，最多4位小数。",

@@ -6,6 +6,7 @@ routes to `bp` with `@route(...)`, which also records the operation for the Open
 
 from __future__ import annotations
 
+import math
 import re
 from functools import wraps
 from typing import Any, Callable
@@ -92,6 +93,11 @@ def body_of(schema: Schema) -> dict:
     if unstorable:
         message = t("含有无法保存的字符（空字符或不成对的代理码元）", "Contains characters that cannot be stored.")
         raise ApiValidationError({_UNSTORABLE.sub("\ufffd", key): [message] for key in unstorable})
+    # JSON's NaN and Infinity literals (which Python's parser accepts) are no numbers anyone means.
+    nonfinite = [key for key, value in data.items() if not _finite(value)]
+    if nonfinite:
+        message = t("须为有限的数字（不接受 NaN 或 Infinity）", "Must be a finite number (not NaN or Infinity).")
+        raise ApiValidationError({key: [message] for key in nonfinite})
     try:
         return schema.load(data)
     except ValidationError as err:
@@ -112,6 +118,19 @@ def _storable(value: Any) -> bool:
                 return False
         elif isinstance(item, dict):
             pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def _finite(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)

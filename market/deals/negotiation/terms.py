@@ -10,11 +10,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from listings.models import Patent
 from listings.vocabulary import Encumbrance, LegalStatus
 from market.core.errors import Conflict, DomainError
+from market.core.numbers import NotANumber, parse_decimal
 from market.core.time import today_local
 from market.deals.fees import MAX_FEN, FeeTerms
 from market.deals.vocabulary import LICENCE_KINDS, OWNERSHIP_KINDS, DealKind, FeeMode
@@ -90,8 +91,8 @@ def _share(value) -> str | None:
     if value in (None, ""):
         return None
     try:
-        pct = Decimal(str(value).strip().rstrip("%"))
-    except InvalidOperation:
+        pct = parse_decimal(str(value).strip().rstrip("%"))
+    except NotANumber:
         pct = Decimal("NaN")
     if not pct.is_finite() or not Decimal(0) < pct <= Decimal(100) or pct.as_tuple().exponent < -4:
         raise _err("share_invalid", "股权比例须大于0且不超过100（百分比，最多4位小数）。",

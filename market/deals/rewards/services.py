@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from market.core.errors import DomainError
+from market.core.numbers import NotANumber, parse_decimal
 
 NATIONAL_MIN_PCT = Decimal("50")  # STL 45 (1)-(3)
 SHANGHAI_MIN_PCT = Decimal("70")  # SH 34 ¶1
@@ -101,7 +102,11 @@ def parse_yuan(text: str | None, field: str) -> int:
     if not _YUAN.fullmatch(raw):
         raise DomainError("reward.amount", "请填写不小于 0 的金额（元），最多两位小数。",
                           "Enter an amount in yuan, 0 or more, with at most two decimals.", field=field)
-    fen = int(Decimal(raw) * 100)
+    try:
+        fen = int(parse_decimal(raw) * 100)
+    except NotANumber:  # pragma: no cover - the pattern admits only decimal numerals
+        raise DomainError("reward.amount", "请填写不小于 0 的金额（元），最多两位小数。",
+                          "Enter an amount in yuan, 0 or more, with at most two decimals.", field=field) from None
     if fen > MAX_FEN:
         raise DomainError("reward.amount_too_large", "金额过大。", "The amount is too large.", field=field)
     return fen
@@ -134,12 +139,9 @@ def explanation(floor: RewardFloor, lang: str = "zh") -> list[str]:
 
 def _decimal(value) -> Decimal:
     try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a decimal: {value!r}") from None
-    if not number.is_finite():
-        raise ValueError(f"not a finite decimal: {value!r}")
-    return number
+        return parse_decimal(value)
+    except NotANumber:
+        raise ValueError(f"not a finite decimal: {value!r}") from None
 
 
 def _normal(value: Decimal) -> Decimal:

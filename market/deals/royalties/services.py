@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.money import yuan_grouped
 from market.core.notifications import notify
+from market.core.numbers import NotANumber, parse_decimal
 from market.core.time import add_months, today_local
 from market.deals import ledger
 from market.deals.fees import MAX_FEN, FeeTerms
@@ -137,8 +138,8 @@ def parse_yuan(raw: str | None, field: str = "base_amount") -> int:
     if not _YUAN.fullmatch(text):
         raise _error("amount_invalid", "金额须为数字，例如 12345.67。", "Enter a number, e.g. 12345.67.", field)
     try:
-        value = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimal numerals
+        value = parse_decimal(text)
+    except NotANumber:  # pragma: no cover - the pattern admits only decimal numerals
         raise _error("amount_invalid", "金额须为数字，例如 12345.67。", "Enter a number, e.g. 12345.67.",
                      field) from None
     if value < 0:
