@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g
 
 import listings.api
 import listings.points.api
@@ -39,7 +39,7 @@ from market.accounts import reset
 from market.accounts.audit_log import bp as audit_bp
 from market.accounts.auth import configure_login
 from market.accounts.blueprint import bp as accounts_bp
-from market.core.db import WRITE_INTENT, tune_sqlite
+from market.core.db import tune_sqlite
 from market.core.extensions import csrf, db, limiter, login_manager, migrate
 from market.core.i18n import install_i18n
 from market.core.mail import mail_base_url
@@ -150,10 +150,6 @@ def register_request_hooks(app: Flask) -> None:
     install_i18n(app)
     install_security_headers(app)
     refuse_unstorable_input(app)
-
-    @app.before_request
-    def declare_write_intent():
-        WRITE_INTENT.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @app.after_request
     def process_outbox_after_commit(response):

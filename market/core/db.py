@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
@@ -18,11 +19,24 @@ NAMING_CONVENTION = {
 }
 
 
-# Set for requests that change data (POST, PUT, PATCH, DELETE): on SQLite their transactions
-# take the write lock when they begin. A transaction that reads first and writes later would
+# On SQLite, a transaction that will write takes the write lock when it begins (BEGIN IMMEDIATE),
+# where the busy timeout makes it wait its turn. One that reads first and writes later would
 # otherwise fail at once with "database is locked" when another writer committed in between
-# (SQLite cannot wait in that case), which concurrent clicks on one licence do all the time.
+# (SQLite cannot wait in that case): concurrent clicks on one licence, or ten parallel API writes
+# whose rate limiter looked the token up before the view ran. Requests that change data (POST,
+# PUT, PATCH, DELETE) write from their first statement on, whatever runs first; WRITE_INTENT marks
+# other work that will write (the audit log of an export, a GET).
 WRITE_INTENT: ContextVar[bool] = ContextVar("write_intent", default=False)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a writer waits for the one before it on SQLite, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def intends_to_write() -> bool:
+    """Whether the transaction about to begin belongs to work that changes data."""
+    if WRITE_INTENT.get():
+        return True
+    return has_request_context() and request.method not in READ_METHODS
 
 
 @contextmanager
@@ -57,10 +71,10 @@ def tune_sqlite(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_INTENT.get() else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if intends_to_write() else "BEGIN")
