@@ -67,6 +67,11 @@ class Settings:
         self.MAIL_BASE_URL = os.environ.get("MAIL_BASE_URL", "").strip().rstrip("/")
         # Host names the app answers to (Flask refuses any other Host with 400); unset: any.
         self.TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS") or None
+        # Reverse proxies in front of the app (nginx: 1): their X-Forwarded-For/-Proto/-Host are
+        # believed, so HTTPS is recognised (HSTS) and rate limits see the client's address.
+        self.PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+        # Strict-Transport-Security on every answer given over HTTPS (seconds; 0 turns it off).
+        self.HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
         self.MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(instance / "mail"))
         self.UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * 1024 * 1024
         # Flask refuses larger request bodies before any view reads them.

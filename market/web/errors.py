@@ -182,8 +182,19 @@ def refuse_unstorable_input(app: Flask) -> None:
 
 
 def install_security_headers(app: Flask) -> None:
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     @app.after_request
     def headers(response: Response) -> Response:
+        max_age = app.config.get("HSTS_MAX_AGE", 0)
+        if request.is_secure and max_age:
+            # Browsers only honour it over HTTPS; sent over HTTP it would be ignored (RFC 6797).
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
+
         response.headers.setdefault("Content-Security-Policy",
                                     CSP_STRIPE_CHECKOUT if g.get("stripe_checkout") else CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
