@@ -27,7 +27,7 @@ def test_hsts_is_sent_over_https_only(app):
 def test_behind_a_proxy_the_forwarded_scheme_counts(tmp_path):
     from config.settings import TestSettings
     from market import create_app
-    from market.extensions import db
+    from market.core.extensions import db
 
     settings = TestSettings(str(tmp_path))
     settings.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path}/proxy.sqlite3"
