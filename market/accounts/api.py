@@ -13,6 +13,7 @@ from market.accounts.vocabulary import OrgStatus, OrgType, Role, SoeLevel
 from market.core.errors import NotFound
 from market.core.extensions import db
 from market.core.schemas import MAX_INT, BaseSchema, PagingArgsSchema, UtcDateTime, load_args
+from market.web.actions import run_api_action
 from market.web.api import paginated, route
 from market.web.openapi import describe, query_params
 
@@ -108,6 +109,5 @@ def member_list():
 @route("/members/<int:id>/deactivate", methods=("POST",), summary="Deactivate a member of your organisation "
        "(admins only): their sessions and API tokens end at once", tag="account", auth=True, response=UserSchema)
 def member_deactivate(id: int):
-    member = services.deactivate_member(current_user._get_current_object(), id)
-    db.session.commit()
+    member = run_api_action(lambda: services.deactivate_member(current_user._get_current_object(), id))
     return UserSchema().dump(member)

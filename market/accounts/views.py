@@ -26,6 +26,7 @@ from market.core.errors import DomainError
 from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
 from market.core.schemas import load
+from market.web.actions import run_action
 from market.web.redirects import local_target
 
 
@@ -250,17 +251,13 @@ def change_role(user_id: int):
 def deactivate_member(user_id: int):
     if not current_user.is_admin:
         abort(403)
-    try:
-        member = services.deactivate_member(current_user, user_id)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            abort(err.status)
-        flash(err.message(get_lang()), "error")
+    outcome = run_action(lambda: services.deactivate_member(current_user._get_current_object(), user_id),
+                         abort_on=(403, 404))
+    if outcome.ok:
+        flash(t(f"已停用 {outcome.value.email}：其登录和 API 令牌已全部失效",
+                f"{outcome.value.email} deactivated: their sessions and API tokens no longer work"), "success")
     else:
-        db.session.commit()
-        flash(t(f"已停用 {member.email}：其登录和 API 令牌已全部失效",
-                f"{member.email} deactivated: their sessions and API tokens no longer work"), "success")
+        flash(outcome.message, "error")
     return redirect(url_for("accounts.account"))
 
 
