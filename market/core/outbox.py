@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Callable
 
 from flask import g, has_request_context
-from sqlalchemy import String, event, func, inspect, select
+from sqlalchemy import String, and_, event, func, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from market.core.db import Base, utcnow
@@ -171,14 +171,14 @@ def _apply_around_dead_letters(topic: str, handler, ids: list[int], err: Permane
 
 def outbox_status(topic_prefix: str = "") -> dict:
     """Pending, failing and parked entries per topic, and the parked ones with their errors."""
-    counts: dict[str, dict[str, int]] = {}
+    is_parked = OutboxEntry.parked_at.is_not(None)
+    is_failing = and_(OutboxEntry.parked_at.is_(None), OutboxEntry.attempts > 0)
     rows = db.session.execute(
-        select(OutboxEntry.topic, OutboxEntry.parked_at.is_not(None), OutboxEntry.attempts > 0, func.count())
+        select(OutboxEntry.topic, func.count(), func.count().filter(is_failing), func.count().filter(is_parked))
         .where(OutboxEntry.processed_at.is_(None), OutboxEntry.topic.startswith(topic_prefix))
-        .group_by(OutboxEntry.topic, OutboxEntry.parked_at.is_not(None), OutboxEntry.attempts > 0))
-    for topic, parked, failing, n in rows:
-        row = counts.setdefault(topic, {"pending": 0, "failing": 0, "parked": 0})
-        row["parked" if parked else "failing" if failing else "pending"] += n
+        .group_by(OutboxEntry.topic))
+    counts = {topic: {"pending": total - failing - parked, "failing": failing, "parked": parked}
+              for topic, total, failing, parked in rows}
     parked = db.session.scalars(select(OutboxEntry).where(
         OutboxEntry.parked_at.is_not(None), OutboxEntry.processed_at.is_(None),
         OutboxEntry.topic.startswith(topic_prefix)).order_by(OutboxEntry.id).limit(100)).all()
