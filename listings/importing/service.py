@@ -22,9 +22,9 @@ from listings.models import LIVE_LISTING_STATES, Patent
 from listings.patent_input import Problem, clean_patent, default_status
 from listings.patents import find_patents
 from listings.vocabulary import DealMode, LegalStatus, PricingMethod
-from market.core import spreadsheets
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
+from market.core import spreadsheets
 from market.core.errors import DomainError
 from market.core.extensions import db
 

@@ -6,8 +6,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from market.accounts.models import User
-from market.core.extensions import db
 from market.core import mail
+from market.core.extensions import db
 from market.core.mail import TOPIC, MailSettings, Outgoing, transport_for
 from market.core.notifications import Notification
 from market.core.outbox import PermanentError, handles

@@ -21,7 +21,7 @@ from tests.security.sweep import fresh_client
 def person(app):
     with app.test_request_context():
         org = f.organisation("主机头测试科技有限公司", org_type="PRIVATE")
-        user = f.user(org, email="host-header@example.test")
+        f.user(org, email="host-header@example.test")
         db.session.commit()
         db.session.remove()
     for old in Path(app.config["MAIL_FOLDER"]).glob("password-reset-*.eml"):

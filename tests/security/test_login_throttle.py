@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from urllib.parse import urlsplit
+
+import pytest
 
 from market.core.extensions import db, limiter
 from tests import factories as f

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from marshmallow import ValidationError
 
 from listings.importing.offer import parse_price
