@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -88,3 +89,13 @@ def test_the_rejected_rows_report_neutralises_headers_and_cells():
     rows = list(csv.reader(io.StringIO(report.lstrip("\ufeff"))))
     assert rows[0] == ["行号", "错误原因", "'=cmd|' /C calc'!A0", "名称"]
     assert rows[1] == ["2", "申请号无效", "'@SUM(1)", "'-1+1"]
+
+
+def test_no_module_but_the_one_writer_makes_csv_or_xlsx_files():
+    """A new export written with csv.writer or openpyxl directly would skip the neutralising."""
+    root = Path(__file__).resolve().parents[2]
+    writers = re.compile(r"csv\.(writer|DictWriter)\(|Workbook\(|WriteOnlyCell\(")
+    found = [str(path.relative_to(root)) for package in ("market", "listings", "matching")
+             for path in (root / package).rglob("*.py")
+             if writers.search(path.read_text(encoding="utf-8")) and path.name != "spreadsheets.py"]
+    assert found == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -59,3 +61,13 @@ def test_a_listing_action_ignores_a_foreign_back_target(app, client):
     assert response.status_code == 302
     assert "attacker" not in response.headers["Location"]
     assert urlsplit(response.headers["Location"]).path == f"/listings/{listing_id}/edit"
+
+
+def test_every_redirect_to_a_requested_target_goes_through_the_one_helper():
+    """`redirect(request.args…)` or `redirect(request.form…)` without local_target would reopen the hole."""
+    root = Path(__file__).resolve().parents[2]
+    direct = re.compile(r"redirect\((?![^\n]*local_target)[^\n]*request\.(args|form|values|referrer|headers)")
+    found = [f"{path.relative_to(root)}:{n}" for package in ("market", "listings", "matching")
+             for path in (root / package).rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if direct.search(line)]
+    assert found == []
