@@ -19,9 +19,10 @@ from market.accounts.permissions import can_manage_listing, can_review_listing, 
 from market.accounts.points.models import Point
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
-from market.core.i18n import get_lang, t
+from market.core.i18n import t
 from market.core.money import yuan_plain
 from market.core.schemas import load
+from market.web.actions import run_action
 from market.web.redirects import local_target
 
 
@@ -54,16 +55,12 @@ def new_listing():
         offer, offer_errors = load(ListingForm(), values)
         errors = {**patent_errors, **offer_errors}
         if not errors:
-            try:
-                listing = _create(patent_in, offer)
-            except DomainError as err:
-                db.session.rollback()
-                errors = {err.field or "application_number": [err.message(get_lang())]}
-            else:
-                db.session.commit()
+            done = run_action(lambda: _create(patent_in, offer))
+            errors = done.field_errors("application_number")
+            if done.ok:
                 flash(t("挂牌草稿已保存，检查无误后请提交审核", "Draft saved; submit it for review when ready"),
                       "success")
-                return redirect(url_for("listings.edit_listing", listing_id=listing.id))
+                return redirect(url_for("listings.edit_listing", listing_id=done.value.id))
     return render_template("listings/form.html", listing=None, values=values, errors=errors,
                            **_choices()), 422 if errors else 200
 
@@ -118,15 +115,14 @@ def edit_listing(listing_id: int):
         values = form_data(request.form)
         offer, errors = load(ListingForm(), values)
         if not errors:
-            try:
+            def update():
                 services.update_listing(current_user, listing, offer)
                 if offer.get("industry_tags") is not None and offer["industry_tags"] != listing.patent.industry_tags:
                     patent_service.set_industry_tags(listing.patent, offer["industry_tags"])
-            except DomainError as err:
-                db.session.rollback()
-                errors = {err.field or "modes": [err.message(get_lang())]}
-            else:
-                db.session.commit()
+
+            done = run_action(update)
+            errors = done.field_errors("modes")
+            if done.ok:
                 flash(t("已保存", "Saved"), "success")
                 return redirect(url_for("listings.edit_listing", listing_id=listing.id))
     else:
@@ -156,14 +152,9 @@ def listing_action(listing_id: int, action: str):
     listing = visible_listing(listing_id)
     act, (zh, en) = ACTIONS[action]
     note = request.form.get("note", "")[:500]
-    try:
-        act(current_user, listing, note)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            abort(403)
-        flash(err.message(get_lang()), "error")
+    done = run_action(lambda: act(current_user, listing, note), abort_on=(403,))
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t(zh, en), "success")
     return redirect(local_target(request.form.get("back")) or url_for("listings.edit_listing", listing_id=listing.id))

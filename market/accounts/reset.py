@@ -24,6 +24,7 @@ from market.core.extensions import db, limiter
 from market.core.i18n import get_lang, t
 from market.core.mail import MailSettings, send_message
 from market.core.outbox import enqueue, handles
+from market.web.actions import run_action
 
 SALT = "password-reset"
 TOPIC = "mail.password_reset"
@@ -147,16 +148,16 @@ def reset_password_page(token: str):
     errors: dict = {}
     if request.method == "POST":
         new, again = request.form.get("password", ""), request.form.get("password_again", "")
-        try:
+
+        def reset():
             if new != again:
                 raise DomainError("password_mismatch", "两次输入的密码不一致", "The two passwords differ",
                                   field="password_again")
             reset_password(user, new)
-        except DomainError as err:
-            db.session.rollback()
-            errors = {err.field or "password": [err.message(get_lang())]}
-        else:
-            db.session.commit()
+
+        done = run_action(reset)
+        errors = done.field_errors("password")
+        if done.ok:
             flash(t("密码已重置，请用新密码登录。其他设备上的登录已失效。",
                     "Your password is reset; log in with it. Other devices were logged out."), "success")
             return redirect(url_for("accounts.login"))

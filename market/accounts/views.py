@@ -114,14 +114,10 @@ def register():
             org_fields["contact_email"] = form["email"]
             user_fields = {"email": form["email"], "name": form["user_name"],
                            "password": form["password"], "language": get_lang()}
-            try:
-                user = services.register_organisation(org_fields, user_fields)
-            except DomainError as err:
-                db.session.rollback()
-                errors = {err.field or "name": [err.message(get_lang())]}
-            else:
-                db.session.commit()
-                login_user(user)
+            done = run_action(lambda: services.register_organisation(org_fields, user_fields))
+            errors = done.field_errors("name")
+            if done.ok:
+                login_user(done.value)
                 flash(t("注册成功。区知识产权局审批通过后即可挂牌和交易。",
                         "Registered. You can list and deal once the bureau approves your organisation."),
                       "success")
@@ -169,16 +165,17 @@ def revoke_token(token_id: int):
 @login_required
 def change_password():
     form, errors = load(PasswordSchema(), request.form)
-    try:
+
+    def change():
         if errors:
             raise DomainError("invalid", t("请填写当前密码和新密码", "Fill in both passwords"),
                               "Fill in both passwords")
         services.change_password(current_user, form["current"], form["new"])
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message(get_lang()), "error")
+
+    done = run_action(change)
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         # Keep this session (the epoch change ends the others). The user object, not the proxy:
         # flask-login stores what it is given, and a proxy to itself recursed until the process died.
         login_user(current_user._get_current_object())
@@ -193,16 +190,17 @@ def set_bank_account():
     if not current_user.is_admin:
         abort(403)
     form, errors = load(BankAccountSchema(), request.form)
-    try:
+
+    def save():
         if errors:
             field, messages = next(iter(errors.items()))
             raise DomainError("invalid", messages[0], messages[0], field=field)
         services.set_bank_account(current_user.organisation, **form)
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message(get_lang()), "error")
+
+    done = run_action(save)
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t("收款账户已保存", "Bank account saved"), "success")
     return redirect(url_for("accounts.account") + "#bank")
 
@@ -213,17 +211,18 @@ def add_member():
     if not current_user.is_admin:
         abort(403)
     form, errors = load(MemberSchema(), request.form)
-    try:
+
+    def add():
         if errors:
             field, messages = next(iter(errors.items()))
             raise DomainError("invalid", f"{field}: {messages[0]}", f"{field}: {messages[0]}")
         services.add_member(current_user, email=form["email"], name=form["name"],
                             password=form["password"], role=form["role"])
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message(get_lang()), "error")
+
+    done = run_action(add)
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t("成员已添加", "Member added"), "success")
     return redirect(url_for("accounts.account"))
 
@@ -233,16 +232,12 @@ def add_member():
 def change_role(user_id: int):
     if not current_user.is_admin:
         abort(403)
-    try:
-        member = services.change_role(current_user, user_id, request.form.get("role", ""))
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            abort(err.status)
-        flash(err.message(get_lang()), "error")
+    done = run_action(lambda: services.change_role(current_user, user_id, request.form.get("role", "")),
+                      abort_on=(403, 404))
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
-        flash(t(f"已更新 {member.email} 的角色", f"Role of {member.email} updated"), "success")
+        flash(t(f"已更新 {done.value.email} 的角色", f"Role of {done.value.email} updated"), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -277,16 +272,13 @@ def organisations():
 @bureau_required
 def decide(org_id: int):
     approve = request.form.get("decision") == "approve"
-    try:
-        org = services.decide_organisation(current_user, org_id, approve=approve,
-                                           note=request.form.get("note", "")[:500])
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message(get_lang()), "error")
+    done = run_action(lambda: services.decide_organisation(current_user, org_id, approve=approve,
+                                                           note=request.form.get("note", "")[:500]),
+                      raise_on=(403, 404))
+    if not done.ok:
+        flash(done.message, "error")
         return redirect(url_for("accounts.organisations"))
-    db.session.commit()
+    org = done.value
     flash(t(f"已{'批准' if approve else '驳回'}：{org.name}",
             f"{'Approved' if approve else 'Rejected'}: {org.name}"), "success")
     return redirect(url_for("accounts.organisations"))

@@ -80,6 +80,7 @@ def royalties_page(deal_id: int):
 def file_royalty_report(deal_id: int):
     deal = deal_for(_user(), deal_id)
     values = {k: request.form.get(k, "") for k in ("period", "base_amount", "note")}
+
     def file_it():
         try:
             period_start = date.fromisoformat(values["period"])
