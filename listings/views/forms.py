@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from listings.vocabulary import DealMode, Maturity, PricingMethod
 from market.core.i18n import t
-from market.core.numbers import NotANumber, parse_decimal
+from market.core.money import AmountError, parse_yuan
 from market.core.schemas import BaseSchema, TrimmedString
 
 
@@ -14,21 +14,18 @@ class YuanField(fields.Field):
     """An amount typed in 元 (at most two decimals), loaded as integer fen."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = str(value or "").strip().replace(",", "").replace("，", "")
-        if text == "":
-            return None
         try:
-            amount = parse_decimal(text)
-        except NotANumber:
-            raise ValidationError(t("请输入金额（元），如 50000 或 12.50", "Enter an amount in yuan, e.g. 50000 or 12.50")) from None
-        if amount < 0:
-            raise ValidationError(t("金额不能为负数", "The amount cannot be negative"))
-        fen = amount * 100
-        if fen != fen.to_integral_value():
-            raise ValidationError(t("金额最多精确到分（两位小数）", "At most two decimals (fen)"))
-        if fen > 10**13:
-            raise ValidationError(t("金额过大", "The amount is too large"))
-        return int(fen)
+            return parse_yuan(str(value or ""))
+        except AmountError as err:
+            raise ValidationError(t(*_REFUSALS[err.reason])) from None
+
+
+_REFUSALS = {
+    "invalid": ("请输入金额（元），如 50000 或 12.50", "Enter an amount in yuan, e.g. 50000 or 12.50"),
+    "negative": ("金额不能为负数", "The amount cannot be negative"),
+    "decimals": ("金额最多精确到分（两位小数）", "At most two decimals (fen)"),
+    "too_large": ("金额过大", "The amount is too large"),
+}
 
 
 class ListingForm(BaseSchema):

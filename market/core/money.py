@@ -1,13 +1,17 @@
 """Money: integer fen in the services and the database, 元 on every form; every display form is here.
 
 Decimal only: a float cannot hold most amounts in 元 exactly, and its rounding of a half fen (or
-of a half 万元) is not the 四舍五入 that Chinese accounts use. Parsing a typed amount stays with
-the form that reads it; the one conversion from 元 is `fen_of`.
+of a half 万元) is not the 四舍五入 that Chinese accounts use. `parse_yuan` reads every amount a
+person types in 元; each form words its refusal in its own terms from the reason it gives.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
+
+from market.core.numbers import NotANumber, parse_decimal
 
 FEN_PER_YUAN = 100
 FEN_PER_WAN = 1_000_000  # 1 万元
@@ -17,6 +21,40 @@ _CENT = Decimal("0.01")
 def to_yuan(fen: int) -> Decimal:
     """The exact amount in 元 (two decimal places)."""
     return (Decimal(fen) / FEN_PER_YUAN).quantize(_CENT)
+
+
+# What a person types as an amount in 元: digits, at most one point; no exponent, no NaN.
+_YUAN_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+MAX_FEN = 10**13  # 1,000 亿元: above any single deal, inside every integer column
+
+
+class AmountError(ValueError):
+    """Why a typed amount was refused: "invalid", "negative", "decimals" or "too_large"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_yuan(text: str | None, *, max_fen: int = MAX_FEN) -> int | None:
+    """An amount typed in 元 ("12,345.67", "1，000元", full-width digits) as exact fen; None when blank."""
+    raw = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").removesuffix("元").strip()
+    if not raw:
+        return None
+    if not _YUAN_TEXT.fullmatch(raw):
+        raise AmountError("invalid")
+    try:
+        value = parse_decimal(raw)
+    except NotANumber:  # pragma: no cover - the pattern admits only numerals
+        raise AmountError("invalid") from None
+    if value < 0:
+        raise AmountError("negative")
+    fen = value * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise AmountError("decimals")
+    if fen > max_fen:
+        raise AmountError("too_large")
+    return int(fen)
 
 
 def fen_of(yuan: Decimal) -> int:

@@ -10,10 +10,10 @@ Decimals; fen are rounded half up; a loss gives a floor of nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from market.core import money
 from market.core.errors import DomainError
 from market.core.numbers import NotANumber, parse_decimal
 
@@ -22,7 +22,6 @@ SHANGHAI_MIN_PCT = Decimal("70")  # SH 34 ¶1
 MAX_FEN = 10**15  # ten trillion yuan: far above any deal, well inside BigInteger
 INCOME, EQUITY = "INCOME", "EQUITY"
 COST_FIELDS = ("taxes_fen", "maintenance_fen", "evaluation_fen")
-_YUAN = re.compile(r"[0-9]{1,16}(\.[0-9]{1,2})?")
 
 
 @dataclass(frozen=True)
@@ -96,20 +95,14 @@ def equity_floor(share_pct: Decimal | str | None, value_fen: int | None,
 
 def parse_yuan(text: str | None, field: str) -> int:
     """An amount typed in yuan (up to two decimals, thousands separators allowed) as fen; empty is 0."""
-    raw = (text or "").strip().replace(",", "").replace("，", "").removesuffix("元").strip()
-    if not raw:
-        return 0
-    if not _YUAN.fullmatch(raw):
-        raise DomainError("reward.amount", "请填写不小于 0 的金额（元），最多两位小数。",
-                          "Enter an amount in yuan, 0 or more, with at most two decimals.", field=field)
     try:
-        fen = int(parse_decimal(raw) * 100)
-    except NotANumber:  # pragma: no cover - the pattern admits only decimal numerals
+        fen = money.parse_yuan(text, max_fen=MAX_FEN)
+    except money.AmountError as err:
+        if err.reason == "too_large":
+            raise DomainError("reward.amount_too_large", "金额过大。", "The amount is too large.", field=field) from None
         raise DomainError("reward.amount", "请填写不小于 0 的金额（元），最多两位小数。",
                           "Enter an amount in yuan, 0 or more, with at most two decimals.", field=field) from None
-    if fen > MAX_FEN:
-        raise DomainError("reward.amount_too_large", "金额过大。", "The amount is too large.", field=field)
-    return fen
+    return fen or 0
 
 
 def pct_text(pct: Decimal | None) -> str:

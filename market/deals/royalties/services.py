@@ -11,7 +11,6 @@ version stays in the deal ledger. Never commits.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,12 +18,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from market.core import money
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.money import yuan_grouped
 from market.core.notifications import notify
-from market.core.numbers import NotANumber, parse_decimal
 from market.core.time import add_months, today_local
 from market.deals import ledger
 from market.deals.fees import MAX_FEN, FeeTerms
@@ -48,7 +47,6 @@ ENDED = frozenset({S.EXPIRED, S.TERMINATED})
 REPORTABLE = IN_FORCE | ENDED
 # A correction that raises a period already paid adds a payment numbered period + k × this.
 TOP_UP_STEP = 1000
-_YUAN = re.compile(r"-?\d+(\.\d+)?")
 MAX_REASON = 1000
 MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 
@@ -130,26 +128,23 @@ def reports_of(deal: Deal) -> list[RoyaltyReport]:
 
 # ---- input ----------------------------------------------------------------------------------
 
+# How a refused royalty base is worded (market.core.money.parse_yuan gives the reason).
+_AMOUNT_REFUSALS = {
+    "invalid": ("amount_invalid", "金额须为数字，例如 12345.67。", "Enter a number, e.g. 12345.67."),
+    "negative": ("base_negative", "提成基数不能为负数。", "The royalty base cannot be negative."),
+    "decimals": ("amount_decimals", "金额最多保留两位小数（精确到分）。", "Amounts have at most 2 decimals (whole fen)."),
+    "too_large": ("amount_range", "金额超出合理范围。", "The amount is unrealistically large."),
+}
+
+
 def parse_yuan(raw: str | None, field: str = "base_amount") -> int:
     """An amount typed in 元 (at most 2 decimals, thousands commas allowed) as exact fen."""
-    text = (raw or "").strip().replace(",", "").replace("，", "").removesuffix("元").strip()
-    if not text:
-        raise _error("amount_required", "请填写金额（元）。", "Enter an amount in yuan.", field)
-    if not _YUAN.fullmatch(text):
-        raise _error("amount_invalid", "金额须为数字，例如 12345.67。", "Enter a number, e.g. 12345.67.", field)
     try:
-        value = parse_decimal(text)
-    except NotANumber:  # pragma: no cover - the pattern admits only decimal numerals
-        raise _error("amount_invalid", "金额须为数字，例如 12345.67。", "Enter a number, e.g. 12345.67.",
-                     field) from None
-    if value < 0:
-        raise _error("base_negative", "提成基数不能为负数。", "The royalty base cannot be negative.", field)
-    if value.as_tuple().exponent < -2:
-        raise _error("amount_decimals", "金额最多保留两位小数（精确到分）。",
-                     "Amounts have at most 2 decimals (whole fen).", field)
-    fen = int(value * 100)
-    if fen > MAX_FEN:
-        raise _error("amount_range", "金额超出合理范围。", "The amount is unrealistically large.", field)
+        fen = money.parse_yuan(raw, max_fen=MAX_FEN)
+    except money.AmountError as err:
+        raise _error(*_AMOUNT_REFUSALS[err.reason], field) from None
+    if fen is None:
+        raise _error("amount_required", "请填写金额（元）。", "Enter an amount in yuan.", field)
     return fen
 
 
