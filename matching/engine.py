@@ -30,9 +30,12 @@ from listings.term import remaining_term
 from listings.vocabulary import DealMode, LegalStatus
 from market.search.backend import Hit, SearchBackend
 from market.search.text import normalise, query_terms, tokens
+from matching.field_model import FieldModel, subclasses_of
+from matching.reading import GENERIC_WORDS, DemandReading, is_generic, read_demand
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / "weights.v1.json"
+CONFIDENCE_PATH = WEIGHTS_PATH.parent / "confidence.v1.json"
 
 # Which listing modes satisfy a wished-for mode: 1.0 exactly, 0.5 as a near substitute.
 # An open licence is an ordinary licence on published terms; an exclusive licence also keeps the
@@ -50,14 +53,6 @@ LEGAL_STATUS_FIT = {LegalStatus.VALID: 0.0, LegalStatus.PENDING: -0.3, LegalStat
                     LegalStatus.LAPSED: -1.0}
 # Terms shown as shared key words: enough to read why, few enough to read at a glance.
 SHOWN_TERMS = 5
-# Words that fill demand postings and abstracts alike; sharing one tells a reader nothing.
-GENERIC_WORDS = frozenset("""
-需求 内容 预期 目标 工作 基础 公司 企业 单位 项目 研发 研究 开发 研制 技术 问题 难题 解决 以上 以下 以内 达到
-实现 提高 降低 减少 增加 提升 具有 具备 进行 现有 目前 部分 相关 产品 生产 要求 满足 结合 存在 发展 市场
-基于 有效 简单 方便 成本 效果 效率 质量 性能 数据 影响 减小 需要 能够 初步 属于 行业 应用 使用 小于 大于
-主要 一定 较好 良好 显著 优点 特点 方面 情况 作用 目的 合作 领域 国内 国外 国际 水平 关键 核心 重要
-综合 导致 适用 中心 方式 过程 条件 利用 通过 得到 完成 开展 形成 提供 包括 不同 各种 同时 以及 其中
-""".split())
 # The field an inference names in a reason must hold at least this share of the votes.
 FIELD_REASON_SHARE = 0.3
 
@@ -83,6 +78,27 @@ class Match:
     reasons: list[Reason]
     doc: dict[str, Any]
     features: dict[str, float]
+    # How sure the engine is that a person in the field would look at this twice (0..1), and
+    # what that makes it: a "match", or a "weak" nearest result shown only for want of better.
+    confidence: float = 0.0
+    grade: str = "match"
+    # The demand's key words this patent does not mention.
+    lacks: list[str] = field(default_factory=list)
+
+
+# What the engine has to show for a demand.
+STATE_MATCH, STATE_WEAK, STATE_NONE = "match", "weak", "none"
+
+
+@dataclass
+class MatchOutcome:
+    """Confident matches first, then at most a few weak ones; `state` says which kind leads."""
+
+    state: str
+    matches: list[Match]
+    # The words the demand was read as being about (object first), for suggesting other wording.
+    object_terms: list[str] = field(default_factory=list)
+    problem_terms: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +135,9 @@ class Weights:
     legal: float = 0.3
     term: float = 0.3
     locality: float = 0.05
+    coverage: float = 2.0
+    title: float = 0.0
+    object: float = 0.0
     # Retrieval: how many candidates are re-ranked, and how many of them vote on the field.
     candidates: int = 80
     field_votes: int = 40
@@ -130,6 +149,8 @@ class Weights:
     # new listing to the enterprises whose demands it fits at least this well (rank_demands).
     notify_patentees_above: float = 1.2
     notify_enterprises_above: float = 0.6
+    # How much the field model's reading of the demand counts against the candidates' votes (0..1).
+    field_model_share: float = 0.0
 
     def replace(self, **changes: float) -> Weights:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -137,7 +158,53 @@ class Weights:
         return Weights(**values)
 
 
-FEATURES = ("text", "field", "group", "industry", "mode", "budget", "legal", "term", "locality")
+FEATURES = ("text", "field", "group", "industry", "mode", "budget", "legal", "term", "locality", "coverage",
+            "title", "object")
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """A logistic model of "a person in the field would look at this twice", from match features.
+
+    confidence = 1 / (1 + exp(-(bias + Σ weight × feature))); see config/matching/confidence.v1.json.
+    """
+
+    bias: float = -4.0
+    key_coverage: float = 4.0
+    object_coverage: float = 3.0
+    title_hit: float = 1.0
+    field: float = 1.0
+    domain: float = 2.0
+    text: float = 0.5
+    match_above: float = 0.5
+    weak_above: float = 0.2
+    weak_shown: int = 3
+
+    def of(self, signals: dict[str, float]) -> float:
+        z = self.bias + sum(getattr(self, name) * signals.get(name, 0.0) for name in CONFIDENCE_SIGNALS)
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+CONFIDENCE_SIGNALS = ("key_coverage", "object_coverage", "title_hit", "field", "domain", "text")
+
+
+def load_confidence(path: str | Path | None = None) -> Confidence:
+    """The confidence model from its versioned file (keys starting with '_' are comments)."""
+    data = json.loads(Path(path or CONFIDENCE_PATH).read_text(encoding="utf-8"))
+    known = {f.name: f.type for f in fields(Confidence)}
+    values: dict[str, Any] = {}
+    for key, value in {**data.get("coefficients", {}), **data.get("thresholds", {})}.items():
+        if key.startswith("_"):
+            continue
+        if key not in known:
+            raise ValueError(f"{path or CONFIDENCE_PATH}: unknown key {key!r}")
+        values[key] = int(value) if known[key] == "int" else float(value)
+    return Confidence(**values)
+
+
+@lru_cache(maxsize=1)
+def default_confidence() -> Confidence:
+    return load_confidence()
 
 
 def load_weights(path: str | Path | None = None) -> Weights:
@@ -164,25 +231,40 @@ def default_weights() -> Weights:
 
 def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int = 10,
                   weights: Weights | None = None, today: date | None = None,
-                  candidates: int | None = None) -> list[Match]:
-    """The `limit` listings that best answer a demand, best first, each with its reasons.
+                  candidates: int | None = None, field_model: FieldModel | None = None,
+                  confidence: Confidence | None = None) -> list[Match]:
+    """The `limit` listings that best answer a demand, best first, each with its reasons and confidence.
 
-    Candidates come from `backend.similar` on the demand text; each is scored as the weighted sum
-    of its features (see Weights), ties going to the lower listing id. A candidate that shares no
-    meaningful word with the demand (two characters or more, not boilerplate) is not proposed.
+    The demand is read as a problem first (matching.reading): boilerplate out, its object and
+    problem repeated so that retrieval weighs them. Candidates come from `backend.similar` on that
+    text; each is scored as the weighted sum of its features (see Weights), ties going to the lower
+    listing id. A candidate that shares no meaningful word with the demand (two characters or
+    more, not a generic word) is not proposed. Every match gets a confidence (see Confidence) and
+    is graded "match" or "weak" by it; `classify` turns the list into what a person is shown.
     """
     weights = weights or default_weights()
+    confidence = confidence or default_confidence()
     today = today or datetime.now(SHANGHAI).date()
+    reading = read_demand(profile.text)
+    query = reading.query or profile.text
     depth = max(candidates or weights.candidates, limit) + len(profile.exclude_listing_ids)
-    hits = [h for h in backend.similar(profile.text, limit=depth, filters=profile.filters or None)
+    hits = [h for h in backend.similar(query, limit=depth, filters=profile.filters or None)
             if h.id not in profile.exclude_listing_ids]
     if not hits:
         return []
     top = max(h.score for h in hits) or 1.0
     levels = {h.id: _ipc_levels(h.doc) for h in hits}
     subclasses, groups = _field(profile, hits, levels, weights.field_votes, weights.field_power)
+    model_shares, domain = field_model.predict(reading.core or profile.text) if field_model else ({}, 0.0)
+    if model_shares and not profile.ipc and weights.field_model_share:
+        share = weights.field_model_share
+        subclasses = {k: (1 - share) * subclasses.get(k, 0.0) + share * model_shares.get(k, 0.0)
+                      for k in set(subclasses) | set(model_shares)}
+    unclassified = max(0.0, 1.0 - sum(subclasses.values())) if not profile.ipc else 0.0
     best_subclass = _leader(subclasses)
     best_group = _leader(groups)
+    key = _key_terms(reading, profile.text)
+    rarity = _rarity(key, field_model, hits)
     matches = []
     for hit in hits:
         doc = hit.doc
@@ -190,12 +272,18 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
         features = dict.fromkeys(FEATURES, 0.0)
         features["text"] = max(0.0, hit.score) / top
         own_subclasses, own_groups = levels[hit.id]
-        features["field"] = max((subclasses.get(s, 0.0) for s in own_subclasses), default=0.0)
+        # A listing with no IPC (a title-only portfolio) is in the field of the unclassified
+        # candidates: as close to the demand's field as their share of the votes says.
+        features["field"] = max((subclasses.get(s, 0.0) for s in own_subclasses), default=unclassified)
         features["group"] = max((groups.get(g, 0.0) for g in own_groups), default=0.0)
         if best_group in own_groups:
             reasons.append(_field_reason("same_group", best_group, bool(profile.ipc)))
         elif best_subclass in own_subclasses:
             reasons.append(_field_reason("same_field", best_subclass, bool(profile.ipc)))
+        signals = _signals(key, reading.object_terms, rarity, doc)
+        features["coverage"] = signals["key_coverage"]
+        features["title"] = signals["title_hit"]
+        features["object"] = signals["object_coverage"]
         features["industry"] = _industry_fit(profile.industries, doc, reasons)
         features["mode"] = _mode_fit(profile.modes, doc.get("modes") or [], reasons)
         features["budget"] = _budget_fit(profile, doc, reasons)
@@ -203,13 +291,20 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
         features["term"] = _term_fit(doc, today, weights.term_warning_years, reasons)
         features["locality"] = _locality_fit(profile, doc, reasons)
         score = sum(getattr(weights, name) * value for name, value in features.items())
+        signals["field"] = max((model_shares.get(s, 0.0) for s in own_subclasses), default=0.0)
+        signals["domain"] = domain
+        signals["text"] = features["text"]
+        sure = confidence.of(signals)
+        features.update({f"signal_{k}": v for k, v in signals.items()})
         matches.append(Match(listing_id=hit.id, application_number=doc.get("application_number", ""),
                              title=doc.get("title", ""), score=round(score, 9), reasons=reasons,
-                             doc=doc, features=features))
+                             doc=doc, features=features, confidence=round(sure, 4),
+                             grade=STATE_MATCH if sure >= confidence.match_above else STATE_WEAK,
+                             lacks=_lacks(key, reading.object_terms, doc)))
     matches.sort(key=lambda m: (-m.score, m.listing_id))
     # Every match must share a meaningful word with the demand: that is the first reason a person
-    # reads, and a candidate found through single characters or boilerplate alone is noise.
-    terms = _with_runs(query_terms(profile.text), profile.text)
+    # reads, and a candidate found through single characters or generic words alone is noise.
+    terms = _with_runs(query_terms(reading.core or profile.text), reading.core or profile.text)
     # Lower case is enough to count which candidates share a word (NFKC of every text is not).
     texts = [f"{h.doc.get('title', '')}\n{h.doc.get('body') or h.doc.get('abstract') or ''}".lower() for h in hits]
     commonness: dict[str, float] = {}
@@ -220,10 +315,82 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
             continue
         match.reasons.insert(0, Reason("shared_terms", "共同关键词：" + "、".join(shared),
                                        "Shared key terms: " + ", ".join(shared)))
+        objects = [t for t in reading.object_terms if t in _text_of(match.doc)]
+        if objects:
+            match.reasons.insert(1, Reason("same_object", "针对需求中的对象：" + "、".join(objects[:SHOWN_TERMS]),
+                                           "About what the demand names: " + ", ".join(objects[:SHOWN_TERMS])))
+        if match.grade == STATE_WEAK and match.lacks:
+            match.reasons.append(Reason("lacks", "未涉及需求中的：" + "、".join(match.lacks),
+                                        "Does not mention: " + ", ".join(match.lacks)))
         shown.append(match)
         if len(shown) == limit:
             break
     return shown
+
+
+def classify(matches: list[Match], *, limit: int = 10, confidence: Confidence | None = None,
+             reading: DemandReading | None = None) -> MatchOutcome:
+    """What a person is shown: the confident matches; after them, when they are fewer than
+    `limit`, at most `weak_shown` weak results above the weak floor; "none" when there is neither."""
+    confidence = confidence or default_confidence()
+    sure = [m for m in matches if m.grade == STATE_MATCH][:limit]
+    weak = [m for m in matches if m.grade == STATE_WEAK and m.confidence >= confidence.weak_above]
+    room = min(confidence.weak_shown, limit - len(sure))
+    shown = sure + weak[:max(room, 0)]
+    state = STATE_MATCH if sure else STATE_WEAK if shown else STATE_NONE
+    return MatchOutcome(state=state, matches=shown,
+                        object_terms=list(reading.object_terms) if reading else [],
+                        problem_terms=list(reading.problem_terms[:SHOWN_TERMS]) if reading else [])
+
+
+def match_demand(backend: SearchBackend, profile: DemandProfile, *, limit: int = 10,
+                 weights: Weights | None = None, today: date | None = None,
+                 field_model: FieldModel | None = None, confidence: Confidence | None = None) -> MatchOutcome:
+    """Match a demand and say honestly how well anything fits (see `classify`)."""
+    confidence = confidence or default_confidence()
+    matches = match_patents(backend, profile, limit=max(limit, 10), weights=weights, today=today,
+                            field_model=field_model, confidence=confidence)
+    return classify(matches, limit=limit, confidence=confidence, reading=read_demand(profile.text))
+
+
+def _key_terms(reading: DemandReading, text: str) -> dict[str, float]:
+    """The demand's telling words and their weights; a text with no title is read as a whole."""
+    key = reading.key_terms()
+    if not key:
+        key = {t: 1.0 for t in query_terms(text) if not is_generic(t)}
+    return key
+
+
+def _rarity(key: dict[str, float], model: FieldModel | None, hits: list[Hit]) -> dict[str, float]:
+    """Each key word's idf: the catalogue's when a field model knows it, else the candidates'."""
+    if model is not None:
+        return {t: model.idf(t) for t in key}
+    texts = [_text_of(h.doc) for h in hits]
+    n = len(texts)
+    return {t: math.log(1 + (n + 0.5) / (sum(t in x for x in texts) + 0.5)) for t in key}
+
+
+def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float],
+             doc: dict[str, Any]) -> dict[str, float]:
+    """How much of what the demand is about a listing covers: its key words (weighted by role
+    and rarity), its object words, and whether its title names any of them."""
+    text, title = _text_of(doc), normalise(doc.get("title", ""))
+    total = sum(w * rarity[t] for t, w in key.items()) or 1.0
+    covered = sum(w * rarity[t] for t, w in key.items() if t in text)
+    object_total = sum(rarity.get(t, 1.0) for t in objects) or 1.0
+    object_covered = sum(rarity.get(t, 1.0) for t in objects if t in text)
+    in_title = [t for t in key if t in title]
+    title_weight = sum(key[t] * rarity[t] for t in in_title)
+    return {"key_coverage": covered / total, "object_coverage": object_covered / object_total if objects else 0.0,
+            "title_hit": min(1.0, title_weight / (3 * max(rarity.values(), default=1.0)))}
+
+
+def _lacks(key: dict[str, float], objects: list[str], doc: dict[str, Any]) -> list[str]:
+    """The demand's object and problem words the listing never mentions, object first."""
+    text = _text_of(doc)
+    ordered = [*objects, *sorted((t for t in key if t not in objects), key=lambda t: -key[t])]
+    missing = [t for t in ordered if key.get(t, 0) >= 2 and t not in text]
+    return [t for t in missing if not any(t != o and t in o for o in missing)][:SHOWN_TERMS]
 
 
 def _leader(shares: dict[str, float]) -> str | None:
@@ -321,7 +488,7 @@ def _shared_terms(terms: list[str], doc: dict[str, Any], commonness: dict[str, f
     title = normalise(doc.get("title", ""))
     text = _text_of(doc)
     # A single character is mostly a segmentation leftover, and found inside unrelated words.
-    found = [t for t in terms if len(t) > 1 and t in text and t not in GENERIC_WORDS and not t.isdigit()]
+    found = [t for t in terms if t in text and not is_generic(t)]
     # Drop a word already shown inside a longer one (电池 beside 锂电池).
     found = [t for t in found if not any(t != o and t in o for o in found)]
     for t in found:

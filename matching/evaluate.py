@@ -1,6 +1,6 @@
-"""Measure matching quality on labelled real patents: the plain BM25 baseline beside the engine.
+"""Measure matching quality on labelled real patents and judged real demands, the plain BM25 baseline beside the engine.
 
-    python -m matching.evaluate [--seed 1] [--holdout 0.1] [--limit N]
+    python -m matching.evaluate [--seed 1] [--holdout 0.1] [--limit N] [--only judged|heldout]
 
 Every A01 patent in ../shared/data/cn_patents_a01/patents.jsonl has an IPC subclass. A random share
 of them (fixed seed) is held out; the rest is indexed in a throwaway embedded search index, as
@@ -27,24 +27,48 @@ The engine never sees a held-out patent's subclass: it infers the demand's field
 the other listings it retrieves. Mode, budget, legal status and term are neutral here (the demand
 profile names no mode or budget, and every filler listing is in force with no known end), so the
 figures measure relevance and field agreement only.
+
+Judged demands (matching/judged/, see its README: 54 real demands from ../shared/data/cn_tech_demands,
+every pooled result graded 0/1/2 by a technology-transfer judge who never saw the engine) are matched
+against the A01 + USTB catalogue (10,017 + 756 listings, USTB with titles only). Reported per system:
+
+- nDCG@10 on the demands that have a relevant patent, gain 2^grade - 1, an unjudged result counting 0,
+  the ideal ranking being that of all the demand's judged grades; for the engine both of its ranking
+  (top 10 whatever their confidence) and of what it shows (matches, then the few weak results);
+- on the demands that have none: how many results are shown as matches, on average (the baseline has
+  no abstention: everything it returns is shown as a match), and how many demands get the no-match state.
+
+The demands are split in two halves alike in make-up (by a hash of their id, within each group); the confidence model was fitted on half A
+only (see config/matching/confidence.v1.json), so half B is the honest figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import random
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from listings.industries import industries_for_ipc
 from market.search.embedded import EmbeddedSearch
-from matching.engine import DemandProfile, Weights, load_weights, match_patents
+from matching.engine import (STATE_MATCH, STATE_NONE, Confidence, DemandProfile, Weights, load_confidence,
+                             load_weights, match_demand, match_patents)
+from matching.field_model import FieldModel, train_field_model
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "cn_patents_a01" / "patents.jsonl"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = SHARED / "cn_patents_a01" / "patents.jsonl"
+USTB = SHARED / "cn_university_ustb" / "patents.jsonl"
+DEMANDS = SHARED / "cn_tech_demands" / "demands.jsonl"
+JUDGED = Path(__file__).resolve().parent / "judged"
 K = 10
 MODES = [["TRANSFER", "LICENSE_ORDINARY"], ["OPEN_LICENSE", "LICENSE_ORDINARY"], ["TRANSFER"],
          ["LICENSE_EXCLUSIVE", "LICENSE_SOLE"], ["EQUITY", "TRANSFER"], ["OPEN_LICENSE"]]
@@ -52,6 +76,7 @@ OWNER_TYPES = ["UNIVERSITY", "RESEARCH_INSTITUTE", "SOE", "PRIVATE"]
 
 
 def load_records(path: Path = DATA) -> list[dict[str, Any]]:
+    """JSON Lines records."""
     if not path.exists():
         raise SystemExit(f"shared data not found at {path}; run with ../shared beside the repository")
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -112,35 +137,266 @@ def title_mrr(system: System, records: list[dict], titles: list[int]) -> tuple[f
     return statistics.fmean(ranks), 1000 * statistics.median(times)
 
 
+
+# -- judged real demands ------------------------------------------------------------------------
+
+def ustb_document(listing_id: int, record: dict[str, Any]) -> dict[str, Any]:
+    """A USTB patent as a listing: a title and nothing else the engine can read (no abstract, no IPC)."""
+    doc = a01_document(listing_id - 1, {"title": record["title"], "abstract": "", "ipc_subclass": "B00X",
+                                        "application_number": record["application_number"]})
+    doc.update(codes=[record["application_number"].removeprefix("CN").replace(".", "")], ipc=[], ipc_main=None,
+               ipc_sections=[], ipc_classes=[], industries=[])
+    return doc
+
+
+def catalogue() -> list[dict[str, Any]]:
+    """The A01 + USTB catalogue as search documents, ids 1.. in file order."""
+    docs = [a01_document(p, r) for p, r in enumerate(load_records())]
+    for record in load_records(USTB):
+        docs.append(ustb_document(len(docs) + 1, record))
+    return docs
+
+
+def field_model_of(docs: list[dict[str, Any]]) -> FieldModel:
+    """The field model as the app trains it: from the indexed listings' titles, abstracts and IPC."""
+    return train_field_model((f"{d['title']}\n{d.get('abstract') or ''}", d.get("ipc") or []) for d in docs)
+
+
+@dataclass
+class JudgedDemand:
+    demand_id: str
+    text: str
+    has_relevant: bool
+    grades: dict[str, int]
+    half: str
+
+
+def judged_demands(folder: Path = JUDGED) -> list[JudgedDemand]:
+    texts = {d["demand_id"]: f"{d['title']}\n{d['content']}" for d in load_records(DEMANDS)}
+    grades: dict[str, dict[str, int]] = {}
+    for j in load_records(folder / "judgements.jsonl"):
+        grades.setdefault(j["demand_id"], {})[j["application_number"]] = int(j["grade"])
+    chosen = load_records(folder / "demands.jsonl")
+    # Two halves alike in make-up: within each group (with / without a relevant patent), demands in
+    # the order of a hash of their id go to A and B in turn.
+    half: dict[str, str] = {}
+    for group in (True, False):
+        ids = sorted((d["demand_id"] for d in chosen if bool(d["has_relevant"]) is group),
+                     key=lambda i: hashlib.sha256(i.encode()).hexdigest())
+        half.update({i: "AB"[k % 2] for k, i in enumerate(ids)})
+    return [JudgedDemand(d["demand_id"], texts[d["demand_id"]], bool(d["has_relevant"]),
+                         grades.get(d["demand_id"], {}), half[d["demand_id"]]) for d in chosen]
+
+
+def ndcg_at_10(ranked: list[str], grades: dict[str, int]) -> float:
+    """nDCG@10 with gain 2^grade - 1; an unjudged result gains nothing."""
+    def dcg(gains: list[int]) -> float:
+        return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:K]))
+    ideal = dcg(sorted(grades.values(), reverse=True))
+    return dcg([grades.get(a, 0) for a in ranked]) / ideal if ideal else 0.0
+
+
+@dataclass
+class Shown:
+    """What one system shows for one demand: its ranking, what is shown, and as what."""
+
+    ranked: list[str]
+    shown: list[str]
+    as_match: int
+    state: str
+
+
+def judged_systems(backend, docs: list[dict[str, Any]], model: FieldModel, weights: Weights,
+                   confidence: Confidence) -> list[tuple[str, Callable[[str], Shown]]]:
+    number = {d["id"]: d["application_number"] for d in docs}
+
+    def baseline(text: str) -> Shown:
+        ranked = [number[h.id] for h in backend.similar(text, limit=K, max_terms=None)]
+        return Shown(ranked, ranked, len(ranked), STATE_MATCH if ranked else STATE_NONE)
+
+    def engine(text: str) -> Shown:
+        outcome = match_demand(backend, DemandProfile(text=text), limit=K, weights=weights, field_model=model,
+                               confidence=confidence)
+        ranked = [number[m.listing_id] for m in match_patents(backend, DemandProfile(text=text), limit=K,
+                                                               weights=weights, field_model=model,
+                                                               confidence=confidence)]
+        return Shown(ranked, [number[m.listing_id] for m in outcome.matches],
+                     sum(m.grade == STATE_MATCH for m in outcome.matches), outcome.state)
+
+    return [("baseline: plain BM25, every word", baseline), ("engine: read, re-ranked, graded", engine)]
+
+
+def judged_report(backend_name: str, systems, demands: list[JudgedDemand]) -> list[str]:
+    """Lines of the judged-set table for one backend, per half and in all."""
+    runs = {name: {d.demand_id: system(d.text) for d in demands} for name, system in systems}
+    lines = [f"{'backend / system':46s} {'half':>4s} {'nDCG@10 rank':>12s} {'nDCG@10 shown':>13s} "
+             f"{'as match (none)':>15s} {'no-match state':>14s}"]
+    for name, _ in systems:
+        for half in ("A", "B", "all"):
+            group = [d for d in demands if half == "all" or d.half == half]
+            relevant = [d for d in group if d.has_relevant]
+            empty = [d for d in group if not d.has_relevant]
+            rank = statistics.fmean(ndcg_at_10(runs[name][d.demand_id].ranked, d.grades) for d in relevant) \
+                if relevant else float("nan")
+            shown = statistics.fmean(ndcg_at_10(runs[name][d.demand_id].shown, d.grades) for d in relevant) \
+                if relevant else float("nan")
+            as_match = statistics.fmean(runs[name][d.demand_id].as_match for d in empty) if empty else float("nan")
+            none = sum(runs[name][d.demand_id].state == STATE_NONE for d in empty)
+            lines.append(f"{backend_name + ': ' + name:46s} {half:>4s} {rank:12.3f} {shown:13.3f} {as_match:15.2f} "
+                         f"{none:>6d} of {len(empty):<4d}   ({len(relevant)} with, {len(empty)} without)")
+    return lines
+
+
+def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None = None) -> None:
+    demands = judged_demands()
+    docs = catalogue()
+    with_relevant = sum(d.has_relevant for d in demands)
+    print(f"\njudged demands: {len(demands)} ({with_relevant} with a relevant patent, {len(demands) - with_relevant} "
+          f"without; half A {sum(d.half == 'A' for d in demands)}, half B {sum(d.half == 'B' for d in demands)}); "
+          f"catalogue A01 + USTB: {len(docs)} listings")
+    model = field_model_of(docs)
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="psm-judged-") as folder:
+        backend = EmbeddedSearch(str(Path(folder) / "search.sqlite3"))
+        backend.index(docs, bulk=True)
+        lines += judged_report("embedded", judged_systems(backend, docs, model, weights, confidence), demands)
+    if elastic_url:
+        from market.search.elastic import ElasticsearchBackend
+        from market.search.http import ElasticClient
+
+        elastic = ElasticsearchBackend(ElasticClient(elastic_url, timeout=120), prefix="judged_")
+        elastic.rebuild([docs])
+        try:
+            lines += judged_report("elasticsearch", judged_systems(elastic, docs, model, weights, confidence),
+                                   demands)
+        finally:
+            elastic.drop()
+    else:
+        lines.append("elasticsearch: not measured (no node: give --elasticsearch URL, e.g. one started by "
+                     "tests/services/elasticsearch.py)")
+    print("\n".join(lines))
+    print("nDCG@10 rank: the system's top 10; shown: what a person sees (for the engine: matches, then at most "
+          "3 weak results); as match (none): results shown as matches for a demand with no relevant patent, mean")
+
+
+def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | None = None) -> Confidence:
+    """Fit the confidence model on one half of the judged demands only, and write it.
+
+    A logistic regression (numpy, L2-penalised, standardised signals) of "graded 2" on the signals
+    of the engine's top 20 judged results per demand of that half; unjudged results are left out.
+    Thresholds are then chosen on the same half: `match_above` the lowest that keeps at most one
+    result shown as a match, on average, for its demands with nothing relevant; `weak_above` half of it.
+    """
+    from matching.engine import CONFIDENCE_PATH, CONFIDENCE_SIGNALS
+
+    weights = weights or load_weights()
+    demands = [d for d in judged_demands() if d.half == half]
+    docs = catalogue()
+    model = field_model_of(docs)
+    number = {d["id"]: d["application_number"] for d in docs}
+    rows, labels, per_demand = [], [], []
+    with tempfile.TemporaryDirectory(prefix="psm-fit-") as folder:
+        backend = EmbeddedSearch(str(Path(folder) / "search.sqlite3"))
+        backend.index(docs, bulk=True)
+        for d in demands:
+            matches = match_patents(backend, DemandProfile(text=d.text), limit=20, weights=weights, field_model=model)
+            signals = [[m.features[f"signal_{name}"] for name in CONFIDENCE_SIGNALS] for m in matches]
+            per_demand.append((d, signals, [number[m.listing_id] for m in matches]))
+            for m, row in zip(matches, signals):
+                grade = d.grades.get(number[m.listing_id])
+                if grade is not None:
+                    rows.append(row)
+                    labels.append(1.0 if grade == 2 else 0.0)
+    x, y = np.array(rows), np.array(labels)
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / std])
+    beta = np.zeros(z.shape[1])
+    penalty = 1.0
+    for _ in range(200):  # Newton's method
+        p = 1 / (1 + np.exp(-z @ beta))
+        gradient = z.T @ (p - y) + penalty * np.r_[0, beta[1:]]
+        hessian = (z.T * (p * (1 - p))) @ z + penalty * np.diag(np.r_[0, np.ones(len(beta) - 1)])
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    coefficients = beta[1:] / std
+    bias = beta[0] - float((beta[1:] * mean / std).sum())
+    fitted = Confidence(bias=round(float(bias), 3), **{n: round(float(c), 3) for n, c in zip(CONFIDENCE_SIGNALS, coefficients)})
+    empty = [(d, s) for d, s, _ in per_demand if not d.has_relevant]
+    threshold = 0.5
+    for candidate in sorted({round(v, 2) for v in np.linspace(0.05, 0.95, 91)}):
+        shown = statistics.fmean(sum(fitted.of(dict(zip(CONFIDENCE_SIGNALS, row))) >= candidate for row in s[:K])
+                                 for _, s in empty) if empty else 0.0
+        if shown <= 1.0:
+            threshold = candidate
+            break
+    fitted = replace(fitted, match_above=float(threshold), weak_above=round(float(threshold) / 2, 3))
+    print(f"fitted on half {half}: {len(rows)} judged results of {len(demands)} demands, "
+          f"{int(y.sum())} graded 2; {fitted}")
+    path = out or CONFIDENCE_PATH
+    data = json.loads(Path(CONFIDENCE_PATH).read_text(encoding="utf-8"))
+    for name in ("bias", *CONFIDENCE_SIGNALS):
+        data["coefficients"][name] = getattr(fitted, name)
+    data["thresholds"].update(match_above=fitted.match_above, weak_above=fitted.weak_above)
+    data["_fitted"] = (f"python -m matching.evaluate --fit-confidence {half}: fitted on half {half} of the judged "
+                       f"demands only ({len(demands)} demands, {len(rows)} judged results); the other half is held out.")
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return fitted
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--holdout", type=float, default=0.1)
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N held-out patents")
     parser.add_argument("--weights", default=None, help="a weights file other than config/matching/weights.v1.json")
+    parser.add_argument("--confidence", default=None,
+                        help="a confidence file other than config/matching/confidence.v1.json")
+    parser.add_argument("--only", choices=("heldout", "judged"), default=None, help="run one of the two parts")
+    parser.add_argument("--elasticsearch", default=None, metavar="URL",
+                        help="also measure the judged set on this Elasticsearch node")
+    parser.add_argument("--fit-confidence", choices=("A", "B"), default=None,
+                        help="fit the confidence model on this half of the judged demands, write it, and stop")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    weights = load_weights(args.weights)
+    if args.fit_confidence:
+        fit_confidence(args.fit_confidence, weights, Path(args.confidence) if args.confidence else None)
+        return
+    confidence = load_confidence(args.confidence)
+    if args.only != "judged":
+        run_heldout(args, weights)
+    if args.only != "heldout":
+        run_judged(weights, confidence, args.elasticsearch)
+    print(f"weights: {weights}")
+    print(f"confidence: {confidence}")
+    print(f"total run time {time.perf_counter() - started:.0f} s")
+
+
+def run_heldout(args: argparse.Namespace, weights: Weights) -> None:
     records = load_records()
     indexed, held = split(records, args.holdout, args.seed)
     if args.limit is not None:
         held = held[:args.limit]
     queries = [p for p in held if (records[p].get("abstract") or "").strip()]
-    weights = load_weights(args.weights)
     print(f"A01 patents: {len(records)}; indexed {len(indexed)}, held out {len(held)} "
           f"(seed {args.seed}), {len(queries)} with an abstract to use as a demand")
 
     with tempfile.TemporaryDirectory(prefix="psm-match-eval-") as folder:
         backend = EmbeddedSearch(str(Path(folder) / "search.sqlite3"))
         t0 = time.perf_counter()
-        backend.index([a01_document(p, records[p]) for p in indexed], bulk=True)
-        print(f"indexed {len(indexed)} documents in {time.perf_counter() - t0:.1f} s")
+        indexed_docs = [a01_document(p, records[p]) for p in indexed]
+        backend.index(indexed_docs, bulk=True)
+        model = field_model_of(indexed_docs)
+        print(f"indexed {len(indexed)} documents and trained the field model in {time.perf_counter() - t0:.1f} s")
 
         def label(listing_id: int) -> str:
             return records[listing_id - 1]["ipc_subclass"]
 
         def engine(w: Weights) -> System:
             return lambda text: [m.listing_id for m in match_patents(backend, DemandProfile(text=text), limit=K,
-                                                                      weights=w)]
+                                                                      weights=w, field_model=model)]
 
         systems: list[tuple[str, System]] = [
             ("baseline: plain BM25, every word", lambda text: [h.id for h in backend.similar(
@@ -168,8 +424,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nbaseline precision@10 {precision[base][0]:.3f} -> engine {precision[engine_name][0]:.3f} "
           f"({precision[engine_name][0] - precision[base][0]:+.3f}); "
           f"title MRR {mrr[base][0]:.3f} -> {mrr[engine_name][0]:.3f}")
-    print(f"weights: {weights}")
-    print(f"total run time {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

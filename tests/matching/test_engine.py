@@ -177,7 +177,7 @@ def test_weights_from_a_configuration_file_change_the_order(backend, tmp_path):
     default = match_patents(backend, wish, weights=load_weights(), today=TODAY)
     config = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
     # A configuration that values the deal terms over relevance and field.
-    config["features"].update(text=0.0, field=0.0, group=0.0)
+    config["features"].update(text=0.0, field=0.0, group=0.0, coverage=0.0)
     path = tmp_path / "weights.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     no_text = match_patents(backend, wish, weights=load_weights(path), today=TODAY)
