@@ -13,6 +13,8 @@ from market.core.extensions import db
 from market.web.api import body_of, route
 from market.web.openapi import describe
 from matching import services
+from matching.advice import headline, next_steps
+from matching.engine import MatchOutcome
 from matching.models import Demand
 from matching.recommend import matches_for_demand, matches_for_text
 from matching.schemas import (
@@ -32,10 +34,19 @@ def _me():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def _dump_matches(matches) -> dict:
-    return MatchListOut().dump({"items": [
-        {"listing_id": m.listing_id, "application_number": m.application_number, "title": m.title,
-         "score": round(m.score, 4), "reasons": [r.__dict__ for r in m.reasons]} for m in matches]})
+def _dump_matches(outcome: MatchOutcome, *, watched: bool) -> dict:
+    zh, en = headline(outcome.state)
+    return MatchListOut().dump({
+        "state": outcome.state, "message": {"zh": zh, "en": en},
+        "items": [{"listing_id": m.listing_id, "application_number": m.application_number, "title": m.title,
+                   "score": round(m.score, 4), "grade": m.grade, "confidence": m.confidence,
+                   "reasons": [r.__dict__ for r in m.reasons], "lacks": m.lacks} for m in outcome.matches],
+        "next_steps": [step.__dict__ for step in next_steps(outcome, watched=watched)]})
+
+
+def _watched(demand: Demand) -> bool:
+    """New listings are announced to open and matched demands (recommend.notify_enterprises_of_listing)."""
+    return demand.status in (DemandStatus.OPEN, DemandStatus.MATCHED)
 
 
 def _demand(id: int) -> Demand:
@@ -49,13 +60,14 @@ def _dump_demand(demand: Demand) -> dict:
     return schema.dump(demand)
 
 
-@route("/matches", methods=("POST",), summary="Rank published patents against a text, with reasons "
-       "(usable before posting a demand)", tag="matching", body=MatchQuery, response=MatchListOut)
+@route("/matches", methods=("POST",), summary="Rank published patents against a text, with reasons, each "
+       "graded match or weak; state says whether anything fits (usable before posting a demand)", tag="matching",
+       body=MatchQuery, response=MatchListOut)
 def match_text():
     args = body_of(MatchQuery())
     return _dump_matches(matches_for_text(args["text"], limit=args["limit"], filters=args["filters"],
                                           modes=args["modes"], budget_min_fen=args["budget_min_fen"],
-                                          budget_max_fen=args["budget_max_fen"]))
+                                          budget_max_fen=args["budget_max_fen"]), watched=False)
 
 
 @route("/demands", summary="Open demands you may see (public ones; patentees also see those for patentees)",
@@ -94,7 +106,7 @@ def demand_matches(id: int):
     if not limit.isascii() or not limit.isdigit() or not 1 <= int(limit) <= 50:
         raise DomainError("bad_query", "参数 limit 须为 1 到 50 的整数", "limit must be 1 to 50", field="limit",
                           status=400)
-    return _dump_matches(matches_for_demand(demand, limit=int(limit)))
+    return _dump_matches(matches_for_demand(demand, limit=int(limit)), watched=_watched(demand))
 
 
 @route("/demands/<int:id>/matches/<int:listing_id>/dismiss", methods=("POST",), tag="matching", auth=True,
@@ -105,7 +117,7 @@ def demand_dismiss(id: int, listing_id: int):
     args = body_of(DismissInput())
     services.dismiss_match(_me(), demand, listing_id, args["reason"], args["reason_text"])
     db.session.commit()
-    return _dump_matches(matches_for_demand(demand))
+    return _dump_matches(matches_for_demand(demand), watched=_watched(demand))
 
 
 @route("/listings/<int:id>/requests", methods=("POST",), tag="matching", auth=True,

@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
 
-from listings.models import Listing
+from flask import current_app
+from sqlalchemy import func, select
+
+from listings.models import Listing, Patent
 from listings.search import TOPIC_PUBLISHED, document_loads, listing_document
 from listings.vocabulary import ListingStatus
 from market.core.extensions import db
 from market.core.notifications import notify
 from market.core.outbox import handles
 from market.search.service import search_backend
-from matching.engine import DemandProfile, Match, default_weights, match_patents, rank_demands
+from matching.engine import (STATE_MATCH, DemandProfile, MatchOutcome, default_weights, match_demand,
+                             rank_demands)
+from matching.field_model import FieldModel, train_field_model
 from matching.models import Demand
 from matching.services import TOPIC_DEMAND, excluded_listing_ids
 from matching.vocabulary import DemandStatus, Visibility
 
 NOTIFY_TOP = 5
+# The field model learns from at most this many published patents (spread over the catalogue), and
+# is learnt again when the shelf has grown or shrunk by a tenth.
+FIELD_MODEL_SAMPLE = 20_000
+FIELD_MODEL_DRIFT = 0.1
+_models: dict[str, tuple[int, FieldModel]] = {}
+_models_lock = threading.Lock()
+
+
+def field_model() -> FieldModel | None:
+    """The field model of the published catalogue, trained on first use (per process and database)."""
+    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    published = Listing.status == ListingStatus.PUBLISHED
+    count = db.session.scalar(select(func.count(Listing.id)).where(published)) or 0
+    if not count:
+        return None
+    with _models_lock:
+        known = _models.get(key)
+        if known is not None and abs(count - known[0]) <= FIELD_MODEL_DRIFT * known[0]:
+            return known[1]
+        step = max(1, count // FIELD_MODEL_SAMPLE)
+        rows = db.session.execute(
+            select(Patent.title, Patent.abstract, Patent.ipc_all).join(Listing, Listing.patent_id == Patent.id)
+            .where(published).order_by(Listing.id)).all()[::step]
+        model = train_field_model((f"{title}\n{abstract or ''}", ipc or []) for title, abstract, ipc in rows)
+        _models[key] = (count, model)
+        return model
 
 
 def profile_of(demand: Demand) -> DemandProfile:
@@ -26,17 +57,17 @@ def profile_of(demand: Demand) -> DemandProfile:
                          exclude_listing_ids=excluded_listing_ids(demand) if demand.id else set())
 
 
-def matches_for_demand(demand: Demand, limit: int = 10) -> list[Match]:
-    return match_patents(search_backend(), profile_of(demand), limit=limit)
+def matches_for_demand(demand: Demand, limit: int = 10) -> MatchOutcome:
+    return match_demand(search_backend(), profile_of(demand), limit=limit, field_model=field_model())
 
 
 def matches_for_text(text: str, *, limit: int = 10, filters: dict[str, list[str]] | None = None,
                      modes: list[str] | None = None, budget_min_fen: int | None = None,
-                     budget_max_fen: int | None = None) -> list[Match]:
+                     budget_max_fen: int | None = None) -> MatchOutcome:
     profile = DemandProfile(text=text, modes=modes or [], budget_min_fen=budget_min_fen,
                             budget_max_fen=budget_max_fen, filters=filters or {},
                             industries=(filters or {}).get("industry", []))
-    return match_patents(search_backend(), profile, limit=limit)
+    return match_demand(search_backend(), profile, limit=limit, field_model=field_model())
 
 
 def _demand_dict(demand: Demand) -> dict:
@@ -78,8 +109,10 @@ def notify_patentees_of_demand(keys: list[str], bulk: bool) -> None:
     for demand in db.session.scalars(select(Demand).where(Demand.id.in_([int(k) for k in keys]))):
         if demand.status != DemandStatus.OPEN or demand.visibility == Visibility.PRIVATE:
             continue  # a private demand is matched for its owner only, never announced
-        for match in match_patents(search_backend(), profile_of(demand), limit=NOTIFY_TOP):
-            if match.score < threshold:
+        outcome = match_demand(search_backend(), profile_of(demand), limit=NOTIFY_TOP, field_model=field_model())
+        for match in outcome.matches:
+            # A weak result is shown to the enterprise for want of better; it is no news for a patentee.
+            if match.grade != STATE_MATCH or match.score < threshold:
                 continue
             owner = match.doc.get("organisation_id")
             notify(owner, "demand_matches_listing",

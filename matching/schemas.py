@@ -86,11 +86,34 @@ class MatchOut(BaseSchema):
     application_number = fields.String(required=True)
     title = fields.String(required=True)
     score = fields.Float(required=True)
+    # "match": one a person in the field would look at twice; "weak": only the nearest there is.
+    grade = fields.String(required=True, validate=validate.OneOf(["match", "weak"]))
+    confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
     reasons = fields.List(fields.Nested(ReasonOut), required=True)
+    # The demand's key words this patent does not mention.
+    lacks = fields.List(fields.String(), required=True)
+
+
+class MessageOut(BaseSchema):
+    zh = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class NextStepOut(BaseSchema):
+    code = fields.String(required=True)
+    zh = fields.String(required=True)
+    en = fields.String(required=True)
+    query = fields.String(required=True)
 
 
 class MatchListOut(BaseSchema):
+    """Matches with what they amount to: `state` "match" (confident matches, maybe then a few weak
+    results), "weak" (only the nearest few, each graded weak) or "none" (nothing on the shelf fits)."""
+
+    state = fields.String(required=True, validate=validate.OneOf(["match", "weak", "none"]))
+    message = fields.Nested(MessageOut, required=True)
     items = fields.List(fields.Nested(MatchOut), required=True)
+    next_steps = fields.List(fields.Nested(NextStepOut), required=True)
 
 
 class InquiryOut(BaseSchema):

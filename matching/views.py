@@ -20,6 +20,7 @@ from market.core.notifications import Notification
 from market.core.schemas import load
 from market.deals.models import Deal
 from matching import services
+from matching.advice import headline, next_steps
 from matching.models import Demand, Inquiry, MatchFeedback
 from matching.recommend import demands_for_listings, matches_for_demand
 from matching.schemas import DealRequestInput, DemandInput, DismissInput, form_to_demand_data
@@ -134,12 +135,17 @@ def demand(demand_id: int):
     except DomainError:
         abort(404)
     owner = services.owns_demand(user, demand)
-    matches, feedback = [], {}
+    outcome, feedback = None, {}
     if owner:
-        matches = matches_for_demand(demand, limit=10)
+        outcome = matches_for_demand(demand, limit=10)
         feedback = {f.listing_id: f for f in db.session.scalars(
             select(MatchFeedback).where(MatchFeedback.demand_id == demand.id))}
-    return render_template("matching/demand.html", demand=demand, owner=owner, matches=matches,
+    watched = demand.status in (DemandStatus.OPEN, DemandStatus.MATCHED)
+    return render_template("matching/demand.html", demand=demand, owner=owner,
+                           matches=outcome.matches if outcome else [],
+                           match_state=outcome.state if outcome else None,
+                           headline=headline(outcome.state) if outcome else None,
+                           steps=next_steps(outcome, watched=watched) if outcome else [],
                            feedback=feedback, reasons=list(DismissReason), states=MatchState)
 
 

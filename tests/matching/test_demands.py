@@ -73,7 +73,7 @@ def test_the_engine_proposes_the_fitting_patent_with_reasons(world, app):
     demand = _demand(world["ent"])
     db.session.commit()
     process_outbox()
-    matches = matches_for_demand(demand)
+    matches = matches_for_demand(demand).matches
     assert matches and matches[0].listing_id == world["listing"].id
     assert matches[0].reasons and all(r.zh and r.en for r in matches[0].reasons)
 
@@ -84,7 +84,7 @@ def test_a_dismissed_patent_does_not_come_back_for_that_demand(world):
     process_outbox()
     services.dismiss_match(world["ent"], demand, world["listing"].id, "PRICE")
     db.session.flush()
-    assert world["listing"].id not in {m.listing_id for m in matches_for_demand(demand)}
+    assert world["listing"].id not in {m.listing_id for m in matches_for_demand(demand).matches}
 
 
 def test_other_as_a_reason_needs_words(world):
