@@ -136,8 +136,6 @@ class Weights:
     term: float = 0.3
     locality: float = 0.05
     coverage: float = 2.0
-    title: float = 0.0
-    object: float = 0.0
     # Retrieval: how many candidates are re-ranked, and how many of them vote on the field.
     candidates: int = 80
     field_votes: int = 40
@@ -158,8 +156,7 @@ class Weights:
         return Weights(**values)
 
 
-FEATURES = ("text", "field", "group", "industry", "mode", "budget", "legal", "term", "locality", "coverage",
-            "title", "object")
+FEATURES = ("text", "field", "group", "industry", "mode", "budget", "legal", "term", "locality", "coverage")
 
 
 @dataclass(frozen=True)
@@ -169,15 +166,15 @@ class Confidence:
     confidence = 1 / (1 + exp(-(bias + Σ weight × feature))); see config/matching/confidence.v1.json.
     """
 
-    bias: float = -4.0
-    key_coverage: float = 4.0
-    object_coverage: float = 3.0
-    title_hit: float = 1.0
-    field: float = 1.0
-    domain: float = 2.0
-    text: float = 0.5
-    match_above: float = 0.5
-    weak_above: float = 0.2
+    bias: float = -4.931
+    key_coverage: float = 5.906
+    object_coverage: float = 0.0
+    title_hit: float = 0.937
+    field: float = 0.0
+    domain: float = 13.729
+    text: float = 0.0
+    match_above: float = 0.13
+    weak_above: float = 0.065
     weak_shown: int = 3
 
     def of(self, signals: dict[str, float]) -> float:
@@ -282,8 +279,6 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
             reasons.append(_field_reason("same_field", best_subclass, bool(profile.ipc)))
         signals = _signals(key, reading.object_terms, rarity, doc)
         features["coverage"] = signals["key_coverage"]
-        features["title"] = signals["title_hit"]
-        features["object"] = signals["object_coverage"]
         features["industry"] = _industry_fit(profile.industries, doc, reasons)
         features["mode"] = _mode_fit(profile.modes, doc.get("modes") or [], reasons)
         features["budget"] = _budget_fit(profile, doc, reasons)
@@ -330,12 +325,14 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
 
 def classify(matches: list[Match], *, limit: int = 10, confidence: Confidence | None = None,
              reading: DemandReading | None = None) -> MatchOutcome:
-    """What a person is shown: the confident matches; after them, when they are fewer than
-    `limit`, at most `weak_shown` weak results above the weak floor; "none" when there is neither."""
+    """What a person is shown: the confident matches, then the next results above the weak floor
+    labelled weak, up to `limit`; with no confident match, at most `weak_shown` weak results; the
+    "none" state when there is neither."""
     confidence = confidence or default_confidence()
     sure = [m for m in matches if m.grade == STATE_MATCH][:limit]
     weak = [m for m in matches if m.grade == STATE_WEAK and m.confidence >= confidence.weak_above]
-    room = min(confidence.weak_shown, limit - len(sure))
+    # After confident matches the next-best are shown too, labelled weak; alone, only a few.
+    room = limit - len(sure) if sure else min(confidence.weak_shown, limit)
     shown = sure + weak[:max(room, 0)]
     state = STATE_MATCH if sure else STATE_WEAK if shown else STATE_NONE
     return MatchOutcome(state=state, matches=shown,

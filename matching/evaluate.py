@@ -275,15 +275,20 @@ def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None
         lines.append("elasticsearch: not measured (no node: give --elasticsearch URL, e.g. one started by "
                      "tests/services/elasticsearch.py)")
     print("\n".join(lines))
-    print("nDCG@10 rank: the system's top 10; shown: what a person sees (for the engine: matches, then at most "
-          "3 weak results); as match (none): results shown as matches for a demand with no relevant patent, mean")
+    print("nDCG@10 rank: the system's top 10; shown: what a person sees (for the engine: its matches, then weak results "
+          "above the floor; with no match at most 3 weak ones); as match (none): results shown as matches for a demand with no relevant patent, mean")
+
+
+# The signals the fit uses: few, so that 27 demands can pin them down; the others stay at 0.
+FITTED_SIGNALS = ("key_coverage", "title_hit", "domain")
 
 
 def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | None = None) -> Confidence:
     """Fit the confidence model on one half of the judged demands only, and write it.
 
-    A logistic regression (numpy, L2-penalised, standardised signals) of "graded 2" on the signals
-    of the engine's top 20 judged results per demand of that half; unjudged results are left out.
+    A logistic regression (numpy, L2-penalised, standardised signals) of "graded 2" on three signals
+    (FITTED_SIGNALS) of the engine's top 20 judged results per demand of that half; unjudged results
+    are left out.
     Thresholds are then chosen on the same half: `match_above` the lowest that keeps at most one
     result shown as a match, on average, for its demands with nothing relevant; `weak_above` half of it.
     """
@@ -300,7 +305,7 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
         backend.index(docs, bulk=True)
         for d in demands:
             matches = match_patents(backend, DemandProfile(text=d.text), limit=20, weights=weights, field_model=model)
-            signals = [[m.features[f"signal_{name}"] for name in CONFIDENCE_SIGNALS] for m in matches]
+            signals = [[m.features[f"signal_{name}"] for name in FITTED_SIGNALS] for m in matches]
             per_demand.append((d, signals, [number[m.listing_id] for m in matches]))
             for m, row in zip(matches, signals):
                 grade = d.grades.get(number[m.listing_id])
@@ -322,11 +327,12 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
             break
     coefficients = beta[1:] / std
     bias = beta[0] - float((beta[1:] * mean / std).sum())
-    fitted = Confidence(bias=round(float(bias), 3), **{n: round(float(c), 3) for n, c in zip(CONFIDENCE_SIGNALS, coefficients)})
+    fitted = Confidence(bias=round(float(bias), 3), **{**dict.fromkeys(CONFIDENCE_SIGNALS, 0.0), **{
+        n: round(float(c), 3) for n, c in zip(FITTED_SIGNALS, coefficients)}})
     empty = [(d, s) for d, s, _ in per_demand if not d.has_relevant]
     threshold = 0.5
     for candidate in sorted({round(v, 2) for v in np.linspace(0.05, 0.95, 91)}):
-        shown = statistics.fmean(sum(fitted.of(dict(zip(CONFIDENCE_SIGNALS, row))) >= candidate for row in s[:K])
+        shown = statistics.fmean(sum(fitted.of(dict(zip(FITTED_SIGNALS, row))) >= candidate for row in s[:K])
                                  for _, s in empty) if empty else 0.0
         if shown <= 1.0:
             threshold = candidate

@@ -125,3 +125,31 @@ def test_a_patentee_with_many_listings_pages_through_them_all(client, setup, app
     second = client.get("/my/demand-matches?page=2").get_data(as_text=True)
     assert "一种锂离子电池用陶瓷涂覆隔膜" not in first and "?page=2" in first
     assert "需要耐高温锂电池隔膜" in second and "一种锂离子电池用陶瓷涂覆隔膜" in second
+
+
+@pytest.mark.parametrize("text", ["区块链金融结算系统的开发", "需要新的生产工艺和方法，提高产品质量，降低成本"])
+def test_a_demand_nothing_on_the_shelf_fits_gets_the_no_match_state(client, setup, text):
+    response = client.post("/api/v1/matches", json={"text": text})
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["state"] == "none" and body["items"] == []
+    assert body["message"]["zh"] == "货架上暂无合适的专利"
+    assert {"post_demand", "point_operator"} <= {step["code"] for step in body["next_steps"]}
+
+
+def test_the_match_api_says_which_results_are_confident(client, setup):
+    body = client.post("/api/v1/matches", json={"text": "需要耐高温的锂电池隔膜，高温下不收缩"}).get_json()
+    assert body["state"] == "match" and body["next_steps"] == []
+    assert body["items"][0]["grade"] == "match" and 0.5 <= body["items"][0]["confidence"] <= 1
+
+
+def test_the_demand_page_shows_the_no_match_state_with_next_steps(client, setup):
+    f.login(client, setup["ent"])
+    token = f.csrf_token(client, "/demands/new")
+    response = client.post("/demands/new", data={
+        "csrf_token": token, "title": "铝合金轮毂低压铸造缩孔问题",
+        "problem": "我公司成立于2005年，主要生产铝合金轮毂。低压铸造的轮毂轮辐处易出现缩孔，废品率高。"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-match-state="none"' in page and "货架上暂无合适的专利" in page
+    assert "一种锂离子电池用陶瓷涂覆隔膜" not in page
+    assert "需求保持征集中" in page and "网点的技术经理人" in page and "试试更宽的说法" in page
