@@ -5,6 +5,8 @@ matched. It says why the first is not useful (that patent does not come back), a
 from another. The patentee of that one was told of the demand in its inbox before, and then finds
 the deal request under its deals.
 Each variant posts a demand on another topic of the demo catalogue, by another enterprise.
+A demand about something the shelves do not hold is told so plainly, with next steps, and is
+offered nothing dressed up as a match.
 """
 
 from __future__ import annotations
@@ -119,6 +121,39 @@ def test_an_enterprise_posts_a_demand_and_is_matched(actors, variant, live_serve
     row = ppage.locator("tbody tr").filter(has_text=facts["buyer"]).filter(has_text=t("洽谈中", "Negotiating"))
     patentee.submit(row.first.locator("td a").first)
     assert ppage.url.split("#")[0] == deal_url
+
+
+NO_FIT = ("hengxin", "红茶萎凋发酵与毛尖茶储藏保鲜",
+          "随着社会的不断发展，茶叶消费升级。我公司成立于2008年，主要生产信阳毛尖和红茶。"
+          "红茶萎凋和发酵程度难以控制，毛尖茶在储藏中易陈化变色，需要茶叶加工和储藏保鲜技术。")
+
+
+def test_a_demand_nothing_on_the_shelf_fits_is_told_so(actors, live_server):
+    key, title, problem = NO_FIT
+    firm = actors(key)
+    page, t = firm.page, firm.t
+    firm.goto("/demands/new")
+    page.locator("#f-title").fill(title)
+    page.locator("#f-problem").fill(problem)
+    page.locator("input[name=visibility][value=PUBLIC]").check()
+    firm.submit(page.get_by_role("button", name=t("发布并查看匹配专利", "Post and see matching patents")))
+    assert page.locator("h1").inner_text() == title
+
+    # No confident match; at most a few nearest results, each labelled weak with what it lacks.
+    assert page.locator("li.match-card[data-grade=match]").count() == 0
+    weak = page.locator("li.match-card[data-grade=weak]")
+    assert weak.count() <= 3
+    state = page.locator("[data-match-state]").get_attribute("data-match-state")
+    assert state in ("none", "weak"), state
+    if state == "none":
+        assert t("货架上暂无合适的专利", "Nothing on the shelf fits this demand yet") in page.locator("main").inner_text()
+    for card in weak.all():
+        assert card.locator(".badge-weak").count() == 1
+    # What helps instead: the demand stays watched, other wording, the point's technology manager.
+    steps = page.locator("ul.next-steps li")
+    codes = [c.split("next-step-")[-1] for c in (steps.evaluate_all("els => els.map(e => e.className)"))]
+    assert codes[0] == "watched" and "point_operator" in codes, codes
+    assert page.locator("li.next-step-point_operator a").get_attribute("href").endswith("/points")
 
 
 def patentee_key(server, number: str) -> str:
