@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matching.engine import STATE_MATCH, STATE_NONE, STATE_WEAK, MatchOutcome
+from matching.confidence import STATE_MATCH, STATE_NONE, STATE_WEAK
+from matching.engine import MatchOutcome
 
 HEADLINES = {
     STATE_MATCH: ("以下专利与您的需求相符", "These patents fit your demand"),

@@ -1,11 +1,20 @@
 """The matching engine: patents for a demand and demands for a patent, each match with its reasons.
 
-Patents for a demand: the search backend retrieves candidates by BM25 relevance on the demand text,
-then every candidate is re-scored as a weighted sum of features (text relevance, agreement with the
-demand's technical field, industry, deal mode, budget, legal status, remaining term, locality). When
-the demand names no IPC, its field is inferred from the retrieved candidates themselves: their
-score-weighted IPC votes say which subclass and main group the demand is most likely about. The
-weights live in `config/matching/weights.v1.json`; `python -m matching.evaluate` measures them.
+Patents for a demand: the demand is first read as a problem (matching.reading: boilerplate and
+company self-description out, the technical object and the problem weighed). The search backend
+retrieves candidates by BM25 relevance on that text, then every candidate is re-scored as a
+weighted sum of features (text relevance, agreement with the demand's technical field, how much of
+the demand's key words it covers, industry, deal mode, budget, legal status, remaining term,
+locality). When the demand names no IPC, its field is inferred from the retrieved candidates
+themselves: their score-weighted IPC votes say which subclass and main group the demand is most
+likely about. The weights live in `config/matching/weights.v1.json`.
+
+Each match then gets a confidence (a logistic model in `config/matching/confidence.v1.json`, fitted
+on half of a blind judged set of real demands) of being one a person in the field would look at
+twice; `classify` shows the confident ones as matches, a few more as weak, or says that nothing on
+the shelf fits. A field model trained on the catalogue's own abstracts (matching.field_model) gives
+the confidence the demand's closeness to the catalogue's fields and the words' catalogue-wide rarity.
+`python -m matching.evaluate` measures all of it.
 
 Demands for a patent: demands are few (hundreds to thousands), so they are scored with BM25 over
 their jieba tokens in pure Python, plus mode, budget and industry fit.
@@ -22,51 +31,25 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from listings.industries import industry_label, parse_ipc
-from listings.term import remaining_term
-from listings.vocabulary import DealMode, LegalStatus
+from listings.industries import parse_ipc
 from market.search.backend import Hit, SearchBackend
 from market.search.text import normalise, query_terms, tokens
-from matching.field_model import FieldModel, subclasses_of
-from matching.reading import GENERIC_WORDS, DemandReading, is_generic, read_demand
+from matching.confidence import STATE_MATCH, STATE_NONE, STATE_WEAK, Confidence, default_confidence
+from matching.field_model import FieldModel
+from matching.reading import DemandReading, is_generic, read_demand
+from matching.terms import (DemandProfile, Reason, budget_fit, industry_fit, legal_fit, locality_fit, mode_fit,
+                            term_fit)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / "weights.v1.json"
-CONFIDENCE_PATH = WEIGHTS_PATH.parent / "confidence.v1.json"
 
-# Which listing modes satisfy a wished-for mode: 1.0 exactly, 0.5 as a near substitute.
-# An open licence is an ordinary licence on published terms; an exclusive licence also keeps the
-# patentee out, so it more than covers a sole licence.
-MODE_FIT = {
-    DealMode.TRANSFER: {DealMode.TRANSFER: 1.0, DealMode.EQUITY: 0.5},
-    DealMode.LICENSE_ORDINARY: {DealMode.LICENSE_ORDINARY: 1.0, DealMode.OPEN_LICENSE: 1.0,
-                                DealMode.LICENSE_SOLE: 0.5, DealMode.LICENSE_EXCLUSIVE: 0.5},
-    DealMode.OPEN_LICENSE: {DealMode.OPEN_LICENSE: 1.0, DealMode.LICENSE_ORDINARY: 0.5},
-    DealMode.LICENSE_SOLE: {DealMode.LICENSE_SOLE: 1.0, DealMode.LICENSE_EXCLUSIVE: 1.0},
-    DealMode.LICENSE_EXCLUSIVE: {DealMode.LICENSE_EXCLUSIVE: 1.0, DealMode.LICENSE_SOLE: 0.5},
-    DealMode.EQUITY: {DealMode.EQUITY: 1.0, DealMode.TRANSFER: 0.5},
-}
-LEGAL_STATUS_FIT = {LegalStatus.VALID: 0.0, LegalStatus.PENDING: -0.3, LegalStatus.FEE_GRACE: -1.0,
-                    LegalStatus.LAPSED: -1.0}
 # Terms shown as shared key words: enough to read why, few enough to read at a glance.
 SHOWN_TERMS = 5
 # The field an inference names in a reason must hold at least this share of the votes.
 FIELD_REASON_SHARE = 0.3
-
-
-@dataclass
-class Reason:
-    """One readable reason for (or against) a match."""
-
-    code: str
-    zh: str
-    en: str
-
-    def text(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
 
 
 @dataclass
@@ -86,10 +69,6 @@ class Match:
     lacks: list[str] = field(default_factory=list)
 
 
-# What the engine has to show for a demand.
-STATE_MATCH, STATE_WEAK, STATE_NONE = "match", "weak", "none"
-
-
 @dataclass
 class MatchOutcome:
     """Confident matches first, then at most a few weak ones; `state` says which kind leads."""
@@ -99,24 +78,6 @@ class MatchOutcome:
     # The words the demand was read as being about (object first), for suggesting other wording.
     object_terms: list[str] = field(default_factory=list)
     problem_terms: list[str] = field(default_factory=list)
-
-
-@dataclass
-class DemandProfile:
-    """What an enterprise is looking for; only `text` is required."""
-
-    text: str
-    modes: list[str] = field(default_factory=list)
-    budget_min_fen: int | None = None
-    budget_max_fen: int | None = None
-    industries: list[str] = field(default_factory=list)
-    district: str | None = None
-    point: str | None = None
-    exclude_listing_ids: set[int] = field(default_factory=set)
-    # Hard filters passed to the search backend, e.g. {"industry": ["NEV"]}.
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    # The demand's own IPC symbols, when it has any; otherwise its field is inferred.
-    ipc: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -159,51 +120,6 @@ class Weights:
 FEATURES = ("text", "field", "group", "industry", "mode", "budget", "legal", "term", "locality", "coverage")
 
 
-@dataclass(frozen=True)
-class Confidence:
-    """A logistic model of "a person in the field would look at this twice", from match features.
-
-    confidence = 1 / (1 + exp(-(bias + Σ weight × feature))); see config/matching/confidence.v1.json.
-    """
-
-    bias: float = -4.931
-    key_coverage: float = 5.906
-    object_coverage: float = 0.0
-    title_hit: float = 0.937
-    field: float = 0.0
-    domain: float = 13.729
-    text: float = 0.0
-    match_above: float = 0.13
-    weak_above: float = 0.065
-    weak_shown: int = 3
-
-    def of(self, signals: dict[str, float]) -> float:
-        z = self.bias + sum(getattr(self, name) * signals.get(name, 0.0) for name in CONFIDENCE_SIGNALS)
-        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-CONFIDENCE_SIGNALS = ("key_coverage", "object_coverage", "title_hit", "field", "domain", "text")
-
-
-def load_confidence(path: str | Path | None = None) -> Confidence:
-    """The confidence model from its versioned file (keys starting with '_' are comments)."""
-    data = json.loads(Path(path or CONFIDENCE_PATH).read_text(encoding="utf-8"))
-    known = {f.name: f.type for f in fields(Confidence)}
-    values: dict[str, Any] = {}
-    for key, value in {**data.get("coefficients", {}), **data.get("thresholds", {})}.items():
-        if key.startswith("_"):
-            continue
-        if key not in known:
-            raise ValueError(f"{path or CONFIDENCE_PATH}: unknown key {key!r}")
-        values[key] = int(value) if known[key] == "int" else float(value)
-    return Confidence(**values)
-
-
-@lru_cache(maxsize=1)
-def default_confidence() -> Confidence:
-    return load_confidence()
-
-
 def load_weights(path: str | Path | None = None) -> Weights:
     """Weights from the versioned configuration file (keys starting with '_' are comments)."""
     data = json.loads(Path(path or WEIGHTS_PATH).read_text(encoding="utf-8"))
@@ -229,7 +145,7 @@ def default_weights() -> Weights:
 def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int = 10,
                   weights: Weights | None = None, today: date | None = None,
                   candidates: int | None = None, field_model: FieldModel | None = None,
-                  confidence: Confidence | None = None) -> list[Match]:
+                  confidence: Confidence | None = None, reading: DemandReading | None = None) -> list[Match]:
     """The `limit` listings that best answer a demand, best first, each with its reasons and confidence.
 
     The demand is read as a problem first (matching.reading): boilerplate out, its object and
@@ -242,7 +158,7 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
     weights = weights or default_weights()
     confidence = confidence or default_confidence()
     today = today or datetime.now(SHANGHAI).date()
-    reading = read_demand(profile.text)
+    reading = reading or read_demand(profile.text)
     query = reading.query or profile.text
     depth = max(candidates or weights.candidates, limit) + len(profile.exclude_listing_ids)
     hits = [h for h in backend.similar(query, limit=depth, filters=profile.filters or None)
@@ -261,7 +177,9 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
     best_subclass = _leader(subclasses)
     best_group = _leader(groups)
     key = _key_terms(reading, profile.text)
-    rarity = _rarity(key, field_model, hits)
+    # Each candidate's text, normalised once: every signal and reason looks words up in it.
+    normalised = {h.id: _text_of(h.doc) for h in hits}
+    rarity = _rarity(key, field_model, list(normalised.values()))
     matches = []
     for hit in hits:
         doc = hit.doc
@@ -277,14 +195,14 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
             reasons.append(_field_reason("same_group", best_group, bool(profile.ipc)))
         elif best_subclass in own_subclasses:
             reasons.append(_field_reason("same_field", best_subclass, bool(profile.ipc)))
-        signals = _signals(key, reading.object_terms, rarity, doc)
+        signals = _signals(key, reading.object_terms, rarity, doc, normalised[hit.id])
         features["coverage"] = signals["key_coverage"]
-        features["industry"] = _industry_fit(profile.industries, doc, reasons)
-        features["mode"] = _mode_fit(profile.modes, doc.get("modes") or [], reasons)
-        features["budget"] = _budget_fit(profile, doc, reasons)
-        features["legal"] = _legal_fit(doc, reasons)
-        features["term"] = _term_fit(doc, today, weights.term_warning_years, reasons)
-        features["locality"] = _locality_fit(profile, doc, reasons)
+        features["industry"] = industry_fit(profile.industries, doc, reasons)
+        features["mode"] = mode_fit(profile.modes, doc.get("modes") or [], reasons)
+        features["budget"] = budget_fit(profile, doc, reasons)
+        features["legal"] = legal_fit(doc, reasons)
+        features["term"] = term_fit(doc, today, weights.term_warning_years, reasons)
+        features["locality"] = locality_fit(profile, doc, reasons)
         score = sum(getattr(weights, name) * value for name, value in features.items())
         signals["field"] = max((model_shares.get(s, 0.0) for s in own_subclasses), default=0.0)
         signals["domain"] = domain
@@ -295,7 +213,7 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
                              title=doc.get("title", ""), score=round(score, 9), reasons=reasons,
                              doc=doc, features=features, confidence=round(sure, 4),
                              grade=STATE_MATCH if sure >= confidence.match_above else STATE_WEAK,
-                             lacks=_lacks(key, reading.object_terms, doc)))
+                             ))
     matches.sort(key=lambda m: (-m.score, m.listing_id))
     # Every match must share a meaningful word with the demand: that is the first reason a person
     # reads, and a candidate found through single characters or generic words alone is noise.
@@ -310,10 +228,12 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
             continue
         match.reasons.insert(0, Reason("shared_terms", "共同关键词：" + "、".join(shared),
                                        "Shared key terms: " + ", ".join(shared)))
-        objects = [t for t in reading.object_terms if t in _text_of(match.doc)]
+        text = normalised[match.listing_id]
+        objects = [t for t in reading.object_terms if t in text]
         if objects:
             match.reasons.insert(1, Reason("same_object", "针对需求中的对象：" + "、".join(objects[:SHOWN_TERMS]),
                                            "About what the demand names: " + ", ".join(objects[:SHOWN_TERMS])))
+        match.lacks = _lacks(key, reading.object_terms, text)
         if match.grade == STATE_WEAK and match.lacks:
             match.reasons.append(Reason("lacks", "未涉及需求中的：" + "、".join(match.lacks),
                                         "Does not mention: " + ", ".join(match.lacks)))
@@ -345,9 +265,10 @@ def match_demand(backend: SearchBackend, profile: DemandProfile, *, limit: int =
                  field_model: FieldModel | None = None, confidence: Confidence | None = None) -> MatchOutcome:
     """Match a demand and say honestly how well anything fits (see `classify`)."""
     confidence = confidence or default_confidence()
+    reading = read_demand(profile.text)
     matches = match_patents(backend, profile, limit=max(limit, 10), weights=weights, today=today,
-                            field_model=field_model, confidence=confidence)
-    return classify(matches, limit=limit, confidence=confidence, reading=read_demand(profile.text))
+                            field_model=field_model, confidence=confidence, reading=reading)
+    return classify(matches, limit=limit, confidence=confidence, reading=reading)
 
 
 def _key_terms(reading: DemandReading, text: str) -> dict[str, float]:
@@ -358,20 +279,19 @@ def _key_terms(reading: DemandReading, text: str) -> dict[str, float]:
     return key
 
 
-def _rarity(key: dict[str, float], model: FieldModel | None, hits: list[Hit]) -> dict[str, float]:
+def _rarity(key: dict[str, float], model: FieldModel | None, texts: list[str]) -> dict[str, float]:
     """Each key word's idf: the catalogue's when a field model knows it, else the candidates'."""
     if model is not None:
         return {t: model.idf(t) for t in key}
-    texts = [_text_of(h.doc) for h in hits]
     n = len(texts)
     return {t: math.log(1 + (n + 0.5) / (sum(t in x for x in texts) + 0.5)) for t in key}
 
 
-def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float],
-             doc: dict[str, Any]) -> dict[str, float]:
+def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float], doc: dict[str, Any],
+             text: str) -> dict[str, float]:
     """How much of what the demand is about a listing covers: its key words (weighted by role
     and rarity), its object words, and whether its title names any of them."""
-    text, title = _text_of(doc), normalise(doc.get("title", ""))
+    title = normalise(doc.get("title", ""))
     total = sum(w * rarity[t] for t, w in key.items()) or 1.0
     covered = sum(w * rarity[t] for t, w in key.items() if t in text)
     object_total = sum(rarity.get(t, 1.0) for t in objects) or 1.0
@@ -382,11 +302,10 @@ def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float]
             "title_hit": min(1.0, title_weight / (3 * max(rarity.values(), default=1.0)))}
 
 
-def _lacks(key: dict[str, float], objects: list[str], doc: dict[str, Any]) -> list[str]:
+def _lacks(key: dict[str, float], objects: list[str], text: str) -> list[str]:
     """The demand's object and problem words the listing never mentions, object first."""
-    text = _text_of(doc)
     ordered = [*objects, *sorted((t for t in key if t not in objects), key=lambda t: -key[t])]
-    missing = [t for t in ordered if key.get(t, 0) >= 2 and t not in text]
+    missing = [t for t in ordered if key.get(t, 0) >= 2 and t not in text][:4 * SHOWN_TERMS]
     return [t for t in missing if not any(t != o and t in o for o in missing)][:SHOWN_TERMS]
 
 
@@ -496,140 +415,6 @@ def _shared_terms(terms: list[str], doc: dict[str, Any], commonness: dict[str, f
     return found[:SHOWN_TERMS]
 
 
-def _industry_fit(wanted: list[str], doc: dict[str, Any], reasons: list[Reason]) -> float:
-    common = [c for c in doc.get("industries") or [] if c in wanted]
-    if not common:
-        return 0.0
-    try:
-        zh = "、".join(industry_label(c) for c in common)
-        en = ", ".join(industry_label(c, "en") for c in common)
-    except KeyError:
-        zh = en = ", ".join(common)
-    reasons.append(Reason("industry", f"属于您关注的产业：{zh}", f"In an industry you follow: {en}"))
-    return 1.0
-
-
-def _mode_fit(wanted: list[str], offered: list[str], reasons: list[Reason]) -> float:
-    if not wanted:
-        return 0.0
-    best, best_pair = 0.0, None
-    for wish in wanted:
-        for mode in offered:
-            fit = MODE_FIT.get(wish, {}).get(mode, 1.0 if wish == mode else 0.0)
-            if fit > best:
-                best, best_pair = fit, (wish, mode)
-    if best_pair is None:
-        reasons.append(Reason("mode_mismatch", "不提供您希望的交易方式",
-                              "Not offered in the way you want to deal"))
-        return -1.0
-    mode = _mode_label(best_pair[1])
-    if best == 1.0:
-        reasons.append(Reason("mode_fit", f"提供{mode[0]}，符合您希望的交易方式",
-                              f"Offers {mode[1].lower()}, the way you want to deal"))
-    else:
-        wish = _mode_label(best_pair[0])
-        reasons.append(Reason("mode_near", f"提供{mode[0]}（您希望{wish[0]}）",
-                              f"Offers {mode[1].lower()} (you asked for {wish[1].lower()})"))
-    return best
-
-
-def _mode_label(mode: str) -> tuple[str, str]:
-    try:
-        member = DealMode(mode)
-    except ValueError:
-        return mode, mode
-    return member.zh, member.en
-
-
-def _price(profile: DemandProfile, doc: dict[str, Any]) -> tuple[int | None, bool]:
-    """The price to hold against the budget, and whether it is an open-licence fee."""
-    modes = doc.get("modes") or []
-    wants_open = not profile.modes or DealMode.OPEN_LICENSE in profile.modes
-    if DealMode.OPEN_LICENSE in modes and wants_open:
-        fee = doc.get("open_licence_fee_fen")
-        if fee is None and not doc.get("price_negotiable"):
-            fee = doc.get("price_fen")
-        if fee is not None:
-            return int(fee), True
-    if doc.get("price_negotiable") or doc.get("price_fen") is None:
-        return None, False
-    return int(doc["price_fen"]), False
-
-
-def _budget_fit(profile: DemandProfile, doc: dict[str, Any], reasons: list[Reason]) -> float:
-    low, high = profile.budget_min_fen, profile.budget_max_fen
-    if low is None and high is None:
-        return 0.0
-    price, open_fee = _price(profile, doc)
-    if price is None:
-        return 0.0  # negotiable: neither a fit nor a miss
-    zh_what, en_what = ("开放许可费", "open licence at") if open_fee else ("报价", "asking price")
-    if high is not None and price > high:
-        reasons.append(Reason("over_budget", f"{zh_what} {yuan_zh(price)} 超出您的预算上限 {yuan_zh(high)}",
-                              f"{en_what.replace(' at', ' fee')} {yuan_en(price)} is over your budget of "
-                              f"{yuan_en(high)}"))
-        # Twice the budget or more is as bad as it gets.
-        return -min(1.0, (price - high) / high) if high > 0 else -1.0
-    reasons.append(Reason("budget_fit", f"{zh_what} {yuan_zh(price)} 在您的预算内",
-                          f"{en_what[0].upper() + en_what[1:]} {yuan_en(price)} fits your budget"))
-    return 1.0
-
-
-def yuan_zh(fen: int) -> str:
-    """An amount for Chinese readers: 8,000元 below ten thousand yuan, else 3万元 / 12.5万元."""
-    yuan = fen / 100
-    if yuan < 10_000:
-        return f"{yuan:,.0f}元" if yuan == int(yuan) else f"{yuan:,.2f}元"
-    wan = yuan / 10_000
-    return f"{wan:,.2f}".rstrip("0").rstrip(".") + "万元"
-
-
-def yuan_en(fen: int) -> str:
-    yuan = fen / 100
-    return f"¥{yuan:,.0f}" if yuan == int(yuan) else f"¥{yuan:,.2f}"
-
-
-def _legal_fit(doc: dict[str, Any], reasons: list[Reason]) -> float:
-    status = doc.get("legal_status")
-    if status == LegalStatus.PENDING:
-        reasons.append(Reason("pending", "尚在审查中，未授权", "Pending: not yet granted"))
-    elif status == LegalStatus.FEE_GRACE:
-        reasons.append(Reason("fee_grace", "年费滞纳期内，权利需补缴年费维持",
-                              "In the annual-fee grace period: fees are overdue"))
-    elif status == LegalStatus.LAPSED:
-        reasons.append(Reason("lapsed", "专利权已失效", "The patent has lapsed"))
-    return LEGAL_STATUS_FIT.get(status, 0.0)
-
-
-def _term_fit(doc: dict[str, Any], today: date, warning_years: int, reasons: list[Reason]) -> float:
-    last = doc.get("last_protected_day")
-    if not last:
-        return 0.0
-    years, days = remaining_term(date.fromisoformat(last), today)
-    if (years, days) == (0, 0):
-        reasons.append(Reason("expired", "保护期已届满", "The term has expired"))
-        return -1.0
-    left = years + days / 365.25
-    if left >= warning_years:
-        return 0.0
-    if years:
-        zh, en = f"还有 {years} 年到期", f"expires in {years} year{'s' if years != 1 else ''}"
-    else:
-        zh, en = f"还有 {days} 天到期", f"expires in {days} day{'s' if days != 1 else ''}"
-    reasons.append(Reason("expiring", zh, en[0].upper() + en[1:]))
-    return -(warning_years - left) / warning_years
-
-
-def _locality_fit(profile: DemandProfile, doc: dict[str, Any], reasons: list[Reason]) -> float:
-    if profile.point and doc.get("point") == profile.point:
-        reasons.append(Reason("same_point", f"在您所在的{profile.point}上架", f"Listed at your point, {profile.point}"))
-        return 1.0
-    if profile.district and doc.get("district") == profile.district:
-        reasons.append(Reason("same_district", f"同在{profile.district}", f"Also in {profile.district}"))
-        return 0.5
-    return 0.0
-
-
 # -- demands for a patent -------------------------------------------------------------------
 
 # BM25 constants for scoring demands; the usual values.
@@ -692,14 +477,9 @@ def rank_demands(listing_doc: dict[str, Any], demands: list[dict[str, Any]], *, 
                                 budget_max_fen=demand.get("budget_max_fen"),
                                 industries=list(demand.get("industries") or []))
         score = (weights.text * text_score / top
-                 + weights.industry * _industry_fit(profile.industries, listing_doc, reasons)
-                 + weights.mode * _mode_fit(profile.modes, listing_doc.get("modes") or [], reasons)
-                 + weights.budget * _budget_fit(profile, listing_doc, reasons))
+                 + weights.industry * industry_fit(profile.industries, listing_doc, reasons)
+                 + weights.mode * mode_fit(profile.modes, listing_doc.get("modes") or [], reasons)
+                 + weights.budget * budget_fit(profile, listing_doc, reasons))
         ranked.append((int(demand["id"]), round(score, 9), reasons))
     ranked.sort(key=lambda r: (-r[1], r[0]))
     return ranked[:limit]
-
-
-def reasons_text(reasons: Iterable[Reason], lang: str = "zh") -> str:
-    """Reasons joined for one line of display."""
-    return ("；" if lang != "en" else "; ").join(r.text(lang) for r in reasons)

@@ -60,8 +60,9 @@ import numpy as np
 
 from listings.industries import industries_for_ipc
 from market.search.embedded import EmbeddedSearch
-from matching.engine import (STATE_MATCH, STATE_NONE, Confidence, DemandProfile, Weights, load_confidence,
-                             load_weights, match_demand, match_patents)
+from matching.confidence import (CONFIDENCE_PATH, CONFIDENCE_SIGNALS, STATE_MATCH, STATE_NONE, Confidence,
+                                 load_confidence)
+from matching.engine import DemandProfile, Weights, load_weights, match_demand, match_patents
 from matching.field_model import FieldModel, train_field_model
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -292,8 +293,6 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
     Thresholds are then chosen on the same half: `match_above` the lowest that keeps at most one
     result shown as a match, on average, for its demands with nothing relevant; `weak_above` half of it.
     """
-    from matching.engine import CONFIDENCE_PATH, CONFIDENCE_SIGNALS
-
     weights = weights or load_weights()
     demands = [d for d in judged_demands() if d.half == half]
     docs = catalogue()

@@ -14,8 +14,8 @@ from market.core.extensions import db
 from market.core.notifications import notify
 from market.core.outbox import handles
 from market.search.service import search_backend
-from matching.engine import (STATE_MATCH, DemandProfile, MatchOutcome, default_weights, match_demand,
-                             rank_demands)
+from matching.confidence import STATE_MATCH
+from matching.engine import DemandProfile, MatchOutcome, default_weights, match_demand, rank_demands
 from matching.field_model import FieldModel, train_field_model
 from matching.models import Demand
 from matching.services import TOPIC_DEMAND, excluded_listing_ids
@@ -24,7 +24,7 @@ from matching.vocabulary import DemandStatus, Visibility
 NOTIFY_TOP = 5
 # The field model learns from at most this many published patents (spread over the catalogue), and
 # is learnt again when the shelf has grown or shrunk by a tenth.
-FIELD_MODEL_SAMPLE = 20_000
+FIELD_MODEL_SAMPLE = 5_000
 FIELD_MODEL_DRIFT = 0.1
 _models: dict[str, tuple[int, FieldModel]] = {}
 _models_lock = threading.Lock()

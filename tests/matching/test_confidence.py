@@ -8,8 +8,8 @@ import pytest
 
 from market.search.embedded import EmbeddedSearch
 from matching.advice import next_steps
-from matching.engine import (STATE_MATCH, STATE_NONE, STATE_WEAK, Confidence, DemandProfile, Match, Weights,
-                             classify, load_confidence, match_demand, match_patents)
+from matching.confidence import STATE_MATCH, STATE_NONE, STATE_WEAK, Confidence, load_confidence
+from matching.engine import DemandProfile, Match, classify, match_demand, match_patents
 from matching.field_model import train_field_model
 from matching.reading import is_generic
 from tests.matching.test_engine import listing

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from market.search.embedded import EmbeddedSearch
-from matching.engine import WEIGHTS_PATH, DemandProfile, Weights, load_weights, match_patents, rank_demands, yuan_zh
+from matching.engine import WEIGHTS_PATH, DemandProfile, Weights, load_weights, match_patents, rank_demands
+from matching.terms import yuan_zh
 
 TODAY = date(2026, 1, 1)
 WEIGHTS = Weights()

@@ -1,0 +1,65 @@
+"""How sure the engine is that a match is one a person in the field would look at twice.
+
+A logistic model over signals of one match (how much of the demand's key words the listing covers,
+whether its title names them, how close the demand is to the catalogue's fields), fitted on half of
+a blind judged set (`python -m matching.evaluate --fit-confidence A`) and versioned in
+config/matching/confidence.v1.json. Pure module: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+CONFIDENCE_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / "confidence.v1.json"
+# What the engine has to show for a demand.
+STATE_MATCH, STATE_WEAK, STATE_NONE = "match", "weak", "none"
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """A logistic model of "a person in the field would look at this twice", from match features.
+
+    confidence = 1 / (1 + exp(-(bias + Σ weight × feature))); see config/matching/confidence.v1.json.
+    """
+
+    bias: float = -4.931
+    key_coverage: float = 5.906
+    object_coverage: float = 0.0
+    title_hit: float = 0.937
+    field: float = 0.0
+    domain: float = 13.729
+    text: float = 0.0
+    match_above: float = 0.13
+    weak_above: float = 0.065
+    weak_shown: int = 3
+
+    def of(self, signals: dict[str, float]) -> float:
+        z = self.bias + sum(getattr(self, name) * signals.get(name, 0.0) for name in CONFIDENCE_SIGNALS)
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+CONFIDENCE_SIGNALS = ("key_coverage", "object_coverage", "title_hit", "field", "domain", "text")
+
+
+def load_confidence(path: str | Path | None = None) -> Confidence:
+    """The confidence model from its versioned file (keys starting with '_' are comments)."""
+    data = json.loads(Path(path or CONFIDENCE_PATH).read_text(encoding="utf-8"))
+    known = {f.name: f.type for f in fields(Confidence)}
+    values: dict[str, Any] = {}
+    for key, value in {**data.get("coefficients", {}), **data.get("thresholds", {})}.items():
+        if key.startswith("_"):
+            continue
+        if key not in known:
+            raise ValueError(f"{path or CONFIDENCE_PATH}: unknown key {key!r}")
+        values[key] = int(value) if known[key] == "int" else float(value)
+    return Confidence(**values)
+
+
+@lru_cache(maxsize=1)
+def default_confidence() -> Confidence:
+    return load_confidence()
