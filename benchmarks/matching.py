@@ -41,7 +41,8 @@ def demands() -> list[dict]:
 def run(instance: str, rounds: int) -> None:
     from benchmarks.common import fresh_app
     from market.search.service import search_backend
-    from matching.engine import DemandProfile, load_confidence, load_weights, match_demand
+    from matching.confidence import load_confidence
+    from matching.engine import DemandProfile, load_weights, match_demand
     from matching.recommend import field_model
 
     app = fresh_app(INSTANCE_PATH=instance, SEARCH_INDEX_PATH=f"{instance}/search.sqlite3",

@@ -27,15 +27,15 @@ class Confidence:
     confidence = 1 / (1 + exp(-(bias + Σ weight × feature))); see config/matching/confidence.v1.json.
     """
 
-    bias: float = -4.931
-    key_coverage: float = 5.906
+    bias: float = -4.976
+    key_coverage: float = 5.78
     object_coverage: float = 0.0
-    title_hit: float = 0.937
+    title_hit: float = 0.964
     field: float = 0.0
-    domain: float = 13.729
+    domain: float = 12.903
     text: float = 0.0
-    match_above: float = 0.13
-    weak_above: float = 0.065
+    match_above: float = 0.15
+    weak_above: float = 0.075
     weak_shown: int = 3
 
     def of(self, signals: dict[str, float]) -> float:

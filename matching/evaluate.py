@@ -63,7 +63,7 @@ from market.search.embedded import EmbeddedSearch
 from matching.confidence import (CONFIDENCE_PATH, CONFIDENCE_SIGNALS, STATE_MATCH, STATE_NONE, Confidence,
                                  load_confidence)
 from matching.engine import DemandProfile, Weights, load_weights, match_demand, match_patents
-from matching.field_model import FieldModel, train_field_model
+from matching.field_model import FieldModel, sample_step, train_field_model
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DATA = SHARED / "cn_patents_a01" / "patents.jsonl"
@@ -159,8 +159,9 @@ def catalogue() -> list[dict[str, Any]]:
 
 
 def field_model_of(docs: list[dict[str, Any]]) -> FieldModel:
-    """The field model as the app trains it: from the indexed listings' titles, abstracts and IPC."""
-    return train_field_model((f"{d['title']}\n{d.get('abstract') or ''}", d.get("ipc") or []) for d in docs)
+    """The field model as the app trains it: from every n-th indexed listing's title, abstract and IPC."""
+    return train_field_model((f"{d['title']}\n{d.get('abstract') or ''}", d.get("ipc") or [])
+                             for d in docs[::sample_step(len(docs))])
 
 
 @dataclass
@@ -280,6 +281,9 @@ def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None
           "above the floor; with no match at most 3 weak ones); as match (none): results shown as matches for a demand with no relevant patent, mean")
 
 
+# The target is at most 1 result shown as a match, on average, for a demand with nothing relevant;
+# the threshold is chosen to meet half of it on the fitting half, a margin for the other half.
+MATCHES_WHEN_NOTHING_FITS = 0.5
 # The signals the fit uses: few, so that 27 demands can pin them down; the others stay at 0.
 FITTED_SIGNALS = ("key_coverage", "title_hit", "domain")
 
@@ -290,8 +294,9 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
     A logistic regression (numpy, L2-penalised, standardised signals) of "graded 2" on three signals
     (FITTED_SIGNALS) of the engine's top 20 judged results per demand of that half; unjudged results
     are left out.
-    Thresholds are then chosen on the same half: `match_above` the lowest that keeps at most one
-    result shown as a match, on average, for its demands with nothing relevant; `weak_above` half of it.
+    Thresholds are then chosen on the same half: `match_above` the lowest that keeps at most
+    MATCHES_WHEN_NOTHING_FITS results shown as matches, on average, for its demands with nothing
+    relevant; `weak_above` half of it.
     """
     weights = weights or load_weights()
     demands = [d for d in judged_demands() if d.half == half]
@@ -333,7 +338,7 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
     for candidate in sorted({round(v, 2) for v in np.linspace(0.05, 0.95, 91)}):
         shown = statistics.fmean(sum(fitted.of(dict(zip(FITTED_SIGNALS, row))) >= candidate for row in s[:K])
                                  for _, s in empty) if empty else 0.0
-        if shown <= 1.0:
+        if shown <= MATCHES_WHEN_NOTHING_FITS:
             threshold = candidate
             break
     fitted = replace(fitted, match_above=float(threshold), weak_above=round(float(threshold) / 2, 3))

@@ -16,15 +16,13 @@ from market.core.outbox import handles
 from market.search.service import search_backend
 from matching.confidence import STATE_MATCH
 from matching.engine import DemandProfile, MatchOutcome, default_weights, match_demand, rank_demands
-from matching.field_model import FieldModel, train_field_model
+from matching.field_model import FieldModel, sample_step, train_field_model
 from matching.models import Demand
 from matching.services import TOPIC_DEMAND, excluded_listing_ids
 from matching.vocabulary import DemandStatus, Visibility
 
 NOTIFY_TOP = 5
-# The field model learns from at most this many published patents (spread over the catalogue), and
-# is learnt again when the shelf has grown or shrunk by a tenth.
-FIELD_MODEL_SAMPLE = 5_000
+# The field model is learnt again when the shelf has grown or shrunk by a tenth.
 FIELD_MODEL_DRIFT = 0.1
 _models: dict[str, tuple[int, FieldModel]] = {}
 _models_lock = threading.Lock()
@@ -41,7 +39,7 @@ def field_model() -> FieldModel | None:
         known = _models.get(key)
         if known is not None and abs(count - known[0]) <= FIELD_MODEL_DRIFT * known[0]:
             return known[1]
-        step = max(1, count // FIELD_MODEL_SAMPLE)
+        step = sample_step(count)
         rows = db.session.execute(
             select(Patent.title, Patent.abstract, Patent.ipc_all).join(Listing, Listing.patent_id == Patent.id)
             .where(published).order_by(Listing.id)).all()[::step]
