@@ -40,8 +40,7 @@ from market.search.text import normalise, query_terms, tokens
 from matching.confidence import STATE_MATCH, STATE_NONE, STATE_WEAK, Confidence, default_confidence
 from matching.field_model import FieldModel
 from matching.reading import DemandReading, is_generic, read_demand
-from matching.terms import (DemandProfile, Reason, budget_fit, industry_fit, legal_fit, locality_fit, mode_fit,
-                            term_fit)
+from matching.terms import DemandProfile, Reason, budget_fit, industry_fit, legal_fit, locality_fit, mode_fit, term_fit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / "weights.v1.json"

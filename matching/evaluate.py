@@ -59,9 +59,17 @@ from typing import Any, Callable
 import numpy as np
 
 from listings.industries import industries_for_ipc
+from market.search.elastic import ElasticsearchBackend
 from market.search.embedded import EmbeddedSearch
-from matching.confidence import (CONFIDENCE_PATH, CONFIDENCE_SIGNALS, STATE_MATCH, STATE_NONE, Confidence,
-                                 load_confidence)
+from market.search.http import ElasticClient
+from matching.confidence import (
+    CONFIDENCE_PATH,
+    CONFIDENCE_SIGNALS,
+    STATE_MATCH,
+    STATE_NONE,
+    Confidence,
+    load_confidence,
+)
 from matching.engine import DemandProfile, Weights, load_weights, match_demand, match_patents
 from matching.field_model import FieldModel, sample_step, train_field_model
 
@@ -263,9 +271,6 @@ def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None
         backend.index(docs, bulk=True)
         lines += judged_report("embedded", judged_systems(backend, docs, model, weights, confidence), demands)
     if elastic_url:
-        from market.search.elastic import ElasticsearchBackend
-        from market.search.http import ElasticClient
-
         elastic = ElasticsearchBackend(ElasticClient(elastic_url, timeout=120), prefix="judged_")
         elastic.rebuild([docs])
         try:
