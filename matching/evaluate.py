@@ -29,7 +29,8 @@ profile names no mode or budget, and every filler listing is in force with no kn
 figures measure relevance and field agreement only.
 
 Judged demands (matching/judged/, see its README: 54 real demands from ../shared/data/cn_tech_demands,
-every pooled result graded 0/1/2 by a technology-transfer judge who never saw the engine) are matched
+every pooled result graded 0/1/2 by a technology-transfer judge who never saw the engine; copied here
+as ids and grades only, without the judge's notes) are matched
 against the A01 + USTB catalogue (10,017 + 756 listings, USTB with titles only). Reported per system:
 
 - nDCG@10 on the demands that have a relevant patent, gain 2^grade - 1, an unjudged result counting 0,
