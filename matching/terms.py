@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from listings.industries import industry_label
 from listings.term import remaining_term
 from listings.vocabulary import DealMode, LegalStatus
+from market.core.money import FEN_PER_WAN, wan_text, yuan_short
 
 # Which listing modes satisfy a wished-for mode: 1.0 exactly, 0.5 as a near substitute.
 # An open licence is an ordinary licence on published terms; an exclusive licence also keeps the
@@ -141,16 +142,11 @@ def budget_fit(profile: DemandProfile, doc: dict[str, Any], reasons: list[Reason
 
 def yuan_zh(fen: int) -> str:
     """An amount for Chinese readers: 8,000元 below ten thousand yuan, else 3万元 / 12.5万元."""
-    yuan = fen / 100
-    if yuan < 10_000:
-        return f"{yuan:,.0f}元" if yuan == int(yuan) else f"{yuan:,.2f}元"
-    wan = yuan / 10_000
-    return f"{wan:,.2f}".rstrip("0").rstrip(".") + "万元"
+    return f"{yuan_short(fen)}元" if fen < FEN_PER_WAN else f"{wan_text(fen)}万元"
 
 
 def yuan_en(fen: int) -> str:
-    yuan = fen / 100
-    return f"¥{yuan:,.0f}" if yuan == int(yuan) else f"¥{yuan:,.2f}"
+    return f"¥{yuan_short(fen)}"
 
 
 def legal_fit(doc: dict[str, Any], reasons: list[Reason]) -> float:

@@ -15,10 +15,12 @@ from listings.vocabulary import DealMode, ListingStatus
 from market.core.db import utcnow
 from market.core.errors import DomainError
 from market.core.extensions import db
-from market.core.i18n import get_lang, t
+from market.core.i18n import t
+from market.core.money import wan_plain
 from market.core.notifications import Notification
 from market.core.schemas import load
 from market.deals.models import Deal
+from market.web.actions import run_action
 from matching import services
 from matching.advice import headline, next_steps
 from matching.models import Demand, Inquiry, MatchFeedback
@@ -79,15 +81,11 @@ def new_demand():
         fields, schema_errors = load(DemandInput(), data)
         errors = {**schema_errors, **errors}
         if not errors:
-            try:
-                demand = services.post_demand(current_user, fields)
-            except DomainError as err:
-                db.session.rollback()
-                errors = {err.field or "title": [err.message(get_lang())]}
-            else:
-                db.session.commit()
+            done = run_action(lambda: services.post_demand(current_user, fields))
+            errors = done.field_errors("title")
+            if done.ok:
                 flash(t("需求已发布，下面是为您匹配的专利", "Demand posted; here are the matching patents"), "success")
-                return redirect(url_for("matching.demand", demand_id=demand.id))
+                return redirect(url_for("matching.demand", demand_id=done.value.id))
     return render_template("matching/form.html", demand=None, values=values, errors=errors,
                            **_choices()), 422 if errors else 200
 
@@ -105,13 +103,9 @@ def edit_demand(demand_id: int):
         fields, schema_errors = load(DemandInput(), data)
         errors = {**schema_errors, **errors}
         if not errors:
-            try:
-                services.update_demand(current_user, demand, fields)
-            except DomainError as err:
-                db.session.rollback()
-                errors = {err.field or "title": [err.message(get_lang())]}
-            else:
-                db.session.commit()
+            done = run_action(lambda: services.update_demand(current_user, demand, fields))
+            errors = done.field_errors("title")
+            if done.ok:
                 flash(t("已保存", "Saved"), "success")
                 return redirect(url_for("matching.demand", demand_id=demand.id))
     else:
@@ -124,7 +118,7 @@ def edit_demand(demand_id: int):
 
 
 def _wan(fen: int | None) -> str:
-    return "" if fen is None else f"{fen / 1_000_000:g}"
+    return "" if fen is None else wan_plain(fen)
 
 
 @bp.get("/demands/<int:demand_id>")
@@ -154,16 +148,13 @@ def demand(demand_id: int):
 def demand_status(demand_id: int):
     demand = services.get_demand(demand_id, current_user)
     try:
-        services.set_demand_status(current_user, demand, request.form.get("status", ""))
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            abort(403)
-        flash(err.message(get_lang()), "error")
+        done = run_action(lambda: services.set_demand_status(current_user, demand, request.form.get("status", "")),
+                          abort_on=(403,))
     except ValueError:
         abort(400)
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t("需求状态已更新", "Demand updated"), "success")
     return redirect(url_for("matching.demand", demand_id=demand.id))
 
@@ -174,22 +165,20 @@ def match_action(demand_id: int, listing_id: int, action: str):
     demand = services.get_demand(demand_id, current_user)
     if not services.owns_demand(current_user, demand):
         abort(403)
-    try:
+    def record():
         if action == "save":
             services.save_match(current_user, demand, listing_id)
-        else:
-            form, errors = load(DismissInput(), request.form)
-            if errors:
-                raise DomainError("bad_reason", t("请选择不合适的原因", "Choose why the match does not fit"),
-                                  "Choose why the match does not fit", field="reason")
-            services.dismiss_match(current_user, demand, listing_id, form["reason"], form["reason_text"])
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (403, 404):
-            abort(err.status)
-        flash(err.message(get_lang()), "error")
+            return
+        form, errors = load(DismissInput(), request.form)
+        if errors:
+            raise DomainError("bad_reason", t("请选择不合适的原因", "Choose why the match does not fit"),
+                              "Choose why the match does not fit", field="reason")
+        services.dismiss_match(current_user, demand, listing_id, form["reason"], form["reason_text"])
+
+    done = run_action(record, abort_on=(403, 404))
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t("已收藏" if action == "save" else "已记录，该专利不会再为此需求推荐",
                 "Saved" if action == "save" else "Noted; this patent will not be proposed again"), "success")
     return redirect(url_for("matching.demand", demand_id=demand.id))
@@ -206,18 +195,16 @@ def request_deal(listing_id: int):
     demand = None
     if request.form.get("demand_id", "").isdigit():
         demand = services.get_demand(int(request.form["demand_id"]), current_user)
-    try:
+    def request_it():
         if errors:
             raise DomainError("bad_mode", t("请选择交易方式", "Choose a mode"), "Choose a mode", field="mode")
-        inquiry = services.request_deal(current_user, listing, form["mode"], form["message"], demand)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 403:
-            abort(403)
-        flash(err.message(get_lang()), "error")
+        return services.request_deal(current_user, listing, form["mode"], form["message"], demand)
+
+    done = run_action(request_it, abort_on=(403,))
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
-        deal_id = db.session.scalar(select(Deal.id).where(Deal.inquiry_id == inquiry.id))
+        deal_id = db.session.scalar(select(Deal.id).where(Deal.inquiry_id == done.value.id))
         if deal_id is not None:
             flash(t("交易已发起，可在此报价和洽谈", "Deal requested; make offers and negotiate here"), "success")
             return redirect(url_for("deals.deal", deal_id=deal_id))
@@ -245,14 +232,11 @@ def answer(inquiry_id: int):
     inquiry = db.session.get(Inquiry, inquiry_id)
     if inquiry is None or inquiry.listing.organisation_id != current_user.organisation_id:
         abort(404)
-    try:
-        services.answer_inquiry(current_user, inquiry, request.form.get("reply", ""),
-                                close="close" in request.form)
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message(get_lang()), "error")
+    done = run_action(lambda: services.answer_inquiry(current_user, inquiry, request.form.get("reply", ""),
+                                                      close="close" in request.form))
+    if not done.ok:
+        flash(done.message, "error")
     else:
-        db.session.commit()
         flash(t("已回复", "Answered"), "success")
     return redirect(url_for("matching.inquiries"))
 

@@ -79,10 +79,20 @@ def yuan_text(fen: int | None, lang: str = "zh") -> str:
     return f"{yuan_grouped(fen)}元" if lang != "en" else f"¥{yuan_grouped(fen)}"
 
 
+def yuan_short(fen: int) -> str:
+    """Grouped, with the fen only when there are any: "8,000", "8,000.50"."""
+    return f"{fen // FEN_PER_YUAN:,}" if fen % FEN_PER_YUAN == 0 else yuan_grouped(fen)
+
+
 def wan_text(fen: int) -> str:
     """The amount in 万元, rounded half up to two decimals, trailing zeros dropped: "12.35", "10"."""
     wan = (Decimal(fen) / FEN_PER_WAN).quantize(_CENT, rounding=ROUND_HALF_UP)
     return f"{wan:,.2f}".rstrip("0").rstrip(".")
+
+
+def wan_plain(fen: int) -> str:
+    """The exact amount in 万元 as a form's value: "1.5", "10", "0.0125" (no grouping, no rounding)."""
+    return format((Decimal(fen) / FEN_PER_WAN).normalize(), "f")
 
 
 def whole_yuan(fen: int) -> str:
