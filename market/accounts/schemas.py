@@ -18,7 +18,8 @@ class RegistrationSchema(BaseSchema):
     wholly_state_owned = fields.Boolean(load_default=False)
     is_state_funded_rnd = fields.Boolean(load_default=False)
     district = TrimmedString(load_default="", validate=validate.Length(max=40))
-    address = TrimmedString(load_default="", validate=validate.Length(max=300))
+    # Required: contracts and licence filings name each party's address (REC 9).
+    address = TrimmedString(required=True, validate=validate.Length(min=1, max=300))
     contact_name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))
     contact_phone = TrimmedString(load_default="", validate=validate.Length(max=40))
     email = fields.Email(required=True)

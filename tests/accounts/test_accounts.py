@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from market.accounts import services
@@ -95,3 +97,15 @@ def test_registration_records_state_funding_only_where_the_law_knows_it(session)
     assert (uni.is_state_funded_rnd, uni.wholly_state_owned) == (True, False)
     assert (soe.is_state_funded_rnd, soe.wholly_state_owned) == (False, True)
     assert private.is_state_funded_rnd is False
+
+
+def test_registration_asks_for_the_address_that_contracts_and_filings_need(client):
+    # REC 9: a licence filing names each party's address; an organisation registered without one could
+    # agree a licence and then never file it.
+    token = f.csrf_token(client, "/register")
+    page = client.post("/register", data={"csrf_token": token, "name": "沪东新材料有限公司", "org_type": "PRIVATE",
+                                          "uscc": f.uscc(), "contact_name": "王", "email": "addr@example.test",
+                                          "user_name": "王", "password": "good-Passw0rd-2026"})
+    assert page.status_code == 422
+    assert re.search(r'has-error">\s*<label for="f-address"', page.get_data(as_text=True))
+    assert "注册成功" not in page.get_data(as_text=True)

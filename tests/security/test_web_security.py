@@ -144,6 +144,7 @@ def test_weak_passwords_are_refused_everywhere_one_is_set(app, sweep, password):
                           {"password": password, "password_again": password}, check=True)
     register = sweep.request("anon", "POST", "/register", {
         "name": "弱密码科技有限公司", "org_type": "PRIVATE", "uscc": f.uscc(), "contact_name": "王",
+        "address": "上海市宝山区测试路1号",
         "email": "weak-reg@example.test", "user_name": "王", "password": password}, check=True)
     assert [member.status, change.status, reset.status, register.status] == [302, 302, 422, 422]
     assert [member.changed, change.changed, reset.changed, register.changed] == [[], [], [], []]

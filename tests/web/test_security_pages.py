@@ -104,7 +104,8 @@ def test_another_organisations_import_batch_is_not_found(client, app, two_univer
 def test_registration_errors_are_in_chinese_and_keep_the_input(client):
     token = f.csrf_token(client, "/register")
     page = client.post("/register", data={"csrf_token": token, "name": "沪东新材料有限公司", "org_type": "PRIVATE",
-                                          "uscc": "913101130000000000", "contact_name": "王", "email": "w@example.test",
+                                          "uscc": "913101130000000000", "address": "上海市宝山区测试路1号",
+                                          "contact_name": "王", "email": "w@example.test",
                                           "user_name": "王", "password": "good-Passw0rd"})
     text = page.get_data(as_text=True)
     assert page.status_code == 422 and "校验" in text and "沪东新材料有限公司" in text
