@@ -153,3 +153,16 @@ def test_the_demand_page_shows_the_no_match_state_with_next_steps(client, setup)
     assert 'data-match-state="none"' in page and "货架上暂无合适的专利" in page
     assert "一种锂离子电池用陶瓷涂覆隔膜" not in page
     assert "需求保持征集中" in page and "网点的技术经理人" in page and "试试更宽的说法" in page
+
+
+def test_a_deal_request_defaults_to_the_least_binding_mode_the_listing_offers(client, session):
+    # An exclusive licence is the most a buyer can ask for; one unthinking click must not request it.
+    uni = f.organisation("默认方式大学")
+    point = f.point(f.organisation(org_type="POINT_OPERATOR"))
+    listing = f.listing(uni, point, modes=["LICENSE_EXCLUSIVE", "TRANSFER", "LICENSE_ORDINARY"])
+    buyer = f.user(f.organisation("默认方式科技有限公司", org_type="PRIVATE"))
+    session.commit()
+    f.login(client, buyer)
+    page = client.get(f"/patents/{listing.patent.application_number}").get_data(as_text=True)
+    assert '<option value="LICENSE_ORDINARY" selected>' in page
+    assert '<option value="LICENSE_EXCLUSIVE" selected>' not in page
