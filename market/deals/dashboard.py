@@ -7,8 +7,6 @@ reminders never disagree about a date.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from market.core.extensions import db
 from market.core.money import yuan_grouped
 from market.core.notifications import Notification
-from market.deals import reminders
+from market.deals import negotiation, reminders
 from market.deals.models import Deal, Offer, RoyaltyReport
 from market.deals.royalties import services as royalties
 from market.deals.vocabulary import (
@@ -81,9 +79,7 @@ def _action(code: str, deal: Deal, zh: str, en: str, *, link: str | None = None,
 
 
 def _missing_steps(deal: Deal, today: date):
-    if importlib.util.find_spec("market.deals.negotiation") is None:
-        return None
-    return importlib.import_module("market.deals.negotiation").missing(deal, today)
+    return negotiation.missing(deal, today)
 
 
 def _deal_actions(deal: Deal, side: str, today: date, open_offer: Offer | None) -> list[Action]:

@@ -11,8 +11,6 @@ are ended by their own service.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from market.core.money import yuan_grouped
 from market.core.notifications import notify
 from market.deals import claims, ledger, machine
 from market.deals.models import Deal, RoyaltyReport
+from market.deals.open_licence import declarations
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.royalties import services as royalties
 from market.deals.vocabulary import DealStatus, LedgerEvent, PaymentKind, PaymentStatus
@@ -353,21 +352,17 @@ def expire_licences(today: date) -> tuple[list[Deal], list[Deal]]:
 
 
 def end_declarations(today: date) -> int:
-    """Open-licence declarations past their term, ended by the open-licence service when present."""
-    if importlib.util.find_spec("market.deals.open_licence.declarations") is None:
-        return 0
-    services = importlib.import_module("market.deals.open_licence.declarations")
-    end = getattr(services, "end_declarations", None)
-    return len(end(today)) if end else 0
+    """Open-licence declarations past their term (or whose patent lapsed), ended; how many."""
+    return len(declarations.end_declarations(today))
 
 
 def run_daily(today: date) -> dict[str, int]:
     """The daily job: end what ran out, then remind of what is due. The caller commits once."""
     expired, stuck = expire_licences(today)
-    declarations = end_declarations(today)
+    ended = end_declarations(today)
     sent = send_reminders(today)
     for deal in stuck:
         log.warning("deal %s is past its term but cannot move from %s to EXPIRED", deal.id, deal.status)
     return {"licences_expired": len(expired), "licences_past_term_not_expired": len(stuck),
-            "declarations_ended": declarations, "notices": sum(sent.values()),
+            "declarations_ended": ended, "notices": sum(sent.values()),
             **{f"notices.{k}": v for k, v in sorted(sent.items())}}

@@ -87,3 +87,13 @@ def test_the_graph_sees_a_planted_cycle_and_an_upward_import(tmp_path):
     """The checks above could pass by reading nothing: the analyser must find what it is meant to."""
     assert cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
     assert floor_of("market.core.db") < floor_of("listings.models") < floor_of("market.deals.models")
+
+
+def test_nothing_registers_by_side_effect_of_a_guarded_or_late_import(graph):
+    """No find_spec guards, no import_module by name, no imports after code (noqa: E402)."""
+    found = []
+    for name, path in graph.modules.items():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "find_spec(" in line or "import_module(" in line or "noqa: E402" in line:
+                found.append(f"{name}:{number}")
+    assert found == []
