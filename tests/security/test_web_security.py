@@ -197,7 +197,8 @@ def test_the_api_is_limited_per_token(app, sweep):
         limiter.reset()
     assert first == [200, 200, 200, 429] and other_token == 200
     assert anonymous == [200, 200, 200, 429] and made_up.status_code == 429
-    assert made_up.headers["Retry-After"] == "60"
+    # Seconds until the window ends: 60 at most, less when the window began a moment earlier.
+    assert 1 <= int(made_up.headers["Retry-After"]) <= 60
 
 
 # -- security headers on every page -----------------------------------------------------------
