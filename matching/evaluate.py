@@ -187,7 +187,7 @@ def judged_demands(folder: Path = JUDGED) -> list[JudgedDemand]:
     grades: dict[str, dict[str, int]] = {}
     for j in load_records(folder / "judgements.jsonl"):
         grades.setdefault(j["demand_id"], {})[j["application_number"]] = int(j["grade"])
-    chosen = load_records(folder / "demands.jsonl")
+    chosen = load_records(folder / "verdicts.jsonl")
     # Two halves alike in make-up: within each group (with / without a relevant patent), demands in
     # the order of a hash of their id go to A and B in turn.
     half: dict[str, str] = {}
