@@ -23,11 +23,11 @@ def test_a_commit_in_one_test_is_gone_in_the_next(app, tmp_path):
             assert _organisations() == 0
 
 
-def test_a_commit_through_the_session_fixture_is_rolled_back(app, tmp_path):
+def test_each_isolated_test_gets_an_empty_search_index_of_its_own(app, tmp_path):
     with isolated(app, tmp_path / "first"):
-        with app.test_request_context():
-            f.organisation("乙大学")
-            db.session.commit()
+        first = app.extensions["search"]
+        first.index([{"id": 1, "title": "锂电池隔膜", "body": "", "codes": ""}])
+        assert first.ids() == {1}
     with isolated(app, tmp_path / "second"):
-        with app.test_request_context():
-            assert _organisations() == 0
+        assert app.extensions["search"] is not first
+        assert app.extensions["search"].ids() == set()

@@ -57,11 +57,6 @@ def parse_yuan(text: str | None, *, max_fen: int = MAX_FEN) -> int | None:
     return int(fen)
 
 
-def fen_of(yuan: Decimal) -> int:
-    """Fen of an amount in 元 with at most two decimals (the caller has checked the decimals)."""
-    return int((yuan * FEN_PER_YUAN).to_integral_value(rounding=ROUND_HALF_UP))
-
-
 def yuan_plain(fen: int) -> str:
     """1234.5 元 → "1234.50" (a form's value)."""
     return f"{to_yuan(fen):.2f}"
