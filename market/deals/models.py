@@ -88,6 +88,9 @@ class Deal(Base):
     capital_registered_date: Mapped[date | None]
     completed_date: Mapped[date | None]
     void_reason: Mapped[str] = mapped_column(String(500), default="")
+    # SELF_DECLARED / DOCUMENTED / VERIFIED, kept by market.deals.evidence.refresh (issue 12 §4).
+    evidence_level: Mapped[str] = mapped_column(String(16), default="SELF_DECLARED",
+                                                server_default="SELF_DECLARED", index=True)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -79,6 +79,18 @@ class LedgerEvent(Labelled):
     EXPIRED = "EXPIRED", "到期", "Expired"
     VOID = "VOID", "作废", "Voided"
     DISPUTE = "DISPUTE", "争议", "Dispute"
+    # Evidence (issue 12 §4): the register or the point operator confirmed what the parties declared.
+    FILING_VERIFIED = "FILING_VERIFIED", "备案已核实", "Filing verified"
+    REGISTRATION_VERIFIED = "REGISTRATION_VERIFIED", "转让登记已核实", "Registration verified"
+    EVIDENCE_VERIFIED = "EVIDENCE_VERIFIED", "交易已核实", "Deal verified"
+
+
+class EvidenceLevel(Labelled):
+    """How far a deal's record can be checked (issue 12 §4); statistics break figures down by it."""
+
+    SELF_DECLARED = "SELF_DECLARED", "当事人自报", "Self-declared"
+    DOCUMENTED = "DOCUMENTED", "已上传证明文件", "Documents uploaded"
+    VERIFIED = "VERIFIED", "已核实（国知局登记簿或服务点）", "Verified (CNIPA register or point)"
 
 
 class FeeMode(Labelled):
