@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from listings.hooks import open_licence_in_effect
 from listings.models import LIVE_LISTING_STATES, Listing, ListingEvent, Patent
 from listings.search import queue_listing
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PricingMethod
@@ -34,6 +35,34 @@ TRANSITIONS = {
 # Fields whose change sends a published listing back to review.
 REVIEWED_FIELDS = ("modes", "asking_price_fen", "price_negotiable", "pricing_method", "point_id")
 EDITABLE_STATES = (S.DRAFT, S.REJECTED, S.PUBLISHED, S.SUSPENDED)
+# The modes a patentee chooses; 开放许可 follows the CNIPA-announced declaration instead.
+TYPED_MODES = tuple(m.value for m in DealMode if m != DealMode.OPEN_LICENSE)
+
+
+def open_licence_not_typed_error(patent: Patent) -> DomainError:
+    """Why 开放许可 cannot be ticked: it shows only while CNIPA's announced declaration is in effect."""
+    where = f"/patents/{patent.application_number}/open-licence"
+    return DomainError(
+        "open_licence_not_declared",
+        "“开放许可”不能手工选择：开放许可自国家知识产权局公告声明之日起生效，挂牌只在已公告的声明有效期内显示"
+        f"开放许可（专利法第50条第1款，§3.2）。请通过开放许可声明助手（{where}）办理，声明公告后挂牌自动显示。",
+        "“Open licence” cannot be chosen by hand: an open licence takes effect when CNIPA announces the "
+        "declaration, and a listing shows it only while an announced declaration is in effect (Patent Law "
+        f"art. 50(1), §3.2). Use the open-licence declaration assistant ({where}); once announced, the "
+        "listing shows it by itself.", field="modes")
+
+
+def derived_modes(patent: Patent, typed: list[str]) -> list[str]:
+    """The modes a listing shows: what the patentee chose, plus 开放许可 while a declaration is in effect.
+
+    A typed 开放许可 is refused unless the declaration is in effect (then it is what the listing
+    shows anyway), so neither a form, the API nor an import can put it on the shelf by hand.
+    """
+    declared = bool(patent.id) and bool(open_licence_in_effect(patent.id))
+    if DealMode.OPEN_LICENSE in typed and not declared:
+        raise open_licence_not_typed_error(patent)
+    modes = [m for m in typed if m != DealMode.OPEN_LICENSE]
+    return [*modes, DealMode.OPEN_LICENSE.value] if declared else modes
 
 
 def shelf_blockers(patent: Patent, modes: list[str]) -> list[tuple[str, str]]:
@@ -81,12 +110,13 @@ def _move(listing: Listing, to: S, actor: User | None, note: str = "") -> Listin
     return listing
 
 
-def _clean_offer(fields: dict[str, Any]) -> dict[str, Any]:
+def _clean_offer(fields: dict[str, Any], patent: Patent) -> dict[str, Any]:
     modes = list(dict.fromkeys(fields.get("modes") or []))
     bad = [m for m in modes if m not in DealMode.__members__]
     if bad:
         raise DomainError("unknown_mode", f"未知的交易方式：{'、'.join(bad)}", f"Unknown mode: {', '.join(bad)}",
                           field="modes")
+    modes = derived_modes(patent, modes)
     price = fields.get("asking_price_fen")
     negotiable = bool(fields.get("price_negotiable"))
     if price is not None and (not isinstance(price, int) or isinstance(price, bool) or price < 0):
@@ -125,7 +155,7 @@ def create_listing(actor: User | None, patent: Patent, organisation: Organisatio
     if any(l.status in LIVE_LISTING_STATES for l in patent.listings):
         raise Conflict("already_listed", "该专利已有挂牌，请编辑现有挂牌", "This patent is already listed; edit that listing",
                        field="application_number")
-    offer = _clean_offer(fields)
+    offer = _clean_offer(fields, patent)
     listing = Listing(patent=patent, organisation=organisation, point=_point(fields.get("point_id")),
                       created_by_id=actor.id if actor else None, status=S.DRAFT, **offer)
     listing.events.append(ListingEvent(from_status=None, to_status=S.DRAFT,
@@ -140,7 +170,7 @@ def update_listing(actor: User, listing: Listing, fields: dict[str, Any]) -> Lis
     if listing.status not in EDITABLE_STATES:
         raise Conflict("not_editable", f"“{S(listing.status).zh}”状态的挂牌不能修改",
                        f"A {S(listing.status).en} listing cannot be edited")
-    offer = _clean_offer(fields)
+    offer = _clean_offer(fields, listing.patent)
     point = _point(fields.get("point_id") or listing.point_id)
     changed = [k for k in REVIEWED_FIELDS
                if (point.id if k == "point_id" else offer.get(k)) != getattr(listing, k)]

@@ -14,6 +14,8 @@ from market.accounts.points.models import Point
 from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
 from market.core.extensions import db
+from market.core.time import today_local
+from market.deals.open_licence import declarations as ol
 
 PASSWORD = "test-Passw0rd1"
 _seq = itertools.count(1)
@@ -73,14 +75,34 @@ def patent(owner: Organisation, *, title: str = "一种锂离子电池用陶瓷�
 
 def listing(owner: Organisation, at: Point, *, patent_kw: dict | None = None, modes=None,
             price_fen: int | None = 5_000_000, published: bool = True):
+    """A listed patent; 开放许可 among `modes` is declared and announced through the services."""
+    modes = list(modes if modes is not None else [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY])
     p = patent(owner, **(patent_kw or {}))
     item = listing_service.create_listing(None, p, owner, {
-        "modes": modes or [DealMode.TRANSFER, DealMode.OPEN_LICENSE], "asking_price_fen": price_fen,
+        "modes": [m for m in modes if m != DealMode.OPEN_LICENSE], "asking_price_fen": price_fen,
         "price_negotiable": price_fen is None, "point_id": at.id})
     if published:
         listing_service.publish_without_review(item, "test")
+    if DealMode.OPEN_LICENSE in modes:
+        open_licence(item, lump_fen=price_fen or 5_000_000)
     db.session.flush()
     return item
+
+
+def open_licence(item, *, lump_fen: int = 5_000_000):
+    """Declare an open licence for a listed patent: checks, CNIPA filing, announcement (PL 50 ¶1)."""
+    owner = user(item.organisation)
+    if item.patent.patent_type != "INVENTION" and not item.patent.evaluation_reports:
+        patent_service.add_evaluation_report(item.patent, report_no=f"PJ{next(_seq):06d}",
+                                             issued_on=date(2023, 5, 1), conclusion="NO_DEFECT")
+    decl = ol.start_declaration(owner, item.patent, {
+        "fee_terms": {"mode": "LUMP_SUM", "lump_fen": lump_fen}, "fee_basis_note": "参照同类技术许可费估算。",
+        "contact": "技术转移中心 021-66130000"})
+    ol.confirm_eligible(owner, decl)
+    ol.record_filing(owner, decl, today_local())
+    ol.record_announcement(owner, decl, today_local(), "第42卷第1号")
+    db.session.flush()
+    return decl
 
 
 def csrf_token(client, path: str = "/login") -> str:

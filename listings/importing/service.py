@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from listings import patents as patent_service
 from listings import services as listing_service
+from listings.hooks import open_licence_in_effect
 from listings.importing.columns import apply_mapping, parse_date, split_people
 from listings.importing.offer import parse_maturity, parse_modes, parse_price, parse_pricing_method
 from listings.importing.readers import Table
@@ -152,7 +153,7 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
                                               [f"Unrecognised legal status “{u}” kept as text" for u in unknown], {}))
         if patent.legal_status == LegalStatus.PENDING and v.get("grant_date"):
             patent.legal_status = LegalStatus.VALID
-    listed = options.point is not None and _list(patent, owner, options, actor, values)
+    listed = options.point is not None and _list(patent, owner, options, actor, values, result, number)
     listing_service.enforce_shelf_rules(patent)
     # Counted only now that nothing in the row can fail any more.
     if v["application_number"] not in seen:  # a second row (its A and B publications) merges in
@@ -188,11 +189,22 @@ def _point_named(name: str | None) -> Point | None:
 
 
 def _list(patent: Patent, owner: Organisation, options: ImportOptions, actor: User | None,
-          values: dict[str, str]) -> bool:
+          values: dict[str, str], result: ImportResult, number: int) -> bool:
     """Create (or refresh) the patent's listing; returns True when a new one was made."""
     if any(l.status in LIVE_LISTING_STATES for l in patent.listings):
         return False
     offer = _offer(values, options)
+    if DealMode.OPEN_LICENSE in offer["modes"] and not open_licence_in_effect(patent.id):
+        # A spreadsheet's 开放许可 is the owner's word; the shelf shows it only once CNIPA announced
+        # the declaration, so the row is kept without it and says why.
+        offer["modes"] = [m for m in offer["modes"] if m != DealMode.OPEN_LICENSE]
+        refusal = listing_service.open_licence_not_typed_error(patent)
+        kept = ("，其余交易方式已挂牌" if offer["modes"] else "，该专利仅导入为专利记录，未挂牌",
+                "; the other modes are listed" if offer["modes"] else "; the patent is kept as a record, not listed")
+        result.warnings.append(RowOutcome(number, patent.application_number, [refusal.zh + kept[0]],
+                                          [refusal.en + kept[1]], {}))
+        if not offer["modes"]:
+            return False
     if listing_service.shelf_blockers(patent, offer["modes"]):
         return False  # lapsed or encumbered: kept as a patent record, not put on the shelf
     listing = listing_service.create_listing(None, patent, owner, offer)

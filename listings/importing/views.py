@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from listings import services as listing_service
 from listings.importing.columns import FIELDS, apply_mapping, suggest_mapping, unknown_headers
 from listings.importing.models import ImportBatch
 from listings.importing.readers import Limits, read_table
@@ -86,13 +87,14 @@ def upload():
                     encoding=table.encoding, headers=table.headers, row_count=len(table.rows),
                     mapping=suggest_mapping(table.headers), preview=preview, problems=problems,
                     options={"point_id": int(point_id) if point_id.isdigit() else None,
-                             "modes": [m for m in request.form.getlist("modes") if m in DealMode.__members__]
+                             "modes": [m for m in request.form.getlist("modes") if m in listing_service.TYPED_MODES]
                              or [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY],
                              "submit": "submit" in request.form})
                 db.session.add(batch)
                 db.session.commit()
                 return redirect(url_for("imports.mapping", batch_id=batch.id))
-    return render_template("imports/upload.html", points=points, error=error, modes=list(DealMode),
+    return render_template("imports/upload.html", points=points, error=error,
+                           modes=[m for m in DealMode if m.value in listing_service.TYPED_MODES],
                            max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)), 422 if error else 200
 
 

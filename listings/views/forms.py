@@ -48,8 +48,8 @@ class ListingForm(BaseSchema):
         if data.get("asking_price_fen") is None and not data.get("price_negotiable"):
             raise ValidationError(t("请填写价格或勾选“面议”", "Give a price or tick “negotiable”"),
                                   "asking_price_yuan")
-        if not data.get("modes"):
-            raise ValidationError(t("请至少选择一种交易方式", "Choose at least one mode"), "modes")
+        # A listing whose only mode is a declared open licence has nothing to tick; an empty
+        # offer is refused when it is submitted for review (services.submit_listing).
 
 
 class NewPatentForm(BaseSchema):

@@ -27,7 +27,8 @@ from market.web.redirects import local_target
 
 
 def _choices() -> dict:
-    return {"modes": list(DealMode), "pricing_methods": list(PricingMethod), "maturities": list(Maturity),
+    # 开放许可 is not a choice: it follows an announced declaration (the form explains where to declare).
+    return {"modes": [m for m in DealMode if m.value in services.TYPED_MODES], "pricing_methods": list(PricingMethod), "maturities": list(Maturity),
             "points": db.session.scalars(select(Point).order_by(Point.id)).all(),
             "industries": all_industries()}
 

@@ -107,7 +107,7 @@ def test_a_patch_changes_only_the_fields_it_names(client, world):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["advantages"] == "成本低" and body["status"] == S.PUBLISHED
-    assert body["modes"] == [DealMode.TRANSFER, DealMode.OPEN_LICENSE]
+    assert body["modes"] == [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY]
     assert body["asking_price_fen"] == 5_000_000
 
 

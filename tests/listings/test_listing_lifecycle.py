@@ -123,14 +123,6 @@ def test_a_lapsed_patent_cannot_be_submitted(world):
     assert "失效" in err.value.zh
 
 
-def test_an_open_licence_needs_a_granted_patent(world):
-    patent = f.patent(world["uni"], status=LegalStatus.PENDING, filing=date(2024, 1, 1))
-    listing = services.create_listing(world["uni_user"], patent, world["uni"], {
-        "modes": [DealMode.OPEN_LICENSE], "asking_price_fen": 100, "point_id": world["point"].id})
-    with pytest.raises(Conflict):
-        services.submit_listing(world["uni_user"], listing)
-
-
 @pytest.mark.parametrize("event, flag", [("专利权保全", Encumbrance.PRESERVED), ("中止", Encumbrance.SUSPENDED)])
 def test_a_preserved_or_suspended_patent_is_taken_off_the_shelf(world, event, flag):
     listing = f.listing(world["uni"], world["point"])

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from listings.hooks import open_licence_in_effect
 from listings.models import Patent
 from listings.search import queue_listing
 from listings.services import suspend_listing
@@ -434,6 +435,14 @@ def _offer_on_listing(decl: OpenLicenceDeclaration) -> None:
     if DealMode.OPEN_LICENSE not in listing.modes:
         listing.modes = [*listing.modes, DealMode.OPEN_LICENSE.value]
     queue_listing(listing)
+
+
+@open_licence_in_effect.provide
+def declaration_in_effect(patent_id: int) -> bool:
+    """The listing's 开放许可 follows this: an announced declaration, not withdrawn or ended."""
+    return db.session.scalar(select(OpenLicenceDeclaration.id).where(
+        OpenLicenceDeclaration.patent_id == patent_id, OpenLicenceDeclaration.status.in_(IN_EFFECT),
+        OpenLicenceDeclaration.announce_date.is_not(None)).limit(1)) is not None
 
 
 def _stop_offering(decl: OpenLicenceDeclaration) -> None:

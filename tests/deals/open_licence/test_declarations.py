@@ -267,7 +267,7 @@ def test_r_ol_10_withdrawal_takes_effect_on_its_announcement(session):
 
 
 def test_a_listing_left_with_no_mode_is_suspended_when_the_declaration_ends(session):
-    w = wb.world(modes=[DealMode.OPEN_LICENSE])
+    w = wb.world(modes=[])  # the patentee offers nothing but the open licence it declares
     decl = wb.announced(w, on=today_local() - timedelta(days=3))
     ol.record_withdrawal_request(w.uni_user, decl, today_local() - timedelta(days=2))
     ol.record_withdrawal(w.uni_user, decl, today_local())

@@ -56,7 +56,7 @@ def world(*, type_code: str = "1", co_owners: tuple[str, ...] = (), enterprises:
                          contact_phone="021-66130000", contact_email="tto@example.edu.cn")
     operator = f.organisation(org_type="POINT_OPERATOR")
     point = f.point(operator)
-    listing = f.listing(uni, point, modes=modes or [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY],
+    listing = f.listing(uni, point, modes=modes if modes is not None else [DealMode.TRANSFER, DealMode.LICENSE_ORDINARY],
                         patent_kw={"type_code": type_code, "co_owners": list(co_owners), "status": status})
     w = World(uni, f.user(uni), operator, f.user(operator), point, listing, listing.patent)
     w.enterprises = [enterprise() for _ in range(enterprises)]

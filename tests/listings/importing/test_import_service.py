@@ -117,7 +117,9 @@ def test_import_with_a_point_lists_and_publish_puts_on_the_shelf(uni):
     listing = db.session.scalar(select(Listing))
     assert listing.status == ListingStatus.PUBLISHED
     assert listing.asking_price_fen == 12_000_000
-    assert listing.modes == ["TRANSFER", "OPEN_LICENSE"]
+    # 开放许可 comes from an announced declaration, never from a spreadsheet cell: kept out, and said why.
+    assert listing.modes == ["TRANSFER"]
+    assert any("开放许可声明助手" in reason for w in result.warnings for reason in w.reasons_zh)
 
 
 def test_the_real_trs_export_merges_a_and_b_rows(session):
