@@ -1,7 +1,7 @@
 """Demo deals on the seeded catalogue, made through the deal services as real users would.
 
-So that every journey has something to show after `make run`: announced open licences (one taken
-and paid, one awaiting payment), an exclusive licence under negotiation, a transfer registered
+So that every journey has something to show after `make run`: the open licences the catalogue
+shows, each declared and announced through the services (one taken and paid, one awaiting payment), an exclusive licence under negotiation, a transfer registered
 and paid, an equity investment waiting for its approvals. Each deal is made in a savepoint: a
 candidate patent that a rule refuses (a pledge, a missing evaluation report) is skipped, and the
 next is tried. Deterministic: the same catalogue gives the same deals.
@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from listings.models import Listing
+from listings.models import Listing, Patent
 from listings.vocabulary import DealMode, ListingStatus, PatentType
 from market.accounts.models import Organisation, User
 from market.core.errors import DomainError
@@ -23,7 +23,9 @@ from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation
 from market.deals.open_licence import acquisition, declarations
+from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.uploads import store_document
+from market.deals.vocabulary import DeclarationStatus
 from market.payments import services as payments
 
 # A one-page PDF standing in for the scans parties upload (decision minutes, waivers...).
@@ -81,39 +83,59 @@ def _approve_all(deal, user, on: date) -> None:
         negotiation.record_step(user, deal, step.code, data, document)
 
 
+def declare_open_licence(patent: Patent, owner_org: Organisation, co_owners: list[Organisation], *,
+                         lump_fen: int, serial: int) -> bool:
+    """The owner declares an open licence and records CNIPA's filing and announcement (40 days ago).
+
+    Every check of the assistant runs (R-OL-1…8); co-owners on the platform consent from their own
+    accounts (R-OL-5). A patent the checks refuse is left undeclared, and its listing does not
+    show 开放许可. Returns whether the declaration was announced.
+    """
+    today = today_local()
+    owner = _user(owner_org)
+
+    def declare(_):
+        decl = declarations.start_declaration(owner, patent, {
+            "fee_terms": {"mode": "LUMP_SUM", "lump_fen": lump_fen},
+            "fee_basis_note": "参照同类技术许可费与研发成本估算（演示）。",
+            "contact": f"{owner.organisation.contact_name} {owner.organisation.contact_phone}"},
+            today=today - timedelta(days=70))
+        for org in co_owners:
+            declarations.record_consent(_user(org), decl, today=today - timedelta(days=70))
+        declarations.confirm_eligible(owner, decl, today=today - timedelta(days=70))
+        declarations.record_filing(owner, decl, today - timedelta(days=60), today=today - timedelta(days=60))
+        declarations.record_announcement(owner, decl, today - timedelta(days=40), f"第42卷第{serial % 52 + 1}号",
+                                         today=today - timedelta(days=40))
+        return decl
+
+    return _first([patent], declare) is not None
+
+
+def _announced(owner_types: tuple[str, ...]) -> list[OpenLicenceDeclaration]:
+    """Announced declarations of invention patents on the shelf, of the given kinds of patentee."""
+    query = (select(OpenLicenceDeclaration).join(Listing, Listing.patent_id == OpenLicenceDeclaration.patent_id)
+             .join(Organisation, Organisation.id == OpenLicenceDeclaration.organisation_id)
+             .where(OpenLicenceDeclaration.status == DeclarationStatus.ANNOUNCED,
+                    Listing.status == ListingStatus.PUBLISHED, Organisation.org_type.in_(owner_types))
+             .order_by(OpenLicenceDeclaration.id))
+    return [d for d in db.session.scalars(query) if d.patent.patent_type == PatentType.INVENTION]
+
+
 def seed_deals(orgs: dict[str, Organisation]) -> str:
     today = today_local()
     lanqi, hengxin, luosi, ruiyan = (_user(orgs[k]) for k in ("lanqi", "hengxin", "luosi", "ruiyan"))
     made = []
 
-    # 1. Open licences: announced 40 days ago; 澜启 took the first and paid, 衡芯 awaits payment.
-    def declare(listing: Listing):
-        owner = _user(listing.organisation)
-        decl = declarations.start_declaration(owner, listing.patent, {
-            "fee_terms": {"mode": "LUMP_SUM", "lump_fen": listing.asking_price_fen or 5_000_000},
-            "fee_basis_note": "参照同类技术许可费与研发成本估算（演示）。",
-            "contact": f"{listing.organisation.contact_name} {listing.organisation.contact_phone}"},
-            today=today - timedelta(days=70))
-        declarations.confirm_eligible(owner, decl, today=today - timedelta(days=70))
-        declarations.record_filing(owner, decl, today - timedelta(days=60), today=today - timedelta(days=60))
-        declarations.record_announcement(owner, decl, today - timedelta(days=40), "第42卷第45号",
-                                         today=today - timedelta(days=40))
-        return decl
-
-    open_candidates = _candidates(DealMode.OPEN_LICENSE, ("UNIVERSITY", "RESEARCH_INSTITUTE", "SOE"),
-                                  invention=True)
-    first = _first(open_candidates, declare)
+    # 1. Open licences (declared and announced while seeding the catalogue): 澜启 took the first
+    # and paid, 衡芯 awaits payment.
+    first = _first(_announced(("UNIVERSITY", "RESEARCH_INSTITUTE", "SOE")), lambda decl: decl)
     if first is not None:
-        made.append("open-licence declaration")
         taken = acquisition.take_open_licence(first.id, lanqi.organisation, lanqi, now=_noon(today - timedelta(days=20)))
         for payment in negotiation.payments_of(taken):
             payments.mark_paid(db.session, payment, at=_noon(today - timedelta(days=18)),
                                actor=_user(first.organisation), evidence={"bank_ref": f"DEMO-{payment.id}"})
         acquisition.take_open_licence(first.id, hengxin.organisation, hengxin, now=_noon(today - timedelta(days=2)))
         made.append("2 open licences taken")
-        second = _first([c for c in open_candidates if c.patent_id != first.patent_id], declare)
-        if second is not None:
-            made.append("open-licence declaration")
 
     # 2. An exclusive licence under negotiation: 澜启 asks, the university counters.
     def exclusive(listing: Listing):

@@ -29,7 +29,7 @@ from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
 from market.core.extensions import db
 from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
-from market.demo.deals import seed_deals
+from market.demo.deals import declare_open_licence, seed_deals
 
 DEMO_PASSWORD = "demo-Passw0rd"
 EMAIL_DOMAIN = "demo.psm.test"
@@ -98,7 +98,7 @@ def seed(n_patents: int = 320) -> str:
         points.append(point)
     db.session.flush()
     serials: dict[tuple[int, str], int] = {}
-    listed = 0
+    listed = declared = 0
     for i, spec in enumerate(demo_patents(n_patents)):
         filing = date.fromisoformat(spec["filing_date"])
         key = (filing.year, spec["patent_type"])
@@ -131,6 +131,15 @@ def seed(n_patents: int = 320) -> str:
         price = None if negotiable else rng.choice([5, 8, 12, 20, 30, 50, 80, 120, 200, 350, 600]) * 1_000_000
         if DealMode.OPEN_LICENSE in modes and not negotiable:
             price = rng.choice([2, 3, 5, 8, 10]) * 1_000_000
+        if DealMode.OPEN_LICENSE in modes:
+            # The shelf shows 开放许可 only once CNIPA announced the declaration: the owner declares
+            # it through the assistant's services; a patent the checks refuse keeps its other modes.
+            announced = declare_open_licence(patent, owner, [orgs[k] for k in spec.get("co_owner_keys", [])],
+                                            lump_fen=price or 5_000_000, serial=i)
+            modes = [m for m in modes if m != DealMode.OPEN_LICENSE]
+            declared += announced
+            if not announced and not modes:
+                modes = [DealMode.LICENSE_ORDINARY]
         listing = listing_service.create_listing(None, patent, owner, {
             "modes": modes, "asking_price_fen": price, "price_negotiable": negotiable,
             "pricing_method": PricingMethod.AGREEMENT if i % 5 else PricingMethod.LISTING,
@@ -145,8 +154,8 @@ def seed(n_patents: int = 320) -> str:
             listed += 1
 
     deals = seed_deals(orgs)
-    return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published; "
-            f"{deals}")
+    return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published, "
+            f"{declared} open licences announced; {deals}")
 
 
 def _flag(flag: str, pledgee: str):

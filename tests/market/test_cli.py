@@ -9,6 +9,7 @@ from sqlalchemy import select
 from listings.models import Listing
 from listings.vocabulary import ListingStatus
 from market.core.extensions import db
+from market.core.time import today_local
 from tests import factories as f
 
 
@@ -93,6 +94,25 @@ def test_the_demo_seed_has_a_deal_for_every_journey(app):
     with app.test_request_context():
         summary = seed()
         deals = {(d.kind, d.status) for d in db.session.scalars(select(Deal))}
-    assert "deals: open-licence declaration, 2 open licences taken" in summary
+    assert "deals: 2 open licences taken" in summary
     assert deals == {("OPEN_LICENSE", "LICENSED"), ("OPEN_LICENSE", "PAYMENT_PENDING"),
                      ("LICENSE_EXCLUSIVE", "NEGOTIATING"), ("TRANSFER", "COMPLETED"), ("EQUITY", "AGREED")}
+
+
+def test_every_open_licence_the_demo_shows_is_announced_and_can_be_taken(app):
+    """Issue 12 §5: the demo's shelf says 开放许可 only where CNIPA announced a declaration."""
+    from market.deals.open_licence import declarations as ol
+    from market.demo.seed import seed
+
+    with app.test_request_context():
+        seed()
+        today = today_local()
+        showing = [l for l in db.session.scalars(select(Listing)) if "OPEN_LICENSE" in l.modes]
+        assert len(showing) > 40  # the demo still shows open licences, each one declared
+        for listing in showing:
+            decl = ol.live_declaration(listing.patent_id)
+            assert decl is not None and decl.status == "ANNOUNCED" and decl.gazette_issue, listing.patent_id
+            assert ol.is_takeable(decl, today), listing.patent_id
+        declared = {d.patent_id for d in ol.announced_declarations(limit=1000)}
+        shelf = {l.patent_id for l in db.session.scalars(select(Listing).where(Listing.status == "PUBLISHED"))}
+        assert declared & shelf <= {l.patent_id for l in showing}

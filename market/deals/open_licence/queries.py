@@ -72,7 +72,8 @@ def can_record_cnipa(user: User | None, decl: OpenLicenceDeclaration) -> bool:
     """The declarant, or the operator of the point its listing is on, mirrors CNIPA's dates."""
     if can_manage(user, decl):
         return True
-    listing = decl.listing
+    # A listing made after the announcement is not linked to the declaration; its point still is.
+    listing = decl.listing or live_listing(decl.patent)
     return user is not None and listing is not None and listing.point.operator_id == user.organisation_id
 
 
