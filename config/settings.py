@@ -113,6 +113,13 @@ class Settings:
         # three months by default) and the pilot rule's minimum open-licence term.
         self.OPEN_LICENCE_FILING_MONTHS = int(os.environ.get("OPEN_LICENCE_FILING_MONTHS", "3"))
         self.OPEN_LICENCE_MIN_TERM_DAYS = int(os.environ.get("OPEN_LICENCE_MIN_TERM_DAYS", "365"))
+        # R-ST-3 (SOA 54; SA78): an SOE's asset transfer above this amount is priced by a public listing
+        # (进场交易). SA78 leaves the amount to the group (“一定金额以上”); local SASAC rules commonly
+        # use ¥1 million, the default here (in fen).
+        self.SOE_EXCHANGE_THRESHOLD_FEN = int(os.environ.get("SOE_EXCHANGE_THRESHOLD_FEN", str(1_000_000 * 100)))
+        # R-ST-3 [policy]: a royalty below this percentage (or a free licence) is a token for an SOE's
+        # sole or exclusive licence; the approver acknowledges it explicitly before signing.
+        self.TOKEN_ROYALTY_PCT = Decimal(os.environ.get("TOKEN_ROYALTY_PCT", "1"))
         # R-ST-5: contributors' minimum share of net transfer/licence income or of equity formed, in percent
         # (Shanghai's 70 by default, SH 34; never below the national 50 of STL 45).
         self.REWARD_MIN_PCT = Decimal(os.environ.get("REWARD_MIN_PCT", "70"))

@@ -58,7 +58,11 @@ class Deal(Base):
     # Agreed terms (copied from the accepted offer or the announced declaration).
     price_fen: Mapped[int | None] = mapped_column(BigInteger)  # contract amount; None for royalty-only
     fee_terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The listing's label (协议定价/挂牌/拍卖), as the seller typed it: shown, never relied on.
     pricing_method: Mapped[str | None] = mapped_column(String(12))
+    # How the price was actually formed: LISTING or AUCTION only when the platform's own listing or
+    # auction process set it; a price the parties negotiated is AGREEMENT (R-ST-1, R-ST-3).
+    price_formed_by: Mapped[str] = mapped_column(String(12), default="AGREEMENT", server_default="AGREEMENT")
     start_date: Mapped[date | None]
     end_date: Mapped[date | None]
     territory: Mapped[str] = mapped_column(String(200), default="中华人民共和国境内")

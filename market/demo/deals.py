@@ -22,6 +22,7 @@ from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation
+from market.deals.negotiation import state_assets
 from market.deals.open_licence import acquisition, declarations
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.uploads import store_document
@@ -68,7 +69,7 @@ def _first(candidates, make):
 
 
 def _approve_all(deal, user, on: date) -> None:
-    """Record every approval the deal still needs (publicity is avoided by listing-priced deals)."""
+    """Record every approval the deal still needs (the demo's transfer is an SOE's: no publicity)."""
     for state in negotiation.missing(deal, on):
         step = state.step
         data = {"DECISION": {"decided_on": (on - timedelta(days=10)).isoformat(), "note": "校长办公会/党委会集体决策"},
@@ -168,7 +169,10 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
                                evidence={"bank_ref": f"DEMO-{payment.id}"})
         return deal
 
-    priced = [c for c in _candidates(DealMode.TRANSFER, ("SOE",)) if c.asking_price_fen and c.pricing_method == "LISTING"]
+    # Above the exchange threshold an SOE's transfer is priced by listing (进场, R-ST-3), which the
+    # platform cannot do yet: the demo's transfer is one below it.
+    limit = state_assets.thresholds().soe_exchange_fen
+    priced = [c for c in _candidates(DealMode.TRANSFER, ("SOE",)) if c.asking_price_fen and c.asking_price_fen <= limit]
     if _first(priced, transfer):
         made.append("transfer registered and paid")
 

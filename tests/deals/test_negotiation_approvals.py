@@ -67,7 +67,7 @@ def test_required_steps_follow_the_rules(kind, seller, buyer, pricing, pat, expe
 
 
 def test_R_ST_3_nothing_to_file_when_the_asset_cannot_be_valued():
-    steps = rules.required_steps("TRANSFER", org(org_type="SOE"), org(), "LISTING", patent(),
+    steps = rules.required_steps("TRANSFER", org(org_type="SOE", soe_level="CENTRAL"), org(), "LISTING", patent(),
                                  {"basis": "NONE_ALLOWED"})
     assert "VALUATION_FILED" not in [s.code for s in steps]
 
@@ -182,7 +182,8 @@ def test_R_ST_2_a_university_that_decides_to_evaluate_records_the_evaluation(ses
         n.record_step(w.seller, deal, "VALUATION_DECISION", {"evaluate": "1", "reason": ""})
     assert err.value.field == "reason"
     n.record_step(w.seller, deal, "VALUATION_DECISION", {"evaluate": "1", "reason": "金额较大，由学校决定评估"})
-    assert codes(deal) == ["DECISION", "VALUATION_DECISION", "VALUATION"]
+    # The listing says LISTING, but the parties negotiated the price: publicity is needed (R-ST-1).
+    assert codes(deal) == ["DECISION", "PUBLICITY", "VALUATION_DECISION", "VALUATION"]
     with pytest.raises(DomainError) as err:  # only an SOE may rely on "cannot be valued"
         n.record_step(w.seller, deal, "VALUATION", {"basis": "NONE_ALLOWED", "reason": "x"},
                       doc(deal, w.seller, "VALUATION_REPORT"))
@@ -230,7 +231,7 @@ def test_R_ST_3_an_soe_price_at_the_approved_value_signs(session):
 
 
 def test_R_ST_3_when_no_institution_can_value_it_there_is_no_filing_or_floor(session):
-    w = world(seller_type="SOE")
+    w = world(seller_type="SOE", seller_kw={"soe_level": "CENTRAL"})  # SA8: central SOEs only
     deal = agreed(w, "TRANSFER")
     _soe_valuation(w, deal, 0, basis="NONE_ALLOWED")
     assert codes(deal) == ["DECISION", "VALUATION", "INVENTOR_WAIVER"]

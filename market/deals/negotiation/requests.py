@@ -23,7 +23,7 @@ from market.core.extensions import db
 from market.core.i18n import article
 from market.core.time import today_local
 from market.deals import claims, ledger
-from market.deals.approvals import CO_OWNER_CONSENT
+from market.deals.approvals import AGREEMENT, CO_OWNER_CONSENT
 from market.deals.models import Deal, Offer, PatentClaim
 from market.deals.negotiation.common import assign_reference, other_org_id, tell
 from market.deals.negotiation.contract import prior_licences
@@ -91,7 +91,9 @@ def _new_deal(user: User, listing: Listing, kind: DealKind, message: str, demand
     deal = Deal(kind=kind.value, status=S.NEGOTIATING, patent_id=listing.patent_id, patent=listing.patent,
                 listing_id=listing.id, listing=listing, seller_org_id=listing.organisation_id,
                 buyer_org_id=user.organisation_id, point_id=listing.point_id,
-                pricing_method=listing.pricing_method, requested_by_id=user.id,
+                # The listing's label is kept for the record; the price the parties now negotiate is an
+                # agreement price whatever it says (only the platform's listing/auction sets another).
+                pricing_method=listing.pricing_method, price_formed_by=AGREEMENT, requested_by_id=user.id,
                 demand_id=getattr(demand, "id", None), inquiry_id=getattr(inquiry, "id", None),
                 fee_terms={}, valuation={}, approvals={})
     db.session.add(deal)

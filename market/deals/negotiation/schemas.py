@@ -151,7 +151,10 @@ class DealOut(BaseSchema):
     seller = fields.Nested(PartyOut)
     buyer = fields.Nested(PartyOut)
     point_id = fields.Integer(allow_none=True)
-    pricing_method = fields.String(allow_none=True)
+    pricing_method = fields.String(allow_none=True, metadata={
+        "description": "The listing's pricing label as the seller typed it; shown, never relied on."})
+    price_formed_by = fields.String(metadata={
+        "description": "How the price was formed: AGREEMENT unless the platform's own listing or auction set it."})
     price_fen = fields.Integer(allow_none=True)
     fee_terms = fields.Dict()
     start_date = fields.Date(allow_none=True)

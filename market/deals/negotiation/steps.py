@@ -19,9 +19,10 @@ from market.deals import approvals as rules
 from market.deals import ledger
 from market.deals.documents.grounds import other_owners
 from market.deals.models import Deal, DealDocument
+from market.deals.negotiation import state_assets
 from market.deals.negotiation.common import other_org_id, tell
+from market.deals.negotiation.state_assets import price_floor_problem  # noqa: F401  (re-exported)
 from market.deals.permissions import CO_OWNER, role_of
-from market.deals.vocabulary import DealKind
 from market.deals.vocabulary import DealStatus as S
 
 DEFAULT_PUBLICITY_DAYS = 15  # domain.md §7.5: set by the unit's own rules; commonly at least 15 days
@@ -34,8 +35,10 @@ def publicity_days() -> int:
 
 
 def required(deal: Deal) -> list[rules.Step]:
-    return rules.required_steps(deal.kind, deal.seller, deal.buyer, deal.pricing_method, deal.patent,
-                                deal.valuation or {})
+    # How the platform formed the price counts, never the listing's pricing label (issue 12 §3).
+    return rules.required_steps(deal.kind, deal.seller, deal.buyer, deal.price_formed_by, deal.patent,
+                                deal.valuation or {}, price_fen=deal.price_fen, fee_terms=deal.fee_terms,
+                                thresholds=state_assets.thresholds())
 
 
 @dataclass
@@ -59,6 +62,8 @@ def checklist(deal: Deal, on: date | None = None) -> list[StepState]:
             sign_from = date.fromisoformat(record["sign_from"])
             state.waiting_until = sign_from
             state.done = on >= sign_from
+        if step.code == rules.EXCHANGE_LISTING.code:
+            state.done = state_assets.exchange_listing_done(deal)
         if step.code == rules.CO_OWNER_CONSENT.code:
             consents = (record or {}).get("owners", {})
             state.owners = [(name, name in consents) for name in other_owners(deal)]
@@ -122,7 +127,12 @@ def _write(user: User, deal: Deal, step: rules.Step, record: dict, *, occurred_o
     if document is not None:
         record = {**record, "document_id": document.id}
     record = {**record, "recorded_by_org": user.organisation_id, "recorded_on": today_local().isoformat()}
-    evidence = {"step": step.code, "rule": step.rule, **record}
+    # The ledger line names what the approval rests on: the file by id and content hash, or, with
+    # no file, the recording account's own confirmation on the platform (issue 12 §3).
+    rests_on = ({"document_id": document.id, "document_sha256": document.sha256, "document_kind": document.kind,
+                 "document_name": document.filename} if document is not None
+                else {"document_id": None, "rests_on": "platform_confirmation", "confirmed_by_user": user.id})
+    evidence = {"step": step.code, "rule": step.rule, **record, **rests_on}
     kwargs = dict(occurred_on=occurred_on, amount_fen=amount_fen, actor=user, note=note, evidence=evidence)
     if deal.status == S.AGREED:
         ledger.move(deal, S.APPROVALS, step.ledger_kind, **kwargs)
@@ -161,6 +171,11 @@ def record_step(user: User, deal: Deal, code: str, data: dict | None = None,
         decision = {"evaluate": evaluate, "reason": reason}
         deal.valuation = {**(deal.valuation or {}), "decision": decision}
         _write(user, deal, step, decision, occurred_on=today, document=document, note=note)
+    elif code == rules.EXCHANGE_LISTING.code:
+        state_assets.refuse_exchange_listing(deal)
+    elif code == rules.TOKEN_ROYALTY_ACK.code:
+        _write(user, deal, step, state_assets.token_acknowledgement(deal, data), occurred_on=today,
+               document=document, note=note)
     elif code == rules.VALUATION.code:
         _valuation(user, deal, step, data, document, note)
     elif code == rules.VALUATION_FILED.code:
@@ -210,11 +225,7 @@ def _valuation(user, deal, step, data, document, note) -> None:
     basis = data.get("basis") or ""
     if basis not in rules.VALUATION_BASES:
         raise DomainError("deal.valuation_basis", "请选择评估依据。", "Choose the valuation basis.", field="basis")
-    if basis == "NONE_ALLOWED" and not rules.is_soe(deal.seller):
-        # R-ST-4 / R-ST-2: a contribution in kind, or an evaluation the unit decided on, is appraised.
-        raise DomainError("deal.valuation_required", "作价出资的非货币财产必须评估作价（公司法第48条），不能选择“无法评估”。",
-                          "A contribution in kind must be appraised (Company Law art. 48); “cannot be valued” "
-                          "is not available.", field="basis")
+    state_assets.check_valuation_basis(deal, basis)
     record = {"basis": basis}
     if basis == "NONE_ALLOWED":
         record["reason"] = _text(data, "reason", 500, zh="无法评估的认定理由", en="why it cannot be valued")
@@ -280,20 +291,3 @@ def record_consent(user: User, deal: Deal, owner: str, document: DealDocument | 
     for org_id in (deal.seller_org_id, deal.buyer_org_id):
         if org_id != user.organisation_id:
             tell(org_id, deal, "consent", f"共有人“{owner}”已同意", f"Co-owner “{owner}” consented")
-
-
-def price_floor_problem(deal: Deal) -> tuple[str, str] | None:
-    """R-ST-3 / R-ST-4: an SOE sells at no less than the approved value; a contribution is not over-valued."""
-    valuation = deal.valuation or {}
-    value = valuation.get("value_fen")
-    if value is None or deal.price_fen is None:
-        return None
-    if rules.is_soe(deal.seller) and valuation.get("basis") != "NONE_ALLOWED" and deal.price_fen < value:
-        return ("成交价低于经核准/备案的评估值，不能签约（企业国有资产法第55条）。",
-                "The price is below the approved value; the contract cannot be signed (SOA art. 55).")
-    if deal.kind == DealKind.EQUITY and deal.price_fen > value:
-        return ("作价金额高于评估值，非货币出资不得高估作价（公司法第48条）。",
-                "The agreed value exceeds the appraisal; a contribution in kind may not be over-valued "
-                "(Company Law art. 48).")
-    return None
-
