@@ -137,6 +137,7 @@ def test_nothing_a_party_types_sets_how_the_price_was_formed(client, session):
     token = issue_api_token(w.buyer, "t")[1]
     body = client.get(f"/api/v1/deals/{deal.id}", headers={"Authorization": "Bearer " + token}).get_json()
     assert body["price_formed_by"] == "AGREEMENT" and body["pricing_method"] == "AUCTION"
+    assert body["approvals"][0]["basis"].startswith("促进科技成果转化法第18条")
 
 
 # ---- 进场交易 above the threshold ----------------------------------------------------------------------

@@ -101,6 +101,11 @@ class Chain:
 
 def _approve(deal, seller, buyer, price_fen: int, on: date) -> None:
     """Every approval the deal needs (R-ST-1..4, R-TR-4), with its document, before signature."""
+    # The reference deals were priced by listing (挂牌交易, 进场), a platform process a later issue
+    # builds; until then the test writes what that process will record: the price it formed and
+    # its first listing price (at the approved value). No party can set these (issue 12 §3).
+    deal.price_formed_by = "LISTING"
+    deal.approvals = {**(deal.approvals or {}), "EXCHANGE_LISTING": {"first_listing_price_fen": price_fen}}
     for state in n.missing(deal, on):
         code = state.step.code
         data = {"DECISION": {"decided_on": (on - timedelta(days=30)).isoformat(), "note": "集体决策"},
@@ -163,7 +168,8 @@ def _open_licences(chain: Chain) -> list:
     taken = []
     for d, (licensees, fee) in enumerate(DECLARATIONS):
         seller = chain.suppliers[_supplier_seat(d)]
-        listing = chain.listing(seller, [DealMode.TRANSFER, DealMode.OPEN_LICENSE], d + 5)
+        # 开放许可 reaches the listing when the declaration below is announced, not by typing it.
+        listing = chain.listing(seller, [DealMode.TRANSFER], d + 5)
         announced = date(YEAR, 1 + d % 6, 10)
         decl = ol.start_declaration(seller, listing.patent, {
             "fee_terms": {"mode": "LUMP_SUM", "lump_fen": fee}, "fee_basis_note": "按成本法与同类许可费比较估算。",

@@ -46,7 +46,8 @@ def _deal(id: int) -> Deal:
 
 def _detail(deal: Deal) -> dict:
     deal.checklist_out = [{"code": s.step.code, "rule": s.step.rule, "title": s.step.title(_lang()), "done": s.done,
-                           "sign_from": s.waiting_until} for s in n.checklist(deal)] if deal.kind != "OPEN_LICENSE" else []
+                           "basis": s.step.basis(_lang()), "sign_from": s.waiting_until}
+                          for s in n.checklist(deal)] if deal.kind != "OPEN_LICENSE" else []
     deal.payments_out = n.payments_of(deal)
     # The ledger as stored, in order (the relationship may hold lines added in this request).
     deal.ledger_out = list(db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)

@@ -125,6 +125,7 @@ class ApprovalOut(BaseSchema):
     code = fields.String()
     rule = fields.String()
     title = fields.String()
+    basis = fields.String(metadata={"description": "The law that requires this approval, in words."})
     done = fields.Boolean()
     sign_from = fields.Date(allow_none=True, metadata={"description": "Publicity: the first day to sign."})
 
