@@ -213,6 +213,10 @@ def _write_queued(session: Session) -> None:
         session.add(OutboxEntry(topic=topic, key=str(obj.id)))
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_queued(session: Session) -> None:
-    session.info.pop("outbox", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_queued(session: Session, previous_transaction) -> None:
+    # Only the whole transaction's rollback forgets the queue. A savepoint's rollback (a refused
+    # row of an import, a demo declaration the checks refuse) keeps what the outer transaction
+    # queued; what the savepoint itself undid is skipped at commit, being no longer persistent.
+    if not previous_transaction.nested:
+        session.info.pop("outbox", None)

@@ -172,7 +172,8 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
     # Above the exchange threshold an SOE's transfer is priced by listing (进场, R-ST-3), which the
     # platform cannot do yet: the demo's transfer is one below it.
     limit = state_assets.thresholds().soe_exchange_fen
-    priced = [c for c in _candidates(DealMode.TRANSFER, ("SOE",)) if c.asking_price_fen and c.asking_price_fen <= limit]
+    priced = [c for c in _candidates(DealMode.TRANSFER, ("SOE",))
+              if c.asking_price_fen and c.asking_price_fen <= limit and c.pricing_method == "LISTING"]
     if _first(priced, transfer):
         made.append("transfer registered and paid")
 
