@@ -163,9 +163,15 @@ def form_to_demand_data(form) -> dict:
             continue
         try:
             amount = parse_decimal(raw) * 1_000_000
-            if amount < 0 or amount != amount.to_integral_value() or amount > 10**15:
+            if amount < 0 or amount != amount.to_integral_value():
                 raise NotANumber(raw)
-            data[f"{key}_fen"] = int(amount)
         except NotANumber:
             errors[key] = [t("请填写以万元为单位的金额，如 50 或 12.5", "Enter an amount in units of ¥10,000, e.g. 50 or 12.5")]
+            continue
+        if amount > MAX_FEN:
+            # The limit in the unit the field is typed in, not the fen the schema checks.
+            top = f"{MAX_FEN // 1_000_000:,}"
+            errors[key] = [t(f"数值过大，最大为 {top} 万元", f"Too large: the maximum is {top} (¥10,000).")]
+            continue
+        data[f"{key}_fen"] = int(amount)
     return data, errors

@@ -33,13 +33,43 @@ def check_password_rules(password: str) -> None:
                           field="password")
 
 
+def _check_soe_level(org_type: OrgType, soe_level: str | None) -> None:
+    if org_type == OrgType.SOE and not soe_level:
+        raise DomainError("soe_level_required", "国有企业须注明层级（央企/市属/区属）",
+                          "A state-owned enterprise needs its level", field="soe_level")
+
+
+def _checked_uscc(org_type: OrgType, uscc: str | None) -> str | None:
+    """The normalised credit code; only an individual may have none."""
+    if uscc:
+        uscc = normalise_uscc(uscc)
+        if db.session.scalar(select(Organisation.id).where(Organisation.uscc == uscc)):
+            raise Conflict("duplicate_uscc", "该统一社会信用代码已被其他机构注册",
+                           "This credit code is already registered by another organisation", field="uscc")
+        return uscc
+    if org_type != OrgType.INDIVIDUAL:
+        raise DomainError("uscc_required", "请填写统一社会信用代码", "The unified social credit code is required",
+                          field="uscc")
+    return None
+
+
+def _check_name_free(name: str) -> None:
+    if db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+        raise Conflict("duplicate_org_name", f"机构“{name}”已注册", f"“{name}” is already registered",
+                       field="name")
+
+
+def _check_email_free(email: str) -> None:
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("duplicate_email", "该电子邮箱已注册", "This e-mail address is already registered",
+                       field="email")
+
+
 def create_organisation(*, name: str, org_type: str, uscc: str | None, district: str = "",
                         soe_level: str | None = None, status: str = OrgStatus.PENDING,
                         **details) -> Organisation:
     org_type = OrgType(org_type)
-    if org_type == OrgType.SOE and not soe_level:
-        raise DomainError("soe_level_required", "国有企业须注明层级（央企/市属/区属）",
-                          "A state-owned enterprise needs its level", field="soe_level")
+    _check_soe_level(org_type, soe_level)
     if org_type != OrgType.SOE:
         soe_level = None
         # 国有独资 only describes an SOE (EAM 39(3) lets universities skip valuation for those).
@@ -49,18 +79,9 @@ def create_organisation(*, name: str, org_type: str, uscc: str | None, district:
     if org_type not in (OrgType.UNIVERSITY, OrgType.RESEARCH_INSTITUTE):
         # STL 18's rules (publicity of agreed prices...) are for state-funded universities and institutes.
         details["is_state_funded_rnd"] = False
-    if uscc:
-        uscc = normalise_uscc(uscc)
-    elif org_type != OrgType.INDIVIDUAL:
-        raise DomainError("uscc_required", "请填写统一社会信用代码", "The unified social credit code is required",
-                          field="uscc")
+    uscc = _checked_uscc(org_type, uscc)
     name = name.strip()
-    if db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
-        raise Conflict("duplicate_org_name", f"机构“{name}”已注册", f"“{name}” is already registered",
-                       field="name")
-    if uscc and db.session.scalar(select(Organisation.id).where(Organisation.uscc == uscc)):
-        raise Conflict("duplicate_uscc", "该统一社会信用代码已被其他机构注册",
-                       "This credit code is already registered by another organisation", field="uscc")
+    _check_name_free(name)
     org = Organisation(name=name, org_type=org_type, uscc=uscc or None, district=district,
                        soe_level=soe_level, status=status, **details)
     if status == OrgStatus.APPROVED:
@@ -74,9 +95,7 @@ def create_user(org: Organisation, *, email: str, name: str, password: str,
                 role: str = Role.MEMBER, language: str = "zh") -> User:
     email = email.strip().lower()
     check_password_rules(password)
-    if db.session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("duplicate_email", "该电子邮箱已注册", "This e-mail address is already registered",
-                       field="email")
+    _check_email_free(email)
     user = User(email=email, name=name.strip(), password_hash=hash_password(password),
                 organisation=org, role=Role(role), language=language)
     db.session.add(user)
@@ -91,6 +110,29 @@ def register_organisation(org_fields: dict, user_fields: dict) -> User:
                           "This organisation type is set up by the bureau", field="org_type")
     org = create_organisation(**org_fields)
     return create_user(org, role=Role.ADMIN, **user_fields)
+
+
+def registration_problems(form: dict) -> list[DomainError]:
+    """Every refusal `register_organisation` would give for the fields present, found without writing,
+    so that the form shows them all at once instead of one per submit."""
+    checks = []
+    org_type = OrgType(form["org_type"]) if form.get("org_type") in OrgType.__members__ else None
+    if org_type is not None:
+        checks.append(lambda: _check_soe_level(org_type, form.get("soe_level")))
+        checks.append(lambda: _checked_uscc(org_type, form.get("uscc")))
+    if form.get("name"):
+        checks.append(lambda: _check_name_free(form["name"].strip()))
+    if form.get("email"):
+        checks.append(lambda: _check_email_free(form["email"].strip().lower()))
+    if form.get("password"):
+        checks.append(lambda: check_password_rules(form["password"]))
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except DomainError as err:
+            problems.append(err)
+    return problems
 
 
 def decide_organisation(actor: User, org_id: int, *, approve: bool, note: str = "") -> Organisation:

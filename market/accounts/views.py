@@ -107,6 +107,9 @@ def register():
     errors, form = {}, {}
     if request.method == "POST":
         form, errors = load(RegistrationSchema(), request.form)
+        # The service's own refusals too (credit code, password, names taken), all in one answer.
+        for problem in services.registration_problems(form):
+            errors.setdefault(problem.field or "name", []).append(problem.message(get_lang()))
         if not errors:
             org_fields = {k: form[k] for k in ("name", "name_en", "org_type", "soe_level", "uscc",
                                                "wholly_state_owned", "is_state_funded_rnd",

@@ -101,7 +101,7 @@ def body_of(schema: Schema) -> dict:
     try:
         return schema.load(data)
     except ValidationError as err:
-        raise ApiValidationError(localise(err.messages)) from None
+        raise ApiValidationError(localise(err.messages, data)) from None
 
 
 # JSON may carry U+0000 and lone surrogates (\u0000, \ud800); PostgreSQL text and jsonb refuse the
