@@ -21,6 +21,7 @@ from market.accounts.points.models import Point
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
+from market.core.notifications import notify
 
 # Which transitions exist, and who may make them.
 TRANSITIONS = {
@@ -216,7 +217,35 @@ def review_listing(actor: User, listing: Listing, *, approve: bool, note: str = 
         raise DomainError("note_required", "驳回时请说明理由", "Say why the listing is rejected", field="note")
     listing.reviewed_at = utcnow()
     listing.reviewed_by_id = actor.id
-    return _move(listing, to, actor, note)
+    _move(listing, to, actor, note)
+    if not approve:
+        _tell_lister_of_rejection(listing, note.strip())
+    return listing
+
+
+def _tell_lister_of_rejection(listing: Listing, note: str) -> None:
+    """The review form promises the lister the reason: in the inbox, and by e-mail through the outbox."""
+    title = listing.patent.title
+    notify(listing.organisation_id, "listing_rejected",
+           (f"挂牌“{title}”未通过网点审核", f"Your listing “{title}” was not approved by the point"),
+           body=(f"驳回理由：{note}。修改后可重新提交审核。", f"Reason: {note}. You may change it and submit it again."),
+           link=f"/listings/{listing.id}/edit")
+
+
+def review_listings(actor: User, listings: list[Listing]) -> list[Listing]:
+    """Approve several submitted listings at once: all of them, or (on any refusal) none."""
+    if not listings:
+        raise DomainError("nothing_chosen", "请先勾选要通过的挂牌", "Tick the listings to approve first",
+                          field="listing_ids")
+    for listing in listings:
+        try:
+            review_listing(actor, listing, approve=True)
+        except DomainError as err:
+            # Name the listing that stopped the batch; nothing of the batch is kept (the view rolls back).
+            raise type(err)(err.code, f"“{listing.patent.title}”：{err.zh}（本批均未通过，请取消勾选该项后重试）",
+                            f"“{listing.patent.title}”: {err.en} (none of the batch was approved; untick it and "
+                            f"try again)", field="listing_ids", status=err.status) from err
+    return listings
 
 
 def publish_without_review(listing: Listing, note: str) -> Listing:

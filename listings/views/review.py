@@ -47,3 +47,28 @@ def review(listing_id: int):
     else:
         flash(t("已上架" if approve else "已驳回", "Published" if approve else "Rejected"), "success")
     return redirect(url_for("listings.review_queue"))
+
+
+@bp.post("/review/bulk")
+@login_required
+def review_bulk():
+    """Approve the ticked listings: first a page that says how many and which, then the approval."""
+    if not current_user.organisation.is_point_operator:
+        abort(403)
+    ids = [int(i) for i in request.form.getlist("listing_ids") if i.isdigit()][:500]
+    listings = db.session.scalars(select(Listing).join(Point, Listing.point_id == Point.id).where(
+        Listing.id.in_(ids), Point.operator_id == current_user.organisation_id).order_by(Listing.id)).all()
+    if len(listings) != len(set(ids)):
+        abort(403)  # a listing of another point, or none at all
+    if not listings:
+        flash(t("请先勾选要通过的挂牌", "Tick the listings to approve first"), "error")
+        return redirect(url_for("listings.review_queue"))
+    if request.form.get("confirmed") != "1":
+        return render_template("listings/review_confirm.html", listings=listings)
+    done = run_action(lambda: services.review_listings(current_user, listings))
+    if not done.ok:
+        flash(done.message, "error")
+    else:
+        flash(t(f"已通过并上架 {len(listings)} 项挂牌", f"Approved and published {len(listings)} listings"),
+              "success")
+    return redirect(url_for("listings.review_queue"))
