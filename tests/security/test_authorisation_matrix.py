@@ -101,6 +101,8 @@ ROUTES = [
     ("GET", "/review", "/review", None,                              "L 403 403 403 403 200 200 403"),
     ("POST", "/listings/<int:listing_id>/review", "/listings/{draft_listing}/review", {"decision": "approve"},
                                                                      "L 404 404 403 404 302 404 404"),
+    ("POST", "/review/bulk", "/review/bulk", {"listing_ids": "{draft_listing}", "confirmed": "1"},
+                                                                     "L 403 403 403 403 302 403 403"),
     # A question about an open licence is a plain request (the API row below opens a negotiated deal).
     ("POST", "/listings/<int:listing_id>/request", "/listings/{open_listing}/request",
      {"mode": "OPEN_LICENSE", "message": "怎么备案？"},                  "L 302x 302 302x 302 403 403 403"),
