@@ -79,6 +79,8 @@ class Settings:
         # What one uploaded portfolio may hold (listings/importing/readers.py checks before parsing).
         self.IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "200"))
         self.IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+        # Rows imported per request: a big file goes in steps with a progress page, not one long wait.
+        self.IMPORT_ROWS_PER_STEP = int(os.environ.get("IMPORT_ROWS_PER_STEP", "500"))
         self.IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "32767"))
         self.IMPORT_MAX_UNZIP_RATIO = int(os.environ.get("IMPORT_MAX_UNZIP_RATIO", "100"))
         self.IMPORT_MAX_UNZIPPED_MB = int(os.environ.get("IMPORT_MAX_UNZIPPED_MB", "200"))

@@ -80,6 +80,9 @@ def shelf_blockers(patent: Patent, modes: list[str]) -> list[tuple[str, str]]:
         reasons.append(("年费滞纳期内不能开放许可", "no open licence during the annual-fee grace period"))
     if DealMode.OPEN_LICENSE in modes and patent.legal_status == LegalStatus.PENDING:
         reasons.append(("开放许可仅适用于已授权专利", "open licences need a granted patent"))
+    if DealMode.OPEN_LICENSE in modes and patent.legal_status == LegalStatus.UNKNOWN:
+        reasons.append(("法律状态未知，开放许可须先核实专利已授权且有效",
+                        "the legal status is unknown: an open licence needs a patent known to be in force"))
     return reasons
 
 

@@ -20,6 +20,8 @@ class LegalStatus(Labelled):
     VALID = "VALID", "有效", "In force"
     FEE_GRACE = "FEE_GRACE", "有效(年费滞纳期)", "In force (fee grace period)"
     LAPSED = "LAPSED", "失效", "Lapsed"
+    # An import whose status cell was empty: nobody has said, so neither 审中 nor 有效 (issue 15 #12).
+    UNKNOWN = "UNKNOWN", "未知（待核实）", "Unknown (to be checked)"
 
 
 class LapseReason(Labelled):

@@ -76,7 +76,8 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
     db.session.commit()
     indexed = process_outbox(bulk=True)
     click.echo(f"rows {result.rows}: created {result.created}, updated {result.updated}, "
-               f"listed {result.listed}, rejected {len(result.rejected)}, warnings {len(result.warnings)}; "
+               f"duplicate {len(result.duplicates)}, rejected {len(result.rejected)} "
+               f"(listed {result.listed}, warnings {len(result.warnings)}); "
                f"{indexed} index and notice updates applied in {time.perf_counter() - started:.1f} s")
     for r in result.rejected[:20]:
         click.echo(f"  row {r.row} {r.application_number}: {'；'.join(r.reasons_zh)}")

@@ -30,6 +30,12 @@ def home():
                            point_counts=dict(newest.facets.get("point", [])), points=points)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask here whatever the page links; the icon is the SVG."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard():

@@ -28,7 +28,7 @@ MODE_FIT = {
     DealMode.EQUITY: {DealMode.EQUITY: 1.0, DealMode.TRANSFER: 0.5},
 }
 LEGAL_STATUS_FIT = {LegalStatus.VALID: 0.0, LegalStatus.PENDING: -0.3, LegalStatus.FEE_GRACE: -1.0,
-                    LegalStatus.LAPSED: -1.0}
+                    LegalStatus.LAPSED: -1.0, LegalStatus.UNKNOWN: -0.3}
 
 
 @dataclass
@@ -158,6 +158,8 @@ def legal_fit(doc: dict[str, Any], reasons: list[Reason]) -> float:
                               "In the annual-fee grace period: fees are overdue"))
     elif status == LegalStatus.LAPSED:
         reasons.append(Reason("lapsed", "专利权已失效", "The patent has lapsed"))
+    elif status == LegalStatus.UNKNOWN:
+        reasons.append(Reason("status_unknown", "法律状态未知，待核实", "Legal status unknown: to be checked"))
     return LEGAL_STATUS_FIT.get(status, 0.0)
 
 

@@ -19,6 +19,11 @@
   });
   document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
 
+  // A stepwise import (templates/imports/result.html): send the next step once the page shows progress.
+  document.querySelectorAll("form[data-autocontinue]").forEach(function (form) {
+    window.setTimeout(function () { form.submit(); }, 300);
+  });
+
   // Show a field only when another field has a value: data-show-when="org_type=SOE".
   document.querySelectorAll("[data-show-when]").forEach(function (block) {
     var rule = block.getAttribute("data-show-when").split("=");

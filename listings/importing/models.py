@@ -36,5 +36,13 @@ class ImportBatch(Base):
     # One entry per rejected row: {"row", "application_number", "reasons_zh", "reasons_en", "cells"}.
     rejected: Mapped[list[dict]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # Rows whose 申请号 an earlier row of the same file already had: {"row", "application_number", "first_row"}.
+    # new + updated + duplicate + rejected = rows.
+    duplicate_count: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # A large file is imported a step at a time (one commit each): the rows done so far, and the
+    # 申请号 already met with their first row, so that a later step recognises a duplicate.
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    seen: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

@@ -59,6 +59,13 @@ class ImportResult:
     listed: int = 0
     rejected: list[RowOutcome] = field(default_factory=list)
     warnings: list[RowOutcome] = field(default_factory=list)
+    # Rows repeating the 申请号 of an earlier row: merged into that patent, counted once as new or updated.
+    duplicates: list[RowOutcome] = field(default_factory=list)
+
+    @property
+    def accounted(self) -> int:
+        """Every row is exactly one of these, so they add up to the rows of the file."""
+        return self.created + self.updated + len(self.duplicates) + len(self.rejected)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -70,13 +77,22 @@ CHUNK = 200
 
 
 def import_table(table: Table, mapping: dict[str, str | None], owner: Organisation,
-                 options: ImportOptions, actor: User | None = None) -> ImportResult:
-    result = ImportResult(rows=len(table.rows))
-    for number, zh, en in table.problems:
-        result.rejected.append(RowOutcome(number, "", [zh], [en], {}))
-    seen: dict[str, int] = {}
-    for start in range(0, len(table.rows), CHUNK):
-        _import_chunk(table.rows[start:start + CHUNK], mapping, owner, options, actor, seen, result)
+                 options: ImportOptions, actor: User | None = None, *, start: int = 0,
+                 stop: int | None = None, seen: dict[str, int] | None = None) -> ImportResult:
+    """Import the rows [start:stop] of `table` (all by default).
+
+    A stepwise import passes the same `seen` (申请号 → first row) to every step, so that a row
+    repeating an earlier step's number is still a duplicate; the unreadable rows count with the first step.
+    """
+    rows = table.rows[start:stop]
+    result = ImportResult(rows=len(rows))
+    if start == 0:
+        result.rows += len(table.problems)
+        for number, zh, en in table.problems:
+            result.rejected.append(RowOutcome(number, "", [zh], [en], {}))
+    seen = {} if seen is None else seen
+    for begin in range(0, len(rows), CHUNK):
+        _import_chunk(rows[begin:begin + CHUNK], mapping, owner, options, actor, seen, result)
     return result
 
 
@@ -117,6 +133,7 @@ def _import_chunk(rows: list, mapping: dict[str, str | None], owner: Organisatio
     result.listed += chunk.listed
     result.rejected += chunk.rejected
     result.warnings += chunk.warnings
+    result.duplicates += chunk.duplicates
 
 
 def _rejection(number: int, values: dict[str, str], row, problems: list[Problem]) -> RowOutcome:
@@ -136,7 +153,7 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
         return [Problem("applicants", f"专利权人（{'、'.join(owners)}）中没有“{owner.name}”，不能由本机构导入",
                         f"{owner.name} is not among the patentees ({', '.join(owners)})")]
     owners = [owner.name if _same_name(o, owner.name) else o for o in owners]
-    status = None if values.get("legal_status") else default_status(v)
+    status = None if values.get("legal_status") else _status_without_column(v, existing)
     patent, created = patent_service.upsert_patent(
         v, owners=owners, inventors=split_people(values.get("inventors")), legal_status=status,
         existing=existing.get(v["application_number"]))
@@ -156,12 +173,25 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
     listed = options.point is not None and _list(patent, owner, options, actor, values, result, number)
     listing_service.enforce_shelf_rules(patent)
     # Counted only now that nothing in the row can fail any more.
-    if v["application_number"] not in seen:  # a second row (its A and B publications) merges in
+    first = seen.get(v["application_number"])
+    if first is None:
         result.created += created
         result.updated += not created
-    seen.setdefault(v["application_number"], number)
+        seen[v["application_number"]] = number
+    else:  # a second row of the same number (say its A and B publications) merges into one patent
+        result.duplicates.append(RowOutcome(
+            number, v["application_number"], [f"与第 {first} 行的申请号相同，已合并为同一件专利"],
+            [f"Same application number as row {first}; merged into one patent"], {}))
     result.listed += listed
     return []
+
+
+def _status_without_column(v: dict[str, Any], existing: dict[str, Patent]) -> LegalStatus | None:
+    """An empty status cell says nothing: granted if a grant date is given, else what we already
+    knew of the patent, else unknown (never 审中 by default, which would claim a pending application)."""
+    if v.get("grant_date"):
+        return default_status(v)
+    return None if v["application_number"] in existing else LegalStatus.UNKNOWN
 
 
 def _offer(values: dict[str, str], options: ImportOptions) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from listings.importing.columns import FIELDS, apply_mapping, suggest_mapping, u
 from listings.importing.models import ImportBatch
 from listings.importing.readers import Limits, read_table
 from listings.importing.service import ImportOptions, import_table, rejected_rows_csv
+from listings.importing.template import template_csv, template_xlsx
 from listings.patent_input import clean_patent
 from listings.vocabulary import DealMode
 from market.accounts.permissions import require_supplier
@@ -33,8 +34,9 @@ def _upload_dir() -> Path:
     return path
 
 
-def _batch(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
+def _batch(batch_id: int, *, lock: bool = False) -> ImportBatch:
+    # Locked for a step, so that two requests never import the same rows (PostgreSQL; SQLite has one writer).
+    batch = db.session.get(ImportBatch, batch_id, with_for_update=lock)
     # Another organisation's batch does not exist as far as this user can tell.
     if batch is None or batch.organisation_id != current_user.organisation_id:
         abort(404)
@@ -123,25 +125,54 @@ def mapping(batch_id: int):
 @bp.post("/<int:batch_id>/run")
 @login_required
 def run(batch_id: int):
+    """Import the next step of rows (all of a small file), one commit per step.
+
+    A file of thousands of rows would hold one request for minutes; in steps, the result page shows
+    how far it got and asks for the next step (by itself when scripts run), and a step that fails
+    loses only that step. `from_row` makes a repeated or doubled request a no-op.
+    """
     require_supplier(current_user)
-    batch = _batch(batch_id)
-    if batch.status != "UPLOADED":
+    batch = _batch(batch_id, lock=True)
+    if batch.status not in ("UPLOADED", "RUNNING"):
         return redirect(url_for("imports.result", batch_id=batch.id))
+    if request.form.get("from_row", str(batch.processed_rows)) != str(batch.processed_rows):
+        return redirect(url_for("imports.result", batch_id=batch.id))  # another tab did this step
+    table = _table(batch)
     point = db.session.get(Point, batch.options.get("point_id")) if batch.options.get("point_id") else None
-    result = import_table(_table(batch), batch.mapping, current_user.organisation,
+    start, seen = batch.processed_rows, dict(batch.seen or {})
+    stop = start + current_app.config["IMPORT_ROWS_PER_STEP"]
+    result = import_table(table, batch.mapping, current_user.organisation,
                           ImportOptions(point=point, modes=batch.options.get("modes") or [],
-                                        submit=bool(batch.options.get("submit"))), actor=current_user)
-    batch.status = "DONE"
-    batch.created_count, batch.updated_count = result.created, result.updated
-    batch.listed_count, batch.rejected_count = result.listed, len(result.rejected)
-    batch.rejected = [r.__dict__ for r in result.rejected]
-    batch.warnings = [r.__dict__ for r in result.warnings]
-    batch.finished_at = utcnow()
+                                        submit=bool(batch.options.get("submit"))), actor=current_user,
+                          start=start, stop=stop, seen=seen)
+    _add_step(batch, result, seen, min(stop, len(table.rows)))
     db.session.commit()
-    flash(t(f"导入完成：新增 {result.created}，更新 {result.updated}，拒绝 {len(result.rejected)}",
-            f"Imported: {result.created} new, {result.updated} updated, {len(result.rejected)} rejected"),
-          "success" if not result.rejected else "warning")
+    if batch.status == "DONE":
+        flash(t(f"导入完成：新增 {batch.created_count}，更新 {batch.updated_count}，"
+                f"重复 {batch.duplicate_count}，拒绝 {batch.rejected_count}",
+                f"Imported: {batch.created_count} new, {batch.updated_count} updated, "
+                f"{batch.duplicate_count} duplicate, {batch.rejected_count} rejected"),
+              "success" if not batch.rejected_count else "warning")
     return redirect(url_for("imports.result", batch_id=batch.id))
+
+
+def _add_step(batch: ImportBatch, result, seen: dict[str, int], processed: int) -> None:
+    """Add one step's outcome to the batch (JSON lists are replaced, not mutated, so they are saved)."""
+    batch.created_count += result.created
+    batch.updated_count += result.updated
+    batch.listed_count += result.listed
+    batch.rejected_count += len(result.rejected)
+    batch.duplicate_count += len(result.duplicates)
+    batch.rejected = [*batch.rejected, *(r.__dict__ for r in result.rejected)]
+    batch.warnings = [*batch.warnings, *(r.__dict__ for r in result.warnings)]
+    batch.duplicates = [*batch.duplicates, *(r.__dict__ for r in result.duplicates)]
+    batch.seen = seen
+    batch.processed_rows = processed
+    if processed >= batch.row_count:
+        batch.status = "DONE"
+        batch.finished_at = utcnow()
+    else:
+        batch.status = "RUNNING"
 
 
 @bp.get("/<int:batch_id>")
@@ -158,6 +189,17 @@ def rejected_csv(batch_id: int):
     name = f"rejected-rows-{batch.id}.csv"
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/template.<any(csv, xlsx):fmt>")
+def template(fmt: str):
+    """The columns the importer reads first, to fill in (anyone may look at the format)."""
+    if fmt == "csv":
+        return Response(template_csv(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="patent-import-template.csv"'})
+    return Response(template_xlsx(get_lang()),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="patent-import-template.xlsx"'})
 
 
 @bp.get("/")

@@ -78,6 +78,7 @@ ROUTES = [
     ("GET", "/admin/audit", "/admin/audit", None,                    "L 403 403 403 403 403 403 200"),
     ("GET", "/organisations/<int:org_id>", "/organisations/{org_a}", None,
                                                                      "200 200 200 200 200 200 200 200"),
+    ("GET", "/favicon.ico", "/favicon.ico", None,                    "301 301 301 301 301 301 301 301"),
     ("GET", "/dashboard", "/dashboard", None,                        "L 200 200 200 200 302 302 302"),
     # -- catalogue, points, listings
     ("GET", "/search", "/search?q=隔膜", None,                        "200 200 200 200 200 200 200 200"),
@@ -129,6 +130,8 @@ ROUTES = [
                                                                      "L 302 302 302x 302 403 403 403"),
     # -- imports
     ("GET", "/imports/", "/imports/", None,                          "L 200 200 200 200 200 200 200"),
+    ("GET", "/imports/template.<any(csv, xlsx):fmt>", "/imports/template.xlsx", None,
+                                                                     "200 200 200 200 200 200 200 200"),
     ("GET", "/imports/new", "/imports/new", None,                    "L 200 200 200 200 403 403 403"),
     ("POST", "/imports/new", "/imports/new", {},                     "L 422 422 422 422 403 403 403"),
     ("GET", "/imports/<int:batch_id>", "/imports/{batch}", None,     "L 404 404 200 404 404 404 404"),
