@@ -8,10 +8,12 @@ import re
 def test_pages_link_an_icon_that_exists(client):
     page = client.get("/").get_data(as_text=True)
     href = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
-    icon = client.get(href)
-    assert icon.status_code == 200 and b"<svg" in icon.data
+    with client.get(href) as icon:
+        assert icon.status_code == 200 and b"<svg" in icon.data
 
 
 def test_favicon_ico_leads_to_the_icon(client):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301 and client.get(response.headers["Location"]).status_code == 200
+    assert response.status_code == 301
+    with client.get(response.headers["Location"]) as icon:
+        assert icon.status_code == 200
