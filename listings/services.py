@@ -5,6 +5,7 @@ Services never commit; every transition is recorded as a ListingEvent and queues
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -235,20 +236,26 @@ def _tell_lister_of_rejection(listing: Listing, note: str) -> None:
            link=f"/listings/{listing.id}/edit")
 
 
-def review_listings(actor: User, listings: list[Listing]) -> list[Listing]:
-    """Approve several submitted listings at once: all of them, or (on any refusal) none."""
+def each_listing(listings: list[Listing], act: Callable[[Listing], object]) -> list[Listing]:
+    """Apply `act` to every listing, or refuse naming the one that stopped the batch.
+
+    The caller's one commit keeps all or (after the refusal rolls back) none of the batch.
+    """
     if not listings:
-        raise DomainError("nothing_chosen", "请先勾选要通过的挂牌", "Tick the listings to approve first",
-                          field="listing_ids")
+        raise DomainError("nothing_chosen", "请先勾选挂牌", "Tick some listings first", field="listing_ids")
     for listing in listings:
         try:
-            review_listing(actor, listing, approve=True)
+            act(listing)
         except DomainError as err:
-            # Name the listing that stopped the batch; nothing of the batch is kept (the view rolls back).
-            raise type(err)(err.code, f"“{listing.patent.title}”：{err.zh}（本批均未通过，请取消勾选该项后重试）",
-                            f"“{listing.patent.title}”: {err.en} (none of the batch was approved; untick it and "
+            raise type(err)(err.code, f"“{listing.patent.title}”：{err.zh}（本批均未执行，请取消勾选该项后重试）",
+                            f"“{listing.patent.title}”: {err.en} (nothing of the batch was done; untick it and "
                             f"try again)", field="listing_ids", status=err.status) from err
     return listings
+
+
+def review_listings(actor: User, listings: list[Listing]) -> list[Listing]:
+    """Approve several submitted listings at once: all of them, or (on any refusal) none."""
+    return each_listing(listings, lambda listing: review_listing(actor, listing, approve=True))
 
 
 def publish_without_review(listing: Listing, note: str) -> Listing:

@@ -33,18 +33,6 @@ def _choices() -> dict:
             "industries": all_industries()}
 
 
-@bp.get("/my/listings")
-@login_required
-def my_listings():
-    status = request.args.get("status")
-    query = select(Listing).where(Listing.organisation_id == current_user.organisation_id)
-    if status in ListingStatus.__members__:
-        query = query.where(Listing.status == status)
-    listings = db.session.scalars(query.order_by(Listing.updated_at.desc()).limit(500)).all()
-    return render_template("listings/mine.html", listings=listings, status=status,
-                           statuses=list(ListingStatus))
-
-
 @bp.route("/listings/new", methods=["GET", "POST"])
 @login_required
 def new_listing():
