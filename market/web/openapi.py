@@ -52,8 +52,10 @@ def build_document(operations: list[dict[str, Any]], schemas: dict[str, type[Sch
         servers.append({"url": f"https://{server_name}/api/v1"})
     return {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": "专利超市 Patent Supermarket API", "version": "1.0.0",
-                 "description": "Search, patents, listings, organisations and points. Money is "
+        # An ASCII title: client generators make a package name of it, and pip refuses a Chinese one.
+        "info": {"title": "Patent Supermarket API", "version": "1.0.0", "x-title-zh": "专利超市开放接口",
+                 "description": "专利超市开放接口：检索、专利、挂牌、机构、网点、需求匹配与开放许可。\n\n"
+                                "Search, patents, listings, organisations and points. Money is "
                                 "an integer number of fen (分). Errors always have the shape "
                                 "{\"error\": {\"code\", \"message\", \"fields\"}}."},
         "servers": servers,
