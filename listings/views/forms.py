@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from listings.vocabulary import DealMode, Maturity, PricingMethod
 from market.core.i18n import t
-from market.core.money import AmountError, parse_yuan
+from market.core.money import MAX_FEN, AmountError, parse_yuan
 from market.core.schemas import BaseSchema, TrimmedString
 
 
@@ -24,7 +24,7 @@ _REFUSALS = {
     "invalid": ("请输入金额（元），如 50000 或 12.50", "Enter an amount in yuan, e.g. 50000 or 12.50"),
     "negative": ("金额不能为负数", "The amount cannot be negative"),
     "decimals": ("金额最多精确到分（两位小数）", "At most two decimals (fen)"),
-    "too_large": ("金额过大", "The amount is too large"),
+    "too_large": (f"数值过大，最大为 {MAX_FEN // 100:,} 元", f"Too large: the maximum is ¥{MAX_FEN // 100:,}"),
 }
 
 

@@ -42,7 +42,7 @@ def new_listing():
     if request.method == "POST":
         patent_in, patent_errors = load(NewPatentForm(), request.form)
         offer, offer_errors = load(ListingForm(), values)
-        errors = {**patent_errors, **offer_errors}
+        errors = {**_patent_problems(patent_in), **patent_errors, **offer_errors}
         if not errors:
             done = run_action(lambda: _create(patent_in, offer))
             errors = done.field_errors("application_number")
@@ -52,6 +52,20 @@ def new_listing():
                 return redirect(url_for("listings.edit_listing", listing_id=done.value.id))
     return render_template("listings/form.html", listing=None, values=values, errors=errors,
                            **_choices()), 422 if errors else 200
+
+
+def _patent_problems(patent_in: dict) -> dict[str, list[str]]:
+    """Every problem of a patent typed in by hand, at once (a stored patent is taken as it is)."""
+    if not patent_in.get("application_number"):
+        return {}
+    clean = clean_patent(patent_in)
+    number = clean.values.get("application_number")
+    if number and db.session.scalar(select(Patent.id).where(Patent.application_number == number)):
+        return {}
+    problems: dict[str, list[str]] = {}
+    for p in clean.problems:
+        problems.setdefault(p.field or "application_number", []).append(t(p.zh, p.en))
+    return problems
 
 
 def _create(patent_in: dict, offer: dict) -> Listing:

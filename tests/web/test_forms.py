@@ -100,3 +100,25 @@ def test_registration_on_an_english_page_speaks_english(client):
     page = _register(client, lang="en", name="x").get_data(as_text=True)
     error = _error_of(page, "name")
     assert "2" in error and not re.search(r"[\u4e00-\u9fff]", error), error
+
+
+@pytest.fixture
+def patentee(app):
+    with app.test_request_context():
+        uni = f.organisation("沪北理工大学")
+        point = f.point()
+        user = f.user(uni)
+        db.session.commit()
+        return {"email": user.email, "point_id": point.id}
+
+
+def test_a_new_listing_shows_every_patent_and_offer_problem_at_once(client, patentee):
+    f.login(client, patentee["email"])
+    page = client.post("/listings/new", data={
+        "csrf_token": f.csrf_token(client, "/listings/new"), "application_number": "2020100012345.1",
+        "title": "", "filing_date": "2020-13-01", "ipc": "zzz", "asking_price_yuan": "999999999999999",
+        "modes": ["TRANSFER"], "point_id": str(patentee["point_id"]), "abstract": "保留的摘要"}).get_data(as_text=True)
+    for name in ("application_number", "title", "filing_date", "ipc", "asking_price_yuan"):
+        _error_of(page, name)
+    assert "过大" in _error_of(page, "asking_price_yuan") and "100,000,000,000" in _error_of(page, "asking_price_yuan")
+    assert 'value="2020100012345.1"' in page and "保留的摘要" in page and 'value="zzz"' in page
