@@ -103,11 +103,15 @@ def create_user(org: Organisation, *, email: str, name: str, password: str,
     return user
 
 
-def register_organisation(org_fields: dict, user_fields: dict) -> User:
-    """Self-registration: a pending organisation with its first user as admin."""
-    if org_fields.get("org_type") not in SELF_REGISTERABLE:
+def _check_self_registerable(org_type: str | None) -> None:
+    if org_type not in SELF_REGISTERABLE:
         raise DomainError("org_type_not_allowed", "该机构类型须由区知识产权局开通",
                           "This organisation type is set up by the bureau", field="org_type")
+
+
+def register_organisation(org_fields: dict, user_fields: dict) -> User:
+    """Self-registration: a pending organisation with its first user as admin."""
+    _check_self_registerable(org_fields.get("org_type"))
     org = create_organisation(**org_fields)
     return create_user(org, role=Role.ADMIN, **user_fields)
 
@@ -118,6 +122,7 @@ def registration_problems(form: dict) -> list[DomainError]:
     checks = []
     org_type = OrgType(form["org_type"]) if form.get("org_type") in OrgType.__members__ else None
     if org_type is not None:
+        checks.append(lambda: _check_self_registerable(org_type))
         checks.append(lambda: _check_soe_level(org_type, form.get("soe_level")))
         checks.append(lambda: _checked_uscc(org_type, form.get("uscc")))
     if form.get("name"):
