@@ -24,8 +24,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
 from sqlalchemy import or_, select
 
+from listings.importing.models import ImportBatch
+from listings.models import Listing, Patent
+from market.accounts.models import Organisation, User
+from market.accounts.points.models import Point
+from market.core.extensions import db
+from market.deals.models import Deal
+from market.deals.open_licence.models import OpenLicenceDeclaration
+from market.demo.seed import demo_login_emails
+from matching.models import Demand
 from tests.browser.server import LiveServer, build_app
 from tests.services import chromium
 
@@ -53,15 +63,6 @@ class Shot:
 
 def sample_ids(app, org_id: int | None) -> dict[str, str]:
     """One value per URL argument, the role's own where it has one, else any from the demo."""
-    from listings.importing.models import ImportBatch
-    from listings.models import Listing, Patent
-    from market.accounts.models import Organisation
-    from market.accounts.points.models import Point
-    from market.core.extensions import db
-    from market.deals.models import Deal
-    from market.deals.open_licence.models import OpenLicenceDeclaration
-    from matching.models import Demand
-
     def first(query, own=None):
         if own is not None and org_id is not None:
             found = db.session.scalar(query.where(own).limit(1))
@@ -102,10 +103,6 @@ def pages(app, ids: dict[str, str]) -> list[tuple[str, str]]:
 
 def demo_accounts(app) -> dict[str, tuple[str, int] | None]:
     """role → (login e-mail, organisation id); the admin is the bureau's admin (organisation approvals)."""
-    from market.accounts.models import Organisation, User
-    from market.core.extensions import db
-    from market.demo.seed import demo_login_emails
-
     accounts: dict[str, tuple[str, int] | None] = {"anonymous": None}
     with app.app_context():
         users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(demo_login_emails())))}
@@ -199,8 +196,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--widths", nargs="*", default=list(WIDTHS), choices=list(WIDTHS))
     parser.add_argument("--only", help="only endpoints or paths containing this text")
     args = parser.parse_args(argv)
-
-    from playwright.sync_api import sync_playwright
 
     started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
