@@ -31,6 +31,12 @@ class Settings:
             "DATABASE_URL", f"sqlite:///{instance / 'market.sqlite3'}")
         self.SEARCH_INDEX_PATH = os.environ.get(
             "SEARCH_INDEX_PATH", str(instance / "search.sqlite3"))
+        # Matching's catalogue model (matching/catalogue_model.py): built in a background thread at
+        # start and when the catalogue drifts; a request waits at most this many seconds for a
+        # build under way and never builds one itself.
+        self.MATCHING_MODEL_BACKGROUND = True
+        self.MATCHING_WARM_AT_START = True
+        self.MATCHING_MODEL_WAIT = float(os.environ.get("MATCHING_MODEL_WAIT", "20"))
         # Credentials may also sit in the URL (https://user:password@host:9200).
         self.ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL") or None
         self.ELASTICSEARCH_USERNAME = os.environ.get("ELASTICSEARCH_USERNAME")
@@ -140,6 +146,10 @@ class TestSettings(Settings):
         # Tests choose their search backend per test (tests/search/conftest.py), never from the shell.
         self.SEARCH_BACKEND = "embedded"
         self.ELASTICSEARCH_URL = None
+        # A test's data lives in one uncommitted transaction no other thread can see: the catalogue
+        # model is built in the thread that indexes (still never by a request), and not at start.
+        self.MATCHING_MODEL_BACKGROUND = False
+        self.MATCHING_WARM_AT_START = False
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_SECURE = False
         # Never a real mail server from the shell's environment; tests that want SMTP start one.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from listings.classification import parse_ipc
 from listings.models import Listing, Patent, PatentOwner
+from listings.signals import catalogue_indexed
 from listings.vocabulary import ListingStatus
 from market.core.db import utcnow
 from market.core.extensions import db
@@ -124,6 +125,7 @@ def index_listings(keys: list[str], bulk: bool) -> None:
     backend = search_backend()
     backend.index([listing_document(listings[i]) for i in ids if is_searchable(listings.get(i))], bulk=bulk)
     backend.delete([i for i in ids if not is_searchable(listings.get(i))])
+    catalogue_indexed.send(backend, rebuilt=False)
 
 
 def published_documents():
@@ -165,6 +167,7 @@ def reindex() -> int:
     db.session.execute(OutboxEntry.__table__.update().where(
         OutboxEntry.topic == TOPIC, OutboxEntry.processed_at.is_(None), OutboxEntry.parked_at.is_(None),
         OutboxEntry.id <= last_entry).values(processed_at=utcnow()))
+    catalogue_indexed.send(backend, rebuilt=True)
     return count
 
 

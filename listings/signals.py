@@ -9,3 +9,8 @@ _signals = Namespace()
 # The register changed a patent's legal status (the legal-status import): sent once per patent,
 # with `patent=`, in the import's transaction. Deals end what the new status ends.
 legal_status_changed = _signals.signal("legal-status-changed")
+
+# The search index changed (`index_listings` applied outbox entries) or was rebuilt from the
+# database (`reindex`, with `rebuilt=True`): sent after the index was written, in the writer's
+# app context. Matching keeps its catalogue model in step with it.
+catalogue_indexed = _signals.signal("catalogue-indexed")

@@ -28,6 +28,7 @@ import market.deals.settlement
 import market.demo.seed
 import market.statistics.api
 import matching.api
+import matching.catalogue_model
 import matching.recommend
 import matching.services
 from config.settings import ROOT, Settings
@@ -67,7 +68,7 @@ ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api
 # the settlement of paid payments by deal kind, the demo's and demand side's hooks.
 HANDLER_MODULES = (market.accounts.notice_mail, listings.search, market.deals.invalidation,
                    market.deals.open_licence.declarations, market.deals.open_licence.acquisition,
-                   market.deals.negotiation.contract, market.deals.settlement, matching.recommend,
+                   market.deals.negotiation.contract, market.deals.settlement, matching.recommend, matching.catalogue_model,
                    matching.services, market.demo.seed)
 # Every model, so that SQLAlchemy's metadata and Alembic see all tables.
 MODELS = models
@@ -88,6 +89,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
+    # Matching's catalogue model is built as the app starts, in the background (never on a request).
+    matching.catalogue_model.warm_at_start(app)
     return app
 
 

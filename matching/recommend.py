@@ -2,50 +2,23 @@
 
 from __future__ import annotations
 
-import threading
+from sqlalchemy import select
 
-from flask import current_app
-from sqlalchemy import func, select
-
-from listings.models import Listing, Patent
+from listings.models import Listing
 from listings.search import TOPIC_PUBLISHED, document_loads, listing_document
 from listings.vocabulary import ListingStatus
 from market.core.extensions import db
 from market.core.notifications import notify
 from market.core.outbox import handles
 from market.search.service import search_backend
+from matching.catalogue_model import field_model
 from matching.confidence import STATE_MATCH
 from matching.engine import DemandProfile, MatchOutcome, default_weights, match_demand, rank_demands
-from matching.field_model import FieldModel, sample_step, train_field_model
 from matching.models import Demand
 from matching.services import TOPIC_DEMAND, excluded_listing_ids
 from matching.vocabulary import DemandStatus, Visibility
 
 NOTIFY_TOP = 5
-# The field model is learnt again when the shelf has grown or shrunk by a tenth.
-FIELD_MODEL_DRIFT = 0.1
-_models: dict[str, tuple[int, FieldModel]] = {}
-_models_lock = threading.Lock()
-
-
-def field_model() -> FieldModel | None:
-    """The field model of the published catalogue, trained on first use (per process and database)."""
-    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    published = Listing.status == ListingStatus.PUBLISHED
-    count = db.session.scalar(select(func.count(Listing.id)).where(published)) or 0
-    if not count:
-        return None
-    with _models_lock:
-        known = _models.get(key)
-        if known is not None and abs(count - known[0]) <= FIELD_MODEL_DRIFT * known[0]:
-            return known[1]
-        step = sample_step(count)
-        rows = db.session.execute(
-            select(Patent.title, Patent.abstract, Patent.ipc_all).join(Listing, Listing.patent_id == Patent.id)
-            .where(published).order_by(Listing.id)).all()[::step]
-        model = train_field_model((f"{title}\n{abstract or ''}", ipc or []) for title, abstract, ipc in rows)
-        _models[key] = (count, model)
-        return model
 
 
 def profile_of(demand: Demand) -> DemandProfile:
