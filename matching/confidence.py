@@ -38,6 +38,11 @@ class Confidence:
     weak_above: float = 0.075
     weak_shown: int = 3
 
+    def is_match(self, sure: float, signals: dict[str, float]) -> bool:
+        """Shown as a match: confident enough, and naming the demand's object (a listing that never
+        mentions what the demand is about is at best a weak result, however much else it shares)."""
+        return sure >= self.match_above and signals.get("names_object", 1.0) > 0
+
     def of(self, signals: dict[str, float]) -> float:
         z = self.bias + sum(getattr(self, name) * signals.get(name, 0.0) for name in CONFIDENCE_SIGNALS)
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))

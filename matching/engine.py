@@ -49,6 +49,10 @@ WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / 
 SHOWN_TERMS = 5
 # The field an inference names in a reason must hold at least this share of the votes.
 FIELD_REASON_SHARE = 0.3
+# Coverage's length normalisation (see _signals): a word of Chinese technical text is about this
+# many characters, and the shortest listing is measured against at least this many key words.
+CHARACTERS_PER_WORD = 4
+COVERAGE_MIN_WORDS = 3
 
 
 @dataclass
@@ -211,7 +215,7 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
         matches.append(Match(listing_id=hit.id, application_number=doc.get("application_number", ""),
                              title=doc.get("title", ""), score=round(score, 9), reasons=reasons,
                              doc=doc, features=features, confidence=round(sure, 4),
-                             grade=STATE_MATCH if sure >= confidence.match_above else STATE_WEAK,
+                             grade=STATE_MATCH if confidence.is_match(sure, signals) else STATE_WEAK,
                              ))
     matches.sort(key=lambda m: (-m.score, m.listing_id))
     # Every match must share a meaningful word with the demand: that is the first reason a person
@@ -291,13 +295,19 @@ def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float]
     """How much of what the demand is about a listing covers: its key words (weighted by role
     and rarity), its object words, and whether its title names any of them."""
     title = normalise(doc.get("title", ""))
-    total = sum(w * rarity[t] for t, w in key.items()) or 1.0
+    # Length normalisation, as BM25F does per field: a listing can mention at most about as many
+    # of the demand's key words as it has words, so a title-only listing is measured against the
+    # heaviest few key words it could hold, not against all of them.
+    capacity = max(COVERAGE_MIN_WORDS, len(text) // CHARACTERS_PER_WORD)
+    total = sum(sorted((w * rarity[t] for t, w in key.items()), reverse=True)[:capacity]) or 1.0
     covered = sum(w * rarity[t] for t, w in key.items() if t in text)
     object_total = sum(rarity.get(t, 1.0) for t in objects) or 1.0
     object_covered = sum(rarity.get(t, 1.0) for t in objects if t in text)
     in_title = [t for t in key if t in title]
     title_weight = sum(key[t] * rarity[t] for t in in_title)
-    return {"key_coverage": covered / total, "object_coverage": object_covered / object_total if objects else 0.0,
+    return {"key_coverage": min(1.0, covered / total), "object_coverage": object_covered / object_total if objects else 0.0,
+            # A demand whose title names an object is matched only by a listing that names it too.
+            "names_object": 1.0 if object_covered or not objects else 0.0,
             "title_hit": min(1.0, title_weight / (3 * max(rarity.values(), default=1.0)))}
 
 

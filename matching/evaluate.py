@@ -291,7 +291,7 @@ def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None
 # the threshold is chosen to meet half of it on the fitting half, a margin for the other half.
 MATCHES_WHEN_NOTHING_FITS = 0.5
 # The signals the fit uses: few, so that 27 demands can pin them down; the others stay at 0.
-FITTED_SIGNALS = ("key_coverage", "title_hit", "domain")
+FITTED_SIGNALS = ("key_coverage", "object_coverage", "title_hit", "domain")
 
 
 def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | None = None) -> Confidence:
@@ -316,7 +316,8 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
         for d in demands:
             matches = match_patents(backend, DemandProfile(text=d.text), limit=20, weights=weights, field_model=model)
             signals = [[m.features[f"signal_{name}"] for name in FITTED_SIGNALS] for m in matches]
-            per_demand.append((d, signals, [number[m.listing_id] for m in matches]))
+            named = [m.features["signal_names_object"] for m in matches]
+            per_demand.append((d, signals, named))
             for m, row in zip(matches, signals):
                 grade = d.grades.get(number[m.listing_id])
                 if grade is not None:
@@ -339,11 +340,12 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
     bias = beta[0] - float((beta[1:] * mean / std).sum())
     fitted = Confidence(bias=round(float(bias), 3), **{**dict.fromkeys(CONFIDENCE_SIGNALS, 0.0), **{
         n: round(float(c), 3) for n, c in zip(FITTED_SIGNALS, coefficients)}})
-    empty = [(d, s) for d, s, _ in per_demand if not d.has_relevant]
+    empty = [(s, named) for d, s, named in per_demand if not d.has_relevant]
     threshold = 0.5
     for candidate in sorted({round(v, 2) for v in np.linspace(0.05, 0.95, 91)}):
-        shown = statistics.fmean(sum(fitted.of(dict(zip(FITTED_SIGNALS, row))) >= candidate for row in s[:K])
-                                 for _, s in empty) if empty else 0.0
+        trial = replace(fitted, match_above=float(candidate))
+        shown = statistics.fmean(sum(trial.is_match(trial.of(dict(zip(FITTED_SIGNALS, row))), {"names_object": n})
+                                     for row, n in zip(s[:K], named[:K])) for s, named in empty) if empty else 0.0
         if shown <= MATCHES_WHEN_NOTHING_FITS:
             threshold = candidate
             break

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from market.search.text import normalise, query_terms
+from market.search.text import normalise, query_terms, word_tag
 
 # Words that fill demand postings and abstracts alike; sharing one tells a reader nothing.
 GENERIC_WORDS = frozenset("""
@@ -98,7 +98,7 @@ class DemandReading:
         for term in self.problem_terms:
             weights[term] = max(weights.get(term, 0.0), 2.0)
         for term in self.object_terms:
-            weights[term] = 3.0
+            weights[term] = 1.0 if word_tag(term) == _ATTRIBUTE else 3.0
         return weights
 
 
@@ -107,8 +107,15 @@ def is_generic(term: str) -> bool:
     return term in GENERIC_TERMS or len(term) < 2 or bool(re.fullmatch(r"[\d.%]+", term))
 
 
+# Parts of speech that say where or who, not what: place names (许昌市, 河南省) and organisations.
+_WHERE_OR_WHO = frozenset({"ns", "nt"})
+# Attribute words (超级, 新型) qualify an object without naming it: they weigh as other words.
+_ATTRIBUTE = "b"
+_VERB = "v"
+
+
 def _specific(terms: list[str]) -> list[str]:
-    return [t for t in terms if not is_generic(t)]
+    return [t for t in terms if not is_generic(t) and word_tag(t) not in _WHERE_OR_WHO]
 
 
 def is_boilerplate(sentence: str) -> bool:
@@ -177,9 +184,13 @@ def read_demand(text: str, title: str | None = None) -> DemandReading:
                 reading.problem_sentences.append(sentence)
             else:
                 reading.other_sentences.append(sentence)
-    reading.object_terms = _specific(query_terms(title_object(reading.title))) if reading.title else []
-    problem = _specific(query_terms("\n".join(reading.problem_sentences)))
-    reading.problem_terms = [t for t in problem if t not in reading.object_terms]
+    titled = _specific(query_terms(title_object(reading.title))) if reading.title else []
+    # The title names the object and what is to be done with it (防治, 育种, 回收): the verbs are the
+    # problem, the rest the object (奶牛乳房炎防治: the object is 奶牛 and 乳房炎).
+    reading.object_terms = [t for t in titled if word_tag(t) != _VERB]
+    actions = [t for t in titled if word_tag(t) == _VERB]
+    problem = actions + _specific(query_terms("\n".join(reading.problem_sentences)))
+    reading.problem_terms = [t for t in dict.fromkeys(problem) if t not in reading.object_terms]
     if not reading.object_terms and not reading.title:
         # No title: the most repeated specific words of the text stand for its object.
         words = _specific(query_terms(reading.core))

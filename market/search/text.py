@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import jieba
+import jieba.posseg as _posseg
 from markupsafe import Markup, escape
 
 _lock = threading.Lock()
@@ -56,6 +57,13 @@ def query_terms(text: str) -> list[str]:
         if t and _WORD.search(t) and t not in STOPWORDS and t not in seen:
             seen.append(t)
     return seen
+
+
+def word_tag(term: str) -> str | None:
+    """The part of speech jieba's dictionary gives a word ('ns' place, 'nt' organisation, 'b'
+    attribute, 'n' noun …), or None for a word it does not list."""
+    _jieba()
+    return _posseg.dt.word_tag_tab.get(term)
 
 
 def sub_terms(term: str) -> list[str]:
