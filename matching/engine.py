@@ -183,6 +183,11 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
     # Each candidate's text, normalised once: every signal and reason looks words up in it.
     normalised = {h.id: _text_of(h.doc) for h in hits}
     rarity = _rarity(key, field_model, list(normalised.values()))
+    # The object words the catalogue uses at all: only those can be asked of a listing (an English
+    # title, or a word no patent on the shelf uses, cannot tell listings apart).
+    texts_of_candidates = list(normalised.values())
+    known_objects = [t for t in reading.object_terms
+                     if (t in field_model.vocabulary if field_model is not None else any(t in x for x in texts_of_candidates))]
     matches = []
     for hit in hits:
         doc = hit.doc
@@ -198,7 +203,7 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
             reasons.append(_field_reason("same_group", best_group, bool(profile.ipc)))
         elif best_subclass in own_subclasses:
             reasons.append(_field_reason("same_field", best_subclass, bool(profile.ipc)))
-        signals = _signals(key, reading.object_terms, rarity, doc, normalised[hit.id])
+        signals = _signals(key, reading.object_terms, rarity, doc, normalised[hit.id], known_objects)
         features["coverage"] = signals["key_coverage"]
         features["industry"] = industry_fit(profile.industries, doc, reasons)
         features["mode"] = mode_fit(profile.modes, doc.get("modes") or [], reasons)
@@ -291,7 +296,7 @@ def _rarity(key: dict[str, float], model: FieldModel | None, texts: list[str]) -
 
 
 def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float], doc: dict[str, Any],
-             text: str) -> dict[str, float]:
+             text: str, known_objects: list[str]) -> dict[str, float]:
     """How much of what the demand is about a listing covers: its key words (weighted by role
     and rarity), its object words, and whether its title names any of them."""
     title = normalise(doc.get("title", ""))
@@ -307,7 +312,7 @@ def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float]
     title_weight = sum(key[t] * rarity[t] for t in in_title)
     return {"key_coverage": min(1.0, covered / total), "object_coverage": object_covered / object_total if objects else 0.0,
             # A demand whose title names an object is matched only by a listing that names it too.
-            "names_object": 1.0 if object_covered or not objects else 0.0,
+            "names_object": 1.0 if not known_objects or any(t in text for t in known_objects) else 0.0,
             "title_hit": min(1.0, title_weight / (3 * max(rarity.values(), default=1.0)))}
 
 
