@@ -27,12 +27,12 @@ class Confidence:
     confidence = 1 / (1 + exp(-(bias + Σ weight × feature))); see config/matching/confidence.v1.json.
     """
 
-    bias: float = -4.976
-    key_coverage: float = 5.78
-    object_coverage: float = 0.0
-    title_hit: float = 0.964
+    bias: float = -4.721
+    key_coverage: float = 4.446
+    object_coverage: float = 0.206
+    title_hit: float = 1.241
     field: float = 0.0
-    domain: float = 12.903
+    domain: float = 7.248
     text: float = 0.0
     match_above: float = 0.15
     weak_above: float = 0.075

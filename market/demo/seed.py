@@ -30,6 +30,7 @@ from market.accounts.uscc import make_uscc
 from market.core.extensions import db
 from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
 from market.demo.deals import declare_open_licence, seed_deals
+from market.demo.demands import seed_demands
 
 DEMO_PASSWORD = "demo-Passw0rd"
 EMAIL_DOMAIN = "demo.psm.test"
@@ -73,7 +74,7 @@ def _application_number(year: int, patent_type: str, serial: int) -> str:
 
 def seed(n_patents: int = 320) -> str:
     rng = random.Random(2026)
-    orgs = {}
+    orgs, users = {}, {}
     for i, spec in enumerate(DEMO_ORGS):
         prefix = USCC_PREFIX.get(spec["org_type"], "91310113") + f"{7000000 + i * 7919:09d}"
         org = create_organisation(
@@ -87,8 +88,9 @@ def seed(n_patents: int = 320) -> str:
             # A made-up account, so that bank transfers in the demo show where the money goes.
             org.bank_account_name, org.bank_name = org.name, "中国工商银行上海宝山支行（演示）"
             org.bank_account_no = f"1001{7000000 + i * 7919:09d}0"
-        create_user(org, email=demo_email(spec["key"]), name=spec.get("contact_name") or spec["name"],
-                    password=DEMO_PASSWORD, role=Role.ADMIN)
+        users[spec["key"]] = create_user(org, email=demo_email(spec["key"]),
+                                         name=spec.get("contact_name") or spec["name"],
+                                         password=DEMO_PASSWORD, role=Role.ADMIN)
         orgs[spec["key"]] = org
     points = []
     for spec in DEMO_POINTS:
@@ -154,8 +156,9 @@ def seed(n_patents: int = 320) -> str:
             listed += 1
 
     deals = seed_deals(orgs)
+    demands = seed_demands(users)
     return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published, "
-            f"{declared} open licences announced; {deals}")
+            f"{declared} open licences announced; {deals}; {demands}")
 
 
 def _flag(flag: str, pledgee: str):

@@ -244,3 +244,22 @@ def test_rank_demands_without_demands_is_empty():
                                        (1_000_000_000, "1,000万元"), (12_345, "123.45元")])
 def test_amounts_read_in_yuan_or_wan_yuan(fen, text):
     assert yuan_zh(fen) == text
+
+
+
+def test_a_listing_that_never_names_the_demands_object_is_at_most_weak(tmp_path):
+    """Sharing the problem's words (通信, 安全) is not a match: the object (胰岛素泵) must be named,
+    however confident the other signals are."""
+    from matching.confidence import STATE_MATCH, STATE_WEAK, Confidence
+
+    b = EmbeddedSearch(str(tmp_path / "s.sqlite3"))
+    b.index([listing(1, "一种工业网关的安全认证方法", "网关设备的通信加密，防止数据被劫持篡改", ipc=["H04L 9/40"]),
+             listing(2, "一种胰岛素泵的蓝牙通信安全认证方法", "胰岛素泵与手机通信安全，防止剂量被篡改",
+                     ipc=["A61M 5/172"]),
+             listing(3, "一种水稻种植方法", "提高水稻产量", ipc=["A01B 79/02"])], bulk=True)
+    eager = Confidence(bias=5.0, match_above=0.15)  # everything it is asked about is "sure"
+    matches = match_patents(b, DemandProfile(text="胰岛素泵通信安全\n胰岛素泵与手机蓝牙通信存在被劫持篡改剂量的风险。"),
+                            weights=WEIGHTS, today=TODAY, confidence=eager)
+    grades = {m.listing_id: m.grade for m in matches}
+    assert grades[2] == STATE_MATCH
+    assert grades[1] == STATE_WEAK
