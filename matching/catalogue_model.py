@@ -106,8 +106,9 @@ def _build_in_background(app: Flask, backend) -> None:
                         build_now(backend)
                     finally:
                         db.session.remove()
-            except Exception:  # the old model stays; the next change or start tries again
-                log.exception("building the matching field model failed")
+            except Exception as err:  # the old model stays; the next change or start tries again
+                # (at the start of a command such as `flask db upgrade` the tables may not exist yet)
+                log.warning("matching: the catalogue model was not built: %s", str(err).splitlines()[0][:200])
 
         entry.building = threading.Thread(target=run, name="field-model", daemon=True)
         entry.building.start()
