@@ -115,6 +115,9 @@ class Settings:
         self.HOME_DISTRICT = os.environ.get("HOME_DISTRICT", "宝山区")
         # domain.md §7.1: designs filed before this date keep the old 10-year term.
         self.DESIGN_15Y_FROM = os.environ.get("DESIGN_15Y_FROM", "2021-06-01")
+        # R-DI-1 [policy]: a step that depends on legal status needs the register to have confirmed
+        # the status within this many days.
+        self.LEGAL_STATUS_MAX_AGE_DAYS = int(os.environ.get("LEGAL_STATUS_MAX_AGE_DAYS", "30"))
         # domain.md §7.5: a state-funded university's publicity (公示) before signing, set by its own rules.
         self.PUBLICITY_DAYS = int(os.environ.get("PUBLICITY_DAYS", "15"))
         # domain.md §7.4 and §7.7: the filing clock of open licences (IR 87 sets none; IR 15's

@@ -24,6 +24,10 @@ class StatusChange:
     transfer: bool = False
     restores: bool = False
     note: str = ""
+    # The register item's family (licence, open_licence, pledge, preservation, suspension) and
+    # whether it takes effect ("on") or ends ("off"); the register import acts on both.
+    family: str = ""
+    action: str = ""
 
 
 @dataclass
@@ -69,7 +73,7 @@ _FAMILY_NOTES = {
 }
 
 
-def _family_change(text: str) -> StatusChange | None:
+def _family_change(text: str, licence_kind: str | None = None) -> StatusChange | None:
     family = next((name for words, name in _FAMILIES if any(w in text for w in words)), None)
     if family is None:
         return None
@@ -87,18 +91,29 @@ def _family_change(text: str) -> StatusChange | None:
         action = "on"
 
     if family == "licence":
-        kind = (frozenset({E.EXCLUSIVE_LICENSE}) if "独占" in text
-                else frozenset({E.SOLE_LICENSE}) if "排他" in text else frozenset())
+        kind = licence_kind_of(text, licence_kind)
+        kind_flags = (frozenset({E.EXCLUSIVE_LICENSE}) if kind == "EXCLUSIVE"
+                      else frozenset({E.SOLE_LICENSE}) if kind == "SOLE" else frozenset())
         if action == "on":
-            return StatusChange(flags_on=kind, note=note + ("生效" if kind else "生效（普通许可）"))
+            return StatusChange(flags_on=kind_flags, note=note + ("生效" if kind_flags else "生效（普通许可）"),
+                                family=family, action=action)
         # An exclusive or sole licence excludes any other licensee, so a cancelled licence of
         # unstated kind ends whichever of the two was registered.
-        return StatusChange(flags_off=kind or frozenset({E.EXCLUSIVE_LICENSE, E.SOLE_LICENSE}),
-                            note=note + "注销")
+        return StatusChange(flags_off=kind_flags or frozenset({E.EXCLUSIVE_LICENSE, E.SOLE_LICENSE}),
+                            note=note + "注销", family=family, action=action)
     flags = _FAMILY_FLAGS[family]
     if action == "on":
-        return StatusChange(flags_on=flags, note=note)
-    return StatusChange(flags_off=flags, note=note + "结束")
+        return StatusChange(flags_on=flags, note=note, family=family, action=action)
+    return StatusChange(flags_off=flags, note=note + "结束", family=family, action=action)
+
+
+def licence_kind_of(text: str, stated: str | None = None) -> str:
+    """EXCLUSIVE (独占), SOLE (排他) or ORDINARY: the event's own words, else its kind column."""
+    if "独占" in text:
+        return "EXCLUSIVE"
+    if "排他" in text:
+        return "SOLE"
+    return stated or "ORDINARY"
 
 
 def _invalidation_change(text: str) -> StatusChange | None:
@@ -146,14 +161,18 @@ _SIMPLE_RULES: tuple[tuple[tuple[str, ...], StatusChange], ...] = (
 )
 
 
-def map_cnipa_event(event: str) -> StatusChange:
-    """Map one CNIPA legal-status event name (optionally with detail text) onto a StatusChange."""
+def map_cnipa_event(event: str, licence_kind: str | None = None) -> StatusChange:
+    """Map one CNIPA legal-status event name (optionally with detail text) onto a StatusChange.
+
+    `licence_kind` is the register row's licence kind column, for event names that do not say it.
+    """
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", event or ""))
     if not text:
         return StatusChange(recognised=False, note="空的法律状态事件")
     if "转移" in text or "转让" in text:
-        return StatusChange(transfer=True, note="专利申请权、专利权的转移（无状态变化）")
-    change = _family_change(text) or _invalidation_change(text)
+        return StatusChange(transfer=True, note="专利申请权、专利权的转移（无状态变化）", family="transfer",
+                            action="on")
+    change = _family_change(text, licence_kind) or _invalidation_change(text)
     if change is not None:
         return change
     for words, rule in _SIMPLE_RULES:
@@ -162,13 +181,13 @@ def map_cnipa_event(event: str) -> StatusChange:
     return StatusChange(recognised=False, note=f"未识别的法律状态事件：{text}")
 
 
-def apply_events(events: list[tuple[date, str]], *,
+def apply_events(events: list[tuple[date, str]] | list[tuple[date, str, str | None]], *,
                  last_protected_day: date | None = None) -> StatusFold:
-    """Fold (date, event) pairs, in date order, into the final status, lapse reason and flags."""
+    """Fold (date, event[, licence kind]) tuples, in date order, into the final status, lapse reason and flags."""
     fold = StatusFold()
     before_lapse: LegalStatus | None = None
-    for when, event in sorted(events, key=lambda pair: pair[0]):
-        change = map_cnipa_event(event)
+    for when, event, *kind in sorted(events, key=lambda item: item[0]):
+        change = map_cnipa_event(event, kind[0] if kind else None)
         if not change.recognised:
             fold.unrecognised.append((when, event))
             continue

@@ -43,6 +43,12 @@ class Patent(Base):
     legal_status_date: Mapped[date | None]
     status_checked_at: Mapped[datetime | None]
     annual_fee_paid_through: Mapped[date | None]
+    # Where the owners, the legal status and the dates came from (Source) and when the CNIPA
+    # register last confirmed them: what only a user typed is shown as unconfirmed (issue 12 §1).
+    owners_source: Mapped[str] = mapped_column(String(12), default="USER", server_default="USER")
+    legal_status_source: Mapped[str] = mapped_column(String(12), default="USER", server_default="USER")
+    dates_source: Mapped[str] = mapped_column(String(12), default="USER", server_default="USER")
+    register_checked_at: Mapped[datetime | None]
     industry_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Once a person edits the tags, re-imports stop overwriting them from the IPC mapping.
     industry_tags_edited: Mapped[bool] = mapped_column(default=False)
@@ -64,6 +70,12 @@ class Patent(Base):
     @property
     def owner_names(self) -> list[str]:
         return [o.name for o in self.owners]
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        """What the register has not confirmed (owners, legal_status, dates): only a user's word."""
+        return [name for name, source in (("owners", self.owners_source), ("legal_status", self.legal_status_source),
+                                          ("dates", self.dates_source)) if source != "REGISTER"]
 
     def active_flags(self, on: date | None = None) -> set[str]:
         on = on or date.today()
@@ -123,10 +135,15 @@ class EvaluationReport(Base):
 
 
 class LegalEvent(Base):
-    """A CNIPA legal-status event as imported, kept as evidence of the status we derived."""
+    """A CNIPA legal-status event as imported, kept as evidence of the status we derived.
+
+    From the register import (source REGISTER) it is a register record with its details (licence
+    kind and term, parties, 备案号, pledgee, new owner, extension days, fee paid-through date);
+    `detail_key` is a digest of those details, so re-importing one file adds nothing.
+    """
 
     __tablename__ = "legal_events"
-    __table_args__ = (UniqueConstraint("patent_id", "event_date", "event"),)
+    __table_args__ = (UniqueConstraint("patent_id", "event_date", "event", "detail_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
@@ -134,6 +151,9 @@ class LegalEvent(Base):
     event: Mapped[str] = mapped_column(String(200))
     recognised: Mapped[bool] = mapped_column(default=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(12), default="EXPORT", server_default="EXPORT")
+    details: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    detail_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     patent: Mapped[Patent] = relationship()
 

@@ -202,3 +202,26 @@ def normalise_publication_number(raw: str) -> str:
 def publication_kind(pub_no: str) -> str:
     """The kind code of a publication number, e.g. 'A', 'B', 'U', 'S' or 'C1'."""
     return _PUBLICATION.match(normalise_publication_number(pub_no)).group(2)
+
+
+def check_filing_year(number: ApplicationNumber, filing_date: date) -> str | None:
+    """The filing date against the year in the number (APN): refuse the impossible, warn the unusual.
+
+    CNIPA numbers an application in the year it receives it, so a filing date in a later year
+    cannot be right. An earlier one can: a divisional application keeps its parent's filing date
+    and a PCT application entering the national phase keeps its international filing date, so
+    that only earns a warning (returned).
+    """
+    if filing_date.year > number.year:
+        raise DomainError(
+            "filing_year_mismatch",
+            f"申请日 {filing_date.isoformat()} 与申请号 {number.normalised} 中的年份 {number.year} 不符：申请号按国知局受理"
+            f"申请的年份编号，申请日不会晚于该年（专利申请号标准）。请核对申请日或申请号。",
+            f"The filing date {filing_date.isoformat()} contradicts the year {number.year} in application number "
+            f"{number.normalised}: CNIPA numbers an application in the year it receives it, so it cannot be filed "
+            "in a later year (application-number standard). Check the filing date or the number.",
+            field="filing_date")
+    if filing_date.year < number.year:
+        return (f"申请日 {filing_date.isoformat()} 早于申请号中的年份 {number.year}：分案申请或 PCT 进入国家阶段的申请"
+                "沿用原申请日，否则请核对。")
+    return None

@@ -13,7 +13,7 @@ from typing import Any
 
 from listings.classification import parse_ipc_list, parse_locarno
 from listings.importing.columns import parse_date
-from listings.numbers import normalise_publication_number, parse_application_number
+from listings.numbers import check_filing_year, normalise_publication_number, parse_application_number
 from listings.vocabulary import LegalStatus, PatentType
 from market.core.errors import DomainError
 
@@ -95,6 +95,7 @@ def clean_patent(raw: dict[str, Any], *, today: date | None = None) -> CleanPate
         except DomainError as err:
             clean.fail(err, "patent_type")
     number = str(raw.get("application_number") or "").strip()
+    app_no = None
     if not number:
         clean.problems.append(Problem("application_number", "缺少申请号", "The application number is missing"))
     else:
@@ -121,6 +122,15 @@ def clean_patent(raw: dict[str, Any], *, today: date | None = None) -> CleanPate
             v[key] = str(raw[key]).strip()
     v["filing_date"] = _date(raw.get("filing_date"), "filing_date", today, clean)
     v["grant_date"] = _date(raw.get("grant_date"), "grant_date", today, clean)
+    if app_no is not None and v["filing_date"]:
+        try:
+            unusual = check_filing_year(app_no, v["filing_date"])
+        except DomainError as err:
+            clean.fail(err, "filing_date")
+            v["filing_date"] = None
+        else:
+            if unusual:
+                clean.warnings.append(Problem("filing_date", unusual, unusual))
     if v["filing_date"] and v["grant_date"] and v["grant_date"] < v["filing_date"]:
         clean.problems.append(Problem("grant_date", "授权日早于申请日", "The grant date is before the filing date"))
     _classification(raw, v, clean)

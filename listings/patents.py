@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from listings.industries import all_industries, industries_for_ipc
 from listings.legal_status import apply_events, map_cnipa_event
 from listings.models import EvaluationReport, LegalEvent, Patent, PatentFlag, PatentOwner
-from listings.term import last_protected_day
-from listings.vocabulary import LapseReason, LegalStatus, PatentType
+from listings.term import DESIGN_TERM_CHANGE, last_protected_day
+from listings.vocabulary import LapseReason, LegalStatus, PatentType, Source
 from market.accounts.models import Organisation
 from market.core.db import utcnow
-from market.core.errors import DomainError, NotFound
+from market.core.errors import Conflict, DomainError, NotFound
 from market.core.extensions import db
+from market.core.names import fold_name
 
 BIBLIO_FIELDS = ("title", "title_en", "abstract", "first_claim", "agent", "filing_date", "grant_date",
                  "ipc_main", "ipc_all", "locarno", "publication_numbers")
@@ -44,10 +46,12 @@ def find_patents(numbers: list[str]) -> dict[str, Patent]:
 
 def upsert_patent(values: dict[str, Any], *, owners: list[str] | None = None,
                   inventors: list[str] | None = None, legal_status: LegalStatus | None = None,
-                  existing: Patent | None | object = _UNKNOWN) -> tuple[Patent, bool]:
+                  existing: Patent | None | object = _UNKNOWN, source: str = Source.USER) -> tuple[Patent, bool]:
     """Create a patent or update it by application number; returns (patent, created).
 
-    Bulk callers pass `existing` (looked up in batches with find_patents) to spare a query.
+    `source` says where the values came from (a person, an export file, the register): it is
+    recorded with the owners, status and dates, and what the register confirmed a person cannot
+    overwrite. Bulk callers pass `existing` (looked up in batches with find_patents) to spare a query.
     """
     patent = existing if existing is not _UNKNOWN else db.session.scalar(
         select(Patent).where(Patent.application_number == values["application_number"]))
@@ -55,26 +59,65 @@ def upsert_patent(values: dict[str, Any], *, owners: list[str] | None = None,
     if created:
         patent = Patent(application_number=values["application_number"],
                         patent_type=values["patent_type"],
-                        legal_status=legal_status or LegalStatus.PENDING)
+                        legal_status=legal_status or LegalStatus.PENDING,
+                        owners_source=source, dates_source=source, legal_status_source=source)
         db.session.add(patent)
     elif values.get("patent_type") and patent.patent_type != values["patent_type"]:
         raise DomainError("type_changed", "专利类型与已有记录不一致", "The patent type differs from the stored record",
                           field="patent_type")
+    if not created and source != Source.REGISTER:
+        _keep_register_facts(patent, values, legal_status)
+    if not created and any(values.get(k) and values[k] != getattr(patent, k) for k in ("filing_date", "grant_date")):
+        patent.dates_source = source
     for key in BIBLIO_FIELDS:
         # A re-import never blanks out what an earlier one (or a person) filled in.
         if values.get(key) not in (None, "", []):
             if key == "publication_numbers":
                 values[key] = list(dict.fromkeys([*(patent.publication_numbers or []), *values[key]]))
             setattr(patent, key, values[key])
-    if legal_status is not None and not created:
+    if legal_status is not None and not created and legal_status != patent.legal_status:
         patent.legal_status = legal_status
+        patent.legal_status_source = source
     if inventors:
         patent.inventors = inventors
     if owners:
+        if not created and source != Source.REGISTER:
+            keep_co_owners(patent, owners)
+        if [o.name for o in patent.owners] != owners:
+            patent.owners_source = source
         set_owners(patent, owners)
     refresh_derived(patent)
     return patent, created
 
+
+def _keep_register_facts(patent: Patent, values: dict[str, Any], legal_status: LegalStatus | None) -> None:
+    """A person's or an export's values never overwrite what the CNIPA register confirmed."""
+    if patent.dates_source == Source.REGISTER:
+        for key, zh, en in (("filing_date", "申请日", "filing date"), ("grant_date", "授权公告日", "grant date")):
+            if values.get(key) and getattr(patent, key) and values[key] != getattr(patent, key):
+                raise Conflict("register_dates", f"{zh}已由国知局登记簿确认为{getattr(patent, key).isoformat()}，"
+                               f"不能改为{values[key].isoformat()}；如登记簿有误，请向国知局请求更正后重新导入法律状态。",
+                               f"The {en} is confirmed by the CNIPA register as {getattr(patent, key).isoformat()} "
+                               f"and cannot be changed to {values[key].isoformat()}; if the register is wrong, have "
+                               "CNIPA correct it and import the status again.", field=key)
+    if (patent.legal_status_source == Source.REGISTER and legal_status is not None
+            and legal_status != patent.legal_status):
+        raise Conflict("register_status", "法律状态以国知局登记簿为准，不能由用户修改；请导入登记簿的最新法律状态"
+                       "（数据完整性，R-DI-1）。",
+                       "The legal status follows the CNIPA register and cannot be set by a user; import the "
+                       "register's current status (data integrity, R-DI-1).", field="legal_status")
+
+
+def keep_co_owners(patent: Patent, names: list[str]) -> None:
+    """A user or an export file may not drop a patentee: owners change only through the register."""
+    given = {fold_name(n) for n in names}
+    dropped = [o.name for o in patent.owners if fold_name(o.name) not in given]
+    if dropped:
+        raise Conflict("owners_dropped", f"不能删除专利权人：{'、'.join(dropped)}。共有专利的专利权人只能通过国知局登记的"
+                       "转移变更（导入登记簿的转移事件），不能由一方删除（专利法第10条、第14条，R-TR-3）。",
+                       f"Patentees cannot be removed: {', '.join(dropped)}. The owners of a patent change only "
+                       "through a transfer recorded by CNIPA (import the register's transfer event), never by one "
+                       "owner (Patent Law arts. 10 and 14, R-TR-3).", field="owners")
 
 def organisation_ids_by_name(names: list[str]) -> dict[str, int]:
     """Platform organisations by lower-cased registered name, cached for the transaction."""
@@ -100,11 +143,20 @@ def set_owners(patent: Patent, names: list[str]) -> None:
         patent.owners.append(PatentOwner(position=position, name=name, organisation_id=ids.get(name)))
 
 
+def design_term_change() -> date:
+    """DESIGN_15Y_FROM: designs filed from this day get 15 years (domain.md §1.1, §7.1)."""
+    configured = current_app.config.get("DESIGN_15Y_FROM") if current_app else None
+    if isinstance(configured, date):
+        return configured
+    return date.fromisoformat(configured) if configured else DESIGN_TERM_CHANGE
+
+
 def refresh_derived(patent: Patent) -> None:
     """Recompute what follows from the bibliographic data: term end and industry tags."""
     if patent.filing_date:
         patent.last_protected_day = last_protected_day(
-            PatentType(patent.patent_type), patent.filing_date, patent.term_extension_days or 0)
+            PatentType(patent.patent_type), patent.filing_date, patent.term_extension_days or 0,
+            design_term_change=design_term_change())
     if not patent.industry_tags_edited:
         patent.industry_tags = industries_for_ipc(patent.ipc_all or [])
     expire_if_term_ended(patent)
@@ -120,27 +172,51 @@ def set_industry_tags(patent: Patent, tags: list[str]) -> None:
     patent.industry_tags_edited = True
 
 
-def apply_legal_events(patent: Patent, events: list[tuple[date | None, str]]) -> list[str]:
+def apply_legal_events(patent: Patent, events: list[tuple[date | None, str]], *,
+                       source: str = Source.EXPORT) -> list[str]:
     """Record CNIPA events, then re-derive status and flags from the patent's whole history.
 
     Returns the events that were not recognised, for the caller to report.
     """
-    history = set() if patent.id is None else {(e.event_date, e.event) for e in db.session.scalars(
-        select(LegalEvent).where(LegalEvent.patent_id == patent.id))}
     unknown: list[str] = []
     for when, text in events:
         text = (text or "").strip()
         if not text:
             continue
-        change = map_cnipa_event(text)
-        if not change.recognised:
+        event, _ = record_event(patent, when, text, source=source)
+        if not event.recognised:
             unknown.append(text)
-        if (when, text) not in history:
-            db.session.add(LegalEvent(patent=patent, event_date=when, event=text,
-                                      recognised=change.recognised))
-            history.add((when, text))
-    fold = apply_events([(when or date.min, text) for when, text in history],
-                        last_protected_day=patent.last_protected_day)
+    refold(patent, source=source)
+    return unknown
+
+
+def record_event(patent: Patent, when: date | None, text: str, *, source: str = Source.EXPORT,
+                 details: dict | None = None, detail_key: str = "") -> tuple[LegalEvent, bool]:
+    """Store one register event unless the same one (date, name and details) is stored: (event, created)."""
+    found = None if patent.id is None else db.session.scalar(select(LegalEvent).where(
+        LegalEvent.patent_id == patent.id, LegalEvent.event == text, LegalEvent.detail_key == detail_key,
+        LegalEvent.event_date.is_(None) if when is None else LegalEvent.event_date == when))
+    if found is None:
+        found = next((e for e in db.session.new if isinstance(e, LegalEvent) and e.patent is patent
+                      and (e.event_date, e.event, e.detail_key) == (when, text, detail_key)), None)
+    if found is not None:
+        return found, False
+    kind = (details or {}).get("licence_kind")
+    event = LegalEvent(patent=patent, event_date=when, event=text, source=source, details=details or {},
+                       detail_key=detail_key, recognised=map_cnipa_event(text, kind).recognised)
+    db.session.add(event)
+    return event, True
+
+
+def refold(patent: Patent, *, source: str = Source.EXPORT) -> None:
+    """Re-derive status and flags from every stored event of the patent, and say where they came from."""
+    with db.session.no_autoflush:
+        history = [] if patent.id is None else list(db.session.scalars(
+            select(LegalEvent).where(LegalEvent.patent_id == patent.id)))
+        history += [e for e in db.session.new if isinstance(e, LegalEvent) and e.patent is patent
+                    and e not in history]
+    fold = apply_events([(e.event_date or date.min, e.event, (e.details or {}).get("licence_kind"))
+                         for e in history], last_protected_day=patent.last_protected_day)
     if fold.legal_status is not None:
         patent.legal_status = fold.legal_status
         patent.lapse_reason = fold.lapse_reason
@@ -149,8 +225,57 @@ def apply_legal_events(patent: Patent, events: list[tuple[date | None, str]]) ->
         patent.grant_date = fold.status_date if fold.status_date != date.min else None
     _sync_flags(patent, fold.flags)
     expire_if_term_ended(patent)
+    derive_fee_grace(patent)
     patent.status_checked_at = utcnow()
-    return unknown
+    patent.legal_status_source = source
+    if source == Source.REGISTER:
+        patent.register_checked_at = patent.status_checked_at
+
+
+# IR 115: a fee unpaid on its due day may still be paid, with a surcharge, for six months.
+FEE_GRACE_MONTHS = 6
+
+
+def derive_fee_grace(patent: Patent, today: date | None = None) -> None:
+    """A patent in force whose annual fee is paid only to a past day is in the grace period (R-OL-4, R-LC-8)."""
+    today = today or date.today()
+    paid = patent.annual_fee_paid_through
+    if paid is None or patent.legal_status not in (LegalStatus.VALID, LegalStatus.FEE_GRACE):
+        return
+    patent.legal_status = LegalStatus.FEE_GRACE if paid < today else LegalStatus.VALID
+
+
+def status_age_days(patent: Patent, now: datetime | None = None) -> int | None:
+    """Whole days since the register last confirmed the legal status; None if it never did."""
+    if patent.legal_status_source != Source.REGISTER or patent.register_checked_at is None:
+        return None
+    now = now or utcnow()
+    checked = patent.register_checked_at
+    if checked.tzinfo is None and now.tzinfo is not None:
+        now = now.replace(tzinfo=None)
+    return (now - checked) // timedelta(days=1)
+
+
+def require_fresh_status(patent: Patent, step: tuple[str, str]) -> None:
+    """R-DI-1: a step that depends on legal status needs it confirmed by the register recently.
+
+    `step` names the step (zh, en). The one check every such transition calls.
+    """
+    max_age = int(current_app.config.get("LEGAL_STATUS_MAX_AGE_DAYS", 30))
+    age = status_age_days(patent)
+    if age is not None and age <= max_age:
+        return
+    when = ("从未经国知局登记簿确认" if age is None else f"上次经国知局登记簿确认已是 {age} 天前")
+    when_en = ("has never been confirmed by the CNIPA register" if age is None
+               else f"was last confirmed by the CNIPA register {age} days ago")
+    raise Conflict("legal_status_stale",
+                   f"{step[0]}取决于专利 {patent.application_number} 的法律状态，而该状态{when}（须在 {max_age} 天内）。"
+                   "请服务点（或平台管理员）导入国知局登记簿的最新法律状态（flask patents status-import）后再办理"
+                   "（法律状态须先同步，R-DI-1）。",
+                   f"{step[1]} depends on the legal status of patent {patent.application_number}, which {when_en} "
+                   f"(it must be within {max_age} days). Have the point (or the platform administrator) import the "
+                   "register's current status (flask patents status-import), then try again (legal status synced "
+                   "first, R-DI-1).")
 
 
 EVENT_SOURCE = "CNIPA 法律状态"

@@ -78,3 +78,19 @@ class ListingStatus(Labelled):
     DEALT = "DEALT", "已成交", "Dealt"
 
 
+
+
+class Source(Labelled):
+    """Where a patent's owners, legal status or dates came from (issue 12 §1, provenance)."""
+
+    REGISTER = "REGISTER", "国知局登记簿（法律状态导入）", "CNIPA register (status import)"
+    EXPORT = "EXPORT", "国知局/知网导出文件", "CNIPA/CNKI export"
+    USER = "USER", "用户填写（待国知局登记簿核实）", "Typed by a user (awaiting the CNIPA register)"
+
+
+class LicenceKind(Labelled):
+    """The kind of a licence recorded in the register (TCI 25): 普通 / 排他 / 独占."""
+
+    ORDINARY = "ORDINARY", "普通许可", "Ordinary licence"
+    SOLE = "SOLE", "排他许可", "Sole licence"
+    EXCLUSIVE = "EXCLUSIVE", "独占许可", "Exclusive licence"

@@ -22,6 +22,7 @@ import market.deals.open_licence.acquisition
 import market.deals.open_licence.api
 import market.deals.open_licence.declarations
 import market.deals.payment_api
+import market.deals.register
 import market.deals.rewards.api
 import market.deals.royalties.api
 import market.deals.settlement
@@ -68,8 +69,8 @@ ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api
 # the settlement of paid payments by deal kind, the demo's and demand side's hooks.
 HANDLER_MODULES = (market.accounts.notice_mail, listings.search, market.deals.invalidation,
                    market.deals.open_licence.declarations, market.deals.open_licence.acquisition,
-                   market.deals.negotiation.contract, market.deals.settlement, matching.recommend, matching.catalogue_model,
-                   matching.services, market.demo.seed)
+                   market.deals.negotiation.contract, market.deals.register, market.deals.settlement,
+                   matching.recommend, matching.catalogue_model, matching.services, market.demo.seed)
 # Every model, so that SQLAlchemy's metadata and Alembic see all tables.
 MODELS = models
 

@@ -188,6 +188,9 @@ class PatentClaim(Base):
     kind: Mapped[str] = mapped_column(String(20))
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
     declaration_id: Mapped[int | None] = mapped_column(ForeignKey("open_licence_declarations.id"))
+    # A right recorded in the CNIPA register (imported), not made by a platform deal: it blocks
+    # platform licences exactly as a platform claim does (R-OL-7, R-LC-1).
+    register_event_id: Mapped[int | None] = mapped_column(ForeignKey("legal_events.id"), index=True)
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     active: Mapped[bool] = mapped_column(default=True)
