@@ -192,6 +192,17 @@ class PatentSchema(BaseSchema):
         "json_schema": {"type": "array", "items": {"type": "string"},
                         "description": "Encumbrances and rights in force today."}})
     owners = fields.List(fields.Nested(PatentOwnerSchema))
+    owners_source = fields.String(metadata={"description": "Where the owners came from: REGISTER (the CNIPA "
+                                            "register import), EXPORT (a CNIPA/CNKI export file) or USER (typed)."})
+    legal_status_source = fields.String(metadata={"description": "Where the legal status came from (as owners_source)."})
+    dates_source = fields.String(metadata={"description": "Where the filing and grant dates came from."})
+    status_checked_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When the legal status was last checked against its source."})
+    register_checked_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When the CNIPA register (status import) last confirmed this patent; null if never."})
+    unconfirmed = fields.List(fields.String(), metadata={
+        "description": "What the CNIPA register has not confirmed (owners, legal_status, dates): shown as "
+                       "待国知局登记簿核实 (awaiting the CNIPA register)."})
     updated_at = UtcDateTime()
 
     def active_flags(self, patent) -> list[str]:

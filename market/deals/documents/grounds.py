@@ -18,7 +18,7 @@ from market.core.names import fold_name
 from market.core.time import today_local
 from market.deals import approvals as rules
 from market.deals.documents.model import FILED_STATES, FILING_KINDS, _day, contract_number, filing_deadline
-from market.deals.models import Deal
+from market.deals.models import Deal, PatentClaim
 from market.deals.vocabulary import EXCLUSIVE_KINDS
 
 OK, WARN, BLOCKED = "ok", "warn", "blocked"
@@ -102,6 +102,13 @@ def filing_grounds(deal: Deal, today: date | None = None, record_no: str | None 
     add("REC 12(10)", "conflicts_with_filed", "与已备案的许可合同不冲突", "No conflict with a filed licence",
         conflict is not None, f"与已备案的{conflict[0]}期限重叠，相互冲突（备案办法第12条第10项）。" if conflict else "",
         f"It conflicts with the filed {conflict[1]} over overlapping terms (REC 12(10))." if conflict else "")
+    add("R-OL-7", "open_licence_in_force", "许可期间没有生效的开放许可声明", "No open licence in force over the term",
+        deal.kind in EXCLUSIVE_KINDS and _open_licence_in_force(deal, flags),
+        "该专利在许可期间有生效的开放许可声明（含国知局登记簿记载的），不得备案独占或排他许可；"
+        "声明撤回公告后方可（专利法第51条第3款，R-OL-7）。",
+        "An open-licence declaration (the platform's or one recorded in the CNIPA register) is in force over "
+        "the term, so no exclusive or sole licence can be filed until its withdrawal is announced "
+        "(Patent Law art. 51(3), R-OL-7).")
     deadline = filing_deadline(deal)
     if deadline is not None and deal.status not in FILED_STATES:
         add("IR 15(2)", "late", "在备案期限内", "Within the filing deadline", deadline < today,
@@ -163,6 +170,15 @@ def _conflicting_licence(deal: Deal, flags: set[str]) -> tuple[str, str] | None:
     if on_register:
         return "独占或排他许可（登记簿）", "sole or exclusive licence (register)"
     return None
+
+
+def _open_licence_in_force(deal: Deal, flags: set[str]) -> bool:
+    """An open licence held on the patent over the deal's term: a claim (platform or register) or the flag."""
+    lo, hi = deal.start_date or date.min, deal.end_date or date.max
+    held = db.session.scalar(select(PatentClaim.id).where(
+        PatentClaim.patent_id == deal.patent_id, PatentClaim.kind == DealMode.OPEN_LICENSE,
+        PatentClaim.active.is_(True), PatentClaim.starts_on <= hi, PatentClaim.ends_on >= lo))
+    return held is not None or Encumbrance.OPEN_LICENSE in flags
 
 
 def _overlaps(a: Deal, b: Deal) -> bool:
