@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from listings import patents as patent_service
 from listings import services as listing_service
@@ -13,6 +13,7 @@ from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.accounts.services import create_organisation, create_user
 from market.accounts.uscc import make_uscc
+from market.core.db import utcnow
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals.open_licence import declarations as ol
@@ -58,7 +59,9 @@ def application_number(year: int = 2020, type_code: str = "1") -> str:
 def patent(owner: Organisation, *, title: str = "一种锂离子电池用陶瓷涂覆隔膜及其制备方法",
            abstract: str = "本发明公开了一种锂电池隔膜，耐高温、孔隙均匀。", ipc: list[str] | None = None,
            status: str = LegalStatus.VALID, type_code: str = "1", filing: date = date(2020, 3, 1),
-           co_owners: list[str] = ()):
+           co_owners: list[str] = (), register_checked: datetime | None | str = "now"):
+    """A patent whose owners, status and dates the register confirmed (today unless `register_checked`
+    says when; None: never), so steps that need a fresh legal status (R-DI-1) can go ahead."""
     values = {"application_number": application_number(filing.year, type_code),
               "patent_type": {"1": "INVENTION", "2": "UTILITY_MODEL", "3": "DESIGN"}[type_code],
               "title": title, "abstract": abstract, "filing_date": filing,
@@ -69,8 +72,21 @@ def patent(owner: Organisation, *, title: str = "一种锂离子电池用陶瓷�
         values["ipc_all"], values["locarno"] = [], "14-03"
     p, _ = patent_service.upsert_patent(values, owners=[owner.name, *co_owners], inventors=["张三", "李四"],
                                         legal_status=LegalStatus(status))
+    if register_checked is not None:
+        confirm_register(p, utcnow() if register_checked == "now" else register_checked)
     db.session.flush()
     return p
+
+
+def confirm_register(p, when: datetime | None = None) -> None:
+    """As if the register import had just confirmed the patent (or did so at `when`)."""
+    p.owners_source = p.legal_status_source = p.dates_source = "REGISTER"
+    p.register_checked_at = p.status_checked_at = when or utcnow()
+
+
+def stale(p, days: int = 31) -> None:
+    """The register last confirmed the patent `days` ago."""
+    confirm_register(p, utcnow() - timedelta(days=days))
 
 
 def listing(owner: Organisation, at: Point, *, patent_kw: dict | None = None, modes=None,

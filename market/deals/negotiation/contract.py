@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from listings import patents as patent_records
 from listings import services as listing_services
-from listings.vocabulary import ListingStatus
+from listings.patents import require_fresh_status
+from listings.vocabulary import ListingStatus, Source
 from market.accounts.models import User
 from market.accounts.permissions import is_bureau
 from market.core.audit import AuditAction
@@ -85,6 +86,7 @@ def sign_contract(user: User, deal: Deal, signed_date: date, effective_date: dat
         status = S(deal.status)
         raise Conflict("deal.not_signable", f"交易当前为“{status.zh}”，不能签约。",
                        f"The deal is “{status.en}” and cannot be signed now.")
+    require_fresh_status(deal.patent, ("签约", "Signing the contract"))
     open_steps = missing(deal, signed_date)
     if open_steps:
         zh, en = [], []
@@ -136,6 +138,7 @@ def record_filing(deal: Deal, record_no: str, filing_date: date, user: User | No
     _require_licence(deal)
     if user is not None:
         require(user, deal)
+    require_fresh_status(deal.patent, ("合同备案", "Recording the filing"))
     record_no = (record_no or "").strip()[:60]
     if not record_no:
         raise DomainError("deal.record_no_required", "请填写备案号。", "Give the record number.", field="record_no")
@@ -193,6 +196,7 @@ def file_registration(user: User, deal: Deal, filed_on: date, document: DealDocu
     """著录项目变更 submitted to CNIPA (R-TR-1)."""
     _require_ownership(deal)
     require(user, deal)
+    require_fresh_status(deal.patent, ("提交转让登记", "Filing the transfer for registration"))
     filed_on = _day(filed_on, ("提交日期", "the submission date"), "filed_on", not_before=deal.signed_date,
                     before_label=("签约日期", "the signature date"))
     require_patent_fit(deal.kind, deal.patent, filed_on)
@@ -209,6 +213,7 @@ def record_registration(user: User, deal: Deal, registered_on: date, registratio
     """CNIPA registered the transfer: it takes effect on this date and the buyer is the patentee (PL 10 ¶3)."""
     _require_ownership(deal)
     require(user, deal)
+    require_fresh_status(deal.patent, ("记录转让登记", "Recording the registration"))
     registration_no = (registration_no or "").strip()[:60]
     if not registration_no:
         raise DomainError("deal.registration_no_required", "请填写登记通知书编号或公告号。",
@@ -223,6 +228,8 @@ def record_registration(user: User, deal: Deal, registered_on: date, registratio
     patent = deal.patent
     previous = list(patent.owner_names)
     patent_records.set_owners(patent, [deal.buyer.name])
+    # The parties recorded it; the register import confirms it (and verifies the deal).
+    patent.owners_source = Source.USER
     claims.mark_transferred(deal.id)
     listing = deal.listing
     if listing is not None and listing.status in (ListingStatus.PUBLISHED, ListingStatus.SUSPENDED):

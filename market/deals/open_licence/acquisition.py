@@ -16,6 +16,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from listings.patents import require_fresh_status
 from listings.vocabulary import Encumbrance, LegalStatus
 from market.accounts.models import Organisation, User
 from market.core.errors import Conflict, Forbidden, NotFound
@@ -58,6 +59,7 @@ def take_open_licence(declaration_id: int, buyer_org: Organisation, user: User, 
     if user.organisation_id != buyer_org.id:
         raise Forbidden("open_licence.not_your_org", "只能为本机构取得许可。",
                         "You can only take a licence for your own organisation.")
+    require_fresh_status(decl.patent, ("取得开放许可", "Taking the open licence"))
     # Serialise with withdrawals and other takers of this patent, then read the latest state.
     claims.lock_patent(decl.patent_id)
     db.session.refresh(decl)

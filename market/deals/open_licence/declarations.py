@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from listings.hooks import open_licence_in_effect
 from listings.models import Patent
+from listings.patents import require_fresh_status
 from listings.search import queue_listing
 from listings.services import suspend_listing
 from listings.signals import legal_status_changed
@@ -272,6 +273,7 @@ def confirm_eligible(user: User, decl: OpenLicenceDeclaration, *, today: date | 
     _require_manager(user, decl)
     today = today or today_local()
     _require_transition(decl, S.ELIGIBLE)
+    require_fresh_status(decl.patent, ("声明开放许可", "Declaring the open licence"))
     problems = _refuse_if_blocked(decl, today)
     _move(decl, S.ELIGIBLE, user, today, "；".join(p.zh for p in problems)[:500])
     return problems

@@ -1,0 +1,90 @@
+"""R-DI-1: steps that depend on legal status need it confirmed by the register, recently."""
+
+from __future__ import annotations
+
+import pytest
+
+from listings.importing.readers import read_table
+from listings.importing.status import import_status_updates
+from market.core.errors import Conflict
+from market.core.extensions import db
+from market.core.time import today_local
+from market.deals import negotiation as n
+from market.deals.open_licence import acquisition
+from market.deals.open_licence import declarations as ol
+from tests import factories as f
+from tests.deals.negotiation_world import agreed, licence_terms, world
+from tests.deals.open_licence import world as wb
+from tests.deals.test_documents import _deal
+
+
+def _refused(call) -> Conflict:
+    with pytest.raises(Conflict) as err:
+        call()
+    assert err.value.code == "legal_status_stale"
+    assert "R-DI-1" in err.value.zh and "status-import" in err.value.zh and "status-import" in err.value.en
+    return err.value
+
+
+def test_R_DI_1_signing_is_refused_when_the_register_last_confirmed_the_status_too_long_ago(session):
+    w = world()
+    deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
+    f.stale(w.patent, days=31)
+    err = _refused(lambda: n.sign_contract(w.seller, deal, today_local()))
+    assert "31 天前" in err.zh and "30 天" in err.zh
+    assert deal.status == "AGREED" and deal.signed_date is None
+
+
+def test_R_DI_1_signing_is_refused_when_only_a_user_gave_the_status(session):
+    w = world()
+    deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
+    w.patent.legal_status_source = "USER"
+    err = _refused(lambda: n.sign_contract(w.seller, deal, today_local()))
+    assert "从未经国知局登记簿确认" in err.zh
+
+
+def test_R_DI_1_the_age_limit_is_configurable(app, session):
+    w = world()
+    deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
+    f.stale(w.patent, days=31)
+    app.config["LEGAL_STATUS_MAX_AGE_DAYS"] = 60
+    try:
+        n.sign_contract(w.seller, deal, today_local())
+    finally:
+        app.config["LEGAL_STATUS_MAX_AGE_DAYS"] = 30
+    assert deal.status == "SIGNED"
+
+
+def test_R_DI_1_a_register_import_of_the_current_status_lets_the_step_go_ahead(session):
+    w = world()
+    deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
+    f.stale(w.patent, days=90)
+    csv = f"申请号,事件,日期\n{w.patent.application_number},专利权维持,{today_local().isoformat()}\n"
+    import_status_updates(read_table(csv.encode("utf-8"), "status.csv"))
+    n.sign_contract(w.seller, deal, today_local())
+    assert deal.status == "SIGNED"
+
+
+def test_R_DI_1_recording_a_filing_is_refused_on_a_stale_status(session):
+    w = wb.world()
+    deal = _deal(w, "LICENSE_ORDINARY")
+    f.stale(w.patent)
+    _refused(lambda: n.record_filing(deal, "2026310000999", today_local(), None))
+    assert deal.filing_record_no is None
+
+
+def test_R_DI_1_declaring_an_open_licence_is_refused_on_a_stale_status(session):
+    w = wb.world()
+    decl = wb.draft(w)
+    f.stale(w.patent)
+    _refused(lambda: ol.confirm_eligible(w.uni_user, decl))
+    assert decl.status == "DRAFT"
+
+
+def test_R_DI_1_taking_an_open_licence_is_refused_on_a_stale_status(session):
+    w = wb.world()
+    decl = wb.announced(w)
+    f.stale(w.patent)
+    _refused(lambda: acquisition.take_open_licence(decl.id, w.buyer, w.buyer_user))
+    db.session.flush()
+    assert acquisition.existing_licence(decl.id, w.buyer.id) is None
