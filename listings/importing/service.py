@@ -22,7 +22,7 @@ from listings.importing.readers import Table
 from listings.models import LIVE_LISTING_STATES, Patent
 from listings.patent_input import Problem, clean_patent, default_status
 from listings.patents import find_patents
-from listings.vocabulary import DealMode, LegalStatus, PricingMethod
+from listings.vocabulary import DealMode, LegalStatus, PricingMethod, Source
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core import spreadsheets
@@ -153,7 +153,10 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
         return [Problem("applicants", f"专利权人（{'、'.join(owners)}）中没有“{owner.name}”，不能由本机构导入",
                         f"{owner.name} is not among the patentees ({', '.join(owners)})")]
     owners = [owner.name if _same_name(o, owner.name) else o for o in owners]
-    status = None if values.get("legal_status") else _status_without_column(v, existing)
+    # A guess from the grant date never overrides a status the register (or the point) confirmed.
+    known = existing.get(v["application_number"])
+    confirmed = known is not None and known.legal_status_source in (Source.REGISTER, Source.POINT)
+    status = None if values.get("legal_status") or confirmed else _status_without_column(v, existing)
     patent, created = patent_service.upsert_patent(
         v, owners=owners, inventors=split_people(values.get("inventors")), legal_status=status,
         existing=existing.get(v["application_number"]))

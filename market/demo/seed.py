@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from listings import patents as patent_service
 from listings import services as listing_service
+from listings.importing.readers import Row, Table
+from listings.importing.status import import_status_updates
 from listings.models import PatentFlag
 from listings.numbers import check_character
 from listings.vocabulary import (
@@ -118,6 +120,9 @@ def seed(n_patents: int = 320) -> str:
         patent, _ = patent_service.upsert_patent(
             values, owners=owners, inventors=spec.get("inventors", []),
             legal_status=LegalStatus.VALID if values["grant_date"] else LegalStatus.PENDING)
+        # The register confirms owners, dates and status the way it does in production, through the
+        # legal-status import, before anything relies on them (R-DI-1: declaring an open licence).
+        _confirm_by_register(number, owners, filing, values["grant_date"])
         if patent.legal_status == LegalStatus.LAPSED:
             continue  # an expired demo patent stays a record, off the shelf
         if spec["patent_type"] != PatentType.INVENTION and i % 2 == 0 and values["grant_date"]:
@@ -159,6 +164,16 @@ def seed(n_patents: int = 320) -> str:
     demands = seed_demands(users)
     return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published, "
             f"{declared} open licences announced; {deals}; {demands}")
+
+
+def _confirm_by_register(app_no: str, owners: list[str], filing: date, granted: date | None) -> None:
+    """Import the register's latest event of a demo patent, with its current owners and filing date."""
+    event, on = ("授权", granted) if granted else ("实质审查的生效", filing + timedelta(days=120))
+    row = Row(2, {"申请号": app_no, "事件": event, "日期": min(on, date.today()).isoformat(),
+                  "专利权人": "；".join(owners), "申请日": filing.isoformat()})
+    result = import_status_updates(Table(list(row), [row], "csv", "utf-8"))
+    if result.rejected:
+        raise RuntimeError(f"demo register row rejected: {result.rejected}")
 
 
 def _flag(flag: str, pledgee: str):

@@ -114,7 +114,7 @@ def test_a_point_operator_cannot_register_patents(client, session):
 
 def test_a_patentee_updates_its_patent_and_keeps_its_owners(client, uni, patent):
     body = _new_patent_body(application_number="ZL" + patent.application_number, title="新的名称",
-                            owners=["别人"])
+                            owners=["别人"], filing_date=patent.filing_date.isoformat())
     response = client.post("/api/v1/patents", json=body, headers=_auth(f.user(uni)))
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["title"] == "新的名称"
@@ -123,7 +123,8 @@ def test_a_patentee_updates_its_patent_and_keeps_its_owners(client, uni, patent)
 
 def test_another_organisation_cannot_overwrite_a_registered_patent(client, patent):
     other = f.user(f.organisation())
-    body = _new_patent_body(application_number=patent.application_number, title="抢注")
+    body = _new_patent_body(application_number=patent.application_number, title="抢注",
+                            filing_date=patent.filing_date.isoformat())
     response = client.post("/api/v1/patents", json=body, headers=_auth(other))
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "not_patentee"

@@ -144,7 +144,7 @@ def test_a_clean_licence_passes_every_filing_pre_check(session):
     w = wb.world()
     deal = _deal(w, "LICENSE_ORDINARY")
     assert set(_checks(deal).values()) == {"ok"}
-    assert len(_checks(deal)) == 11
+    assert len(_checks(deal)) == 12  # REC 12's ten grounds, R-OL-7 (an open licence in force), IR 15(2)
 
 
 @pytest.mark.parametrize("spoil, rule", [
