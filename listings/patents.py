@@ -245,6 +245,15 @@ def derive_fee_grace(patent: Patent, today: date | None = None) -> None:
     patent.legal_status = LegalStatus.FEE_GRACE if paid < today else LegalStatus.VALID
 
 
+def enter_fee_grace(today: date) -> list[Patent]:
+    """Patents in force whose annual fee is paid only to a day now past: into the grace period (IR 115)."""
+    due = list(db.session.scalars(select(Patent).where(
+        Patent.legal_status == LegalStatus.VALID, Patent.annual_fee_paid_through < today)))
+    for patent in due:
+        derive_fee_grace(patent, today)
+    return due
+
+
 def status_age_days(patent: Patent, now: datetime | None = None) -> int | None:
     """Whole days since the register last confirmed the legal status; None if it never did."""
     if patent.legal_status_source != Source.REGISTER or patent.register_checked_at is None:

@@ -159,7 +159,7 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
     status = None if values.get("legal_status") or confirmed else _status_without_column(v, existing)
     patent, created = patent_service.upsert_patent(
         v, owners=owners, inventors=split_people(values.get("inventors")), legal_status=status,
-        existing=existing.get(v["application_number"]))
+        existing=existing.get(v["application_number"]), source=Source.EXPORT)
     existing[patent.application_number] = patent
     if values.get("legal_status"):
         try:

@@ -19,6 +19,8 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from listings import patents as patent_records
+from listings import services as listing_services
 from listings.models import Patent
 from listings.vocabulary import Labelled
 from market.core.extensions import db
@@ -359,10 +361,15 @@ def end_declarations(today: date) -> int:
 def run_daily(today: date) -> dict[str, int]:
     """The daily job: end what ran out, then remind of what is due. The caller commits once."""
     expired, stuck = expire_licences(today)
+    # The register's paid-through date has passed: the patent is in the fee grace period (R-OL-4,
+    # R-LC-8), which bars open licences and filings and suspends open-licence listings.
+    graced = patent_records.enter_fee_grace(today)
+    for patent in graced:
+        listing_services.enforce_shelf_rules(patent)
     ended = end_declarations(today)
     sent = send_reminders(today)
     for deal in stuck:
         log.warning("deal %s is past its term but cannot move from %s to EXPIRED", deal.id, deal.status)
     return {"licences_expired": len(expired), "licences_past_term_not_expired": len(stuck),
-            "declarations_ended": ended, "notices": sum(sent.values()),
+            "declarations_ended": ended, "fee_grace_entered": len(graced), "notices": sum(sent.values()),
             **{f"notices.{k}": v for k, v in sorted(sent.items())}}

@@ -141,3 +141,28 @@ def test_a_transfer_recorded_at_cnipa_changes_the_owners_and_verifies_the_platfo
     assert w.patent.owner_names == [w.buyer.organisation.name] and w.patent.owners_source == "REGISTER"
     assert LedgerEvent.REGISTRATION_VERIFIED in [e.kind for e in deal.events]
     assert any("核实" in note for _row, note in result.notes)
+
+
+def test_R_DI_3_a_register_licensee_written_with_full_width_brackets_verifies_the_deal(session):
+    w = wb.world()
+    w.buyer.name = "上海锂能科技(集团)有限公司"
+    deal = _deal(w, "LICENSE_ORDINARY", status="FILED")
+    _import([_licence_row(w.patent, "普通", licensee="上海锂能科技（集团）有限公司")])
+    assert deal.evidence_level == EvidenceLevel.VERIFIED
+
+
+def test_R_DI_3_filing_needs_the_patentees_confirmed_by_the_register(session):
+    # Before: a patentee list only a user typed was enough for the licensor check.
+    w = wb.world()
+    deal = _deal(w, "LICENSE_ORDINARY")
+    w.patent.owners_source = "USER"
+    assert "owners_unconfirmed" in {code for code, _zh, _en in filing_blockers(deal)}
+    w.patent.owners_source = "REGISTER"
+    assert not filing_blockers(deal)
+
+
+def test_R_DI_3_after_a_register_transfer_the_former_owner_is_no_licensor(session):
+    w = wb.world()
+    deal = _deal(w, "LICENSE_ORDINARY")
+    _import([f"{w.patent.application_number},专利申请权、专利权的转移,{today_local()},,,,,,,上海新主人有限公司"])
+    assert "licensor_not_patentee" in {code for code, _zh, _en in filing_blockers(deal)}

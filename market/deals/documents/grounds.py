@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from listings.vocabulary import DealMode, Encumbrance, LegalStatus
+from listings.vocabulary import DealMode, Encumbrance, LegalStatus, Source
 from market.core.extensions import db
 from market.core.names import fold_name
 from market.core.time import today_local
@@ -69,10 +69,18 @@ def filing_grounds(deal: Deal, today: date | None = None, record_no: str | None 
     add("REC 12(1)", "patent_lapsed", "专利权有效（未终止、未被宣告无效）", "The patent is in force", lapsed,
         "专利权已终止或被宣告无效（备案办法第12条第1项）。", "The patent has lapsed or been invalidated (REC 12(1)).")
     # Names compare folded (full-width, spaces, brackets): the register and a form write one name two ways.
-    add("REC 12(2)", "licensor_not_patentee", "许可人是登记的专利权人", "The licensor is the registered patentee",
-        not seller_is_patentee(deal),
-        f"许可人“{deal.seller.name}”不在登记的专利权人（{'、'.join(p.owner_names)}）之中（备案办法第12条第2项）。",
-        f"The licensor “{deal.seller.name}” is not among the registered patentees (REC 12(2)).")
+    if seller_is_patentee(deal) and p.owners_source != Source.REGISTER:
+        # R-DI-3: the names on the contract must be the register's, not what a user typed.
+        add("REC 12(2)", "owners_unconfirmed", "许可人是登记的专利权人", "The licensor is the registered patentee",
+            True, f"专利权人（{'、'.join(p.owner_names)}）尚待国知局登记簿核实：请导入登记簿的法律状态（含专利权人）后再备案"
+            "（备案办法第12条第2项，R-DI-3）。",
+            f"The patentees ({', '.join(p.owner_names)}) await the CNIPA register: import the register's status "
+            "(with the patentees) before filing (REC 12(2), R-DI-3).")
+    else:
+        add("REC 12(2)", "licensor_not_patentee", "许可人是登记的专利权人", "The licensor is the registered patentee",
+            not seller_is_patentee(deal),
+            f"许可人“{deal.seller.name}”不在登记的专利权人（{'、'.join(p.owner_names)}）之中（备案办法第12条第2项，R-DI-3）。",
+            f"The licensor “{deal.seller.name}” is not among the registered patentees (REC 12(2), R-DI-3).")
     missing = _missing_contract_items(deal)
     add("REC 12(3)", "contract_incomplete", "合同具备备案办法第9条规定的内容", "The contract has the items REC 9 requires",
         bool(missing), "合同缺少备案所需内容：" + "、".join(m[0] for m in missing) + "（备案办法第9条）。",

@@ -171,3 +171,12 @@ def test_a_patent_typed_by_a_user_is_unconfirmed_until_the_register_confirms_it(
     body = client.get("/api/v1/patents/" + number).get_json()
     assert [o["name"] for o in body["owners"]] == [uni.name, "上海某研究所"]
     assert body["unconfirmed"] == ["dates"] and body["legal_status_source"] == "REGISTER"
+
+
+def test_R_OL_4_the_daily_job_puts_a_patent_in_grace_once_its_paid_through_date_passes(uni):
+    p = f.patent(uni)
+    paid = today_local() + timedelta(days=5)
+    _import(f"申请号,事件,日期,年费缴至\n{p.application_number},专利权维持,{today_local()},{paid}\n")
+    assert p.legal_status == LegalStatus.VALID
+    summary = reminders.run_daily(paid + timedelta(days=1))
+    assert summary["fee_grace_entered"] == 1 and p.legal_status == LegalStatus.FEE_GRACE
