@@ -75,7 +75,7 @@ class Patent(Base):
     def unconfirmed(self) -> list[str]:
         """What the register has not confirmed (owners, legal_status, dates): only a user's word."""
         return [name for name, source in (("owners", self.owners_source), ("legal_status", self.legal_status_source),
-                                          ("dates", self.dates_source)) if source != "REGISTER"]
+                                          ("dates", self.dates_source)) if source not in ("REGISTER", "POINT")]
 
     def active_flags(self, on: date | None = None) -> set[str]:
         on = on or date.today()

@@ -15,6 +15,7 @@ from listings.models import EvaluationReport, LegalEvent, Patent, PatentFlag, Pa
 from listings.term import DESIGN_TERM_CHANGE, last_protected_day
 from listings.vocabulary import LapseReason, LegalStatus, PatentType, Source
 from market.accounts.models import Organisation
+from market.core import audit
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, NotFound
 from market.core.extensions import db
@@ -256,13 +257,30 @@ def enter_fee_grace(today: date) -> list[Patent]:
 
 def status_age_days(patent: Patent, now: datetime | None = None) -> int | None:
     """Whole days since the register last confirmed the legal status; None if it never did."""
-    if patent.legal_status_source != Source.REGISTER or patent.register_checked_at is None:
+    if patent.legal_status_source not in (Source.REGISTER, Source.POINT) or patent.register_checked_at is None:
         return None
     now = now or utcnow()
     checked = patent.register_checked_at
     if checked.tzinfo is None and now.tzinfo is not None:
         now = now.replace(tzinfo=None)
     return (now - checked) // timedelta(days=1)
+
+
+def confirm_status_by_point(actor, patent: Patent) -> None:
+    """The point operator looked the patent up in the CNIPA register and found the status shown (R-DI-1).
+
+    The caller checks that the actor operates the point of the patent's listing. Kept in the audit log.
+    """
+    if patent.legal_status_source == Source.USER:
+        raise Conflict("status_typed", "该法律状态只是用户填写的，服务点不能代为确认；请导入国知局登记簿的法律状态"
+                       "（flask patents status-import）（R-DI-1）。",
+                       "This legal status was only typed by a user, so the point cannot confirm it; import the "
+                       "CNIPA register's status (flask patents status-import) (R-DI-1).")
+    patent.legal_status_source = Source.POINT
+    patent.register_checked_at = patent.status_checked_at = utcnow()
+    audit.record(audit.AuditAction.LEGAL_STATUS_CONFIRMED, actor=actor, object_type="patent",
+                 object_id=patent.application_number,
+                 summary=f"{patent.application_number} {patent.legal_status} 经服务点核对国知局登记簿")
 
 
 def require_fresh_status(patent: Patent, step: tuple[str, str]) -> None:
@@ -279,12 +297,12 @@ def require_fresh_status(patent: Patent, step: tuple[str, str]) -> None:
                else f"was last confirmed by the CNIPA register {age} days ago")
     raise Conflict("legal_status_stale",
                    f"{step[0]}取决于专利 {patent.application_number} 的法律状态，而该状态{when}（须在 {max_age} 天内）。"
-                   "请服务点（或平台管理员）导入国知局登记簿的最新法律状态（flask patents status-import）后再办理"
+                   "请导入国知局登记簿的最新法律状态（flask patents status-import），或请挂牌服务点查询登记簿后在专利页确认，再办理"
                    "（法律状态须先同步，R-DI-1）。",
                    f"{step[1]} depends on the legal status of patent {patent.application_number}, which {when_en} "
-                   f"(it must be within {max_age} days). Have the point (or the platform administrator) import the "
-                   "register's current status (flask patents status-import), then try again (legal status synced "
-                   "first, R-DI-1).")
+                   f"(it must be within {max_age} days). Import the register's current status (flask patents "
+                   "status-import), or have the listing's point look it up in the register and confirm it on the "
+                   "patent page, then try again (legal status synced first, R-DI-1).")
 
 
 EVENT_SOURCE = "CNIPA 法律状态"

@@ -84,6 +84,7 @@ class Source(Labelled):
     """Where a patent's owners, legal status or dates came from (issue 12 §1, provenance)."""
 
     REGISTER = "REGISTER", "国知局登记簿（法律状态导入）", "CNIPA register (status import)"
+    POINT = "POINT", "服务点核实（已查国知局登记簿）", "Confirmed by the point (checked the CNIPA register)"
     EXPORT = "EXPORT", "国知局/知网导出文件", "CNIPA/CNKI export"
     USER = "USER", "用户填写（待国知局登记簿核实）", "Typed by a user (awaiting the CNIPA register)"
 

@@ -13,7 +13,7 @@ from listings.industries import all_industries, industry_label
 from listings.models import Listing
 from listings.numbers import parse_application_number
 from listings.patents import add_evaluation_report as add_evaluation_report_to
-from listings.patents import get_patent
+from listings.patents import confirm_status_by_point, get_patent
 from listings.search import PRICE_BAND_LABELS
 from listings.services import shelf_blockers
 from listings.term import format_remaining
@@ -115,7 +115,28 @@ def patent(app_no: str):
         if patent.last_protected_day else "",
         blockers=shelf_blockers(patent, listing.modes if listing else []), flags=patent.active_flags(),
         can_manage=listing is not None and can_manage_listing(user, listing), similar=similar,
-        is_owner=is_owner)
+        is_owner=is_owner, can_confirm_status=listing is not None and can_review_listing(user, listing))
+
+
+@bp.post("/patents/<app_no>/legal-status/confirm")
+@login_required
+def confirm_legal_status(app_no: str):
+    """The listing's point checked the CNIPA register and confirms the status shown (R-DI-1)."""
+    try:
+        patent = get_patent(parse_application_number(app_no).normalised)
+    except DomainError:
+        abort(404)
+    listing = db.session.scalar(select(Listing).where(Listing.patent_id == patent.id, Listing.status.in_([
+        ListingStatus.DRAFT, ListingStatus.SUBMITTED, ListingStatus.REJECTED, ListingStatus.PUBLISHED,
+        ListingStatus.SUSPENDED])))
+    if listing is None or not can_review_listing(current_user, listing):
+        abort(403)
+    done = run_action(lambda: confirm_status_by_point(current_user, patent))
+    if not done.ok:
+        flash(done.message, "error")
+    else:
+        flash(t("已确认法律状态与国知局登记簿一致", "Legal status confirmed against the CNIPA register"), "success")
+    return redirect(url_for("listings.patent", app_no=patent.application_number))
 
 
 @bp.post("/patents/<app_no>/evaluation-reports")

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     DEAL_VOIDED = "DEAL_VOIDED"
     STATISTICS_EXPORTED = "STATISTICS_EXPORTED"
     OPEN_LICENCE_CNIPA_STEP = "OPEN_LICENCE_CNIPA_STEP"
+    LEGAL_STATUS_CONFIRMED = "LEGAL_STATUS_CONFIRMED"
 
     def label(self, lang: str = "zh") -> str:
         zh, en = LABELS[self]
@@ -54,6 +55,7 @@ LABELS = {
     AuditAction.DEAL_VOIDED: ("作废交易", "Deal voided"),
     AuditAction.STATISTICS_EXPORTED: ("导出统计", "Statistics exported"),
     AuditAction.OPEN_LICENCE_CNIPA_STEP: ("登记开放许可办理结果", "Open-licence CNIPA step recorded"),
+    AuditAction.LEGAL_STATUS_CONFIRMED: ("服务点核实法律状态", "Legal status confirmed by the point"),
 }
 
 

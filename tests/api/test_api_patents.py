@@ -146,3 +146,20 @@ def test_bad_bibliographic_data_is_a_422_naming_the_field(client, uni, overrides
     response = client.post("/api/v1/patents", json=_new_patent_body(**overrides), headers=_auth(f.user(uni)))
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["error"]["fields"]
+
+
+def test_the_openapi_document_describes_what_the_register_has_not_confirmed(client):
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    patent = next(s for name, s in schema.items() if name.startswith("Patent") and "unconfirmed" in s.get("properties", {}))
+    assert {"owners_source", "legal_status_source", "dates_source", "register_checked_at"} <= set(patent["properties"])
+    assert "待国知局登记簿核实" in patent["properties"]["unconfirmed"]["description"]
+
+
+def test_the_patent_page_marks_what_only_a_user_typed_as_unconfirmed(client, uni):
+    typed = f.patent(uni, register_checked=None)
+    confirmed = f.patent(uni)
+    f.login(client, f.user(uni))
+    assert "待国知局登记簿核实" in client.get(f"/patents/{typed.application_number}").get_data(as_text=True)
+    assert "待国知局登记簿核实" not in client.get(f"/patents/{confirmed.application_number}").get_data(as_text=True)
+    english = client.get(f"/patents/{typed.application_number}?lang=en").get_data(as_text=True)
+    assert "awaiting the CNIPA register" in english

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from listings import patents as patent_records
 from listings.importing.readers import read_table
 from listings.importing.status import import_status_updates
 from market.core.errors import Conflict
@@ -88,3 +89,37 @@ def test_R_DI_1_taking_an_open_licence_is_refused_on_a_stale_status(session):
     _refused(lambda: acquisition.take_open_licence(decl.id, w.buyer, w.buyer_user))
     db.session.flush()
     assert acquisition.existing_licence(decl.id, w.buyer.id) is None
+
+
+def test_R_DI_1_the_listings_point_confirms_a_stale_status_from_the_patent_page(client, session):
+    w = world()
+    deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
+    f.stale(w.patent, days=45)
+    f.login(client, w.operator)
+    page = client.get(f"/patents/{w.patent.application_number}")
+    assert "确认法律状态" in page.get_data(as_text=True)
+    response = client.post(f"/patents/{w.patent.application_number}/legal-status/confirm",
+                           data={"csrf_token": f.csrf_token(client, f"/patents/{w.patent.application_number}")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert w.patent.legal_status_source == "POINT"
+    n.sign_contract(w.seller, deal, today_local())
+    assert deal.status == "SIGNED"
+
+
+def test_R_DI_1_only_the_listings_point_may_confirm_the_status(client, session):
+    w = world()
+    f.stale(w.patent, days=45)
+    f.login(client, w.buyer)
+    token = f.csrf_token(client, f"/patents/{w.patent.application_number}")
+    response = client.post(f"/patents/{w.patent.application_number}/legal-status/confirm", data={"csrf_token": token})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert w.patent.legal_status_source == "REGISTER"
+
+
+def test_R_DI_1_a_point_cannot_confirm_a_status_only_a_user_typed(session):
+    w = world()
+    w.patent.legal_status_source = "USER"
+    with pytest.raises(Conflict):
+        patent_records.confirm_status_by_point(w.operator, w.patent)
