@@ -90,16 +90,19 @@ def import_patents(path: Path, owner: str, point: str | None, publish: bool, rep
 @patents_cli.command("status-import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_status(path: Path) -> None:
-    """Apply legal-status updates (application number, event, date); suspend affected listings."""
+    """Import CNIPA register events (申请号, 事件, 日期 and details); re-importing adds nothing."""
 
     table = read_table(path.read_bytes(), path.name, limits=COMMAND_LINE)
     result = import_status_updates(table)
     db.session.commit()
     process_outbox(bulk=True)
-    click.echo(f"updated {result.updated} patents, suspended {result.suspended} listings, "
+    click.echo(f"recorded {result.recorded} register events, {result.already_recorded} already recorded "
+               f"(nothing added); updated {result.updated} patents, suspended {result.suspended} listings, "
                f"rejected {len(result.rejected)} rows")
     for row, reason in result.rejected[:20]:
         click.echo(f"  row {row}: {reason}")
+    for row, note in result.notes:
+        click.echo(f"  row {row}: {note}")
 
 
 @click.group("search", cls=AppGroup, help="Search index upkeep.")
