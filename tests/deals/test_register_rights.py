@@ -15,6 +15,7 @@ from market.core.notifications import Notification
 from market.core.time import today_local
 from market.deals.documents.grounds import filing_blockers
 from market.deals.models import PatentClaim
+from market.deals.open_licence import declarations as ol
 from market.deals.vocabulary import EvidenceLevel, LedgerEvent
 from tests.deals import negotiation_world as nw
 from tests.deals.open_licence import world as wb
@@ -166,3 +167,15 @@ def test_R_DI_3_after_a_register_transfer_the_former_owner_is_no_licensor(sessio
     deal = _deal(w, "LICENSE_ORDINARY")
     _import([f"{w.patent.application_number},专利申请权、专利权的转移,{today_local()},,,,,,,上海新主人有限公司"])
     assert "licensor_not_patentee" in {code for code, _zh, _en in filing_blockers(deal)}
+
+
+def test_a_platform_declaration_announced_after_the_register_import_takes_over_the_registers_claim(session):
+    w = wb.world()
+    decl = wb.draft(w)
+    ol.confirm_eligible(w.uni_user, decl)
+    ol.record_filing(w.uni_user, decl, today_local() - timedelta(days=30))
+    _import([f"{w.patent.application_number},开放许可声明,{today_local().isoformat()},,,,,,,"])
+    ol.record_announcement(w.uni_user, decl, today_local(), "第40卷第1号")
+    held = db.session.scalars(select(PatentClaim).where(PatentClaim.patent_id == w.patent.id,
+                                                        PatentClaim.active.is_(True))).all()
+    assert [c.declaration_id for c in held] == [decl.id]

@@ -305,6 +305,9 @@ def record_announcement(actor: User | None, decl: OpenLicenceDeclaration, announ
         raise DomainError("open_licence.gazette_required", "请填写公告的专利公报卷期号。",
                           "Give the gazette issue that announced it.", field="gazette_issue")
     claims.lock_patent(decl.patent_id)
+    # A patent has one open-licence declaration in effect: one the register import brought first is
+    # this one, so its claim gives way from the announcement on (and keeps any earlier days).
+    claims.release_register(decl.patent_id, {DealMode.OPEN_LICENSE.value}, announce_date)
     # R-OL-7 both ways: refused while a sole/exclusive licence is held, and blocks them afterwards.
     claims.take(decl.patent_id, ClaimGroup.EXCLUSIVITY, DealMode.OPEN_LICENSE, starts_on=announce_date,
                 ends_on=max(decl.term_end or announce_date, announce_date), declaration_id=decl.id)
