@@ -101,7 +101,7 @@ def _keep_register_facts(patent: Patent, values: dict[str, Any], legal_status: L
                                f"The {en} is confirmed by the CNIPA register as {getattr(patent, key).isoformat()} "
                                f"and cannot be changed to {values[key].isoformat()}; if the register is wrong, have "
                                "CNIPA correct it and import the status again.", field=key)
-    if (patent.legal_status_source == Source.REGISTER and legal_status is not None
+    if (patent.legal_status_source in (Source.REGISTER, Source.POINT) and legal_status is not None
             and legal_status != patent.legal_status):
         raise Conflict("register_status", "法律状态以国知局登记簿为准，不能由用户修改；请导入登记簿的最新法律状态"
                        "（数据完整性，R-DI-1）。",
@@ -119,6 +119,7 @@ def keep_co_owners(patent: Patent, names: list[str]) -> None:
                        f"Patentees cannot be removed: {', '.join(dropped)}. The owners of a patent change only "
                        "through a transfer recorded by CNIPA (import the register's transfer event), never by one "
                        "owner (Patent Law arts. 10 and 14, R-TR-3).", field="owners")
+
 
 def organisation_ids_by_name(names: list[str]) -> dict[str, int]:
     """Platform organisations by lower-cased registered name, cached for the transaction."""
@@ -216,6 +217,7 @@ def refold(patent: Patent, *, source: str = Source.EXPORT) -> None:
             select(LegalEvent).where(LegalEvent.patent_id == patent.id)))
         history += [e for e in db.session.new if isinstance(e, LegalEvent) and e.patent is patent
                     and e not in history]
+    before = (patent.legal_status, patent.lapse_reason)
     fold = apply_events([(e.event_date or date.min, e.event, (e.details or {}).get("licence_kind"))
                          for e in history], last_protected_day=patent.last_protected_day)
     if fold.legal_status is not None:
@@ -227,6 +229,9 @@ def refold(patent: Patent, *, source: str = Source.EXPORT) -> None:
     _sync_flags(patent, fold.flags)
     expire_if_term_ended(patent)
     derive_fee_grace(patent)
+    confirmed = patent.legal_status_source in (Source.REGISTER, Source.POINT)
+    if source != Source.REGISTER and confirmed and before == (patent.legal_status, patent.lapse_reason):
+        return  # an export agreeing with the register neither confirms nor unconfirms it
     patent.status_checked_at = utcnow()
     patent.legal_status_source = source
     if source == Source.REGISTER:

@@ -180,3 +180,13 @@ def test_R_OL_4_the_daily_job_puts_a_patent_in_grace_once_its_paid_through_date_
     assert p.legal_status == LegalStatus.VALID
     summary = reminders.run_daily(paid + timedelta(days=1))
     assert summary["fee_grace_entered"] == 1 and p.legal_status == LegalStatus.FEE_GRACE
+
+
+def test_a_portfolio_export_that_agrees_with_the_register_leaves_it_confirmed(uni):
+    p = f.patent(uni)
+    data = ("申请号,名称,专利权人,法律状态,法律状态日\n"
+            f"{p.application_number},{p.title},{uni.name},授权,2022-01-05\n").encode("utf-8")
+    table = read_table(data, "mine.csv")
+    result = import_table(table, suggest_mapping(table.headers), uni, ImportOptions())
+    assert not result.rejected
+    assert p.legal_status_source == "REGISTER" and p.legal_status == LegalStatus.VALID
