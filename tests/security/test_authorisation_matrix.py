@@ -88,6 +88,9 @@ ROUTES = [
     ("POST", "/patents/<app_no>/evaluation-reports", "/patents/{patent_no}/evaluation-reports",
      {"report_no": "PJ2024001", "issued_on": "2024-05-01", "conclusion": "NO_DEFECT"},
                                                                      "L 403 403 302 403 403 403 403"),
+    # Only the operator of the point the patent is listed at confirms its status from the register.
+    ("POST", "/patents/<app_no>/legal-status/confirm", "/patents/{patent_no}/legal-status/confirm", {},
+                                                                     "L 403 403 403 403 302 403 403"),
     ("GET", "/my/listings", "/my/listings", None,                    "L 200 200 200 200 200 200 200"),
     ("POST", "/my/listings/bulk", "/my/listings/bulk", {"action": "suspend", "listing_ids": "{listing}",
                                                           "confirmed": "1", "note": "暂停"},
