@@ -1,14 +1,14 @@
 """The CNIPA register as the source of rights (issue 12 §1): register events keep their details,
 claims can rest on a register event, patents record where owners/status/dates came from
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
-down_revision = '0015'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
