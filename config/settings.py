@@ -134,6 +134,9 @@ class Settings:
         # R-ST-5: contributors' minimum share of net transfer/licence income or of equity formed, in percent
         # (Shanghai's 70 by default, SH 34; never below the national 50 of STL 45).
         self.REWARD_MIN_PCT = Decimal(os.environ.get("REWARD_MIN_PCT", "70"))
+        # Issue 12 §4: a single deal's amount above this (fen; 10 亿元 by default) counts in no figure
+        # until the point operator of its point (or the bureau) confirms it.
+        self.DEAL_AMOUNT_REVIEW_FEN = int(os.environ.get("DEAL_AMOUNT_REVIEW_FEN", "100000000000"))
         self.TESTING = False
 
 

@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 from market.accounts.models import User
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
+from market.deals import evidence
 from market.deals.models import Deal, DealDocument
 from market.deals.vocabulary import DocumentKind
 
@@ -98,6 +99,7 @@ def store_document(deal: Deal, kind: str, file: FileStorage | None, user: User) 
                             organisation_id=user.organisation_id)
     db.session.add(document)
     db.session.flush()
+    evidence.refresh(deal)  # a certificate may make the deal documented
     return document
 
 

@@ -83,6 +83,10 @@ class LedgerEvent(Labelled):
     FILING_VERIFIED = "FILING_VERIFIED", "备案已核实", "Filing verified"
     REGISTRATION_VERIFIED = "REGISTRATION_VERIFIED", "转让登记已核实", "Registration verified"
     EVIDENCE_VERIFIED = "EVIDENCE_VERIFIED", "交易已核实", "Deal verified"
+    # A verification taken back (with its reason): the deal is no longer verified until a later line says so.
+    EVIDENCE_WITHDRAWN = "EVIDENCE_WITHDRAWN", "撤销核实", "Verification withdrawn"
+    # An amount above DEAL_AMOUNT_REVIEW_FEN confirmed by the point operator (amount_fen = the amount confirmed).
+    AMOUNT_CONFIRMED = "AMOUNT_CONFIRMED", "金额已确认", "Amount confirmed"
 
 
 class EvidenceLevel(Labelled):

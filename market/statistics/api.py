@@ -55,6 +55,8 @@ class StatsArgsSchema(BaseSchema):
     ipc_section = _filter("ipc_section", "A–H, LOCARNO (designs) or NONE.")
     supplier_geo = _filter("supplier_geo")
     demander_geo = _filter("demander_geo")
+    evidence = _filter("evidence", "Evidence level: VERIFIED (CNIPA register or the point), DOCUMENTED, "
+                                   "or SELF_DECLARED.")
 
 
 class PivotArgsSchema(StatsArgsSchema):
@@ -105,7 +107,9 @@ class SummarySchema(BaseSchema):
     filters = fields.Dict(keys=fields.String(), values=fields.String())
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema),
                          metadata={"description": "By column: DEALS, TRANSFER, LICENCES, LICENSE_ORDINARY, "
-                                                  "LICENSE_SOLE, LICENSE_EXCLUSIVE, OPEN_LICENSE, OPEN_DECLARATION, EQUITY."})
+                                                  "LICENSE_SOLE, LICENSE_EXCLUSIVE, OPEN_LICENSE, OPEN_DECLARATION, EQUITY, and "
+                                                  "LICENCE_FILINGS (备案次数: licences filed with CNIPA in the period "
+                                                  "by filing date, not part of DEALS)."})
     year_ago = fields.Nested(ComparisonSchema, allow_none=True)
     previous = fields.Nested(ComparisonSchema, allow_none=True)
     closed = fields.Boolean()
@@ -167,9 +171,14 @@ class FactPageSchema(BaseSchema):
 
 class PublicSchema(BaseSchema):
     on_shelf = fields.Integer(metadata={"description": "Distinct patents on the shelves (published listings) now."})
+    counts = fields.String(metadata={"description": "VERIFIED: totals, this_year and by_point count only deals the "
+                                                    "CNIPA register or a point verified (issue 12 §4)."})
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
     this_year = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
     by_point = fields.List(fields.Nested(PivotRowSchema))
+    by_evidence = fields.List(fields.Nested(PivotRowSchema), metadata={
+        "description": "Every counted deal to date by evidence level (VERIFIED, DOCUMENTED, SELF_DECLARED): "
+                       "the deals not yet verified, shown apart from the totals."})
 
 
 def _figures(cells: dict[Column, Figures]) -> dict:
@@ -274,5 +283,8 @@ def statistics_deals():
 def statistics_public():
     f = services.public_figures(db.session, today=today_local(),
                                 home_district=current_app.config.get("HOME_DISTRICT", "宝山区"), lang=get_lang())
-    return {"on_shelf": f.on_shelf, "totals": _figures(f.totals), "this_year": _figures(f.year_totals),
-            "by_point": [{"key": r.key, "label": r.label, "figures": _figures(r.cells)} for r in f.by_point.rows]}
+    return {"on_shelf": f.on_shelf, "counts": "VERIFIED", "totals": _figures(f.totals),
+            "this_year": _figures(f.year_totals),
+            "by_point": [{"key": r.key, "label": r.label, "figures": _figures(r.cells)} for r in f.by_point.rows],
+            "by_evidence": [{"key": r.key, "label": r.label, "figures": _figures(r.cells)}
+                            for r in f.by_evidence.rows]}

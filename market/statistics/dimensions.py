@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 from listings.industries import MAPPING_VERSION, all_industries, industry_label
 from listings.vocabulary import OrgType, PatentType, SoeLevel
 from market.core.errors import DomainError
+from market.deals.vocabulary import EvidenceLevel
 from market.statistics import geography
 from market.statistics.measures import Column, StatType
 
@@ -43,6 +44,10 @@ for _t in OrgType:
 PARTY_TYPES[NONE] = ("不适用（无需方）", "None (no demander)")
 
 PATENT_TYPES = {**{p.value: (p.zh, p.en) for p in PatentType}, NONE: ("未知", "Unknown")}
+
+# How far each counted fact's record can be checked (issue 12 §4); a declaration's announcement is
+# verified when the register import or its point recorded it, else it is the declarant's word.
+EVIDENCE_LEVELS = {e.value: (e.zh, e.en) for e in EvidenceLevel}
 
 
 def _error(code: str, zh: str, en: str, field_name: str) -> DomainError:
@@ -132,6 +137,11 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     Dimension("demander_type", "需方类型", "Demander type", keys=lambda: list(PARTY_TYPES),
               labeller=_pair(PARTY_TYPES)),
     Dimension("point", "网点", "Point", labeller=_point),
+    Dimension("evidence", "证据等级", "Evidence level", keys=lambda: list(EVIDENCE_LEVELS),
+              labeller=_pair(EVIDENCE_LEVELS),
+              note=("已核实 = 国家知识产权局登记簿或服务网点已核实；已上传证明文件 = 有主管部门证明、收款方确认的付款或平台记录；当事人自报 = 仅有当事人填写的信息。",
+                    "Verified = by the CNIPA register or the point; documented = an authority's certificate, a payment "
+                    "the payee confirmed or the platform's records; self-declared = only what the parties typed.")),
     Dimension("industry", "战略性新兴产业", "Strategic emerging industry",
               keys=lambda: [*all_industries(), NONE], labeller=_industry, multi=True,
               note=(f"按专利的 IPC 分类号经参照关系表（{MAPPING_VERSION}）归入产业；一件专利可属多个产业，各产业之和可大于合计。",

@@ -28,20 +28,21 @@ CSV_BOM = spreadsheets.CSV_BOM
 FORMATS = ("xlsx", "csv")
 SHEET_NAMES = {"period": "按期间", "type": "按交易类型", "point": "按网点", "industry": "按产业",
                "supplier_type": "按供方类型", "demander_type": "按需方类型", "patent_type": "按专利类型",
-               "ipc_section": "按IPC部", "supplier_geo": "按供方地域", "demander_geo": "按需方地域"}
-EXPORT_BREAKDOWNS = ("point", "industry", "supplier_type", "demander_type", "patent_type", "ipc_section",
+               "ipc_section": "按IPC部", "supplier_geo": "按供方地域", "demander_geo": "按需方地域",
+               "evidence": "按证据等级"}
+EXPORT_BREAKDOWNS = ("evidence", "point", "industry", "supplier_type", "demander_type", "patent_type", "ipc_section",
                      "supplier_geo", "demander_geo")
 
 BASIS_LINE = {"TRANSFER": "转让登记生效", "LICENSE_ORDINARY": "合同备案", "LICENSE_SOLE": "合同备案",
               "LICENSE_EXCLUSIVE": "合同备案", "OPEN_LICENSE": "取得许可", "OPEN_DECLARATION": "声明公告",
-              "EQUITY": "工商变更登记"}
+              "EQUITY": "工商变更登记", "LICENCE_FILING": "合同备案"}
 
 DETAIL_HEADERS = [
     "交易编号", "交易类型", "类型代码", "计数日期", "计数依据", "年度", "季度", "月份",
     "申请号", "专利名称", "专利类型", "IPC部", "战略性新兴产业", "产业代码",
     "供方", "供方类型", "供方地域", "需方", "需方类型", "需方地域", "网点", "网点编号",
     "合同金额(元)", "实际到账(元)", "作价金额(元)", "交易状态", "合同生效日", "备案号", "登记号", "公告卷期",
-    "台账行号", "产业分类版本", "地域表版本",
+    "台账行号", "产业分类版本", "地域表版本", "证据等级",
 ]
 
 
@@ -131,14 +132,14 @@ def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iter
     """One line per counted deal or declaration, with every dimension key (streamed)."""
     labels = {n: _Labels(n, names if n == "point" else None)
               for n in ("patent_type", "ipc_section", "supplier_type", "demander_type", "supplier_geo",
-                        "demander_geo", "point", "industry")}
+                        "demander_geo", "point", "industry", "evidence")}
     statuses = _deal_status_labels()
     types = {t.value: t.zh for t in StatType}
     basis_line = dict(BASIS_LINE)
     if sel.basis == Basis.EFFECTIVE:
         basis_line.update({k: "合同生效" for k in ("LICENSE_ORDINARY", "LICENSE_SOLE", "LICENSE_EXCLUSIVE")})
     yield DETAIL_HEADERS
-    for row in queries.stream(session, queries.detail_statement(queries.shape_of(sel)), queries.params_of(sel)):
+    for row in queries.stream(session, queries.detail_statement(queries.shape_of(sel, listing=True)), queries.params_of(sel)):
         m = row._mapping
         basis: date = m["basis_date"]
         if isinstance(basis, str):  # SQLite through a UNION returns the ISO text
@@ -159,7 +160,7 @@ def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iter
                contract, yuan(m["received_fen"]), contract if stat_type == StatType.EQUITY else None,
                statuses.get(m["status"], m["status"]), m["effective_date"], m["filing_record_no"] or "",
                m["registration_no"] or "", m["gazette_issue"] or "", m["basis_event_id"], MAPPING_VERSION,
-               geography.VERSION]
+               geography.VERSION, labels["evidence"][m["k_evidence"]]]
 
 
 # ---- CSV -------------------------------------------------------------------------------------

@@ -23,10 +23,13 @@ class StatType(Labelled):
     OPEN_LICENSE = "OPEN_LICENSE", "开放许可（达成许可）", "Open licences taken"
     OPEN_DECLARATION = "OPEN_DECLARATION", "开放许可（声明公告）", "Open-licence declarations announced"
     EQUITY = "EQUITY", "作价投资", "Equity investment"
+    # CNIPA's basis (备案次数): every licence filed in the period by its filing date, open licences
+    # included, whatever date the licence columns count by. A count beside the deals, never in them.
+    LICENCE_FILING = "LICENCE_FILING", "许可备案", "Licence filings"
 
 
 NEGOTIATED_LICENCES = (StatType.LICENSE_ORDINARY, StatType.LICENSE_SOLE, StatType.LICENSE_EXCLUSIVE)
-# Declarations are announcements, not transactions: they never enter the deal totals.
+# Declarations are announcements, and filings a second count of licences: neither enters the deal totals.
 DEAL_TYPES = (StatType.TRANSFER, *NEGOTIATED_LICENCES, StatType.OPEN_LICENSE, StatType.EQUITY)
 
 
@@ -42,6 +45,7 @@ class Column(Labelled):
     OPEN_LICENSE = "OPEN_LICENSE", "开放许可（达成）", "Open licences taken"
     OPEN_DECLARATION = "OPEN_DECLARATION", "开放许可（声明）", "Declarations announced"
     EQUITY = "EQUITY", "作价投资", "Equity"
+    LICENCE_FILINGS = "LICENCE_FILINGS", "许可备案次数", "Licence filings (CNIPA basis)"
 
 
 # The types each column adds up.
@@ -55,6 +59,7 @@ COLUMN_TYPES: dict[Column, tuple[StatType, ...]] = {
     Column.OPEN_LICENSE: (StatType.OPEN_LICENSE,),
     Column.OPEN_DECLARATION: (StatType.OPEN_DECLARATION,),
     Column.EQUITY: (StatType.EQUITY,),
+    Column.LICENCE_FILINGS: (StatType.LICENCE_FILING,),
 }
 COLUMNS = tuple(Column)
 
@@ -87,6 +92,8 @@ BASIS_DATE_TEXT = {
                                 "announcement date of the declaration (CNIPA gazette)"),
     StatType.EQUITY: ("工商变更登记日（作价出资完成，台账“工商变更登记”）",
                       "capital registration date (ledger line “Capital registered”)"),
+    StatType.LICENCE_FILING: ("备案日（台账“合同备案”；普通、排他、独占许可及开放许可）",
+                              "filing date (ledger line “Contract filed”; ordinary, sole, exclusive and open licences)"),
 }
 
 
@@ -130,7 +137,7 @@ def change(current: int, before: int) -> float | None:
 
 def counting_rules(*, period_label: str, basis: str, scope_label: str, home_district: str,
                    industry_version: str, geography_version: str, generated_at: str,
-                   lang: str = "zh") -> list[tuple[str, str]]:
+                   lang: str = "zh", review_line: str = "10 亿元") -> list[tuple[str, str]]:
     """统计口径: how every figure in a report was counted, as (topic, text) lines for the file."""
     zh = lang != "en"
     licence_basis = (Basis(basis).zh if zh else Basis(basis).en)
@@ -154,6 +161,26 @@ def counting_rules(*, period_label: str, basis: str, scope_label: str, home_dist
         (pick("计数日期：开放许可（声明）", "Basis date: open-licence declarations"),
          BASIS_DATE_TEXT[StatType.OPEN_DECLARATION][0 if zh else 1]),
         (pick("计数日期：作价投资", "Basis date: equity investments"), BASIS_DATE_TEXT[StatType.EQUITY][0 if zh else 1]),
+        (pick("许可备案次数", "Licence filings"),
+         pick("按国家知识产权局“专利许可备案次数”口径：统计期间内向国家知识产权局备案的许可合同（普通、排他、独占许可及开放许可），"
+              "一律按备案日计数，与许可栏采用的计数日期无关；与“转让”栏相加，可与国家知识产权局公布的“专利转让许可备案次数”对比。"
+              "它是许可的另一种计数，不计入交易合计。",
+              "CNIPA's basis for licence filings: licence contracts (ordinary, sole, exclusive and open licences) filed with "
+              "CNIPA in the period, always by filing date whatever date the licence columns use; added to the transfers, "
+              "it compares with CNIPA's headline count of transfer and licence filings. A second count of licences, "
+              "never part of all deals.")),
+        (pick("证据等级", "Evidence level"),
+         pick("每笔交易标明证据等级：当事人自报；已上传证明文件（主管部门出具的备案/登记证明、收款方在平台确认的付款、"
+              "开放许可的平台通知与付款记录）；已核实（国家知识产权局登记簿或服务网点核实）。各项数字均可按证据等级分列或筛选；"
+              "政务公开数字只计已核实的交易。",
+              "Each deal carries its evidence level: self-declared; documented (an authority's filing or registration "
+              "certificate, a payment the payee confirmed on the platform, the platform's notice and payment records of an "
+              "open licence); verified (CNIPA register or the point). Every figure can be broken down or filtered by it; "
+              "the public figures count verified deals only.")),
+        (pick("单笔金额复核", "Single-deal amount review"),
+         pick(f"单笔合同金额超过 {review_line} 的交易，须经其网点运营机构（或区知识产权局）确认金额后才计入任何数字。",
+              f"A deal whose amount is above {review_line} counts in no figure until the operator of its point (or the "
+              "bureau) confirms that amount.")),
         (pick("件与次", "件 and 次"),
          pick("“次”为交易笔数（一笔交易计一次）；“件”为涉及的不同专利申请号数。同一专利可多次许可，故件数可小于次数；"
               "合计栏的件数为去重后的专利数，不等于各栏件数之和。",

@@ -14,7 +14,7 @@ from market.statistics.measures import COLUMNS, Column, Figures
 from market.statistics.periods import bucket_label
 
 # Breakdowns that list every key even when it has no deal (a point with none must show 0).
-LIST_EVERY_KEY = frozenset({"point", "period", "type"})
+LIST_EVERY_KEY = frozenset({"point", "period", "type", "evidence"})
 
 
 @dataclass

@@ -22,7 +22,10 @@ from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.db import utcnow
 from market.core.errors import DomainError, Forbidden
+from market.core.money import yuan_grouped
 from market.core.time import SHANGHAI
+from market.deals.evidence import amount_review_fen
+from market.deals.vocabulary import EvidenceLevel
 from market.statistics import dimensions, geography, pivots, queries
 from market.statistics.measures import Basis, Column, Figures, counting_rules
 from market.statistics.periods import EARLIEST, Period, classify, parse_period, period_from_range, year_to_date
@@ -33,7 +36,8 @@ RESERVED = frozenset({"period", "from", "to", "basis", "scope", "page", "per_pag
                       "lang", "pivot"})
 # The dashboard opens on the breakdowns the issue names for it (point, industry); every other one
 # is one click away (?by=), and all of them are in the export.
-DASHBOARD_BREAKDOWNS = ("point", "industry")
+# Evidence first (issue 12 §4): how much of each figure the register or a point has verified.
+DASHBOARD_BREAKDOWNS = ("evidence", "point", "industry")
 MORE_BREAKDOWNS = ("supplier_type", "demander_type", "patent_type", "ipc_section", "supplier_geo", "demander_geo")
 # The export adds the full cross of the bureau's report (journey 5).
 CROSS = ("period", "type", "point", "industry", "supplier_type")
@@ -102,7 +106,7 @@ def parse_selection(args: Mapping[str, str] | Iterable[tuple[str, str]], *, scop
     values = {k: v for k, v in pairs}
     return Selection(period=parse_period_args(values, today), basis=parse_basis(values.get("basis")),
                      filters=dimensions.parse_filters((k, v) for k, v in pairs if k not in RESERVED),
-                     scope=scope, home_district=home_district)
+                     scope=scope, home_district=home_district, amount_review_fen=amount_review_fen())
 
 
 def parse_period_args(values: Mapping[str, str], today: date) -> Period:
@@ -221,7 +225,7 @@ def rules(session: Session, sel: Selection, lang: str = "zh", generated_at: date
                           scope_label=scope_label(session, sel.scope, lang), home_district=sel.home_district,
                           industry_version=MAPPING_VERSION, geography_version=geography.VERSION,
                           generated_at=stamp.strftime("%Y-%m-%d %H:%M") + (" 北京时间" if lang != "en" else " Beijing time"),
-                          lang=lang)
+                          lang=lang, review_line=f"{yuan_grouped(sel.amount_review_fen)} 元")
 
 
 # ---- drill-down ------------------------------------------------------------------------------
@@ -254,24 +258,38 @@ def deals_behind(session: Session, sel: Selection, page: int = 1, per_page: int 
 # ---- the public page -------------------------------------------------------------------------
 @dataclass
 class PublicFigures:
+    """The public page: verified figures only (issue 12 §4), and beside them what is not yet verified."""
+
     on_shelf: int
     on_shelf_by_point: dict[str, int]
     since: Period
     this_year: Period
-    totals: dict[Column, Figures]
-    year_totals: dict[Column, Figures]
-    by_point: pivots.Pivot
+    totals: dict[Column, Figures]  # verified only
+    year_totals: dict[Column, Figures]  # verified only
+    by_point: pivots.Pivot  # verified only
+    by_evidence: pivots.Pivot  # every counted deal, by evidence level: the unverified shown apart
+
+
+VERIFIED_ONLY = {"evidence": EvidenceLevel.VERIFIED.value}
 
 
 def public_figures(session: Session, *, today: date, home_district: str, lang: str = "zh") -> PublicFigures:
-    """政务公开: the chain's totals from the same ledger, computed at the time of the request."""
+    """政务公开: the chain's verified totals from the same ledger, computed at the time of the request.
+
+    Open to anyone, so a figure the public sees rests on the CNIPA register or a point's check,
+    not on what two parties typed; the deals not yet verified are counted apart, by level.
+    """
 
     since = classify(EARLIEST, today)
     this_year = year_to_date(today)
-    sel = Selection(period=since, home_district=home_district)
+    sel = Selection(period=since, home_district=home_district, amount_review_fen=amount_review_fen())
+    verified = sel.replace(filters=VERIFIED_ONLY)
     names = queries.point_names(session, lang)
-    agg = queries.aggregate(session, sel, ["point"], full_rows=False)
-    year = queries.aggregate(session, sel.replace(period=this_year), full_totals=False).totals
+    agg = queries.aggregate(session, verified, ["point"], full_rows=False)
+    year = queries.aggregate(session, verified.replace(period=this_year), full_totals=False).totals
+    levels = queries.aggregate(session, sel, ["evidence"], full_rows=False, received=False)
     on_shelf, per_point = queries.shelf_counts(session)
     return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year,
-                         pivots.build("point", agg.rows["point"], agg.totals, lang, names))
+                         pivots.build("point", agg.rows["point"], agg.totals, lang, names),
+                         pivots.build("evidence", levels.rows["evidence"], levels.totals, lang,
+                                      keys=[e.value for e in EvidenceLevel]))

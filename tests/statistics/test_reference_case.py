@@ -35,6 +35,7 @@ from market.accounts.services import issue_api_token
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation as n
+from market.deals import verification
 from market.deals.open_licence import acquisition
 from market.deals.open_licence import declarations as ol
 from market.payments import services as payments
@@ -230,6 +231,8 @@ def test_the_reference_case_reconciles_on_the_dashboard_the_api_and_the_export(c
         "OPEN_LICENSE": {"transactions": 36, "patents": 12, "contract_fen": 230 * WAN, "received_fen": 230 * WAN},
         "OPEN_DECLARATION": {"transactions": 12, "patents": 12, "contract_fen": 0, "received_fen": 0},
         "EQUITY": {"transactions": 10, "patents": 10, "contract_fen": 4_000 * WAN, "received_fen": 0},
+        # 备案次数 (CNIPA's basis): the 6 negotiated licences filed; the open licences were not filed.
+        "LICENCE_FILINGS": {"transactions": 6, "patents": 6, "contract_fen": 600 * WAN, "received_fen": 600 * WAN},
     }
 
     # The API.
@@ -280,7 +283,50 @@ def test_the_reference_case_reconciles_on_the_dashboard_the_api_and_the_export(c
     csv_text = client.get(f"/statistics/export?period={YEAR}&format=csv", buffered=True).get_data().decode("utf-8")
     assert csv_text.count("\r\n") == 1 + 125
 
-    # The public page: the same ledger, to date.
+    # The public page counts verified deals only: none of these is verified yet, all are shown apart.
+    public = client.get("/api/v1/statistics/public").get_json()
+    assert public["counts"] == "VERIFIED"
+    assert public["totals"]["DEALS"]["transactions"] == 0 and public["totals"]["DEALS"]["contract_fen"] == 0
+    levels = {r["key"]: r["figures"]["DEALS"] for r in public["by_evidence"]}
+    assert sum(r["transactions"] for r in levels.values()) == 113
+    assert sum(r["contract_fen"] for r in levels.values()) == TOTAL_FEN
+    assert levels["VERIFIED"]["transactions"] == 0
+
+
+def _verify_all(chain, deals) -> None:
+    for deal in deals:
+        verification.verify_deal(chain.bureau, deal, "核对了合同、付款凭证与登记证明")
+    db.session.commit()
+
+
+def test_the_reference_case_reproduces_in_the_public_figures_once_verified(client, reference):
+    """Issue 12 §4: verified through the service, the 113 deals and 94.80 M yuan reach the public figures."""
+    chain = reference["chain"]
+    deals = reference["transfers"] + reference["equity"] + reference["licences"] + reference["open"]
+    assert len(deals) == 113
+    _verify_all(chain, deals)
+
     public = client.get("/api/v1/statistics/public").get_json()
     assert public["totals"]["DEALS"]["transactions"] == 113
     assert public["totals"]["DEALS"]["contract_fen"] == TOTAL_FEN
+    html = client.get("/statistics/public").get_data(as_text=True)
+    assert "仅统计经核实的交易" in html and "9,480 万元" in html
+
+    # The bureau's figures filtered to verified deals are the reference case, to the fen.
+    token = issue_api_token(chain.bureau, "reference")[1]
+    auth = {"Authorization": f"Bearer {token}"}
+    verified = client.get(f"/api/v1/statistics/summary?period={YEAR}&evidence=VERIFIED", headers=auth).get_json()
+    assert verified["totals"]["DEALS"]["transactions"] == 113
+    assert verified["totals"]["DEALS"]["contract_fen"] == TOTAL_FEN
+
+    # A verification withdrawn takes that deal out of the public figures, not out of the bureau's.
+    withdrawn = reference["transfers"][60]  # the 480 万 transfer
+    verification.withdraw_verification(chain.bureau, withdrawn, "登记号与国家知识产权局登记簿不符，待核")
+    db.session.commit()
+    public = client.get("/api/v1/statistics/public").get_json()
+    assert public["totals"]["DEALS"]["transactions"] == 112
+    assert public["totals"]["DEALS"]["contract_fen"] == TOTAL_FEN - 480 * WAN
+    levels = {r["key"]: r["figures"]["DEALS"] for r in public["by_evidence"]}
+    assert levels["DOCUMENTED"]["transactions"] == 1 and levels["DOCUMENTED"]["contract_fen"] == 480 * WAN
+    summary = client.get(f"/api/v1/statistics/summary?period={YEAR}", headers=auth).get_json()
+    assert summary["totals"]["DEALS"]["transactions"] == 113

@@ -151,14 +151,17 @@ def test_the_api_gives_the_same_figures_and_refuses_district_figures_to_others(c
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "statistics.district_forbidden"
     bad = client.get("/api/v1/statistics/pivot?by=colour", headers={"Authorization": f"Bearer {token}"})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "statistics.dimension_unknown"
-    assert client.get("/api/v1/statistics/public").get_json()["totals"]["DEALS"]["transactions"] == 2
+    public = client.get("/api/v1/statistics/public").get_json()
+    # Public figures count verified deals only (issue 12 §4); these two are on the ledger, unverified.
+    assert public["totals"]["DEALS"]["transactions"] == 0
+    assert sum(r["figures"]["DEALS"]["transactions"] for r in public["by_evidence"]) == 2
 
 
 def test_more_breakdowns_are_one_click_away_and_unknown_ones_refused(client, chain):
     _login(client, chain, "bureau")
     html = client.get("/statistics/?period=2024").get_data(as_text=True)
     assert 'id="by-point"' in html and 'id="by-demander_geo"' not in html
-    assert "by=point%2Cindustry%2Cdemander_geo" in html
+    assert "by=evidence%2Cpoint%2Cindustry%2Cdemander_geo" in html
     html = client.get("/statistics/?period=2024&by=point,demander_geo").get_data(as_text=True)
     assert 'id="by-demander_geo"' in html and "上海市其他区" in html  # 静安区 licensee
     response = client.get("/statistics/?period=2024&by=point,colour")

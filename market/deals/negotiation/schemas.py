@@ -7,7 +7,16 @@ from marshmallow import fields, validate
 from listings.schemas import JsonBoolean, UtcDateTime
 from listings.views.forms import YuanField
 from market.core.schemas import BaseSchema, TrimmedString
-from market.deals.vocabulary import DealKind, DealStatus, FeeMode, LedgerEvent, PaymentPeriod, RoyaltyBase
+from market.deals import evidence
+from market.deals.vocabulary import (
+    DealKind,
+    DealStatus,
+    EvidenceLevel,
+    FeeMode,
+    LedgerEvent,
+    PaymentPeriod,
+    RoyaltyBase,
+)
 
 MAX_INT = 2**31 - 1
 MAX_FEN = 10**15
@@ -175,6 +184,13 @@ class DealOut(BaseSchema):
     capital_registered_date = fields.Date(allow_none=True)
     completed_date = fields.Date(allow_none=True)
     void_reason = fields.String()
+    # Issue 12 §4: how far the record can be checked; the public figures count VERIFIED deals only.
+    evidence_level = fields.String(validate=validate.OneOf([e.value for e in EvidenceLevel]),
+                                   metadata={"description": "SELF_DECLARED (the parties' word), DOCUMENTED (an "
+                                             "authority's certificate, a payment the payee confirmed, or the platform's "
+                                             "own records) or VERIFIED (CNIPA register or the point operator)"})
+    # An amount above DEAL_AMOUNT_REVIEW_FEN counts in no figure until the point operator confirms it.
+    amount_under_review = fields.Function(evidence.awaits_amount_review, metadata={"type": "boolean"})
     created_at = UtcDateTime()
 
 

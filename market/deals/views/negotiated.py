@@ -36,6 +36,7 @@ from market.deals.vocabulary import (
     DealKind,
     DealStatus,
     DocumentKind,
+    EvidenceLevel,
     FeeMode,
     LedgerEvent,
     PaymentKind,
@@ -49,6 +50,7 @@ from market.payments.providers import get_provider
 from market.web.actions import run_action
 
 LABELS = {"DealStatus": DealStatus, "DealKind": DealKind, "LedgerEvent": LedgerEvent, "DocumentKind": DocumentKind,
+          "EvidenceLevel": EvidenceLevel,
           "PaymentKind": PaymentKind, "PaymentStatus": PaymentStatus, "FeeMode": FeeMode,
           "RoyaltyBase": RoyaltyBase, "PaymentPeriod": PaymentPeriod}
 

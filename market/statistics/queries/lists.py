@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from listings.models import Listing
 from listings.vocabulary import ListingStatus
 from market.accounts.points.models import Point
+from market.deals.evidence import contract_fen_sql, counts_in_figures
 from market.deals.models import Deal, DealEvent
 from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from market.statistics import geography, indexes  # noqa: F401  (indexes: declared on the tables)
@@ -50,7 +51,6 @@ from market.statistics.queries.selection import (
     Shape,
     _basis_pairs,
     _deal_scope,
-    _fee_fixed_total,
     _p,
     facts,
     params_of,
@@ -88,7 +88,7 @@ def _page_statements(shape: Shape):
 
 def page_of_facts(session: Session, sel: Selection, page: int, per_page: int) -> tuple[list, int]:
     tune(session)
-    count, rows = _page_statements(shape_of(sel))
+    count, rows = _page_statements(shape_of(sel, listing=True))
     params = params_of(sel, p_limit=per_page, p_offset=(page - 1) * per_page)
     total = session.scalar(count, params) or 0
     return session.execute(rows, params).all(), total
@@ -151,19 +151,20 @@ def revisions_statement(shape: Shape):
                 line.recorded_at.label("recorded_at"), amount.label("amount_fen"), note.label("note"),
                 d.reference.label("reference"))
 
-    contract = func.coalesce(d.price_fen, _fee_fixed_total(d))
+    contract = contract_fen_sql(d)
+    amount_ok = counts_in_figures(d, _p("p_cap", BigInteger))
     parts = []
     if kinds:
         parts.append(select(*columns("VOID", -contract, line.note))
                      .select_from(late).join(d, d.id == line.deal_id)
-                     .where(line.kind == VOID, counted_at_close, *scope))
+                     .where(line.kind == VOID, counted_at_close, amount_ok, *scope))
         parts.append(select(*columns("LATE_BASIS", contract, literal("", String), dated_by=line.occurred_on))
                      .select_from(late).join(d, d.id == line.deal_id)
                      .where(line.kind != VOID, line.kind != PAYMENT, _basis_pairs(late.c, d, kinds),
-                            d.status != VOID, *scope))
+                            d.status != VOID, amount_ok, *scope))
         parts.append(select(*columns("LATE_PAYMENT", line.amount_fen, line.note))
                      .select_from(late).join(d, d.id == line.deal_id)
-                     .where(line.kind == PAYMENT, counted_at_close, d.status != VOID, *scope))
+                     .where(line.kind == PAYMENT, counted_at_close, d.status != VOID, amount_ok, *scope))
     if StatType.OPEN_DECLARATION in shape.types:
         de, decl, lst = DeclarationEvent, OpenLicenceDeclaration, Listing
         prior = aliased(DeclarationEvent, name="prior")

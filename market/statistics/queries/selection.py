@@ -27,11 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from listings.models import Listing, Patent
-from market.accounts.models import Organisation
+from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.time import SHANGHAI
+from market.deals.evidence import DEFAULT_AMOUNT_REVIEW_FEN, contract_fen_sql, counts_in_figures
 from market.deals.models import Deal, DealEvent
 from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
+from market.deals.vocabulary import EvidenceLevel
 from market.statistics import geography, indexes  # noqa: F401  (indexes: declared on the tables)
 from market.statistics.dimensions import NONE
 from market.statistics.measures import (
@@ -44,8 +46,10 @@ from market.statistics.measures import (
 )
 from market.statistics.periods import HALF, MONTH, QUARTER, YEAR, Period
 
-VOID, PAYMENT, SIGNATURE, ANNOUNCED = "VOID", "PAYMENT", "SIGNATURE", "ANNOUNCED"
+VOID, PAYMENT, SIGNATURE, ANNOUNCED, FILING = "VOID", "PAYMENT", "SIGNATURE", "ANNOUNCED", "FILING"
 LICENCE_KINDS = tuple(t.value for t in NEGOTIATED_LICENCES)
+# Every deal kind CNIPA files as a licence contract (备案次数 counts them all by filing date).
+FILED_LICENCE_KINDS = (*LICENCE_KINDS, StatType.OPEN_LICENSE.value)
 DEAL_KINDS = tuple(BASIS_EVENT)
 ROWS_PER_FETCH = 2000
 REVISIONS_LISTED = 500
@@ -79,6 +83,8 @@ class Selection:
     home_district: str = "宝山区"
     # Count only ledger lines recorded by then: the figure as it was published at that moment.
     as_of: datetime | None = None
+    # A deal above this amount (fen) counts only once its operator confirmed it (DEAL_AMOUNT_REVIEW_FEN).
+    amount_review_fen: int = DEFAULT_AMOUNT_REVIEW_FEN
 
     def replace(self, **changes) -> Selection:
         return replace(self, **changes)
@@ -107,27 +113,28 @@ class Shape:
     received: bool = True  # comparisons that show no amount received skip summing payments
 
 
-def _types_wanted(sel: Selection) -> frozenset[str]:
+def _types_wanted(sel: Selection, listing: bool = False) -> frozenset[str]:
     wanted = sel.filters.get("type")
     if not wanted:
-        return frozenset(t.value for t in StatType)
+        # A list shows each deal once: its filing is a second count of a licence already listed.
+        return frozenset(t.value for t in StatType if not (listing and t == StatType.LICENCE_FILING))
     if wanted in Column.__members__:  # a column group: all deals, all licences
         return frozenset(t.value for t in COLUMN_TYPES[Column(wanted)])
     return frozenset({wanted})
 
 
-def shape_of(sel: Selection, *, received: bool = True) -> Shape:
+def shape_of(sel: Selection, *, received: bool = True, listing: bool = False) -> Shape:
     names = []
     for name, value in sorted(sel.filters.items()):
         if name == "type":
             continue
         names.append("industry:NONE" if name == "industry" and value == NONE else name)
-    return Shape(_types_wanted(sel), str(sel.basis), sel.scope.kind, tuple(names),
+    return Shape(_types_wanted(sel, listing), str(sel.basis), sel.scope.kind, tuple(names),
                  AS_OF if sel.as_of is not None else NOW, received)
 
 
 def params_of(sel: Selection, **more) -> dict:
-    values = {"p_start": sel.period.start, "p_end": sel.period.end,
+    values = {"p_start": sel.period.start, "p_end": sel.period.end, "p_cap": sel.amount_review_fen,
               "p_home": list(geography.GEOGRAPHY.home_names(sel.home_district))}
     if sel.as_of is not None:
         values["p_as_of"] = sel.as_of
@@ -167,15 +174,6 @@ def _deal_scope(shape: Shape, d) -> list:
     return []
 
 
-def _fee_fixed_total(d):
-    """FeeTerms.fixed_total_fen in SQL: the lump sum, or the entry fee; royalties are not a contract sum."""
-    terms = d.fee_terms
-    mode = terms["mode"].as_string()
-    lump = cast(terms["lump_fen"].as_string(), BigInteger)
-    entry = cast(terms["entry_fee_fen"].as_string(), BigInteger)
-    return case((mode.in_(("LUMP_SUM", "INSTALLMENTS")), lump), (mode == "ENTRY_PLUS_ROYALTY", entry), else_=0)
-
-
 def _deal_facts(shape: Shape) -> list:
     """Deals counted in the period: basis line in range, deal not void.
 
@@ -201,18 +199,22 @@ def _deal_facts(shape: Shape) -> list:
         received = (select(func.coalesce(func.sum(pay.amount_fen), 0))
                     .where(pay.deal_id == e.deal_id, pay.kind == PAYMENT, pay.occurred_on <= end, *known(pay))
                     .scalar_subquery())
-    contract = func.coalesce(d.price_fen, _fee_fixed_total(d))
+    contract = contract_fen_sql(d)
+    # An absurd amount (above DEAL_AMOUNT_REVIEW_FEN) counts once its operator confirmed it.
+    amount_ok = counts_in_figures(d, _p("p_cap", BigInteger), known=known)
 
-    def part(kinds: tuple[str, ...], kind_test, date_expr, range_on):
+    def part(kinds: tuple[str, ...], kind_test, date_expr, range_on, stat_type=d.kind):
         """One SELECT per way of dating a deal; `range_on` carries the index-friendly range test."""
         return (select(d.id.label("deal_id"), cast(null(), Integer).label("declaration_id"),
-                       d.kind.label("stat_type"), date_expr.label("basis_date"),
+                       stat_type.label("stat_type"), date_expr.label("basis_date"),
                        e.id.label("basis_event_id"), e.recorded_at.label("basis_recorded_at"),
                        d.patent_id.label("patent_id"), d.seller_org_id.label("supplier_id"),
                        d.buyer_org_id.label("demander_id"), d.point_id.label("point_id"),
-                       contract.label("contract_fen"), received.label("received_fen"))
+                       contract.label("contract_fen"), received.label("received_fen"),
+                       d.evidence_level.label("evidence"))
                 .select_from(e).join(d, d.id == e.deal_id)
-                .where(kind_test, range_on, d.kind.in_(kinds), not_void, *known(e), *_deal_scope(shape, d)))
+                .where(kind_test, range_on, d.kind.in_(kinds), not_void, amount_ok, *known(e),
+                       *_deal_scope(shape, d)))
 
     parts = []
     by_event = [k for k in DEAL_KINDS if k in shape.types
@@ -225,6 +227,9 @@ def _deal_facts(shape: Shape) -> list:
         # The contract's effective date, for contracts whose signature is on the ledger.
         effective = func.coalesce(d.effective_date, e.occurred_on)
         parts.append(part(licences, e.kind == SIGNATURE, effective, effective.between(start, end)))
+    if StatType.LICENCE_FILING in shape.types:
+        parts.append(part(FILED_LICENCE_KINDS, e.kind == FILING, e.occurred_on, e.occurred_on.between(start, end),
+                          stat_type=literal(StatType.LICENCE_FILING.value, String)))
     return parts
 
 
@@ -253,14 +258,20 @@ def _declaration_facts(shape: Shape) -> list:
     elif shape.scope == "org":
         scope = [decl.organisation_id == _p("p_org", Integer)]
     zero = cast(literal(0), BigInteger)
+    # The announcement is CNIPA's act; it is verified when recorded by the register import (no
+    # actor) or by someone outside the declarant (its point), else it is the declarant's word.
+    recorder = aliased(User, name="recorder")
+    recorded_by_others = case((or_(de.actor_id.is_(None), recorder.organisation_id != decl.organisation_id),
+                               EvidenceLevel.VERIFIED.value), else_=EvidenceLevel.SELF_DECLARED.value)
     return [select(cast(null(), Integer).label("deal_id"), decl.id.label("declaration_id"),
                    literal(StatType.OPEN_DECLARATION.value, String).label("stat_type"),
                    de.occurred_on.label("basis_date"), de.id.label("basis_event_id"),
                    de.at.label("basis_recorded_at"), decl.patent_id.label("patent_id"),
                    decl.organisation_id.label("supplier_id"), cast(null(), Integer).label("demander_id"),
-                   lst.point_id.label("point_id"), zero.label("contract_fen"), zero.label("received_fen"))
+                   lst.point_id.label("point_id"), zero.label("contract_fen"), zero.label("received_fen"),
+                   recorded_by_others.label("evidence"))
             .select_from(de).join(decl, decl.id == de.declaration_id)
-            .outerjoin(lst, lst.id == decl.listing_id)
+            .outerjoin(lst, lst.id == decl.listing_id).outerjoin(recorder, recorder.id == de.actor_id)
             .where(de.to_status == ANNOUNCED, de.occurred_on.between(_p("p_start", Date), _p("p_end", Date)),
                    first, *([de.at <= as_of] if as_of is not None else []), *scope)]
 
@@ -328,7 +339,7 @@ def bucket(date_col, granularity: str):
 # Which table each dimension key is read from (a figure that needs none joins nothing).
 KEY_SOURCE = {"patent_type": "patent", "ipc_section": "patent", "industry": "patent",
               "supplier_type": "supplier", "supplier_geo": "supplier",
-              "demander_type": "demander", "demander_geo": "demander", "point": None}
+              "demander_type": "demander", "demander_geo": "demander", "point": None, "evidence": None}
 ALL_KEYS = frozenset(KEY_SOURCE)
 
 
@@ -349,6 +360,7 @@ def facts(shape: Shape, keys: frozenset[str] = ALL_KEYS, *, detail: bool = False
     exprs = {"patent_type": lambda: func.coalesce(p.patent_type, NONE),
              "supplier_type": lambda: sup.c.type, "demander_type": lambda: func.coalesce(dem.c.type, NONE),
              "point": lambda: func.coalesce(cast(raw.c.point_id, String), NONE),
+             "evidence": lambda: raw.c.evidence,
              "ipc_section": lambda: _ipc_section(p),
              "supplier_geo": lambda: sup.c.geo, "demander_geo": lambda: func.coalesce(dem.c.geo, NONE)}
     built = {k: exprs[k]() for k in sorted(keys) if k != "industry"}
