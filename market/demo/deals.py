@@ -21,7 +21,7 @@ from market.accounts.models import Organisation, User
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.time import today_local
-from market.deals import negotiation
+from market.deals import negotiation, verification
 from market.deals.negotiation import state_assets
 from market.deals.open_licence import acquisition, declarations
 from market.deals.open_licence.models import OpenLicenceDeclaration
@@ -41,6 +41,13 @@ def _user(org: Organisation) -> User:
 def _document(deal, user, kind: str):
     upload = FileStorage(stream=io.BytesIO(DEMO_PDF), filename="演示材料.pdf", content_type="application/pdf")
     return store_document(deal, kind, upload, user)
+
+
+def _point_user(point) -> User | None:
+    """A user of the operator of a point: it checks the deals credited to the point (issue 12 §4)."""
+    if point is None or point.operator_id is None:
+        return None
+    return _user(db.session.get(Organisation, point.operator_id))
 
 
 def _noon(day: date) -> datetime:
@@ -135,6 +142,10 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
         for payment in negotiation.payments_of(taken):
             payments.mark_paid(db.session, payment, at=_noon(today - timedelta(days=18)),
                                actor=_user(first.organisation), evidence={"bank_ref": f"DEMO-{payment.id}"})
+        # The point checks the gazette entry, the notice and the payment: the licence is verified.
+        checker = _point_user(taken.point)
+        if checker is not None:
+            verification.verify_deal(checker, taken, "核对了公报卷期、平台通知与收款记录（演示）")
         acquisition.take_open_licence(first.id, hengxin.organisation, hengxin, now=_noon(today - timedelta(days=2)))
         made.append("2 open licences taken")
 
@@ -167,6 +178,11 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
         for payment in negotiation.payments_of(deal):
             payments.mark_paid(db.session, payment, at=_noon(today - timedelta(days=15)), actor=seller,
                                evidence={"bank_ref": f"DEMO-{payment.id}"})
+        # CNIPA's registration notice uploaded, and the point checks it: the deal is verified.
+        _document(deal, luosi, "REGISTRATION_PROOF")
+        checker = _point_user(listing.point)
+        if checker is not None:
+            verification.verify_deal(checker, deal, "核对了手续合格通知书与登记号（演示）")
         return deal
 
     # Above the exchange threshold an SOE's transfer is priced by listing (进场, R-ST-3), which the
