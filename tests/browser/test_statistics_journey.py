@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+EARLIEST = date(1985, 4, 1)
+EVIDENCE_LABEL = {"VERIFIED": ("已核实（国知局登记簿或服务点）", "Verified (CNIPA register or point)"),
+                  "DOCUMENTED": ("已上传证明文件", "Documents uploaded"), "SELF_DECLARED": ("当事人自报", "Self-declared")}
 BASIS_LINE = {"TRANSFER": "REGISTRATION", "LICENSE_ORDINARY": "FILING", "LICENSE_SOLE": "FILING",
               "LICENSE_EXCLUSIVE": "FILING", "OPEN_LICENSE": "LICENSED", "EQUITY": "CAPITAL_REGISTERED"}
 
@@ -53,6 +56,13 @@ def test_the_bureau_reports(actors, variant, live_server):
     assert by_type[t("转让", "Transfers")].startswith(str(expected["by_type"].get("TRANSFER", 0)))
     assert by_type[t("开放许可（达成）", "Open licences taken")].startswith(str(expected["by_type"].get("OPEN_LICENSE", 0)))
 
+    # Every figure breaks down by evidence level (issue 12 §4): the rows are the deals of each level.
+    levels = page.locator("#by-evidence table.stats-table tbody tr")
+    shown_levels = {row.locator("th").inner_text(): int(row.locator("td.num").first.inner_text().replace(",", ""))
+                    for row in levels.all()}
+    assert shown_levels == {t(*EVIDENCE_LABEL[level]): count for level, count in expected["by_evidence"].items()}
+    assert expected["by_evidence"]["VERIFIED"] >= 1  # the demo's transfer, checked by its point
+
     # Drill down: the deals behind the main figure, each with its ledger evidence.
     bureau.submit(shown)
     assert "/statistics/deals" in page.url
@@ -80,6 +90,18 @@ def test_the_bureau_reports(actors, variant, live_server):
     assert total == Decimal(expected["contract_fen"]) / 100
     rules = "\n".join(str(c) for row in workbook["统计口径"].iter_rows(values_only=True) for c in row if c)
     assert "作废" in rules  # the counting rules are written into the file
+    assert "按证据等级" in workbook.sheetnames and header[-1] == "证据等级"
+
+    # The public figures count verified deals only, say so, and show the others apart.
+    bureau.goto(f"/statistics/public?lang={variant.lang}")
+    assert t("仅统计经核实的交易", "Verified deals only") in page.locator("#verified-only").inner_text()
+    everything = ledger_figures(live_server, EARLIEST, today)
+    main = page.locator(".stats-card").nth(1).locator(".stats-big").inner_text()
+    assert int(main.split()[0].replace(",", "")) == everything["by_evidence"]["VERIFIED"]
+    apart = {row.locator("th .evidence-label").inner_text():
+             int(row.locator("td.num").first.inner_text().replace(",", ""))
+             for row in page.locator("section[aria-labelledby=h-evidence] tbody tr").all()}
+    assert apart == {t(*EVIDENCE_LABEL[level]): count for level, count in everything["by_evidence"].items()}
 
 
 def amount_text(fen: int, lang: str) -> str:
@@ -98,6 +120,7 @@ def ledger_figures(server, start, end) -> dict:
 
     with server.app.app_context():
         counted, contract, by_type = set(), 0, {}
+        by_evidence = dict.fromkeys(EVIDENCE_LABEL, 0)
         for deal in db.session.scalars(select(Deal)):
             kinds = {e.kind: e for e in db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)
                                                             .order_by(DealEvent.seq))}
@@ -108,4 +131,6 @@ def ledger_figures(server, start, end) -> dict:
             counted.add(deal.reference or f"DEAL-{deal.id}")
             contract += deal.price_fen or 0
             by_type[deal.kind] = by_type.get(deal.kind, 0) + 1
-        return {"deals": len(counted), "references": counted, "contract_fen": contract, "by_type": by_type}
+            by_evidence[deal.evidence_level] += 1
+        return {"deals": len(counted), "references": counted, "contract_fen": contract, "by_type": by_type,
+                "by_evidence": by_evidence}
