@@ -292,4 +292,4 @@ def public_figures(session: Session, *, today: date, home_district: str, lang: s
     return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year,
                          pivots.build("point", agg.rows["point"], agg.totals, lang, names),
                          pivots.build("evidence", levels.rows["evidence"], levels.totals, lang,
-                                      keys=[e.value for e in EvidenceLevel]))
+                                      keys=[e.value for e in reversed(EvidenceLevel)]))

@@ -216,6 +216,9 @@ class LicenceSchema(BaseSchema):
     licensed_date = fields.Date(allow_none=True)
     filing_deadline = fields.Date(allow_none=True)
     notice_delivered_at = UtcDateTime(allow_none=True)
+    # Issue 12 §4: SELF_DECLARED, DOCUMENTED (the platform's notice and payment records) or VERIFIED.
+    evidence_level = fields.String(metadata={"description": "SELF_DECLARED, DOCUMENTED or VERIFIED (CNIPA register "
+                                                            "or the point operator); public figures count VERIFIED only"})
     payments = fields.Method("payments_of", metadata={"json_schema": {
         "type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": {"type": "string"}, "sequence": {"type": "integer"},
