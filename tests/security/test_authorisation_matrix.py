@@ -240,6 +240,11 @@ ROUTES = [
     ("POST", "/deals/<int:deal_id>/disputes/<int:dispute_id>/resolve",
      "/deals/{roy_deal}/disputes/{dispute}/resolve", {"outcome": "SETTLED"},
                                                                      "L 302 404 302 404 403 404 403"),
+    # Evidence (issue 12 §4): the operator of the deal's point or the bureau checks; a party never.
+    ("POST", "/deals/<int:deal_id>/evidence/<any(verify, withdraw, 'confirm-amount'):what>",
+     "/deals/{neg_deal}/evidence/verify", {"note": "核对了合同与付款凭证"},
+                                                                     "L 403 404 403 404 302 404 302"),
+    ("GET", "/deals/review", "/deals/review", None,                  "L 403 403 403 403 200 200 200"),
     ("POST", "/payments/stripe/webhook", "/payments/stripe/webhook", {},
                                                                      "400 400 400 400 400 400 400 400"),
     # -- statistics
