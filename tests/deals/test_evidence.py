@@ -109,7 +109,7 @@ def test_an_open_licence_rests_on_the_platform_records_and_an_announcement_not_t
         session, recorder, level):
     """The notice and payment are the platform's own records; the gazette entry counts as checked when
     someone other than the declarant (its point, the register import) recorded it."""
-    w = world(modes=("OPEN_LICENSE", "TRANSFER"))
+    w = world(modes=("TRANSFER",))
     decl = _announced(w, getattr(w, recorder))
     deal = acquisition.take_open_licence(decl.id, w.buyer.organisation, w.buyer)
     assert deal.evidence_level == "SELF_DECLARED"
