@@ -120,6 +120,14 @@ class Settings:
         self.LEGAL_STATUS_MAX_AGE_DAYS = int(os.environ.get("LEGAL_STATUS_MAX_AGE_DAYS", "30"))
         # domain.md §7.5: a state-funded university's publicity (公示) before signing, set by its own rules.
         self.PUBLICITY_DAYS = int(os.environ.get("PUBLICITY_DAYS", "15"))
+        # The form of a CNIPA licence-contract filing number (备案号): year, two-digit office code and a
+        # 7-digit serial, e.g. 2021310000123, older ones prefixed X (X2021980001234). Not published as a
+        # standard: configurable. Transfer registration (著录项目变更) notices carry no published number
+        # format either, so the default only asks for 8-32 letters and digits.
+        self.FILING_RECORD_NO_PATTERN = os.environ.get("FILING_RECORD_NO_PATTERN", r"X?(19|20)\d{2}\d{2}\d{7}")
+        # Objections anyone may leave on a public publicity page, per client address.
+        self.PUBLICITY_OBJECTION_RATE_LIMIT = os.environ.get("PUBLICITY_OBJECTION_RATE_LIMIT", "5 per hour")
+        self.REGISTRATION_NO_PATTERN = os.environ.get("REGISTRATION_NO_PATTERN", r"[A-Z0-9]{8,32}")
         # domain.md §7.4 and §7.7: the filing clock of open licences (IR 87 sets none; IR 15's
         # three months by default) and the pilot rule's minimum open-licence term.
         self.OPEN_LICENCE_FILING_MONTHS = int(os.environ.get("OPEN_LICENCE_FILING_MONTHS", "3"))

@@ -48,6 +48,7 @@ from market.core.mail import mail_base_url
 from market.core.outbox import process_outbox
 from market.deals.open_licence.views import bp as open_licence_bp
 from market.deals.views import bp as deals_bp
+from market.deals.views.publicity import bp as publicity_bp
 from market.payments.webhooks import bp as payments_bp
 from market.search.service import init_search
 from market.site import bp as site_bp
@@ -57,7 +58,7 @@ from market.web.errors import install_security_headers, refuse_unstorable_input,
 from matching.views import bp as matching_bp
 
 # Pages: each blueprint of the app, in the order their URLs were first registered.
-BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp,
+BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp, publicity_bp,
               payments_bp, statistics_bp, audit_bp, api_bp)
 # Modules that add routes to a shared blueprint (the accounts pages, /api/v1) or handle outbox
 # topics when imported; listed so that nothing registers by accident and nothing is forgotten.

@@ -16,6 +16,7 @@ from market.accounts.uscc import make_uscc
 from market.core.db import utcnow
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals import negotiation
 from market.deals.open_licence import declarations as ol
 
 PASSWORD = "test-Passw0rd1"
@@ -139,3 +140,12 @@ def login(client, u: User | str, password: str = PASSWORD):
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def sign_both(deal, *, on: date | None = None, first: User | None = None, second: User | None = None):
+    """Both parties confirm the contract text's hash on the platform (the first freezes it); flushes."""
+    first = first or deal.seller.users[0]
+    second = second or (deal.buyer.users[0] if first.organisation_id == deal.seller_org_id else deal.seller.users[0])
+    negotiation.sign_contract(first, deal, negotiation.contract_hash(deal, on), on=on)
+    negotiation.sign_contract(second, deal, negotiation.contract_hash(deal, on), on=on)
+    return deal

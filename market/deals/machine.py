@@ -33,9 +33,11 @@ TRANSFER = {
     **_NEGOTIATION,
     S.SIGNED: {S.REGISTRATION_FILED, S.TERMINATED},
     # PL 10 ¶3: the transfer takes effect on the CNIPA registration date.
-    S.REGISTRATION_FILED: {S.REGISTERED, S.REGISTRATION_REJECTED},
+    S.REGISTRATION_FILED: {S.REGISTERED, S.REGISTRATION_REJECTED, S.TERMINATED},
     S.REGISTRATION_REJECTED: {S.REGISTRATION_FILED, S.TERMINATED},
-    S.REGISTERED: {S.COMPLETED},
+    # Civil Code 557, 562-563: a transfer in effect or done ends by termination or rescission only.
+    S.REGISTERED: {S.COMPLETED, S.TERMINATED},
+    S.COMPLETED: {S.TERMINATED},
 }
 
 # §3.6: valuation and decision are approvals; the patent is assigned to the investee (a
@@ -70,6 +72,12 @@ TOOK_EFFECT = frozenset({S.REGISTERED, S.COMPLETED, S.LICENSED, S.FILED, S.ACTIV
 def party_may_void(status: str, money_received: bool) -> bool:
     """Whether a party (not the bureau) may void a deal in `status`."""
     return status in VOIDABLE and status not in TOOK_EFFECT and not money_received
+
+
+def bureau_may_void(status: str, money_received: bool) -> bool:
+    """The bureau corrects a mistaken record (a duplicate entry) until the deal completed or was paid;
+    from then on it too ends a deal only by termination or rescission, on evidence (Civil Code 562-563)."""
+    return status in VOIDABLE and status != DealStatus.COMPLETED and not money_received
 
 
 def allowed(kind: str, current: str) -> set[str]:

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.models import Listing, Patent
@@ -249,3 +260,64 @@ class RoyaltyReport(Base):
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
 
     deal: Mapped[Deal] = relationship()
+
+
+class ContractText(Base):
+    """The contract as the first signer froze it: its exact bytes (HTML and PDF) and their SHA-256.
+
+    Both parties sign by confirming `sha256` on the platform; the deal is signed only when both
+    confirmed the same text. A change of terms after the first signature supersedes the text (its
+    signature then counts for nothing) and the next signer freezes a new one.
+    """
+
+    __tablename__ = "contract_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    html: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    # The deal's terms the text was made from; a different fingerprint now means the terms changed.
+    terms_sha256: Mapped[str] = mapped_column(String(64))
+    price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # The day the text's due dates count from: the licence's start if later than the freeze, else the freeze day.
+    dues_from: Mapped[date]
+    # OPEN (waiting for the other party), SIGNED (both confirmed it), SUPERSEDED (terms changed).
+    status: Mapped[str] = mapped_column(String(12), default="OPEN")
+    frozen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    frozen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    signatures: Mapped[list[ContractSignature]] = relationship(back_populates="text",
+                                                                 order_by="ContractSignature.id")
+
+
+class ContractSignature(Base):
+    """One party's own user confirming the frozen text's hash, at the server's time."""
+
+    __tablename__ = "contract_signatures"
+    __table_args__ = (UniqueConstraint("contract_text_id", "side"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_text_id: Mapped[int] = mapped_column(ForeignKey("contract_texts.id"), index=True)
+    side: Mapped[str] = mapped_column(String(8))  # seller | buyer
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    text: Mapped[ContractText] = relationship(back_populates="signatures")
+    user: Mapped[User] = relationship()
+
+
+class PublicityObjection(Base):
+    """异议: anyone's objection to a publicised deal, left on the public page during the period."""
+
+    __tablename__ = "publicity_objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

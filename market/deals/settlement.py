@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,18 +43,18 @@ def settles(kind: str):
     return register
 
 
-def schedule_payments(deal: Deal) -> list[Payment]:
+def schedule_payments(deal: Deal, start: date | None = None) -> list[Payment]:
     """The deal's fixed sums as Payment rows with due dates; a second call adds nothing.
 
-    Licences: the lump sum, instalments or entry fee of `deal.fee_terms`, due from the deal's
-    effective (else start) date. Transfers: the price. Equity investments pay in shares, so no
+    Licences: the lump sum, instalments or entry fee of `deal.fee_terms`, due from `start` (the day
+    a signed contract text counts them from), else the deal's effective (else start) date. Transfers: the price. Equity investments pay in shares, so no
     money is due between the parties.
     """
     existing = list(db.session.scalars(select(Payment).where(
         Payment.deal_id == deal.id, Payment.kind.in_(UPFRONT_KINDS)).order_by(Payment.kind, Payment.sequence)))
     if existing:
         return existing
-    start = deal.effective_date or deal.start_date or today_local()
+    start = start or deal.effective_date or deal.start_date or today_local()
     rows: list[tuple[str, int, int, object]] = []
     if deal.kind == DealKind.TRANSFER:
         if deal.price_fen:

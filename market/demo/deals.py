@@ -172,7 +172,9 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
         negotiation.accept_offer(seller, deal, negotiation.open_offer(deal).id)
         signed = today - timedelta(days=50)
         _approve_all(deal, seller, signed)
-        negotiation.sign_contract(seller, deal, signed)
+        # Both parties confirm the frozen text on the platform, on the demo's (past) server date.
+        for signer in (seller, luosi):
+            negotiation.sign_contract(signer, deal, negotiation.contract_hash(deal, signed), on=signed)
         negotiation.file_registration(luosi, deal, today - timedelta(days=35))
         negotiation.record_registration(luosi, deal, today - timedelta(days=20), f"ZR{today.year}0{deal.id:05d}")
         for payment in negotiation.payments_of(deal):

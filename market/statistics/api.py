@@ -89,7 +89,7 @@ class ComparisonSchema(BaseSchema):
 
 
 class RevisionSchema(BaseSchema):
-    change = fields.String(metadata={"description": "VOID, LATE_BASIS or LATE_PAYMENT"})
+    change = fields.String(metadata={"description": "VOID, LATE_BASIS, LATE_PAYMENT or ENDED (terminated or rescinded)"})
     deal_id = fields.Integer(allow_none=True)
     reference = fields.String(allow_none=True)
     stat_type = fields.String()

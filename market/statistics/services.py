@@ -199,7 +199,7 @@ def figures_at_close(session: Session, sel: Selection, closed_at: datetime) -> d
 
 def revision_summary(revisions: list[dict]) -> dict:
     """Counts and the effect on the contract amount of the changes listed (for the dashboard's notice)."""
-    counts = {k: sum(1 for r in revisions if r["change"] == k) for k in ("VOID", "LATE_BASIS", "LATE_PAYMENT")}
+    counts = {k: sum(1 for r in revisions if r["change"] == k) for k in ("VOID", "LATE_BASIS", "LATE_PAYMENT", "ENDED")}
     contract = sum(int(r["amount_fen"] or 0) for r in revisions if r["change"] in ("VOID", "LATE_BASIS")
                    and r["stat_type"] != "OPEN_DECLARATION")
     received = sum(int(r["amount_fen"] or 0) for r in revisions if r["change"] == "LATE_PAYMENT")

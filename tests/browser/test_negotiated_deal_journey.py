@@ -81,10 +81,18 @@ def test_a_negotiated_exclusive_licence_closes(actors, variant, live_server):
     assert recorded[:1] == ["DECISION"] and {"VALUATION", "VALUATION_FILED"} <= set(recorded), recorded
     assert upage.locator("#approvals .approval-step .badge-ok").count() == len(recorded)
 
-    # Signature, on today's date, with the scanned contract.
-    upage.locator("#sg-date").fill(today.isoformat())
+    # Signature: each party confirms the same frozen text on the platform; a scan is only attached.
+    licensor.goto(deal_path)
+    licensor.submit(upage.locator("#sign").get_by_role("link", name=t("核对合同文本并签署", "Check the text and sign")))
+    sha = upage.locator("input[name=sha256]").get_attribute("value")
     upage.locator("#sg-file").set_input_files({"name": "合同.pdf", **PDF})
-    licensor.submit(upage.locator("#sign").get_by_role("button", name=t("登记签约", "Record the signature")))
+    upage.locator("input[name=confirm]").check()
+    licensor.submit(upage.get_by_role("button", name=t("确认签署", "Sign"), exact=True))
+    firm.goto(deal_path)
+    firm.submit(page.locator("#sign").get_by_role("link", name=t("核对合同文本并签署", "Check the text and sign")))
+    assert page.locator("input[name=sha256]").get_attribute("value") == sha  # the same text for both
+    page.locator("input[name=confirm]").check()
+    firm.submit(page.get_by_role("button", name=t("确认签署", "Sign"), exact=True))
 
     # The enterprise pays by bank transfer; the licensor confirms.
     firm.goto(deal_path)
@@ -96,7 +104,7 @@ def test_a_negotiated_exclusive_licence_closes(actors, variant, live_server):
 
     # The licence is filed with CNIPA (the licensee records the filing).
     firm.goto(deal_path)
-    record_no = f"2026990000{list(VARIANTS).index(variant.name)}{target['deal_hint']:03d}"
+    record_no = f"202699000{list(VARIANTS).index(variant.name)}{target['deal_hint']:03d}"
     page.locator("#fl-no").fill(record_no)
     page.locator("#fl-date").fill(today.isoformat())
     firm.submit(page.locator("#filing").get_by_role("button", name=t("登记备案", "Record the filing")))
@@ -113,18 +121,16 @@ def test_a_negotiated_exclusive_licence_closes(actors, variant, live_server):
     n = len(recorded)
     assert sorted(events[4:4 + n]) == sorted(BY_CODE[code].ledger_kind for code in recorded), events
     # The receipt upload is a message line; the payment counts when the licensor confirms it.
-    assert events[:4] + events[4 + n:] == ["REQUESTED", "OFFER", "OFFER", "ACCEPTED", "SIGNATURE", "PAYMENT_DUE",
-                                           "MESSAGE", "PAYMENT", "FILING"], " ".join(events)
+    assert events[:4] + events[4 + n:] == ["REQUESTED", "OFFER", "OFFER", "ACCEPTED", "MESSAGE", "MESSAGE",
+                                           "SIGNATURE", "PAYMENT_DUE", "MESSAGE", "PAYMENT", "FILING"], " ".join(events)
 
 def fill_approval(page, form, code: str, today, price_fen: int) -> None:
     if code == "DECISION":
         form.locator("#dc-date").fill((today - timedelta(days=3)).isoformat())
         form.locator("#dc-file").set_input_files({"name": "校长办公会纪要.pdf", **PDF})
     elif code == "PUBLICITY":
-        # A publicity that began long enough ago to have ended before today's signature.
-        form.locator("#pub-start").fill((today - timedelta(days=20)).isoformat())
-        form.locator("#pub-days").fill("15")
-        form.locator("#pub-place").fill("校园网公示栏")
+        # The platform opens it today; nothing is typed (the journey's listings are priced by listing).
+        pass
     elif code == "VALUATION_DECISION":
         form.locator("#vd-reason").fill("挂牌交易，以市场价格为参考，不另行评估。")
     elif code == "INVENTOR_WAIVER":

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals import negotiation as n
 from market.deals.models import Deal, DealDocument, DealEvent
 from market.deals.vocabulary import DealStatus as S
 from market.payments.models import Payment
@@ -88,9 +89,12 @@ def test_a_licence_from_request_to_filing(app, setup, kind):
     assert "双方达成一致" in page
     deal = deal_of(w.listing)
     assert (deal.status, deal.price_fen, deal.territory) == (S.AGREED, 36_000_000, "上海市")
-    page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()},
+    sha = n.contract_hash(deal)
+    page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"sha256": sha, "confirm": "1"},
                                 file=(PDF, "合同.pdf")))
-    assert "已登记合同签订" in page
+    assert "已在平台签署" in page and deal_of(w.listing).status == S.AGREED  # the scan alone signs nothing
+    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/sign", {"sha256": sha, "confirm": "1"}))
+    assert "已在平台签署" in page
     deal = deal_of(w.listing)
     assert deal.status == S.SIGNED and deal.filing_deadline is not None
     # The contract and the filing package are one click away, for both parties.
@@ -112,7 +116,7 @@ def test_a_licence_from_request_to_filing(app, setup, kind):
     deal = deal_of(w.listing)
     kinds = [e.kind for e in db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)
                                                    .order_by(DealEvent.seq))]
-    assert kinds == ["REQUESTED", "OFFER", "OFFER", "ACCEPTED", "SIGNATURE", "PAYMENT_DUE", "MESSAGE", "PAYMENT",
+    assert kinds == ["REQUESTED", "OFFER", "OFFER", "ACCEPTED", "MESSAGE", "MESSAGE", "SIGNATURE", "PAYMENT_DUE", "MESSAGE", "PAYMENT",
                      "FILING"]
     assert deal.status == S.FILED
 
@@ -127,26 +131,30 @@ def test_a_university_transfer_with_publicity_through_registration(app, setup):
     for title in ("单位集体决策", "单位内部公示", "是否进行资产评估的决定", "发明人优先受让权"):
         assert title in page
     # Signing before the approvals is refused with what is missing, and changes nothing.
-    page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()}))
+    page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"sha256": n.contract_hash(deal), "confirm": "1"}))
     assert "签约前尚需完成" in page and deal_of(w.listing).status == S.AGREED
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/DECISION", {"note": "校长办公会"}, file=(PDF, "纪要.pdf")))
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/VALUATION_DECISION", {"reason": "市场询价"}))
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/INVENTOR_WAIVER", {"form": "WAIVER"}, file=(PDF, "声明.pdf")))
-    page = flashed(seller, post(seller, f"/deals/{deal.id}/approvals/PUBLICITY", {"start_date": _days_ago(3)}))
+    page = flashed(seller, post(seller, f"/deals/{deal.id}/approvals/PUBLICITY", {"start_date": _days_ago(30)}))
     assert "公示期内" in page
-    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()}))
+    assert seller.get(f"/publicity/{deal.id}").status_code == 200  # public, on the platform
+    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/sign", {"sha256": n.contract_hash(deal), "confirm": "1"}))
     assert "公示期满后" in page and deal_of(w.listing).status == S.APPROVALS
     d = deal_of(w.listing)  # as if the publicity period had run its course
     d.approvals = {**d.approvals, "PUBLICITY": {**d.approvals["PUBLICITY"], "sign_from": _days_ago(1)}}
     db.session.commit()
-    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()}))
-    assert "已登记合同签订" in page
+    sha = n.contract_hash(d)
+    flashed(buyer, post(buyer, f"/deals/{deal.id}/sign", {"sha256": sha, "confirm": "1"}))
+    page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"sha256": sha, "confirm": "1"}))
+    assert "已在平台签署" in page
     payment = db.session.scalar(select(Payment).where(Payment.deal_id == deal.id))
     assert (payment.kind, payment.amount_fen) == ("TRANSFER_PRICE", 80_000_000)
     flashed(buyer, post(buyer, f"/deals/{deal.id}/registration-filed", {"on": today_local().isoformat()}))
     page = flashed(seller, post(seller, f"/deals/{deal.id}/registration", {
-        "registered_on": today_local().isoformat(), "registration_no": "变更-2025-88"}, file=(PDF, "通知书.pdf")))
+        "registered_on": today_local().isoformat(), "registration_no": "ZR2025000088"}, file=(PDF, "通知书.pdf")))
     assert "转让已登记生效" in page
+    db.session.expire_all()  # this session read the owners when it computed the contract's hash
     deal = deal_of(w.listing)
     assert deal.status == S.REGISTERED and deal.patent.owner_names == [w.buyer.organisation.name]
     flashed(buyer, post(buyer, f"/deals/{deal.id}/payments/{payment.id}/receipt", file=(PDF, "回单.pdf")))
@@ -172,13 +180,15 @@ def test_an_soe_equity_investment_through_capital_registration(app, setup):
         "filing_type": "RECORD", "filing_no": "沪国资评备[2025]12号", "filing_date": _days_ago(2)},
         file=(PDF, "备案表.pdf")))
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/INVENTOR_WAIVER", {"form": "NOTICE"}, file=(PDF, "通知.pdf")))
-    flashed(buyer, post(buyer, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()}))
+    sha = n.contract_hash(deal_of(w.listing))
+    flashed(buyer, post(buyer, f"/deals/{deal.id}/sign", {"sha256": sha, "confirm": "1"}))
+    flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"sha256": sha, "confirm": "1"}))
     assert deal_of(w.listing).status == S.SIGNED
     page = flashed(buyer, post(buyer, f"/deals/{deal.id}/capital", {"on": today_local().isoformat()}))
     assert "专利权须先登记至被投资企业名下" in page
     flashed(buyer, post(buyer, f"/deals/{deal.id}/registration-filed", {"on": today_local().isoformat()}))
     flashed(buyer, post(buyer, f"/deals/{deal.id}/registration", {"registered_on": today_local().isoformat(),
-                                                                   "registration_no": "变更-2025-99"}))
+                                                                   "registration_no": "ZR2025000099"}))
     page = flashed(buyer, post(buyer, f"/deals/{deal.id}/capital", {"on": today_local().isoformat()},
                                file=(PDF, "营业执照.pdf")))
     assert "已登记注册资本变更" in page
@@ -242,7 +252,7 @@ def test_illegal_transitions_are_explained_and_change_nothing(app, setup):
     assert "交易当前状态为“洽谈中”，不能变为“已登记(转让生效)”" in page
     page = flashed(buyer, post(buyer, f"/deals/{deal.id}/accept", {"offer_id": deal.offers[0].id}))
     assert "须由对方接受" in page
-    page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()}))
+    page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"sha256": "0" * 64, "confirm": "1"}))
     assert "不能签约" in page
     assert deal_of(w.listing).status == S.NEGOTIATING
 
@@ -342,7 +352,7 @@ def test_a_co_owner_on_the_platform_consents_on_the_deal_page(app, setup, sessio
     partner = as_user(app, partner_user)
     page = partner.get(f"/deals/{deal.id}").get_data(as_text=True)
     assert "本单位作为共有人，同意本交易" in page
-    assert post(partner, f"/deals/{deal.id}/sign", {"signed_date": today_local().isoformat()}).status_code == 403
+    assert post(partner, f"/deals/{deal.id}/sign", {"sha256": "0" * 64, "confirm": "1"}).status_code == 403
     page = flashed(partner, post(partner, f"/deals/{deal.id}/approvals/CO_OWNER_CONSENT"))
     assert "已登记：全体共有人同意" in page and "✓ 沪南工业技术研究院" in page
     deal = deal_of(w.listing)

@@ -20,6 +20,7 @@ from market.deals.vocabulary import ClaimGroup
 from market.deals.vocabulary import DealStatus as S
 from tests import factories as f
 from tests.deals.negotiation_world import agreed, licence_terms, world
+from tests.factories import sign_both
 
 
 def kinds_of_events(deal) -> list[str]:
@@ -259,7 +260,7 @@ def test_an_illegal_transition_names_both_states(session):
     w = world()
     deal = n.request_deal(w.buyer, w.listing, "TRANSFER")
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.buyer, deal, today_local())
+        sign_both(deal, first=w.buyer)
     assert "洽谈中" in err.value.zh and deal.status == S.NEGOTIATING
     n.decline(w.seller, deal)
     with pytest.raises(Conflict) as err:

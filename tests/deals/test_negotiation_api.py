@@ -45,13 +45,16 @@ def test_a_licence_through_the_api(client, w):
     assert status == 409 and body["error"]["code"] == "deal.own_offer"
     status, body = call(client, "POST", f"/deals/{deal_id}/accept", w.tokens["buyer"], {"offer_id": counter})
     assert status == 200 and body["status"] == "AGREED" and body["price_fen"] == 6_000_000
-    status, body = call(client, "POST", f"/deals/{deal_id}/sign", w.tokens["buyer"], {"signed_date": start})
+    sha = body["contract"]["sha256"]
+    status, body = call(client, "POST", f"/deals/{deal_id}/sign", w.tokens["buyer"], {"sha256": sha})
+    assert status == 200 and body["status"] == "AGREED" and body["contract"]["signed_by"] == ["buyer"]
+    status, body = call(client, "POST", f"/deals/{deal_id}/sign", w.tokens["seller"], {"sha256": sha})
     assert status == 200 and body["status"] == "SIGNED" and body["payments"][0]["amount_fen"] == 6_000_000
     status, body = call(client, "POST", f"/deals/{deal_id}/filing", w.tokens["seller"],
                         {"record_no": "2025310000001", "filing_date": start})
     assert status == 200 and body["status"] == "FILED" and body["filing_record_no"] == "2025310000001"
     assert [line["kind"] for line in body["ledger"]] == [
-        "REQUESTED", "OFFER", "OFFER", "ACCEPTED", "SIGNATURE", "PAYMENT_DUE", "FILING"]
+        "REQUESTED", "OFFER", "OFFER", "ACCEPTED", "MESSAGE", "SIGNATURE", "PAYMENT_DUE", "FILING"]
     status, listed = call(client, "GET", "/deals", w.tokens["buyer"])
     assert status == 200 and [d["id"] for d in listed] == [deal_id]
 
@@ -120,3 +123,26 @@ def test_a_change_made_meanwhile_is_a_409_not_a_500(client, w, monkeypatch):
     assert status == 409 and body["error"]["code"] == "deal.changed"
     monkeypatch.undo()
     assert call(client, "GET", f"/deals/{deal_id}", w.tokens["seller"])[1]["status"] == "NEGOTIATING"
+
+
+def test_a_paid_transfer_ends_through_the_api_only_by_a_confirmed_rescission(client, w):
+    status, body = call(client, "POST", "/deals", w.tokens["buyer"], {
+        "listing_id": w.listing.id, "kind": "TRANSFER", "message": "受让", "terms": {"price_fen": 2_000_000}})
+    deal_id = body["id"]
+    offer = body["offers"][-1]["id"]
+    status, body = call(client, "POST", f"/deals/{deal_id}/accept", w.tokens["seller"], {"offer_id": offer})
+    sha = body["contract"]["sha256"]
+    for side in ("seller", "buyer"):
+        status, body = call(client, "POST", f"/deals/{deal_id}/sign", w.tokens[side], {"sha256": sha})
+    assert status == 200 and body["status"] == "SIGNED" and body["contract"]["signed_by"] == ["seller", "buyer"]
+    status, body = call(client, "POST", f"/deals/{deal_id}/registration", w.tokens["buyer"],
+                        {"registered_on": today_local().isoformat(), "registration_no": "ZR2025000777"})
+    assert status == 409  # not submitted to CNIPA yet: the state is said first
+    status, body = call(client, "POST", f"/deals/{deal_id}/ending", w.tokens["buyer"],
+                        {"ground": "AGREED_RESCISSION", "explanation": "双方协商一致解除", "refund_fen": 0})
+    assert status == 200 and body["status"] == "SIGNED"
+    status, body = call(client, "POST", f"/deals/{deal_id}/ending/answer", w.tokens["buyer"], {"accept": True})
+    assert status == 403 and body["error"]["code"] == "deal.ending_own_proposal"
+    status, body = call(client, "POST", f"/deals/{deal_id}/ending/answer", w.tokens["seller"], {"accept": True})
+    assert status == 200 and body["status"] == "TERMINATED"
+    assert body["ledger"][-1]["kind"] == "TERMINATED"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +18,7 @@ from market.deals.models import DealEvent
 from market.deals.vocabulary import DealStatus as S
 from tests import factories as f
 from tests.deals.negotiation_world import agreed, doc, licence_terms, pledge, world
+from tests.factories import sign_both
 
 
 def codes(deal) -> list[str]:
@@ -78,7 +79,7 @@ def test_R_LC_4_an_ordinary_licence_by_one_co_owner_needs_no_consent(session):
     w = world(co_owners=["某外地研究所"])
     deal = agreed(w, "LICENSE_ORDINARY")
     assert codes(deal) == []
-    n.sign_contract(w.seller, deal, today_local())
+    sign_both(deal, first=w.seller)
     assert deal.status == S.SIGNED
 
 
@@ -89,7 +90,7 @@ def test_R_LC_4_an_exclusive_licence_needs_every_co_owner(session):
     deal = agreed(w, "LICENSE_EXCLUSIVE")
     assert codes(deal) == ["CO_OWNER_CONSENT"]
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.approvals_missing" and "全体共有人同意" in err.value.zh
     # The co-owner on the platform consents itself; the seller brings the other's written consent.
     n.record_consent(partner, deal, "")
@@ -99,10 +100,14 @@ def test_R_LC_4_an_exclusive_licence_needs_every_co_owner(session):
     with pytest.raises(Forbidden):
         n.record_consent(w.buyer, deal, "不在平台上的合作方", doc(deal, w.buyer))
     n.record_consent(w.seller, deal, "不在平台上的合作方", doc(deal, w.seller))
+    # The seller's upload alone does not count until the point operator confirms it.
+    state = n.checklist(deal)[0]
+    assert not state.done and state.pending == ["不在平台上的合作方"]
+    n.confirm_consent(w.operator, deal, "不在平台上的合作方", "已电话核实该共有人并核对公章")
     state = n.checklist(deal)[0]
     assert state.done and state.owners == [("沪西材料研究院", True), ("不在平台上的合作方", True)]
     assert deal.status == S.APPROVALS
-    n.sign_contract(w.buyer, deal, today_local())
+    sign_both(deal, first=w.buyer)
     assert deal.status == S.SIGNED
 
 
@@ -110,12 +115,16 @@ def test_R_TR_3_a_transfer_of_a_co_owned_patent_needs_all_co_owners(session):
     w = world(co_owners=["共有人甲"])
     deal = agreed(w, "TRANSFER")
     with pytest.raises(Conflict):
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     n.record_consent(w.seller, deal, "共有人甲", doc(deal, w.seller))
     with pytest.raises(Conflict) as err:  # once recorded, a consent is not recorded again
         n.record_consent(w.seller, deal, "共有人甲", doc(deal, w.seller))
     assert err.value.code == "deal.approval_recorded"
-    n.sign_contract(w.seller, deal, today_local())
+    with pytest.raises(Conflict) as err:
+        sign_both(deal, first=w.seller)
+    assert "待服务点确认" in err.value.zh
+    n.confirm_consent(w.operator, deal, "共有人甲", "核对原件")
+    sign_both(deal, first=w.seller)
 
 
 def test_R_LC_7_a_pledged_patent_needs_the_pledgees_consent_document(session):
@@ -128,7 +137,7 @@ def test_R_LC_7_a_pledged_patent_needs_the_pledgees_consent_document(session):
     assert err.value.code == "deal.document_required"
     n.record_step(w.seller, deal, "PLEDGEE_CONSENT", {}, doc(deal, w.seller, "PLEDGEE_CONSENT"))
     assert deal.approvals["PLEDGEE_CONSENT"]["pledgee"] == "上海银行宝山支行"
-    n.sign_contract(w.seller, deal, today_local())
+    sign_both(deal, first=w.seller)
     assert deal.status == S.SIGNED
 
 
@@ -137,7 +146,7 @@ def test_R_TR_2_a_pledged_patent_is_not_transferred_without_consent(session):
     pledge(w.patent)
     deal = agreed(w, "TRANSFER")
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert "质权人同意" in err.value.zh
 
 
@@ -148,31 +157,53 @@ def test_R_ST_1_university_pricing_by_agreement_is_publicised_before_signing(ses
     n.record_step(w.seller, deal, "DECISION", {"note": "校长办公会"}, doc(deal, w.seller, "DECISION"))
     n.record_step(w.seller, deal, "VALUATION_DECISION", {"evaluate": "", "reason": "价格经市场询价确定"})
     n.record_step(w.seller, deal, "INVENTOR_WAIVER", {"form": "WAIVER"}, doc(deal, w.seller, "INVENTOR_WAIVER"))
-    start = today_local() - timedelta(days=10)
-    n.record_step(w.seller, deal, "PUBLICITY", {"start_date": start.isoformat(), "place": "学校官网"})
+    # A start date typed by the user is ignored: the platform opens the publicity today.
+    n.record_step(w.seller, deal, "PUBLICITY", {"start_date": "2020-01-01", "days": "1", "place": "学校官网"})
     record = deal.approvals["PUBLICITY"]
-    assert (record["days"], record["title"], record["price_fen"]) == (15, w.patent.title, 8_000_000)
-    assert record["sign_from"] == (start + timedelta(days=15)).isoformat()
+    today = today_local()
+    assert (record["start"], record["days"], record["title"], record["price_fen"]) == (
+        today.isoformat(), 15, w.patent.title, 8_000_000)
+    assert record["sign_from"] == (today + timedelta(days=15)).isoformat()
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.approvals_missing" and record["sign_from"] in err.value.zh
+    with pytest.raises(Conflict):
+        sign_both(deal, first=w.seller, on=today + timedelta(days=14))  # the last day of the period
     assert deal.status == S.APPROVALS and deal.signed_date is None
     line = db.session.scalar(select(DealEvent).where(DealEvent.deal_id == deal.id, DealEvent.kind == "PUBLICITY"))
-    assert (line.occurred_on, line.amount_fen, line.evidence["rule"]) == (start, 8_000_000, "R-ST-1")
+    assert (line.occurred_on, line.amount_fen, line.evidence["rule"]) == (today, 8_000_000, "R-ST-1")
+    sign_both(deal, first=w.seller, on=today + timedelta(days=15))
+    assert deal.status == S.SIGNED
 
 
-def test_R_ST_1_signing_is_possible_once_publicity_has_ended(session):
+def test_R_ST_1_a_publicity_dated_2020_does_not_let_the_contract_be_signed(session):
     w = world(seller_type="RESEARCH_INSTITUTE", rnd=True, pricing="AGREEMENT", buyer_type="SOE",
               buyer_kw={"soe_level": "DISTRICT", "wholly_state_owned": True})
     deal = agreed(w, "LICENSE_ORDINARY")
-    assert codes(deal) == ["DECISION", "PUBLICITY"]  # R-ST-2: a wholly state-owned buyer, no evaluation
     n.record_step(w.seller, deal, "DECISION", {}, doc(deal, w.seller, "DECISION"))
-    with pytest.raises(DomainError) as err:
-        n.record_step(w.seller, deal, "PUBLICITY", {"start_date": today_local().isoformat(), "days": "7"})
-    assert err.value.field == "days"
-    n.record_step(w.seller, deal, "PUBLICITY", {"start_date": (today_local() - timedelta(days=15)).isoformat()})
-    n.sign_contract(w.seller, deal, today_local())
-    assert deal.status == S.SIGNED
+    n.record_step(w.seller, deal, "PUBLICITY", {"start_date": "2020-03-01"})
+    with pytest.raises(Conflict) as err:
+        sign_both(deal, first=w.seller)
+    assert err.value.code == "deal.approvals_missing" and deal.status == S.APPROVALS
+
+
+def test_R_ST_1_a_publicity_opened_before_the_price_was_agreed_or_for_another_price_does_not_count(session):
+    w = world(seller_type="RESEARCH_INSTITUTE", rnd=True, pricing="AGREEMENT", buyer_type="SOE",
+              buyer_kw={"soe_level": "DISTRICT", "wholly_state_owned": True})
+    deal = agreed(w, "LICENSE_ORDINARY")
+    n.record_step(w.seller, deal, "DECISION", {}, doc(deal, w.seller, "DECISION"))
+    n.record_step(w.seller, deal, "PUBLICITY", {}, now=datetime.now(UTC) - timedelta(days=40))
+    state = next(s for s in n.checklist(deal, today_local()) if s.step.code == "PUBLICITY")
+    assert not state.done and "早于价格达成一致" in state.problem[0]
+    # Opened again by the platform: it counts; then the price changes and it no longer does.
+    n.record_step(w.seller, deal, "PUBLICITY", {})
+    later = today_local() + timedelta(days=15)
+    assert next(s for s in n.checklist(deal, later) if s.step.code == "PUBLICITY").done
+    deal.price_fen += 100
+    state = next(s for s in n.checklist(deal, later) if s.step.code == "PUBLICITY")
+    assert not state.done and "价格不一致" in state.problem[0]
+    with pytest.raises(Conflict):
+        sign_both(deal, first=w.seller, on=later)
 
 
 def test_R_ST_2_a_university_that_decides_to_evaluate_records_the_evaluation(session):
@@ -213,7 +244,7 @@ def test_R_ST_3_an_soe_files_its_evaluation_and_sells_at_no_less(session):
                   doc(deal, w.seller, "VALUATION_FILING"))
     assert deal.valuation["sasac_filing"]["filing_no"] == "沪国资评备2025-1"
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.price_below_valuation"
     assert deal.status == S.APPROVALS
 
@@ -226,7 +257,7 @@ def test_R_ST_3_an_soe_price_at_the_approved_value_signs(session):
                                                       "filing_date": today_local().isoformat()},
                   doc(deal, w.seller, "VALUATION_FILING"))
     n.record_step(w.seller, deal, "INVENTOR_WAIVER", {"form": "NOTICE"}, doc(deal, w.seller, "INVENTOR_WAIVER"))
-    n.sign_contract(w.seller, deal, today_local())
+    sign_both(deal, first=w.seller)
     assert deal.status == S.SIGNED
 
 
@@ -236,7 +267,7 @@ def test_R_ST_3_when_no_institution_can_value_it_there_is_no_filing_or_floor(ses
     _soe_valuation(w, deal, 0, basis="NONE_ALLOWED")
     assert codes(deal) == ["DECISION", "VALUATION", "INVENTOR_WAIVER"]
     n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
-    n.sign_contract(w.seller, deal, today_local())
+    sign_both(deal, first=w.seller)
     assert deal.status == S.SIGNED
 
 
@@ -245,12 +276,12 @@ def test_R_ST_4_an_equity_contribution_is_appraised_and_not_over_valued(session)
     deal = agreed(w, "EQUITY", terms={"price_fen": 10_000_000, "share_pct": "12.5"})
     assert deal.share_pct == "12.5" and codes(deal) == ["VALUATION"]
     with pytest.raises(Conflict):
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     n.record_step(w.seller, deal, "VALUATION", {"basis": "EVALUATION", "appraiser": "评估所", "report_no": "R-1",
                                                 "value_fen": "9000000", "base_date": today_local().isoformat()},
                   doc(deal, w.seller, "VALUATION_REPORT"))
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert "高估" in err.value.zh
 
 
@@ -263,20 +294,20 @@ def test_R_TR_4_a_university_transfer_records_the_inventors_waiver(session):
     with pytest.raises(DomainError):
         n.record_step(w.seller, deal, "INVENTOR_WAIVER", {"form": "MAYBE"}, doc(deal, w.seller, "INVENTOR_WAIVER"))
     n.record_step(w.seller, deal, "INVENTOR_WAIVER", {"form": "WAIVER"}, doc(deal, w.seller, "INVENTOR_WAIVER"))
-    n.sign_contract(w.seller, deal, today_local())
+    sign_both(deal, first=w.seller)
 
 
 def test_R_TR_5_a_foreign_buyer_needs_the_export_licence_before_signing(session):
     w = world(buyer_type="FOREIGN", buyer_kw={"country": "DE"})
     deal = agreed(w, "TRANSFER")
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.buyer, deal, today_local())
+        sign_both(deal, first=w.buyer)
     assert "技术出口" in err.value.zh
     with pytest.raises(DomainError) as err:
         n.record_step(w.buyer, deal, "EXPORT_LICENCE", {}, doc(deal, w.buyer, "EXPORT_LICENCE"))
     assert err.value.field == "licence_no"
     n.record_step(w.buyer, deal, "EXPORT_LICENCE", {"licence_no": "2025310000001"}, doc(deal, w.buyer, "EXPORT_LICENCE"))
-    n.sign_contract(w.buyer, deal, today_local())
+    sign_both(deal, first=w.buyer)
     assert deal.status == S.SIGNED
 
 
@@ -310,9 +341,7 @@ def test_R_ST_1_the_publicity_period_is_configurable(session, app, monkeypatch):
     monkeypatch.setitem(app.config, "PUBLICITY_DAYS", 30)
     w = world(seller_type="UNIVERSITY", rnd=True, pricing="AGREEMENT")
     deal = agreed(w, "LICENSE_ORDINARY")
-    start = today_local() - timedelta(days=20)
-    with pytest.raises(DomainError) as err:
-        n.record_step(w.seller, deal, "PUBLICITY", {"start_date": start.isoformat(), "days": "15"})
-    assert "30" in err.value.zh
-    n.record_step(w.seller, deal, "PUBLICITY", {"start_date": start.isoformat()})
+    start = today_local()
+    n.record_step(w.seller, deal, "PUBLICITY", {"start_date": "2020-01-01", "days": "15"})
+    assert deal.approvals["PUBLICITY"]["days"] == 30
     assert deal.approvals["PUBLICITY"]["sign_from"] == (start + timedelta(days=30)).isoformat()

@@ -18,6 +18,7 @@ from market.deals.negotiation import state_assets
 from market.deals.vocabulary import DealStatus as S
 from tests import factories as f
 from tests.deals.negotiation_world import agreed, doc, licence_terms, world
+from tests.factories import sign_both
 
 YUAN = 100
 
@@ -56,7 +57,7 @@ def test_R_ST_3_a_district_soe_cannot_use_cannot_be_valued_and_sign_at_one_yuan(
     assert "VALUATION_FILED" in codes(deal)
     n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.approvals_missing" and "核准/备案" in err.value.zh
     assert deal.status == S.APPROVALS and deal.signed_date is None
 
@@ -91,7 +92,7 @@ def test_R_ST_4_a_municipal_soe_contributes_equity_only_on_an_appraisal(session)
         _evaluation(w, deal, 0, basis="NONE_ALLOWED")
     assert err.value.code == "deal.valuation_required" and "R-ST-4" in err.value.zh
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.approvals_missing" and deal.status != S.SIGNED
 
 
@@ -103,7 +104,7 @@ def test_R_ST_4_an_soe_contribution_is_not_agreed_below_its_appraisal(session):
     _filed(w, deal)
     n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.price_below_valuation" and deal.status == S.APPROVALS
 
 
@@ -125,7 +126,7 @@ def test_R_ST_1_a_negotiated_price_needs_publicity_whatever_the_listing_label(se
     assert deal.pricing_method == "LISTING" and deal.price_formed_by == "AGREEMENT"
     assert "PUBLICITY" in codes(deal)
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert "公示" in err.value.zh
 
 
@@ -156,7 +157,7 @@ def test_R_ST_3_an_soe_transfer_above_the_threshold_must_be_priced_by_listing(se
     assert "挂牌" in err.value.zh and "R-ST-3" in err.value.zh and "listing" in err.value.en
     assert "EXCHANGE_LISTING" not in deal.approvals
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.approvals_missing" and "进场" in err.value.zh
     assert deal.status == S.APPROVALS
 
@@ -170,7 +171,7 @@ def test_R_ST_3_below_the_threshold_the_approved_value_is_still_the_floor(sessio
     _filed(w, deal)
     n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert err.value.code == "deal.price_below_valuation"
     monkeypatch.setitem(app.config, "SOE_EXCHANGE_THRESHOLD_FEN", 100_000 * YUAN)  # the threshold is configured
     assert "EXCHANGE_LISTING" in codes(deal)
@@ -187,7 +188,7 @@ def test_R_ST_3_an_soe_exclusive_licence_needs_the_valuation_on_record(session):
     assert {"DECISION", "VALUATION", "VALUATION_FILED"} <= set(codes(deal))
     _decision(w, deal)
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert "资产评估" in err.value.zh
 
 
@@ -199,7 +200,7 @@ def test_R_ST_3_a_token_royalty_on_an_soe_exclusive_licence_is_acknowledged_by_t
     _evaluation(w, deal, 1_000 * YUAN)
     _filed(w, deal)
     with pytest.raises(Conflict) as err:
-        n.sign_contract(w.seller, deal, today_local())
+        sign_both(deal, first=w.seller)
     assert "象征性许可费" in err.value.zh
     with pytest.raises(DomainError) as err:
         n.record_step(w.seller, deal, "TOKEN_ROYALTY_ACK", {"reason": "战略合作"})
@@ -209,7 +210,7 @@ def test_R_ST_3_a_token_royalty_on_an_soe_exclusive_licence_is_acknowledged_by_t
                               .order_by(DealEvent.id.desc())).first()
     assert line.evidence["step"] == "TOKEN_ROYALTY_ACK" and line.evidence["acknowledged"] is True
     assert line.evidence["rests_on"] == "platform_confirmation" and line.evidence["confirmed_by_user"] == w.seller.id
-    n.sign_contract(w.seller, deal, today_local())
+    sign_both(deal, first=w.seller)
     assert deal.status == S.SIGNED
 
 

@@ -185,8 +185,25 @@ ROUTES = [
      {"reason": "录入错误"},                                            "L 302 404 302 404 403 404 302"),
     ("POST", "/deals/<int:deal_id>/approvals/<code>", "/deals/{neg_deal}/approvals/DECISION", {},
                                                                      "L 302 404 302 404 302x 404 302x"),
-    ("POST", "/deals/<int:deal_id>/sign", "/deals/{neg_deal}/sign", {"signed_date": T},
+    ("POST", "/deals/<int:deal_id>/sign", "/deals/{neg_deal}/sign", {"sha256": "0" * 64, "confirm": "1"},
                                                                      "L 302 404 302 404 403 404 403"),
+    ("GET", "/deals/<int:deal_id>/sign", "/deals/{neg_deal}/sign", None,
+                                                                     "L 200 404 200 404 403 404 403"),
+    ("GET", "/deals/<int:deal_id>/sign/text", "/deals/{neg_deal}/sign/text", None,
+                                                                     "L 200 404 200 404 200 404 200"),
+    ("POST", "/deals/<int:deal_id>/consent-confirm", "/deals/{neg_deal}/consent-confirm",
+     {"owner": "x", "reason": "核实"},                                 "L 403 404 403 404 302 404 403"),
+    ("POST", "/deals/<int:deal_id>/verify/<any(filing, registration):what>", "/deals/{neg_deal}/verify/filing",
+     {"document_id": "1", "reason": "核实"},                           "L 403 404 403 404 302 404 403"),
+    ("POST", "/deals/<int:deal_id>/ending", "/deals/{neg_deal}/ending",
+     {"ground": "AGREED_RESCISSION", "explanation": "协商"},          "L 302 404 302 404 403 404 302"),
+    ("POST", "/deals/<int:deal_id>/ending/answer", "/deals/{neg_deal}/ending/answer", {"accept": "1"},
+                                                                     "L 302 404 302 404 403 404 403"),
+    ("GET", "/publicity/", "/publicity/", None,                      "200 200 200 200 200 200 200 200"),
+    ("GET", "/publicity/<int:deal_id>", "/publicity/{neg_deal}", None,
+                                                                     "404 404 404 404 404 404 404 404"),
+    ("POST", "/publicity/<int:deal_id>/objections", "/publicity/{neg_deal}/objections", {"body": "异议"},
+                                                                     "404 404 404 404 404 404 404 404"),
     ("POST", "/deals/<int:deal_id>/filing", "/deals/{neg_deal}/filing", {"record_no": "X1", "filing_date": T},
                                                                      "L 302 404 302 404 403 404 403"),
     ("POST", "/deals/<int:deal_id>/filing-rejected", "/deals/{neg_deal}/filing-rejected",
@@ -323,7 +340,13 @@ ROUTES = [
                                                                      "401 200 404 200 404 403 404 403"),
     ("POST", "/api/v1/deals/<int:id>/void", "/api/v1/deals/{neg_deal}/void", {"reason": "录入错误"},
                                                                      "401 200 404 200 404 403 404 200"),
-    ("POST", "/api/v1/deals/<int:id>/sign", "/api/v1/deals/{neg_deal}/sign", {"signed_date": T},
+    ("POST", "/api/v1/deals/<int:id>/ending", "/api/v1/deals/{neg_deal}/ending",
+     {"ground": "AGREED_RESCISSION", "explanation": "协商"},          "401 409 404 409 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/ending/answer", "/api/v1/deals/{neg_deal}/ending/answer", {"accept": True},
+                                                                     "401 409 404 409 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/consent", "/api/v1/deals/{neg_deal}/consent", {},
+                                                                     "401 403 404 409 404 403 404 403"),
+    ("POST", "/api/v1/deals/<int:id>/sign", "/api/v1/deals/{neg_deal}/sign", {"sha256": "0" * 64},
                                                                      "401 409 404 409 404 403 404 403"),
     ("POST", "/api/v1/deals/<int:id>/filing", "/api/v1/deals/{neg_deal}/filing",
      {"record_no": "X1", "filing_date": T},                          "401 409 404 409 404 403 404 403"),
@@ -409,14 +432,14 @@ def test_every_route_answers_every_actor_as_the_table_says(app):
 
 # ---- Voiding a deal, for every actor and every state (issue 13 #3) -----------------------------
 # A party may void a deal only before it took effect and before any money was received; the
-# bureau corrects the record at any time; nobody else ever.
+# bureau corrects a mistaken record until the deal completed or was paid; nobody else ever.
 TOOK_EFFECT = {"REGISTERED", "COMPLETED", "LICENSED", "FILED", "ACTIVE", "EXPIRED", "TERMINATED"}
 VOID_PARTIES = {"ent_a", "pat_a"}
 
 
 def _may_void(actor: str, status: str, paid: bool) -> bool:
-    if actor == "bureau":
-        return True
+    if actor == "bureau":  # a record error, until the deal completed or was paid (issue 12 §2)
+        return status != "COMPLETED" and not paid
     return actor in VOID_PARTIES and status not in TOOK_EFFECT and not paid
 
 

@@ -41,6 +41,7 @@ from market.deals.open_licence import declarations as ol
 from market.payments import services as payments
 from tests import factories as f
 from tests.deals.negotiation_world import doc
+from tests.factories import sign_both
 
 YEAR = today_local().year - 1
 WAN = 10_000 * 100  # fen in 万元
@@ -139,9 +140,9 @@ def _ownership(chain: Chain, kind: str, i: int, price_fen: int, *, pay: bool):
     n.accept_offer(seller, deal, n.open_offer(deal).id)
     signed = registered - timedelta(days=25)
     _approve(deal, seller, buyer, price_fen, signed)
-    n.sign_contract(seller, deal, signed)
+    sign_both(deal, first=seller, on=signed)
     n.file_registration(buyer, deal, registered - timedelta(days=15))
-    n.record_registration(buyer, deal, registered, f"转让登记{YEAR}-{i:04d}")
+    n.record_registration(buyer, deal, registered, f"ZR{YEAR}{i:06d}")
     if kind == "EQUITY":
         n.record_capital_registration(buyer, deal, registered + timedelta(days=3) if registered.day < 25 else registered)
     elif pay:
@@ -159,8 +160,8 @@ def _licence(chain: Chain, kind: str, i: int, price_fen: int):
         "price_fen": price_fen, "start_date": effective, "end_date": date(YEAR + 3, 12, 31)}, message="参考案例")
     n.accept_offer(seller, deal, n.open_offer(deal).id)
     _approve(deal, seller, buyer, price_fen, effective)
-    n.sign_contract(seller, deal, effective)
-    n.record_filing(deal, f"{YEAR}31000{i:05d}", filed, seller)
+    sign_both(deal, first=seller, on=effective)
+    n.record_filing(deal, f"{YEAR}3100{i:05d}", filed, seller)
     chain.expected_received += _pay_all(deal, seller, filed)
     return deal
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 from typing import TYPE_CHECKING
 
 from listings.vocabulary import LegalStatus, PatentType
@@ -90,7 +90,7 @@ def _patent_rows(deal: Deal, lang: str) -> list[tuple[str, str]]:
 
 
 
-def contract(deal: Deal, lang: str = "zh") -> Document:
+def contract(deal: Deal, lang: str = "zh", dues_from: date | None = None) -> Document:
     """The written contract (CC 863 ¶3) with every item CC 845 ¶3 and REC 9 require."""
     t = _tr(lang)
     kind = DealKind(deal.kind)
@@ -111,7 +111,7 @@ def contract(deal: Deal, lang: str = "zh") -> Document:
     else:
         sections.append(_equity_clause(deal, n, lang))
     n += 1
-    sections.append(_fee_clause(deal, n, lang))
+    sections.append(_fee_clause(deal, n, lang, dues_from))
     n += 1
     if kind == DealKind.OPEN_LICENSE and decl is not None:
         sections.append(_open_licence_clause(deal, decl, n, lang))
@@ -142,6 +142,10 @@ def contract(deal: Deal, lang: str = "zh") -> Document:
         today_local(deal.agreed_at.replace(tzinfo=UTC)) if deal.agreed_at else None)
     intro = [t(f"合同编号：{contract_number(deal)}", f"Contract no.: {contract_number(deal)}"),
              t(f"签订/成立日期：{_day(signed)}", f"Made on: {_day(signed)}")]
+    if dues_from is not None:
+        # The text frozen for signature: in effect once both parties signed it; its due dates are fixed.
+        intro.append(t("本合同自双方在平台确认签署之日起生效。", "This contract takes effect when both parties have "
+                       "signed it on the platform."))
     if deal.point is not None:
         intro.append(t(f"经办网点：{deal.point.name}", f"Point: {deal.point.name_en or deal.point.name}"))
     notes = [t("本合同依《中华人民共和国民法典》第八百四十五条、第八百六十三条以书面形式订立。",
@@ -223,7 +227,7 @@ def _equity_clause(deal: Deal, n: int, lang: str) -> Section:
           "change of capital.")], rows=rows)
 
 
-def _fee_clause(deal: Deal, n: int, lang: str) -> Section:
+def _fee_clause(deal: Deal, n: int, lang: str, dues_from: date | None = None) -> Section:
     t = _tr(lang)
     kind = DealKind(deal.kind)
     paragraphs = []
@@ -252,7 +256,7 @@ def _fee_clause(deal: Deal, n: int, lang: str) -> Section:
             paragraphs.append(t(f"价款为{amount}（大写：{rmb_upper(deal.price_fen)}）。", f"The price is {amount}."))
         else:
             paragraphs.append(t("价款由双方另行约定。", "The price is agreed separately."))
-    return Section(heading, paragraphs=paragraphs, table=payment_table(deal, lang))
+    return Section(heading, paragraphs=paragraphs, table=payment_table(deal, lang, start=dues_from))
 
 
 def _open_licence_clause(deal: Deal, decl: OpenLicenceDeclaration, n: int, lang: str) -> Section:

@@ -98,15 +98,15 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
 
-def payment_table(deal: Deal, lang: str = "zh") -> list[list[str]]:
-    """The schedule of sums: the deal's payments, or what its terms will make due."""
+def payment_table(deal: Deal, lang: str = "zh", start: date | None = None) -> list[list[str]]:
+    """The schedule of sums: the deal's payments, or what its terms will make due from `start`."""
     t = _tr(lang)
     head = [t("款项", "Sum"), t("金额", "Amount"), t("应付日期", "Due"), t("状态", "Status")]
     rows = [[f"{PaymentKind(p.kind).label(lang)} #{p.sequence}", yuan_text(p.amount_fen, lang), _day(p.due_date),
              PaymentStatus(p.status).label(lang)] for p in _payments(deal)]
     if not rows:
         terms = _terms(deal)
-        start = deal.effective_date or deal.start_date
+        start = start or deal.effective_date or deal.start_date
         if terms is not None and start is not None and deal.kind != DealKind.EQUITY:
             rows = [[f"{PaymentKind(kind).label(lang)} #{seq}", yuan_text(amount, lang), _day(due),
                      t("未到期", "Not yet due")] for kind, seq, amount, due in terms.upfront_schedule(start)]

@@ -2,8 +2,8 @@
 
 The public services, each flushing and never committing:
 requests (request_deal, make_offer, accept_offer, accept_listed_terms, decline, cancel,
-post_message), steps (record_step, record_consent, checklist), contract (sign_contract,
-record_filing, record_filing_rejected, file_registration, record_registration,
+post_message), steps (record_step, record_consent, confirm_consent, checklist), signature
+(sign_contract, contract_hash), contract (record_filing, record_filing_rejected, file_registration, record_registration,
 record_registration_rejected, record_capital_registration, payment_settled, void_deal).
 """
 
@@ -20,7 +20,6 @@ from market.deals.negotiation.contract import (
                                                record_filing_rejected,
                                                record_registration,
                                                record_registration_rejected,
-                                               sign_contract,
                                                void_deal,
 )
 from market.deals.negotiation.requests import (
@@ -34,11 +33,13 @@ from market.deals.negotiation.requests import (
                                                post_message,
                                                request_deal,
 )
-from market.deals.negotiation.steps import checklist, missing, record_consent, record_step
+from market.deals.negotiation.signature import contract_hash, sign_contract, signed_text, to_sign
+from market.deals.negotiation.steps import checklist, confirm_consent, missing, record_consent, record_step
 from market.deals.negotiation.terms import Terms, clean_terms, deal_kind, patent_blockers
 
 __all__ = [
     "Terms", "accept_listed_terms", "accept_offer", "all_paid", "cancel", "checklist", "clean_terms",
+    "confirm_consent", "contract_hash", "signed_text", "to_sign",
     "close_other_requests", "complete_if_done", "deal_kind", "decline", "file_registration", "filing_blockers",
     "make_offer", "missing", "open_offer", "patent_blockers", "payment_settled", "payments_of", "post_message",
     "prior_licences", "record_capital_registration", "record_consent", "record_filing", "record_filing_rejected",

@@ -14,12 +14,15 @@ from market.core.i18n import get_lang
 from market.deals import negotiation as n
 from market.deals.hooks import own_demand
 from market.deals.models import Deal, DealEvent
+from market.deals.negotiation import ending, verification
 from market.deals.negotiation.common import stale_as_conflict
 from market.deals.negotiation.schemas import (
     AcceptIn,
     DealDetailOut,
     DealOut,
     DealRequestIn,
+    EndingAnswerIn,
+    EndingIn,
     FilingIn,
     OfferIn,
     ReasonIn,
@@ -49,6 +52,17 @@ def _detail(deal: Deal) -> dict:
                            "basis": s.step.basis(_lang()), "sign_from": s.waiting_until}
                           for s in n.checklist(deal)] if deal.kind != "OPEN_LICENSE" else []
     deal.payments_out = n.payments_of(deal)
+    deal.contract_out = {"sha256": None, "frozen": False, "signed_by": [], "pdf_sha256": None}
+    signed = n.signed_text(deal)
+    if signed is not None:
+        deal.contract_out = {"sha256": signed.sha256, "frozen": True, "pdf_sha256": signed.pdf_sha256,
+                             "signed_by": [s.side for s in signed.signatures]}
+    elif deal.status in (DealStatus.AGREED, DealStatus.APPROVALS):
+        state = n.to_sign(deal)
+        deal.contract_out = {"sha256": state.sha256, "frozen": state.frozen is not None, "signed_by": state.signed_by,
+                             "pdf_sha256": state.frozen.pdf_sha256 if state.frozen else None}
+    deal.filing_evidence = verification.state(deal, verification.FILING)
+    deal.registration_evidence = verification.state(deal, verification.REGISTRATION)
     # The ledger as stored, in order (the relationship may hold lines added in this request).
     deal.ledger_out = list(db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)
                                           .order_by(DealEvent.seq)))
@@ -164,12 +178,12 @@ def deal_void(id: int):
     return _detail(deal)
 
 
-@route("/deals/<int:id>/sign", methods=("POST",), summary="Record the signed contract (after every approval)",
+@route("/deals/<int:id>/sign", methods=("POST",), summary="Sign: confirm the SHA-256 of the contract text (both parties; signed when both confirmed one text)",
        tag=TAG, auth=True, body=SignIn, response=DealDetailOut)
 def deal_sign(id: int):
     deal = _deal(id)
     args = body_of(SignIn())
-    n.sign_contract(_me(), deal, args["signed_date"], args["effective_date"])
+    n.sign_contract(_me(), deal, args["sha256"])
     _commit()
     return _detail(deal)
 
@@ -195,8 +209,38 @@ def deal_registration(id: int):
     return _detail(deal)
 
 
+@route("/deals/<int:id>/ending", methods=("POST",), summary="Propose to terminate or rescind a deal in effect or "
+       "paid, with its legal grounds (the other party confirms; a deal in effect is never voided)", tag=TAG,
+       auth=True, body=EndingIn, response=DealDetailOut)
+def deal_ending(id: int):
+    deal = _deal(id)
+    args = body_of(EndingIn())
+    ending.propose_ending(_me(), deal, args["ground"], args["explanation"], args["refund_fen"])
+    _commit()
+    return _detail(deal)
+
+
+@route("/deals/<int:id>/ending/answer", methods=("POST",), summary="Confirm or decline the other party's proposal "
+       "to terminate or rescind", tag=TAG, auth=True, body=EndingAnswerIn, response=DealDetailOut)
+def deal_ending_answer(id: int):
+    deal = _deal(id)
+    args = body_of(EndingAnswerIn())
+    ending.answer_ending(_me(), deal, args["accept"], args["reason"])
+    _commit()
+    return _detail(deal)
+
+
+@route("/deals/<int:id>/consent", methods=("POST",), summary="A co-owner on the platform consents to the deal "
+       "from its own account (R-LC-4, R-TR-3)", tag=TAG, auth=True, response=DealDetailOut)
+def deal_consent(id: int):
+    deal = _deal(id)
+    n.record_consent(_me(), deal, "")
+    _commit()
+    return _detail(deal)
+
+
 for _endpoint in ("deal_get", "deal_offer", "deal_accept", "deal_decline", "deal_cancel", "deal_void", "deal_sign",
-                  "deal_filing", "deal_registration"):
+                  "deal_filing", "deal_registration", "deal_ending", "deal_ending_answer", "deal_consent"):
     describe(_endpoint, errors=[403, 404, 409])
 describe("deal_create", errors=[403, 404, 409])
 describe("deal_accept", body_required=False, errors=[403, 404, 409])

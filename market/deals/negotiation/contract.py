@@ -23,12 +23,12 @@ from market.core.audit import record as audit
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
 from market.core.money import yuan_grouped
-from market.core.time import add_months, today_local
+from market.core.time import today_local
 from market.deals import claims, ledger, machine, settlement
 from market.deals.documents.grounds import filing_blockers
 from market.deals.models import Deal, DealDocument
+from market.deals.negotiation import verification
 from market.deals.negotiation.common import other_org_id, tell, tell_both
-from market.deals.negotiation.steps import missing, price_floor_problem
 from market.deals.negotiation.terms import require_patent_fit
 from market.deals.permissions import require, role_of
 from market.deals.vocabulary import (
@@ -44,7 +44,6 @@ from market.payments.models import Payment
 from market.payments.services import OPEN as OPEN_PAYMENTS
 from market.payments.services import cancel_payment
 
-FILING_MONTHS = 3  # IR 15 ¶2; REC 5
 # Licences a CNIPA filing can conflict with: those signed or in force (an open licence once licensed).
 LICENCE_IN_FORCE = (S.SIGNED, S.FILED, S.FILING_REJECTED, S.ACTIVE, S.LICENSED)
 FILED_STATES = (S.FILED, S.ACTIVE)
@@ -71,59 +70,6 @@ def _day(value: date | None, what: tuple[str, str], field: str, *, not_before: d
     return value
 
 
-# ---- signature ---------------------------------------------------------------------------------
-
-def sign_contract(user: User, deal: Deal, signed_date: date, effective_date: date | None = None,
-                  document: DealDocument | None = None) -> Deal:
-    """Record the written contract (CC 863 ¶3): after every approval, and after publicity ends."""
-    require(user, deal)
-    signed_date = _day(signed_date, ("签约日期", "the signature date"), "signed_date")
-    effective_date = effective_date or signed_date
-    if effective_date < signed_date:
-        raise DomainError("deal.effective_before_signed", "合同生效日不能早于签约日。",
-                          "The contract cannot take effect before it is signed.", field="effective_date")
-    if deal.status not in (S.AGREED, S.APPROVALS):
-        status = S(deal.status)
-        raise Conflict("deal.not_signable", f"交易当前为“{status.zh}”，不能签约。",
-                       f"The deal is “{status.en}” and cannot be signed now.")
-    require_fresh_status(deal.patent, ("签约", "Signing the contract"))
-    open_steps = missing(deal, signed_date)
-    if open_steps:
-        zh, en = [], []
-        for state in open_steps:
-            if state.waiting_until and state.record:
-                zh.append(f"{state.step.zh}（公示期满后，{state.waiting_until.isoformat()}起方可签约）")
-                en.append(f"{state.step.en} (the contract may be signed from {state.waiting_until.isoformat()})")
-            else:
-                zh.append(state.step.zh)
-                en.append(state.step.en)
-        raise Conflict("deal.approvals_missing", "签约前尚需完成：" + "；".join(zh),
-                       "Before signing, still needed: " + "; ".join(en))
-    problem = price_floor_problem(deal)
-    if problem:
-        raise Conflict("deal.price_below_valuation", *problem)
-    require_patent_fit(deal.kind, deal.patent, signed_date)
-    kind = DealKind(deal.kind)
-    if kind in LICENCE_KINDS and deal.end_date and deal.patent.last_protected_day \
-            and deal.end_date > deal.patent.last_protected_day:
-        raise Conflict("deal.term_beyond_patent", "许可期限超过了专利权保护期。", "The licence runs past the patent's term.")
-    deal.signed_date, deal.effective_date = signed_date, effective_date
-    if kind in LICENCE_KINDS:
-        # R-LC-5: filed within 3 months of taking effect (IR 15 ¶2).
-        deal.filing_deadline = add_months(effective_date, FILING_MONTHS)
-    ledger.move(deal, S.SIGNED, LedgerEvent.SIGNATURE, occurred_on=signed_date, actor=user,
-                amount_fen=deal.price_fen,
-                evidence=_evidence(document, effective_date=effective_date.isoformat(),
-                                   filing_deadline=deal.filing_deadline.isoformat() if deal.filing_deadline else None))
-    for payment in settlement.schedule_payments(deal):
-        ledger.append(deal, LedgerEvent.PAYMENT_DUE, occurred_on=signed_date, amount_fen=payment.amount_fen,
-                      actor=user, evidence={"payment_id": payment.id, "kind": payment.kind,
-                                            "sequence": payment.sequence,
-                                            "due_date": payment.due_date.isoformat() if payment.due_date else None})
-    tell(other_org_id(deal, user.organisation_id), deal, "signed", "合同已签订", "The contract is signed")
-    return deal
-
-
 # ---- filing (licences, open licences included) ---------------------------------------------------
 
 def _require_licence(deal: Deal) -> None:
@@ -138,10 +84,9 @@ def record_filing(deal: Deal, record_no: str, filing_date: date, user: User | No
     _require_licence(deal)
     if user is not None:
         require(user, deal)
+    machine.check(deal.kind, deal.status, S.FILED)  # a wrong state is the first thing to say
     require_fresh_status(deal.patent, ("合同备案", "Recording the filing"))
-    record_no = (record_no or "").strip()[:60]
-    if not record_no:
-        raise DomainError("deal.record_no_required", "请填写备案号。", "Give the record number.", field="record_no")
+    record_no = verification.filing_no(record_no)
     start = deal.effective_date or deal.licensed_date or deal.signed_date
     filing_date = _day(filing_date, ("备案日期", "the filing date"), "filing_date", not_before=start,
                        before_label=("合同生效日", "the contract's effective date"))
@@ -153,7 +98,7 @@ def record_filing(deal: Deal, record_no: str, filing_date: date, user: User | No
     deal.filing_record_no, deal.filing_date = record_no, filing_date
     ledger.move(deal, S.FILED, LedgerEvent.FILING, occurred_on=filing_date, actor=user,
                 note="逾期备案（超过合同生效之日起3个月）" if late else "",
-                evidence=_evidence(document, record_no=record_no, late=late or None))
+                evidence=_evidence(document, record_no=record_no, late=late or None, declared=True))
     tell_both(deal, "filed", f"许可合同已备案（备案号 {record_no}）", f"The licence is filed (record no. {record_no})")
     return deal
 
@@ -213,15 +158,13 @@ def record_registration(user: User, deal: Deal, registered_on: date, registratio
     """CNIPA registered the transfer: it takes effect on this date and the buyer is the patentee (PL 10 ¶3)."""
     _require_ownership(deal)
     require(user, deal)
+    machine.check(deal.kind, deal.status, S.REGISTERED)  # a wrong state is the first thing to say
     require_fresh_status(deal.patent, ("记录转让登记", "Recording the registration"))
-    registration_no = (registration_no or "").strip()[:60]
-    if not registration_no:
-        raise DomainError("deal.registration_no_required", "请填写登记通知书编号或公告号。",
-                          "Give the registration number.", field="registration_no")
+    registration_no = verification.registration_no(registration_no)
     registered_on = _day(registered_on, ("登记日期", "the registration date"), "registered_on",
                          not_before=deal.registration_filed_date, before_label=("提交日期", "the submission date"))
     ledger.move(deal, S.REGISTERED, LedgerEvent.REGISTRATION, occurred_on=registered_on, actor=user,
-                evidence=_evidence(document, registration_no=registration_no,
+                evidence=_evidence(document, registration_no=registration_no, declared=True,
                                    contract_signed=deal.signed_date.isoformat() if deal.signed_date else None,
                                    prior_licences=[p["deal_id"] for p in prior_licences(deal)] or None))
     deal.registration_date, deal.registration_no = registered_on, registration_no
@@ -351,13 +294,22 @@ def void_deal(user: User, deal: Deal, reason: str) -> Deal:
         raise Forbidden("deal.void_not_allowed", "只有交易双方或区知识产权局可以作废交易。",
                         "Only the parties or the bureau may void a deal.")
     # (A deal already void is refused below as an illegal move, 409, whoever asks.)
-    if (deal.status in machine.VOIDABLE and not is_bureau(user)
-            and not machine.party_may_void(deal.status, money_received(deal))):
+    received = money_received(deal) if deal.status in machine.VOIDABLE else False
+    if deal.status in machine.VOIDABLE and is_bureau(user) and not machine.bureau_may_void(deal.status, received):
+        status = S(deal.status)
+        raise Forbidden("deal.void_after_completion",
+                        f"交易为“{status.zh}”或已有款项到账，不能作废：请依据证据决定终止或解除合同"
+                        "（民法典第562、563条），退款另行记录。",
+                        f"The deal is “{status.en}” or money was received: it cannot be voided. Decide its termination "
+                        "or rescission on evidence (Civil Code arts. 562-563); refunds are recorded as such.")
+    if deal.status in machine.VOIDABLE and not is_bureau(user) and not machine.party_may_void(deal.status, received):
         status = S(deal.status)
         raise Forbidden("deal.void_after_effect",
-                        f"交易状态为“{status.zh}”或已有款项到账，交易方不能作废；如确属错误，请联系区知识产权局更正记录。",
-                        f"The deal is “{status.en}” or money was received: its parties cannot void it; "
-                        "ask the bureau to correct the record if it is a mistake.")
+                        f"交易状态为“{status.zh}”或已有款项到账，交易方不能作废：合同只能经双方确认或由区知识产权局依据证据"
+                        "终止或解除（民法典第562、563条）。",
+                        f"The deal is “{status.en}” or money was received: its parties cannot void it. It ends only "
+                        "by termination or rescission, agreed by both parties or decided by the bureau on evidence "
+                        "(Civil Code arts. 562-563).")
     reason = (reason or "").strip()[:500]
     if not reason:
         raise DomainError("deal.reason_required", "请说明作废的原因。", "Say why the deal is void.", field="reason")

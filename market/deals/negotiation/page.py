@@ -13,7 +13,7 @@ from market.core.money import yuan_grouped
 from market.core.time import today_local
 from market.deals import machine
 from market.deals.models import Deal, DealDocument
-from market.deals.negotiation import contract, steps
+from market.deals.negotiation import contract, ending, publicity, signature, steps, verification
 from market.deals.negotiation.requests import open_offer
 from market.deals.permissions import BUYER, CO_OWNER, SELLER, can_act, role_of
 from market.deals.uploads import documents_of
@@ -56,6 +56,38 @@ class DealPage:
     filing_blockers: list[tuple[str, str, str]]
     prior_licences: list[dict]
     next_steps: list[tuple[str, str]] = field(default_factory=list)
+    objections: list = field(default_factory=list)
+    may_confirm_consent: bool = False
+    may_verify: bool = False
+    sign_state: signature.ToSign | None = None
+    lang: str = "zh"
+
+    @property
+    def publicity_days(self) -> int:
+        return publicity.publicity_days()
+
+    @property
+    def filing_state(self) -> str | None:
+        return verification.state(self.deal, verification.FILING)
+
+    @property
+    def registration_state(self) -> str | None:
+        return verification.state(self.deal, verification.REGISTRATION)
+
+    @property
+    def ending_open(self) -> bool:
+        return self.negotiated and (self.acts or self.role == "bureau") and ending.needs_ending(self.deal)
+
+    @property
+    def ending_proposal(self) -> dict | None:
+        return ending.proposal(self.deal)
+
+    @property
+    def grounds(self) -> list[tuple[str, str]]:
+        return ending.grounds_for(self.lang)
+
+    def ground_label(self, code: str) -> str:
+        return dict(self.grounds).get(code, code)
 
     @property
     def negotiated(self) -> bool:
@@ -86,7 +118,7 @@ class DealPage:
         if self.deal.status == S.VOID:
             return False
         if self.role == "bureau":
-            return True
+            return machine.bureau_may_void(self.deal.status, contract.money_received(self.deal))
         return self.acts and machine.party_may_void(self.deal.status, contract.money_received(self.deal))
 
     @property
@@ -121,7 +153,7 @@ class DealPage:
         return out
 
 
-def build(user: User, deal: Deal, on: date | None = None) -> DealPage:
+def build(user: User, deal: Deal, on: date | None = None, lang: str = "zh") -> DealPage:
     on = on or today_local()
     role = role_of(user, deal)
     acts = can_act(user, deal)
@@ -135,6 +167,14 @@ def build(user: User, deal: Deal, on: date | None = None) -> DealPage:
         if deal.status in (S.SIGNED, S.FILING_REJECTED, S.LICENSED) else [],
         prior_licences=(deal.approvals or {}).get("prior_licences") or (
             contract.prior_licences(deal) if deal.kind in OWNERSHIP_KINDS else []))
+    page.lang = lang
+    if deal.kind in NEGOTIATED_KINDS:
+        page.objections = publicity.objections(deal) if page.role in (SELLER, "operator", "bureau") else []
+        page.may_confirm_consent = steps.may_confirm_consent(user, deal)
+        page.may_verify = verification.may_verify(user, deal)
+        if page.in_approvals:
+            state = signature.to_sign(deal, on)
+            page.sign_state = state if state.signed_by else None
     page.next_steps = _next_steps(page, user)
     return page
 
@@ -165,8 +205,10 @@ def _next_steps(page: DealPage, user: User) -> list[tuple[str, str]]:
         if publicity:
             out.append((f"公示期内，{publicity.waiting_until.isoformat()}起方可签约。",
                         f"Publicity is running; the contract may be signed from {publicity.waiting_until.isoformat()}."))
-        if not waiting:
-            out.append(("审批事项已齐备：签订书面合同并登记签约日期。", "Approvals complete: sign the written contract and record it."))
+        if not waiting and page.sign_state and role in page.sign_state.signed_by:
+            out.append(("贵方已签署，等待对方在平台确认签署。", "You signed; waiting for the other party to sign on the platform."))
+        elif not waiting:
+            out.append(("审批事项已齐备：核对合同文本并在平台签署。", "Approvals complete: check the contract text and sign it on the platform."))
         elif not mine and not publicity:
             out.append(("等待对方完成审批事项。", "Waiting for the other party's approvals."))
     elif status in (S.SIGNED, S.FILING_REJECTED) and page.is_licence:

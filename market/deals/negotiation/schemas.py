@@ -78,9 +78,26 @@ class ReasonIn(BaseSchema):
     reason = TrimmedString(required=True, validate=validate.Length(min=1, max=500))
 
 
+class EndingIn(BaseSchema):
+    """A proposal to terminate or rescind (Civil Code 557, 562-563); the other party must confirm it."""
+
+    ground = fields.String(required=True, metadata={"description": "AGREED_RESCISSION, AGREED_EVENT, FORCE_MAJEURE, "
+                                                    "REPUDIATION, DELAY_AFTER_DEMAND, FUNDAMENTAL_BREACH, "
+                                                    "AGREED_TERMINATION or PERFORMED"})
+    explanation = TrimmedString(required=True, validate=validate.Length(min=1, max=1000))
+    refund_fen = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class EndingAnswerIn(BaseSchema):
+    accept = fields.Boolean(required=True, metadata={"description": "true ends the deal as proposed"})
+    reason = TrimmedString(load_default="", validate=validate.Length(max=500))
+
+
 class SignIn(BaseSchema):
-    signed_date = fields.Date(required=True)
-    effective_date = fields.Date(load_default=None, allow_none=True)
+    """A party's signature: the SHA-256 of the contract text it confirms (GET /deals/{id}: contract.sha256)."""
+
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"),
+                           metadata={"description": "SHA-256 of the contract text to sign (64 hex digits)"})
 
 
 class FilingIn(BaseSchema):
@@ -194,7 +211,20 @@ class DealOut(BaseSchema):
     created_at = UtcDateTime()
 
 
+class ContractOut(BaseSchema):
+    sha256 = fields.String(allow_none=True, metadata={
+        "description": "What a party confirms to sign (POST /deals/{id}/sign); null before agreement"})
+    frozen = fields.Boolean(metadata={"description": "The text was frozen by a first signature"})
+    signed_by = fields.List(fields.String(), metadata={"description": "seller / buyer: who confirmed this text"})
+    pdf_sha256 = fields.String(allow_none=True)
+
+
 class DealDetailOut(DealOut):
+    contract = fields.Nested(ContractOut, attribute="contract_out")
+    filing_evidence = fields.String(allow_none=True, metadata={
+        "description": "declared (a party typed the filing number) or verified (register or point operator)"})
+    registration_evidence = fields.String(allow_none=True, metadata={
+        "description": "declared or verified, as filing_evidence"})
     offers = fields.List(fields.Nested(OfferOut))
     approvals = fields.List(fields.Nested(ApprovalOut), attribute="checklist_out")
     payments = fields.List(fields.Nested(PaymentOut), attribute="payments_out")
@@ -248,11 +278,6 @@ class OfferForm(BaseSchema):
 
 class DateForm(BaseSchema):
     on = fields.Date(required=True)
-
-
-class SignForm(BaseSchema):
-    signed_date = fields.Date(required=True)
-    effective_date = FormDate(load_default=None, allow_none=True)
 
 
 class FilingForm(BaseSchema):

@@ -8,9 +8,7 @@ deal's `approvals` and `valuation` hold the same facts for quick reading. Never 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-
-from flask import current_app, has_app_context
+from datetime import date, datetime
 
 from market.accounts.models import User
 from market.core.errors import Conflict, DomainError, Forbidden
@@ -19,19 +17,16 @@ from market.deals import approvals as rules
 from market.deals import ledger
 from market.deals.documents.grounds import other_owners
 from market.deals.models import Deal, DealDocument
-from market.deals.negotiation import state_assets
+from market.deals.negotiation import publicity, state_assets
 from market.deals.negotiation.common import other_org_id, tell
 from market.deals.negotiation.state_assets import price_floor_problem  # noqa: F401  (re-exported)
-from market.deals.permissions import CO_OWNER, role_of
+from market.deals.permissions import BUREAU, CO_OWNER, OPERATOR, role_of
 from market.deals.vocabulary import DealStatus as S
 
-DEFAULT_PUBLICITY_DAYS = 15  # domain.md §7.5: set by the unit's own rules; commonly at least 15 days
-
-
-def publicity_days() -> int:
-    if has_app_context():
-        return int(current_app.config.get("PUBLICITY_DAYS", DEFAULT_PUBLICITY_DAYS))
-    return DEFAULT_PUBLICITY_DAYS
+publicity_days = publicity.publicity_days
+# How a co-owner's consent was given: by its own account, or on paper the seller uploaded (which
+# counts only once the point operator confirmed it).
+SELF, DOCUMENT, PENDING = "self", "document", "pending"
 
 
 def required(deal: Deal) -> list[rules.Step]:
@@ -48,6 +43,8 @@ class StepState:
     done: bool
     waiting_until: date | None = None  # publicity: the first day the contract may be signed
     owners: list[tuple[str, bool]] = field(default_factory=list)  # co-owner consent, one by one
+    problem: tuple[str, str] | None = None  # why a recorded step does not count (zh, en)
+    pending: list[str] = field(default_factory=list)  # consents uploaded, awaiting the operator
 
 
 def checklist(deal: Deal, on: date | None = None) -> list[StepState]:
@@ -59,14 +56,17 @@ def checklist(deal: Deal, on: date | None = None) -> list[StepState]:
         record = recorded.get(step.code)
         state = StepState(step, record, bool(record))
         if step.code == rules.PUBLICITY.code and record:
-            sign_from = date.fromisoformat(record["sign_from"])
-            state.waiting_until = sign_from
-            state.done = on >= sign_from
+            # R-ST-1: only a publicity the platform opened, after the price and for it, counts.
+            state.problem = publicity.why_not_counted(deal, record)
+            state.waiting_until = publicity.sign_from(record)
+            state.done = state.problem is None and on >= state.waiting_until
         if step.code == rules.EXCHANGE_LISTING.code:
             state.done = state_assets.exchange_listing_done(deal)
         if step.code == rules.CO_OWNER_CONSENT.code:
             consents = (record or {}).get("owners", {})
-            state.owners = [(name, name in consents) for name in other_owners(deal)]
+            state.owners = [(name, consent_counts(consents.get(name))) for name in other_owners(deal)]
+            state.pending = [name for name in other_owners(deal)
+                             if consents.get(name) and not consent_counts(consents[name])]
             state.done = all(ok for _, ok in state.owners)
         out.append(state)
     return out
@@ -143,8 +143,11 @@ def _write(user: User, deal: Deal, step: rules.Step, record: dict, *, occurred_o
 
 
 def record_step(user: User, deal: Deal, code: str, data: dict | None = None,
-                document: DealDocument | None = None) -> None:
-    """Record one approval of the checklist (co-owners' consents go through record_consent)."""
+                document: DealDocument | None = None, *, now: datetime | None = None) -> None:
+    """Record one approval of the checklist (co-owners' consents go through record_consent).
+
+    `now` is the server's clock; only the demo's seeding passes it, never a view.
+    """
     data = data or {}
     _open_for_approvals(deal)
     step = rules.BY_CODE.get(code)
@@ -155,7 +158,8 @@ def record_step(user: User, deal: Deal, code: str, data: dict | None = None,
     role = role_of(user, deal)
     if role not in step.by or not user.organisation.is_approved:
         raise Forbidden("deal.approval_not_yours", "您无权登记该审批事项。", "You may not record this approval.")
-    if (deal.approvals or {}).get(code):
+    if (deal.approvals or {}).get(code) and not (code == rules.PUBLICITY.code
+                                                 and publicity.why_not_counted(deal, deal.approvals[code])):
         raise Conflict("deal.approval_recorded", "该审批事项已经登记，记录不可修改；如有错误请作废交易后重新发起。",
                        "This approval is already recorded and cannot be changed; void the deal if it is wrong.")
     if step.document_required and document is None:
@@ -164,7 +168,7 @@ def record_step(user: User, deal: Deal, code: str, data: dict | None = None,
     today = today_local()
     note = _text(data, "note", 500, needed=False)
     if code == rules.PUBLICITY.code:
-        _publicity(user, deal, step, data, document, note)
+        _publicity(user, deal, step, document, note, now)
     elif code == rules.VALUATION_DECISION.code:
         evaluate = str(data.get("evaluate", "")).lower() in ("1", "true", "yes", "on")
         reason = _text(data, "reason", 500, zh="决定的理由", en="the reason for the decision")
@@ -200,25 +204,14 @@ def record_step(user: User, deal: Deal, code: str, data: dict | None = None,
     tell(other_org_id(deal, user.organisation_id), deal, "approval", f"已登记：{step.zh}", f"Recorded: {step.en}")
 
 
-def _publicity(user, deal, step, data, document, note) -> None:
-    """R-ST-1: the achievement's name and proposed price are publicised; signing waits for the end."""
-    if deal.price_fen is None:
-        raise Conflict("deal.publicity_needs_price", "公示须列明拟交易价格，请先就价格达成一致。",
-                       "Publicity states the proposed price; agree a price first.")
-    start = _day(data, "start_date", default=today_local(), zh="公示开始日期", en="the start date")
-    minimum = publicity_days()
-    try:
-        days = int(data.get("days") or minimum)
-    except (TypeError, ValueError):
-        days = -1
-    if days < minimum or days > 366:
-        raise DomainError("deal.publicity_days", f"公示期不少于{minimum}天。",
-                          f"Publicity lasts at least {minimum} days.", field="days")
-    place = _text(data, "place", 300, needed=False)
-    record = {"start": start.isoformat(), "days": days, "ends_on": (start + timedelta(days=days - 1)).isoformat(),
-              "sign_from": (start + timedelta(days=days)).isoformat(), "title": deal.patent.title,
-              "application_number": deal.patent.application_number, "price_fen": deal.price_fen, "place": place}
-    _write(user, deal, step, record, occurred_on=start, amount_fen=deal.price_fen, document=document, note=note)
+def _publicity(user, deal, step, document, note, now) -> None:
+    """R-ST-1: the platform opens the publicity now; signing waits for its end (see publicity.py)."""
+    publicity.require_price(deal)
+    record = publicity.open_record(deal, now)
+    _write(user, deal, step, record, occurred_on=date.fromisoformat(record["start"]), amount_fen=deal.price_fen,
+           document=document, note=note)
+    tell(deal.seller_org_id, deal, "publicity_open", f"公示已发布，{record['sign_from']}起方可签约",
+         f"The publicity is open; the contract may be signed from {record['sign_from']}")
 
 
 def _valuation(user, deal, step, data, document, note) -> None:
@@ -255,25 +248,48 @@ def _valuation_filed(user, deal, step, data, document, note) -> None:
            amount_fen=(deal.valuation or {}).get("value_fen"), document=document, note=note)
 
 
+def consent_counts(entry: dict | None) -> bool:
+    """A co-owner's own confirmation counts; a paper the seller uploaded counts once the operator confirmed it."""
+    if not entry:
+        return False
+    # Before issue 12 a seller's upload was stored as "document" with nobody confirming it: that counts no more.
+    return entry.get("how") == SELF or (entry.get("how") == DOCUMENT and bool(entry.get("confirmed_by")))
+
+
+def _owner_on_platform(deal: Deal, owner: str) -> bool:
+    return any(o.name == owner and o.organisation_id for o in deal.patent.owners)
+
+
 def record_consent(user: User, deal: Deal, owner: str, document: DealDocument | None = None) -> None:
-    """R-LC-4 / R-TR-3: a co-owner on the platform consents itself; for others the seller brings the paper."""
+    """R-LC-4 / R-TR-3: a co-owner on the platform consents from its own account; for a co-owner
+    that is not, the seller uploads its written consent, which waits for the point operator."""
+    role = role_of(user, deal)
+    own_rows = [o for o in deal.patent.owners if o.organisation_id == user.organisation_id]
+    if not (role == CO_OWNER and own_rows) and role != "seller":
+        raise Forbidden("deal.approval_not_yours", "只有共有人本人或卖方可以登记共有人同意。",
+                        "Only the co-owner itself or the seller may record a co-owner's consent.")
     _open_for_approvals(deal)
     step = rules.CO_OWNER_CONSENT
     if step not in required(deal):
         raise Conflict("deal.approval_not_needed", "此交易不需要共有人同意。", "This deal does not need co-owners' consent.")
-    role = role_of(user, deal)
-    own_rows = [o for o in deal.patent.owners if o.organisation_id == user.organisation_id]
     if role == CO_OWNER and own_rows:
         owner = own_rows[0].name
-        how = "self"
+        how = SELF
     elif role == "seller":
         if owner not in other_owners(deal):
             raise DomainError("deal.owner_unknown", "请选择需要同意的共有人。", "Choose the co-owner who consents.",
                               field="owner")
+        if _owner_on_platform(deal, owner):
+            raise Forbidden("deal.consent_by_owner",
+                            f"共有人“{owner}”已在平台注册，须由其本单位账号自行确认同意，卖方不能代为上传"
+                            "（专利法第14条，R-LC-4 / R-TR-3）。请通知该共有人登录后在交易页确认。",
+                            f"Co-owner “{owner}” is on the platform and must consent from its own account; the seller "
+                            "cannot upload it (Patent Law art. 14, R-LC-4 / R-TR-3). Ask the co-owner to confirm on "
+                            "the deal page.")
         if document is None:
             raise DomainError("deal.document_required", "请上传该共有人的书面同意书。",
                               "Upload the co-owner's written consent.", field="file")
-        how = "document"
+        how = PENDING
     else:
         raise Forbidden("deal.approval_not_yours", "只有共有人本人或卖方可以登记共有人同意。",
                         "Only the co-owner itself or the seller may record a co-owner's consent.")
@@ -286,8 +302,51 @@ def record_consent(user: User, deal: Deal, owner: str, document: DealDocument | 
     if document is not None:
         entry["document_id"] = document.id
     current[owner] = entry
-    _write(user, deal, step, {"owner": owner, **entry}, occurred_on=today_local(), document=document)
+    note = "" if how == SELF else "卖方上传的共有人书面同意，待服务点确认后生效"
+    _write(user, deal, step, {"owner": owner, **entry}, occurred_on=today_local(), document=document, note=note)
+    deal.approvals = {**(deal.approvals or {}), step.code: {"owners": current}}
+    if how == SELF:
+        for org_id in (deal.seller_org_id, deal.buyer_org_id):
+            tell(org_id, deal, "consent", f"共有人“{owner}”已同意", f"Co-owner “{owner}” consented")
+    elif deal.point is not None:
+        tell(deal.point.operator_id, deal, "consent_to_confirm", f"请核对共有人“{owner}”的书面同意",
+             f"Check co-owner “{owner}”'s written consent")
+
+
+def may_confirm_consent(user: User | None, deal: Deal) -> bool:
+    """The point operator of the deal's point (the bureau for a deal credited to no point)."""
+    role = role_of(user, deal)
+    if deal.point is not None:
+        return role == OPERATOR and user.organisation.is_approved
+    return role == BUREAU
+
+
+def confirm_consent(user: User, deal: Deal, owner: str, reason: str) -> None:
+    """The point operator checked an absent co-owner's uploaded consent; from now on it counts."""
+    if not may_confirm_consent(user, deal):
+        raise Forbidden("deal.consent_confirm_not_yours",
+                        "只有该交易所属服务点的运营方（无服务点时为区知识产权局）可以确认上传的共有人同意书。",
+                        "Only the operator of the deal's point (the bureau when there is none) confirms an uploaded "
+                        "consent.")
+    _open_for_approvals(deal)
+    step = rules.CO_OWNER_CONSENT
+    current = dict(((deal.approvals or {}).get(step.code) or {}).get("owners", {}))
+    entry = current.get(owner)
+    if not entry or consent_counts(entry) or entry.get("how") == SELF:
+        raise Conflict("deal.consent_not_pending", "该共有人没有待确认的书面同意书。",
+                       "There is no uploaded consent of that co-owner waiting for confirmation.")
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise DomainError("deal.reason_required", "请写明确认的依据（如已电话核实共有人、核对公章）。",
+                          "Say what the confirmation rests on (e.g. the co-owner was called, the seal checked).",
+                          field="reason")
+    current[owner] = {**entry, "how": DOCUMENT, "confirmed_by": user.id, "confirmed_org": user.organisation_id,
+                      "confirmed_on": today_local().isoformat(), "reason": reason}
+    ledger.append(deal, step.ledger_kind, actor=user, note=reason,
+                  evidence={"step": step.code, "rule": step.rule, "owner": owner, "how": DOCUMENT,
+                            "confirmed": True, "document_id": entry.get("document_id")})
     deal.approvals = {**(deal.approvals or {}), step.code: {"owners": current}}
     for org_id in (deal.seller_org_id, deal.buyer_org_id):
-        if org_id != user.organisation_id:
-            tell(org_id, deal, "consent", f"共有人“{owner}”已同意", f"Co-owner “{owner}” consented")
+        tell(org_id, deal, "consent", f"服务点已确认共有人“{owner}”的书面同意",
+             f"The point confirmed co-owner “{owner}”'s written consent")
+

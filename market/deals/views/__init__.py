@@ -8,8 +8,10 @@ from market.deals.views import (  # each adds its pages to bp
                                 open_licence,
                                 rewards,
                                 royalties,
+                                steps,
                                 verification,
 )
 from market.deals.views.blueprint import bp
 
-__all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "open_licence", "rewards", "royalties", "verification"]
+__all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "open_licence", "rewards", "royalties", "steps",
+           "verification"]

@@ -12,7 +12,9 @@ from flask_login import current_user
 from market.core.i18n import get_lang
 from market.core.time import today_local
 from market.deals import documents
-from market.deals.models import Deal
+from market.deals.documents import frozen as frozen_page
+from market.deals.models import ContractText, Deal
+from market.deals.negotiation import signature
 from market.deals.permissions import deal_for
 from market.deals.views.blueprint import bp
 
@@ -34,15 +36,35 @@ def _page(template: str, deal: Deal, doc: documents.Document, **extra) -> Respon
     return response
 
 
+def _frozen(deal: Deal) -> ContractText | None:
+    """The text under signature: signed by both, or frozen by the first signer (never re-rendered)."""
+    return signature.signed_text(deal) or signature.open_text(deal)
+
+
+def _bytes(data: bytes, mimetype: str, name: str = "") -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Security-Policy"] = frozen_page.CSP
+    if name:
+        response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.get("/<int:deal_id>/contract")
 def contract(deal_id: int):
     deal = _deal(deal_id)
+    frozen = _frozen(deal)
+    if frozen is not None:
+        return _bytes(frozen.html, "text/html")
     return _page("deals/documents/contract.html", deal, documents.contract(deal, get_lang()))
 
 
 @bp.get("/<int:deal_id>/contract.pdf")
 def contract_pdf(deal_id: int):
     deal = _deal(deal_id)
+    frozen = _frozen(deal)
+    if frozen is not None:
+        return _bytes(frozen.pdf, "application/pdf", f"contract-{documents.contract_number(deal)}.pdf")
     return _pdf(documents.contract(deal, get_lang()), f"contract-{documents.contract_number(deal)}")
 
 

@@ -29,7 +29,7 @@ from market.deals.hooks import own_demand
 from market.deals.models import Deal
 from market.deals.negotiation import page as deal_page
 from market.deals.negotiation.common import stale_as_conflict, tell
-from market.deals.negotiation.schemas import DateForm, FilingForm, OfferForm, RegistrationForm, SignForm
+from market.deals.negotiation.schemas import DateForm, FilingForm, OfferForm, RegistrationForm
 from market.deals.permissions import PARTY, can_act, deal_for, role_of
 from market.deals.views.blueprint import bp
 from market.deals.vocabulary import (
@@ -86,14 +86,14 @@ def _first_error(errors: dict) -> DomainError:
     return DomainError("deal.form", f"{messages}", f"{messages}", field=field)
 
 
-def _form(schema, data=None) -> dict:
+def form_values(schema, data=None) -> dict:
     values, errors = load(schema, data if data is not None else request.form)
     if errors:
         raise _first_error(errors)
     return values
 
 
-class _Stored:
+class Stored:
     """Files stored during a request; removed again if the request is refused."""
 
     def __init__(self):
@@ -114,18 +114,18 @@ class _Stored:
             path.unlink(missing_ok=True)
 
 
-def _act(deal: Deal, action, success: tuple[str, str], *, anchor: str = "", may_upload: bool = True):
+def act(deal: Deal, action, success: tuple[str, str], *, anchor: str = "", may_upload: bool = True):
     """Run `action(stored)` for the deal page: commit on success, roll back and explain on refusal."""
-    stored = _Stored()
+    stored = Stored()
     role = role_of(current_user, deal)
     if may_upload and request.files.get("file") and role not in ("seller", "buyer", "co_owner"):
         abort(403)
-    def act():
+    def run_it():
         with stale_as_conflict():
             action(stored)
             db.session.flush()
 
-    done = run_action(act, undo=stored.discard)
+    done = run_action(run_it, undo=stored.discard)
     if done.error is not None:
         if done.error.status == 403:
             return render_template("errors/error.html", status=403, message=done.message), 403
@@ -161,7 +161,7 @@ def mine():
 @login_required
 def deal(deal_id: int):
     item = _deal(deal_id)
-    view = deal_page.build(current_user, item)
+    view = deal_page.build(current_user, item, lang=get_lang())
     return render_template("deals/deal.html", deal=item, page=view, steps=rules.BY_CODE,
                            bases=rules.VALUATION_BASES, filing_types=rules.FILING_TYPES,
                            royalty_bases=list(RoyaltyBase), periods=list(PaymentPeriod),
@@ -206,7 +206,7 @@ def create():
         if demand is None:
             abort(404)
     def request_it():
-        values = _form(OfferForm())
+        values = form_values(OfferForm())
         if request.form.get("accept_listed"):
             made = n.accept_listed_terms(current_user, listing, kind, start_date=values.get("start_date"),
                                          end_date=values.get("end_date"), message=values.get("message", ""),
@@ -233,10 +233,10 @@ def offer(deal_id: int):
     item = _deal(deal_id)
 
     def run(stored):
-        values = _form(OfferForm())
+        values = form_values(OfferForm())
         n.make_offer(current_user, item, OfferForm().to_terms(values), values.get("message", ""))
 
-    return _act(item, run, ("报价已发送", "Offer sent"), anchor="offers")
+    return act(item, run, ("报价已发送", "Offer sent"), anchor="offers")
 
 
 @bp.post("/<int:deal_id>/accept")
@@ -245,7 +245,7 @@ def accept(deal_id: int):
     item = _deal(deal_id)
     raw = request.form.get("offer_id", "")
     offer_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else None
-    return _act(item, lambda stored: n.accept_offer(current_user, item, offer_id),
+    return act(item, lambda stored: n.accept_offer(current_user, item, offer_id),
                 ("已接受报价，双方达成一致", "Offer accepted; the terms are agreed"))
 
 
@@ -253,7 +253,7 @@ def accept(deal_id: int):
 @login_required
 def message(deal_id: int):
     item = _deal(deal_id)
-    return _act(item, lambda stored: n.post_message(current_user, item, request.form.get("message", "")),
+    return act(item, lambda stored: n.post_message(current_user, item, request.form.get("message", "")),
                 ("留言已发送", "Message sent"), anchor="ledger")
 
 
@@ -265,7 +265,7 @@ def close(deal_id: int, what: str):
     service = {"decline": n.decline, "cancel": n.cancel, "void": n.void_deal}[what]
     done = {"decline": ("已结束洽谈", "Negotiation ended"), "cancel": ("交易已取消", "Deal cancelled"),
             "void": ("交易已作废", "Deal voided")}[what]
-    return _act(item, lambda stored: service(current_user, item, reason), done)
+    return act(item, lambda stored: service(current_user, item, reason), done)
 
 
 # ---- approvals and signature -------------------------------------------------------------------------
@@ -284,20 +284,7 @@ def approval(deal_id: int, code: str):
         else:
             n.record_step(current_user, item, code, request.form.to_dict(), stored.take(item, step.document_kind))
 
-    return _act(item, run, (f"已登记：{step.zh}", f"Recorded: {step.en}"), anchor="approvals")
-
-
-@bp.post("/<int:deal_id>/sign")
-@login_required
-def sign(deal_id: int):
-    item = _deal(deal_id)
-
-    def run(stored):
-        values = _form(SignForm())
-        n.sign_contract(current_user, item, values["signed_date"], values.get("effective_date"),
-                        stored.take(item, DocumentKind.SIGNED_CONTRACT))
-
-    return _act(item, run, ("已登记合同签订", "The signature is recorded"))
+    return act(item, run, (f"已登记：{step.zh}", f"Recorded: {step.en}"), anchor="approvals")
 
 
 # ---- filing and registration ---------------------------------------------------------------------------
@@ -308,11 +295,11 @@ def filing(deal_id: int):
     item = _deal(deal_id)
 
     def run(stored):
-        values = _form(FilingForm())
+        values = form_values(FilingForm())
         n.record_filing(item, values["record_no"], values["filing_date"], current_user,
                         stored.take(item, DocumentKind.FILING_PROOF))
 
-    return _act(item, run, ("已登记合同备案", "The filing is recorded"), anchor="filing")
+    return act(item, run, ("已登记合同备案", "The filing is recorded"), anchor="filing")
 
 
 @bp.post("/<int:deal_id>/filing-rejected")
@@ -321,11 +308,11 @@ def filing_rejected(deal_id: int):
     item = _deal(deal_id)
 
     def run(stored):
-        on = _form(DateForm())["on"]
+        on = form_values(DateForm())["on"]
         n.record_filing_rejected(item, request.form.get("reason", ""), current_user, on,
                                  stored.take(item, DocumentKind.OTHER))
 
-    return _act(item, run, ("已登记备案未通过", "The refusal is recorded"), anchor="filing")
+    return act(item, run, ("已登记备案未通过", "The refusal is recorded"), anchor="filing")
 
 
 @bp.post("/<int:deal_id>/registration-filed")
@@ -334,9 +321,9 @@ def registration_filed(deal_id: int):
     item = _deal(deal_id)
 
     def run(stored):
-        n.file_registration(current_user, item, _form(DateForm())["on"], stored.take(item, DocumentKind.OTHER))
+        n.file_registration(current_user, item, form_values(DateForm())["on"], stored.take(item, DocumentKind.OTHER))
 
-    return _act(item, run, ("已登记提交转让登记", "The submission is recorded"), anchor="registration")
+    return act(item, run, ("已登记提交转让登记", "The submission is recorded"), anchor="registration")
 
 
 @bp.post("/<int:deal_id>/registration")
@@ -345,11 +332,11 @@ def registration(deal_id: int):
     item = _deal(deal_id)
 
     def run(stored):
-        values = _form(RegistrationForm())
+        values = form_values(RegistrationForm())
         n.record_registration(current_user, item, values["registered_on"], values["registration_no"],
                               stored.take(item, DocumentKind.REGISTRATION_PROOF))
 
-    return _act(item, run, ("转让已登记生效", "The transfer is registered"), anchor="registration")
+    return act(item, run, ("转让已登记生效", "The transfer is registered"), anchor="registration")
 
 
 @bp.post("/<int:deal_id>/registration-rejected")
@@ -358,10 +345,10 @@ def registration_rejected(deal_id: int):
     item = _deal(deal_id)
 
     def run(stored):
-        n.record_registration_rejected(current_user, item, request.form.get("reason", ""), _form(DateForm())["on"],
+        n.record_registration_rejected(current_user, item, request.form.get("reason", ""), form_values(DateForm())["on"],
                                        stored.take(item, DocumentKind.OTHER))
 
-    return _act(item, run, ("已登记不予登记", "The refusal is recorded"), anchor="registration")
+    return act(item, run, ("已登记不予登记", "The refusal is recorded"), anchor="registration")
 
 
 @bp.post("/<int:deal_id>/capital")
@@ -370,10 +357,10 @@ def capital(deal_id: int):
     item = _deal(deal_id)
 
     def run(stored):
-        n.record_capital_registration(current_user, item, _form(DateForm())["on"],
+        n.record_capital_registration(current_user, item, form_values(DateForm())["on"],
                                       stored.take(item, DocumentKind.CAPITAL_REGISTRATION))
 
-    return _act(item, run, ("已登记注册资本变更", "The capital registration is recorded"), anchor="registration")
+    return act(item, run, ("已登记注册资本变更", "The capital registration is recorded"), anchor="registration")
 
 
 # ---- documents ----------------------------------------------------------------------------------------
@@ -393,7 +380,7 @@ def upload(deal_id: int):
                       note=f"上传文件：{deal_label('DocumentKind', kind)} {document.filename}",
                       evidence={"document_id": document.id, "document_kind": kind})
 
-    return _act(item, run, ("文件已上传", "File uploaded"), anchor="documents")
+    return act(item, run, ("文件已上传", "File uploaded"), anchor="documents")
 
 
 @bp.get("/<int:deal_id>/uploads/<int:document_id>")
@@ -445,7 +432,7 @@ def payment_receipt(deal_id: int, payment_id: int):
         tell(item.seller_org_id, item, "receipt", "付款方已上传付款凭证，请核对到账后确认收款",
              "The payer uploaded a receipt; confirm when the money arrives")
 
-    return _act(item, run, ("付款凭证已上传，等待收款方确认", "Receipt uploaded; the payee will confirm"),
+    return act(item, run, ("付款凭证已上传，等待收款方确认", "Receipt uploaded; the payee will confirm"),
                 anchor="payments")
 
 
@@ -465,7 +452,7 @@ def payment_confirm(deal_id: int, payment_id: int):
             payments.mark_paid(db.session, payment, at=utcnow(), actor=current_user,
                                evidence={"receipt_document_id": payment.receipt_document_id, "offline": True})
 
-    return _act(item, run, ("已确认收款", "Receipt confirmed"), anchor="payments")
+    return act(item, run, ("已确认收款", "Receipt confirmed"), anchor="payments")
 
 
 @bp.post("/<int:deal_id>/payments/<int:payment_id>/checkout")

@@ -41,6 +41,7 @@ from market.statistics.queries.selection import (
     ANNOUNCED,
     DEAL_KINDS,
     DISTRICT,
+    ENDED,
     LICENCE_KINDS,
     PAYMENT,
     REVISIONS_LISTED,
@@ -118,7 +119,8 @@ def declaration_lines(session: Session, ids: list[int]) -> dict[int, list[Declar
 def revisions_statement(shape: Shape):
     """Ledger lines recorded after the close that changed the period: each found by an index scan.
 
-    VOID lines (few) whose deal was counted at the close; basis lines dated in the period but
+    VOID lines (few) whose deal was counted at the close; TERMINATED lines of such deals (ENDED, no
+    amount: a terminated or rescinded deal still counts where it was made); basis lines dated in the period but
     recorded after it; payments dated by the period's end but recorded after it, of deals counted
     at the close; declarations announced in the period but recorded after it.
     """
@@ -133,6 +135,7 @@ def revisions_statement(shape: Shape):
     ev = aliased(DealEvent, name="ev")
     fields = (ev.id, ev.deal_id, ev.kind, ev.occurred_on, ev.recorded_at, ev.amount_fen, ev.note)
     candidates = [select(*fields).where(ev.kind == VOID, ev.recorded_at > close),
+                  select(*fields).where(ev.kind == ENDED, ev.recorded_at > close),
                   select(*fields).where(ev.kind == PAYMENT, ev.occurred_on <= end, ev.recorded_at > close)]
     if kinds:
         candidates.append(select(*fields).where(ev.kind.in_(sorted({BASIS_EVENT[StatType(k)] for k in kinds})),
@@ -158,9 +161,15 @@ def revisions_statement(shape: Shape):
         parts.append(select(*columns("VOID", -contract, line.note))
                      .select_from(late).join(d, d.id == line.deal_id)
                      .where(line.kind == VOID, counted_at_close, amount_ok, *scope))
+        # A deal counted at the close and later terminated or rescissed (Civil Code 557, 562-563): its
+        # figures stay in the period (the deal was made), the ending and any refund are dated when they
+        # happened; the line says so, so a reader of the closed period knows.
+        parts.append(select(*columns("ENDED", cast(literal(0), BigInteger), line.note))
+                     .select_from(late).join(d, d.id == line.deal_id)
+                     .where(line.kind == ENDED, counted_at_close, amount_ok, *scope))
         parts.append(select(*columns("LATE_BASIS", contract, literal("", String), dated_by=line.occurred_on))
                      .select_from(late).join(d, d.id == line.deal_id)
-                     .where(line.kind != VOID, line.kind != PAYMENT, _basis_pairs(late.c, d, kinds),
+                     .where(line.kind != VOID, line.kind != PAYMENT, line.kind != ENDED, _basis_pairs(late.c, d, kinds),
                             d.status != VOID, amount_ok, *scope))
         parts.append(select(*columns("LATE_PAYMENT", line.amount_fen, line.note))
                      .select_from(late).join(d, d.id == line.deal_id)

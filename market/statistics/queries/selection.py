@@ -47,6 +47,7 @@ from market.statistics.measures import (
 from market.statistics.periods import HALF, MONTH, QUARTER, YEAR, Period
 
 VOID, PAYMENT, SIGNATURE, ANNOUNCED, FILING = "VOID", "PAYMENT", "SIGNATURE", "ANNOUNCED", "FILING"
+ENDED = "TERMINATED"  # the ledger line of a termination or rescission (issue 12 §2)
 LICENCE_KINDS = tuple(t.value for t in NEGOTIATED_LICENCES)
 # Every deal kind CNIPA files as a licence contract (备案次数 counts them all by filing date).
 FILED_LICENCE_KINDS = (*LICENCE_KINDS, StatType.OPEN_LICENSE.value)
