@@ -24,7 +24,7 @@ from tests.deals.test_deal_pages import as_user, post
 
 def filed_licence(w):
     deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
-    n.sign_contract(w.seller, deal, today_local())
+    f.sign_both(deal)
     n.record_filing(deal, "2025310000123", today_local(), w.buyer)
     return deal
 
@@ -42,7 +42,7 @@ def test_a_typed_filing_is_self_declared_and_its_certificate_documents_it(sessio
 def test_a_payment_the_payee_confirmed_documents_a_deal(session):
     w = world()
     deal = agreed(w, "TRANSFER")
-    n.sign_contract(w.seller, deal, today_local())
+    f.sign_both(deal)
     assert deal.evidence_level == "SELF_DECLARED"
     for payment in n.payments_of(deal):
         payments.mark_paid(db.session, payment, at=datetime.now(UTC), actor=w.seller, evidence={"bank_ref": "B-1"})

@@ -31,7 +31,7 @@ def test_R_DI_1_signing_is_refused_when_the_register_last_confirmed_the_status_t
     w = world()
     deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
     f.stale(w.patent, days=31)
-    err = _refused(lambda: n.sign_contract(w.seller, deal, today_local()))
+    err = _refused(lambda: n.sign_contract(w.seller, deal, n.contract_hash(deal)))
     assert "31 天前" in err.zh and "30 天" in err.zh
     assert deal.status == "AGREED" and deal.signed_date is None
 
@@ -40,7 +40,7 @@ def test_R_DI_1_signing_is_refused_when_only_a_user_gave_the_status(session):
     w = world()
     deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
     w.patent.legal_status_source = "USER"
-    err = _refused(lambda: n.sign_contract(w.seller, deal, today_local()))
+    err = _refused(lambda: n.sign_contract(w.seller, deal, n.contract_hash(deal)))
     assert "从未经国知局登记簿确认" in err.zh
 
 
@@ -50,7 +50,7 @@ def test_R_DI_1_the_age_limit_is_configurable(app, session):
     f.stale(w.patent, days=31)
     app.config["LEGAL_STATUS_MAX_AGE_DAYS"] = 60
     try:
-        n.sign_contract(w.seller, deal, today_local())
+        f.sign_both(deal)
     finally:
         app.config["LEGAL_STATUS_MAX_AGE_DAYS"] = 30
     assert deal.status == "SIGNED"
@@ -62,7 +62,7 @@ def test_R_DI_1_a_register_import_of_the_current_status_lets_the_step_go_ahead(s
     f.stale(w.patent, days=90)
     csv = f"申请号,事件,日期\n{w.patent.application_number},专利权维持,{today_local().isoformat()}\n"
     import_status_updates(read_table(csv.encode("utf-8"), "status.csv"))
-    n.sign_contract(w.seller, deal, today_local())
+    f.sign_both(deal)
     assert deal.status == "SIGNED"
 
 
@@ -103,7 +103,7 @@ def test_R_DI_1_the_listings_point_confirms_a_stale_status_from_the_patent_page(
     assert response.status_code == 302
     db.session.expire_all()
     assert w.patent.legal_status_source == "POINT"
-    n.sign_contract(w.seller, deal, today_local())
+    f.sign_both(deal)
     assert deal.status == "SIGNED"
 
 
