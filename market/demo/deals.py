@@ -23,6 +23,7 @@ from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation, verification
 from market.deals.negotiation import state_assets
+from market.deals.negotiation import verification as certificates
 from market.deals.open_licence import acquisition, declarations
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.uploads import store_document
@@ -171,6 +172,9 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
                                         message="按挂牌价受让。")
         negotiation.accept_offer(seller, deal, negotiation.open_offer(deal).id)
         signed = today - timedelta(days=50)
+        # The demo seeds a history: the terms were agreed before the contract the parties signed on
+        # the demo's past date, not today (the service stamps the server's clock).
+        deal.agreed_at = _noon(signed - timedelta(days=10))
         _approve_all(deal, seller, signed)
         # Both parties confirm the frozen text on the platform, on the demo's (past) server date.
         for signer in (seller, luosi):
@@ -181,10 +185,11 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
             payments.mark_paid(db.session, payment, at=_noon(today - timedelta(days=15)), actor=seller,
                                evidence={"bank_ref": f"DEMO-{payment.id}"})
         # CNIPA's registration notice uploaded, and the point checks it: the deal is verified.
-        _document(deal, luosi, "REGISTRATION_PROOF")
+        notice = _document(deal, luosi, "REGISTRATION_PROOF")
         checker = _point_user(listing.point)
         if checker is not None:
-            verification.verify_deal(checker, deal, "核对了手续合格通知书与登记号（演示）")
+            certificates.confirm_certificate(checker, deal, certificates.REGISTRATION, notice.id,
+                                             "核对了手续合格通知书与登记号（演示）")
         return deal
 
     # Above the exchange threshold an SOE's transfer is priced by listing (进场, R-ST-3), which the
