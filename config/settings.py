@@ -31,8 +31,8 @@ class Settings:
             "DATABASE_URL", f"sqlite:///{instance / 'market.sqlite3'}")
         self.SEARCH_INDEX_PATH = os.environ.get(
             "SEARCH_INDEX_PATH", str(instance / "search.sqlite3"))
-        # Matching's catalogue model (matching/catalogue_model.py): built in a background thread at
-        # start and when the catalogue drifts; a request waits at most this many seconds for a
+        # Matching's catalogue model (matching/catalogue_model.py): built in a background thread when
+        # the app starts serving and when the catalogue drifts; a request waits at most this many seconds for a
         # build under way and never builds one itself.
         self.MATCHING_MODEL_BACKGROUND = True
         self.MATCHING_WARM_AT_START = True

@@ -91,8 +91,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
-    # Matching's catalogue model is built as the app starts, in the background (never on a request).
-    matching.catalogue_model.warm_at_start(app)
+    # Matching's catalogue model is built once the app serves, in the background (never on a request).
+    matching.catalogue_model.warm_when_serving(app)
     return app
 
 

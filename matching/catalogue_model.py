@@ -1,10 +1,12 @@
-"""The catalogue's field model, built when the index is built or the app starts — never on a user's request.
+"""The catalogue's field model, built when the index is built or the app starts serving — never on a user's request.
 
 Training the field model (matching.field_model) reads and segments a few thousand abstracts: about
 a second at 10,000 listings, 6–10 s at 100,000. A request that had to wait for it would be the
 first enterprise of the day waiting ten seconds, so the model is built:
 
-- when the app starts (in a background thread: the app serves pages meanwhile);
+- when the app starts serving: its first request starts a background thread and goes on (an app
+  that only runs a command — `flask db upgrade`, `flask demo seed`, `flask routes` — serves
+  nothing and builds nothing: it would read tables a migration is changing, for a model it drops);
 - when `flask search reindex` or the demo seed rebuilds the index (in that command, which waits);
 - when the index changes through the outbox and the published catalogue has grown or shrunk by
   more than FIELD_MODEL_DRIFT since the model was built (in a background thread);
@@ -130,10 +132,17 @@ def refresh(app: Flask | None = None) -> None:
         build_now(backend)
 
 
-def warm_at_start(app: Flask) -> None:
-    """Registered by the factory: build the model as the app starts, without holding it up."""
-    if app.config.get("MATCHING_WARM_AT_START", True) and app.config.get("MATCHING_MODEL_BACKGROUND", True):
-        _build_in_background(app, app.extensions["search"])
+def warm_when_serving(app: Flask) -> None:
+    """Registered by the factory: the first request the app serves starts a background build."""
+    if not (app.config.get("MATCHING_WARM_AT_START", True) and app.config.get("MATCHING_MODEL_BACKGROUND", True)):
+        return
+    started = threading.Event()
+
+    @app.before_request
+    def _warm() -> None:
+        if not started.is_set():  # two first requests at once start one build (_build_in_background)
+            started.set()
+            _build_in_background(app, app.extensions["search"])
 
 
 @catalogue_indexed.connect
