@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from listings.importing import views
 from listings.importing.columns import suggest_mapping
 from listings.importing.models import ImportBatch
 from listings.importing.template import COLUMNS, HEADERS
@@ -110,6 +111,24 @@ def test_a_large_file_goes_in_steps_with_progress(client, app, uni, monkeypatch)
         assert (batch.created_count, batch.duplicate_count, batch.rejected_count) == (7, 1, 0)
     page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
     assert "共 8 行 = 新增 7 + 更新 0 + 重复 1 + 拒绝 0" in page and "<progress" not in page
+
+
+def test_the_file_is_parsed_once_at_upload_not_again_at_every_step(client, app, uni, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_ROWS_PER_STEP", 2)
+    parses = []
+    real = views.read_table
+    monkeypatch.setattr(views, "read_table", lambda *a, **kw: parses.append(1) or real(*a, **kw))
+    f.login(client, uni)
+    rows = [[n, f"一种测试装置{i}", "2020-03-01", UNI, "授权"] for i, n in enumerate(_numbers(5))]
+    rows.append(["123", "坏行", "2020-03-01", UNI, "授权"])
+    batch_id, _, _ = _import(client, _csv(rows))
+    token = f.csrf_token(client, f"/imports/{batch_id}")
+    for from_row in ("2", "4"):
+        client.post(f"/imports/{batch_id}/run", data={"csrf_token": token, "from_row": from_row})
+    with app.app_context():
+        batch = db.session.get(ImportBatch, batch_id)
+        assert batch.status == "DONE" and (batch.created_count, batch.rejected_count) == (5, 1)
+    assert parses == [1]  # three steps, one parse
 
 
 def test_an_empty_legal_status_imports_as_unknown_not_pending(client, app, uni):
