@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from listings import services
 from listings.models import Listing, Patent
@@ -43,7 +44,9 @@ def _filters() -> dict:
 @login_required
 def my_listings():
     chosen = _filters()
-    query = select(Listing).join(Patent, Listing.patent_id == Patent.id).where(
+    # The page shows each row's patent and point: loaded with the page, not one query per row.
+    query = select(Listing).join(Patent, Listing.patent_id == Patent.id).options(
+        contains_eager(Listing.patent), selectinload(Listing.point)).where(
         Listing.organisation_id == current_user.organisation_id)
     if chosen["status"]:
         query = query.where(Listing.status == chosen["status"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from listings.models import Listing
 from listings.vocabulary import DealMode, ListingStatus
@@ -30,6 +30,24 @@ def test_the_list_comes_a_page_at_a_time(client, portfolio):
     assert page.count('name="listing_ids"') == 25 and "page=2" in page
     second = client.get("/my/listings?page=2").get_data(as_text=True)
     assert second.count('name="listing_ids"') == 4
+
+
+def test_a_page_of_25_takes_no_more_queries_than_a_page_of_4(client, app, portfolio):
+    f.login(client, portfolio["user"])
+    counts = []
+    for url in ("/my/listings", "/my/listings?page=2"):
+        queries = []
+        with app.app_context():
+            db.session.expunge_all()  # as in a fresh request: nothing of the rows already loaded
+            engine = db.engine
+        listener = lambda *args, **kwargs: queries.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
 
 
 def test_search_by_title_or_number_and_filter_by_mode_and_status(client, portfolio):
