@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from listings import services
-from listings.models import Listing
+from listings.models import Listing, Patent
 from listings.views.blueprint import bp
 from listings.views.manage import visible_listing
 from listings.vocabulary import ListingStatus
@@ -25,7 +26,11 @@ def review_queue():
         abort(403)
     status = request.args.get("status", ListingStatus.SUBMITTED)
     points = db.session.scalars(select(Point).where(Point.operator_id == current_user.organisation_id)).all()
-    query = select(Listing).where(Listing.point_id.in_([p.id for p in points]))
+    # Each card shows the patent, its owners and flags (the shelf blockers) and the lister: loaded
+    # with the queue, not a few queries per card.
+    patent = selectinload(Listing.patent)
+    query = select(Listing).where(Listing.point_id.in_([p.id for p in points])).options(
+        patent.selectinload(Patent.owners), patent.selectinload(Patent.flags), selectinload(Listing.organisation))
     if status in ListingStatus.__members__:
         query = query.where(Listing.status == status)
     listings = db.session.scalars(query.order_by(Listing.submitted_at).limit(500)).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from listings import services as listing_service
 from listings.models import Listing
@@ -85,3 +85,32 @@ def test_a_rejection_reaches_the_lister_in_the_inbox_and_by_email(client, app, q
     (mail,) = queue["mail"].glob("*.eml")
     message = message_from_bytes(mail.read_bytes(), policy=policy.default)
     assert "未通过" in message["Subject"] and "权利人名称与登记不一致" in message.get_body().get_content()
+
+
+def _queries(client, app, url: str) -> int:
+    """Queries the page takes, as in a fresh request (nothing of the rows already loaded)."""
+    queries = []
+    with app.app_context():
+        db.session.expunge_all()
+        engine = db.engine
+    listener = lambda *args, **kwargs: queries.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(queries)
+
+
+def test_the_queue_takes_as_many_queries_for_eight_cards_as_for_two(client, app, queue):
+    f.login(client, queue["op"])
+    two = _queries(client, app, "/review")
+    with app.test_request_context():
+        point = db.session.scalar(select(Listing).where(Listing.id == queue["listings"][0])).point
+        for i in range(6):
+            owner = f.organisation(f"沪北测试大学{i}")
+            item = f.listing(owner, point, published=False, patent_kw={"title": f"更多专利{i}"})
+            listing_service.submit_listing(f.user(owner), item)
+        db.session.commit()
+    assert client.get("/review").get_data(as_text=True).count('class="panel review-item"') == 8
+    assert _queries(client, app, "/review") == two
