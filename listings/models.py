@@ -62,6 +62,9 @@ class Patent(Base):
     evaluation_reports: Mapped[list[EvaluationReport]] = relationship(
         back_populates="patent", cascade="all, delete-orphan")
     listings: Mapped[list[Listing]] = relationship(back_populates="patent")
+    # The patent's register history, in the order it was recorded: what the status is folded from.
+    legal_events: Mapped[list[LegalEvent]] = relationship(
+        back_populates="patent", order_by="LegalEvent.id", cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def patent_no(self) -> str:
@@ -155,7 +158,7 @@ class LegalEvent(Base):
     details: Mapped[dict | None] = mapped_column(JSON, default=dict)
     detail_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
-    patent: Mapped[Patent] = relationship()
+    patent: Mapped[Patent] = relationship(back_populates="legal_events")
 
 
 class Listing(Base):

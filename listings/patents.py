@@ -37,11 +37,12 @@ _UNKNOWN = object()
 
 
 def find_patents(numbers: list[str]) -> dict[str, Patent]:
-    """Stored patents by normalised application number, with owners, flags and listings loaded."""
+    """Stored patents by normalised application number, with owners, flags, listings and events loaded."""
     if not numbers:
         return {}
     rows = db.session.scalars(select(Patent).where(Patent.application_number.in_(numbers)).options(
-        selectinload(Patent.owners), selectinload(Patent.flags), selectinload(Patent.listings)))
+        selectinload(Patent.owners), selectinload(Patent.flags), selectinload(Patent.listings),
+        selectinload(Patent.legal_events)))
     return {p.application_number: p for p in rows}
 
 
@@ -195,12 +196,9 @@ def apply_legal_events(patent: Patent, events: list[tuple[date | None, str]], *,
 def record_event(patent: Patent, when: date | None, text: str, *, source: str = Source.EXPORT,
                  details: dict | None = None, detail_key: str = "") -> tuple[LegalEvent, bool]:
     """Store one register event unless the same one (date, name and details) is stored: (event, created)."""
-    found = None if patent.id is None else db.session.scalar(select(LegalEvent).where(
-        LegalEvent.patent_id == patent.id, LegalEvent.event == text, LegalEvent.detail_key == detail_key,
-        LegalEvent.event_date.is_(None) if when is None else LegalEvent.event_date == when))
-    if found is None:
-        found = next((e for e in db.session.new if isinstance(e, LegalEvent) and e.patent is patent
-                      and (e.event_date, e.event, e.detail_key) == (when, text, detail_key)), None)
+    with db.session.no_autoflush:
+        found = next((e for e in patent.legal_events
+                      if (e.event_date, e.event, e.detail_key) == (when, text, detail_key)), None)
     if found is not None:
         return found, False
     kind = (details or {}).get("licence_kind")
@@ -213,10 +211,7 @@ def record_event(patent: Patent, when: date | None, text: str, *, source: str = 
 def refold(patent: Patent, *, source: str = Source.EXPORT) -> None:
     """Re-derive status and flags from every stored event of the patent, and say where they came from."""
     with db.session.no_autoflush:
-        history = [] if patent.id is None else list(db.session.scalars(
-            select(LegalEvent).where(LegalEvent.patent_id == patent.id)))
-        history += [e for e in db.session.new if isinstance(e, LegalEvent) and e.patent is patent
-                    and e not in history]
+        history = list(patent.legal_events)
     before = (patent.legal_status, patent.lapse_reason)
     fold = apply_events([(e.event_date or date.min, e.event, (e.details or {}).get("licence_kind"))
                          for e in history], last_protected_day=patent.last_protected_day)

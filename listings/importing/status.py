@@ -15,8 +15,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
-
 from listings import patents as patent_service
 from listings.importing.columns import parse_date, split_people
 from listings.importing.readers import Table
@@ -131,14 +129,17 @@ def detail_key(details: dict) -> str:
 def import_status_updates(table: Table) -> StatusImportResult:
     result = StatusImportResult()
     touched: dict[int, Patent] = {}
+    parsed: list[tuple[int, tuple[str, date, str, dict]]] = []
     for row in table.rows:
         number = getattr(row, "number", 0)
         try:
-            app_no, when, event, details = parse_row(row)
+            parsed.append((number, parse_row(row)))
         except DomainError as err:
             result.rejected.append((number, f"{err.zh} / {err.en}"))
-            continue
-        patent = db.session.scalar(select(Patent).where(Patent.application_number == app_no))
+    # One query for the file's patents (with their events), not one per row.
+    patents = patent_service.find_patents(list({app_no for _number, (app_no, *_rest) in parsed}))
+    for number, (app_no, when, event, details) in parsed:
+        patent = patents.get(app_no)
         if patent is None:
             result.rejected.append((number, f"平台上没有专利 {app_no}，请先登记该专利 / No patent {app_no} on the platform;"
                                             " register it first"))
@@ -168,6 +169,7 @@ def import_status_updates(table: Table) -> StatusImportResult:
         # declared wholly invalid, licences in force end, what was performed stands (PL 47 ¶2).
         legal_status_changed.send(patent, patent=patent)
     result.updated = len(touched)
+    result.rejected.sort(key=lambda rejection: rejection[0])  # in the file's row order
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from listings import patents as patent_service
 from listings.importing.columns import suggest_mapping
@@ -49,6 +49,31 @@ def test_register_events_are_records_and_a_second_import_adds_nothing(uni):
     count = db.session.scalar(select(func.count(LegalEvent.id)).where(LegalEvent.patent_id == p.id))
     assert count == 2
     assert {e.source for e in db.session.scalars(select(LegalEvent).where(LegalEvent.patent_id == p.id))} == {"REGISTER"}
+
+
+def test_a_register_file_reads_its_patents_and_their_events_once_not_per_row(uni):
+    # Before: every row looked its patent up, then its stored events twice (to skip a repeat, to refold).
+    patents = [f.patent(uni) for _ in range(3)]
+    db.session.flush()
+    db.session.expire_all()
+    text = "申请号,事件,日期\n" + "".join(
+        f"{p.application_number},{event},{day}\n" for p in patents
+        for event, day in (("专利权质押合同登记的生效", "2024-03-01"), ("专利权质押合同登记的注销", "2024-09-01")))
+    reads: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        result = _import(text)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert result.recorded == 6
+    assert sum("FROM patents" in r and "application_number IN" in r for r in reads) == 1
+    assert sum("FROM legal_events" in r for r in reads) == 1
 
 
 def test_a_pledge_release_in_the_register_ends_the_encumbrance(uni):
