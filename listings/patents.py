@@ -233,10 +233,6 @@ def refold(patent: Patent, *, source: str = Source.EXPORT) -> None:
         patent.register_checked_at = patent.status_checked_at
 
 
-# IR 115: a fee unpaid on its due day may still be paid, with a surcharge, for six months.
-FEE_GRACE_MONTHS = 6
-
-
 def derive_fee_grace(patent: Patent, today: date | None = None) -> None:
     """A patent in force whose annual fee is paid only to a past day is in the grace period (R-OL-4, R-LC-8)."""
     today = today or date.today()
