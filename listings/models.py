@@ -75,6 +75,11 @@ class Patent(Base):
         return [o.name for o in self.owners]
 
     @property
+    def live_listing(self) -> Listing | None:
+        """The listing that holds the patent's one place on the shelf, if any."""
+        return next((item for item in self.listings if item.status in LIVE_LISTING_STATES), None)
+
+    @property
     def unconfirmed(self) -> list[str]:
         """What the register has not confirmed (owners, legal_status, dates): only a user's word."""
         return [name for name, source in (("owners", self.owners_source), ("legal_status", self.legal_status_source),

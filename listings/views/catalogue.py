@@ -6,11 +6,9 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from listings import vocabulary as v
 from listings.industries import all_industries, industry_label
-from listings.models import Listing
 from listings.numbers import parse_application_number
 from listings.patents import add_evaluation_report as add_evaluation_report_to
 from listings.patents import confirm_status_by_point, get_patent
@@ -22,7 +20,6 @@ from listings.views.forms import EvaluationReportForm
 from listings.vocabulary import ListingStatus
 from market.accounts.permissions import can_manage_listing, can_review_listing
 from market.core.errors import DomainError
-from market.core.extensions import db
 from market.core.i18n import get_lang, t
 from market.core.schemas import load
 from market.search.backend import FACETS, SORTS, SearchQuery
@@ -95,10 +92,7 @@ def patent(app_no: str):
     except DomainError:
         abort(404)
     user = current_user if current_user.is_authenticated else None
-    listing = db.session.scalar(select(Listing).where(
-        Listing.patent_id == patent.id, Listing.status.in_([
-            ListingStatus.DRAFT, ListingStatus.SUBMITTED, ListingStatus.REJECTED,
-            ListingStatus.PUBLISHED, ListingStatus.SUSPENDED])))
+    listing = patent.live_listing
     visible = listing is not None and (listing.status == ListingStatus.PUBLISHED or
                                        can_manage_listing(user, listing) or can_review_listing(user, listing))
     is_owner = user is not None and user.organisation_id in {o.organisation_id for o in patent.owners}
@@ -126,9 +120,7 @@ def confirm_legal_status(app_no: str):
         patent = get_patent(parse_application_number(app_no).normalised)
     except DomainError:
         abort(404)
-    listing = db.session.scalar(select(Listing).where(Listing.patent_id == patent.id, Listing.status.in_([
-        ListingStatus.DRAFT, ListingStatus.SUBMITTED, ListingStatus.REJECTED, ListingStatus.PUBLISHED,
-        ListingStatus.SUSPENDED])))
+    listing = patent.live_listing
     if listing is None or not can_review_listing(current_user, listing):
         abort(403)
     done = run_action(lambda: confirm_status_by_point(current_user, patent))
