@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from listings.vocabulary import DealMode, ListingStatus
+from listings.vocabulary import CONFIRMED_SOURCES, DealMode, ListingStatus
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.db import Base, utcnow
@@ -83,7 +83,7 @@ class Patent(Base):
     def unconfirmed(self) -> list[str]:
         """What the register has not confirmed (owners, legal_status, dates): only a user's word."""
         return [name for name, source in (("owners", self.owners_source), ("legal_status", self.legal_status_source),
-                                          ("dates", self.dates_source)) if source not in ("REGISTER", "POINT")]
+                                          ("dates", self.dates_source)) if source not in CONFIRMED_SOURCES]
 
     def active_flags(self, on: date | None = None) -> set[str]:
         on = on or date.today()

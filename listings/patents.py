@@ -13,7 +13,7 @@ from listings.industries import all_industries, industries_for_ipc
 from listings.legal_status import apply_events, map_cnipa_event
 from listings.models import EvaluationReport, LegalEvent, Patent, PatentFlag, PatentOwner
 from listings.term import DESIGN_TERM_CHANGE, last_protected_day
-from listings.vocabulary import LapseReason, LegalStatus, PatentType, Source
+from listings.vocabulary import CONFIRMED_SOURCES, LapseReason, LegalStatus, PatentType, Source
 from market.accounts.models import Organisation
 from market.core import audit
 from market.core.db import utcnow
@@ -102,7 +102,7 @@ def _keep_register_facts(patent: Patent, values: dict[str, Any], legal_status: L
                                f"The {en} is confirmed by the CNIPA register as {getattr(patent, key).isoformat()} "
                                f"and cannot be changed to {values[key].isoformat()}; if the register is wrong, have "
                                "CNIPA correct it and import the status again.", field=key)
-    if (patent.legal_status_source in (Source.REGISTER, Source.POINT) and legal_status is not None
+    if (patent.legal_status_source in CONFIRMED_SOURCES and legal_status is not None
             and legal_status != patent.legal_status):
         raise Conflict("register_status", "法律状态以国知局登记簿为准，不能由用户修改；请导入登记簿的最新法律状态"
                        "（数据完整性，R-DI-1）。",
@@ -224,7 +224,7 @@ def refold(patent: Patent, *, source: str = Source.EXPORT) -> None:
     _sync_flags(patent, fold.flags)
     expire_if_term_ended(patent)
     derive_fee_grace(patent)
-    confirmed = patent.legal_status_source in (Source.REGISTER, Source.POINT)
+    confirmed = patent.legal_status_source in CONFIRMED_SOURCES
     if source != Source.REGISTER and confirmed and before == (patent.legal_status, patent.lapse_reason):
         return  # an export agreeing with the register neither confirms nor unconfirms it
     patent.status_checked_at = utcnow()
@@ -253,7 +253,7 @@ def enter_fee_grace(today: date) -> list[Patent]:
 
 def status_age_days(patent: Patent, now: datetime | None = None) -> int | None:
     """Whole days since the register last confirmed the legal status; None if it never did."""
-    if patent.legal_status_source not in (Source.REGISTER, Source.POINT) or patent.register_checked_at is None:
+    if patent.legal_status_source not in CONFIRMED_SOURCES or patent.register_checked_at is None:
         return None
     now = now or utcnow()
     checked = patent.register_checked_at

@@ -89,6 +89,10 @@ class Source(Labelled):
     USER = "USER", "用户填写（待国知局登记簿核实）", "Typed by a user (awaiting the CNIPA register)"
 
 
+# What the CNIPA register vouches for: imported from it, or looked up in it by the listing's point.
+CONFIRMED_SOURCES = (Source.REGISTER, Source.POINT)
+
+
 class LicenceKind(Labelled):
     """The kind of a licence recorded in the register (TCI 25): 普通 / 排他 / 独占."""
 
