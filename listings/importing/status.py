@@ -23,7 +23,7 @@ from listings.models import Patent, PatentFlag
 from listings.numbers import check_filing_year, parse_application_number
 from listings.services import enforce_shelf_rules
 from listings.signals import legal_status_changed, register_event_recorded
-from listings.vocabulary import Encumbrance, Source
+from listings.vocabulary import Encumbrance, LicenceKind, Source
 from market.core.errors import DomainError
 from market.core.extensions import db
 
@@ -48,8 +48,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DETAILS = ("licence_kind", "term_start", "term_end", "licensee", "licensor", "record_no", "pledgee",
            "new_owner", "extension_days", "fee_paid_through")
-_KINDS = {"普通": "ORDINARY", "普通许可": "ORDINARY", "排他": "SOLE", "排他许可": "SOLE", "独占": "EXCLUSIVE",
-          "独占许可": "EXCLUSIVE", "ORDINARY": "ORDINARY", "SOLE": "SOLE", "EXCLUSIVE": "EXCLUSIVE"}
+# The licence kind column: 普通 / 普通许可 / ORDINARY and so on (TCI 25).
+_KINDS = {spelling: kind.value for kind in LicenceKind
+          for spelling in (kind.value, kind.zh, kind.zh.removesuffix("许可"))}
 _PUNCT = re.compile(r"[\s_\-.·/\\:：*()\[\]（）]+")
 
 
