@@ -262,12 +262,17 @@ def status_age_days(patent: Patent, now: datetime | None = None) -> int | None:
     return (now - checked) // timedelta(days=1)
 
 
+def status_confirmable(patent: Patent) -> bool:
+    """Whether a point may vouch for the status shown: one an export or the register gave, never a user's word."""
+    return patent.legal_status_source != Source.USER
+
+
 def confirm_status_by_point(actor, patent: Patent) -> None:
     """The point operator looked the patent up in the CNIPA register and found the status shown (R-DI-1).
 
     The caller checks that the actor operates the point of the patent's listing. Kept in the audit log.
     """
-    if patent.legal_status_source == Source.USER:
+    if not status_confirmable(patent):
         raise Conflict("status_typed", "该法律状态只是用户填写的，服务点不能代为确认；请导入国知局登记簿的法律状态"
                        "（flask patents status-import）（R-DI-1）。",
                        "This legal status was only typed by a user, so the point cannot confirm it; import the "

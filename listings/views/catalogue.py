@@ -11,7 +11,7 @@ from listings import vocabulary as v
 from listings.industries import all_industries, industry_label
 from listings.numbers import parse_application_number
 from listings.patents import add_evaluation_report as add_evaluation_report_to
-from listings.patents import confirm_status_by_point, get_patent
+from listings.patents import confirm_status_by_point, get_patent, status_confirmable
 from listings.search import PRICE_BAND_LABELS
 from listings.services import shelf_blockers
 from listings.term import format_remaining
@@ -109,7 +109,8 @@ def patent(app_no: str):
         if patent.last_protected_day else "",
         blockers=shelf_blockers(patent, listing.modes if listing else []), flags=patent.active_flags(),
         can_manage=listing is not None and can_manage_listing(user, listing), similar=similar,
-        is_owner=is_owner, can_confirm_status=listing is not None and can_review_listing(user, listing))
+        is_owner=is_owner,
+        can_confirm_status=listing is not None and can_review_listing(user, listing) and status_confirmable(patent))
 
 
 @bp.post("/patents/<app_no>/legal-status/confirm")

@@ -118,6 +118,16 @@ def test_R_DI_1_only_the_listings_point_may_confirm_the_status(client, session):
     assert w.patent.legal_status_source == "REGISTER"
 
 
+def test_R_DI_1_the_patent_page_offers_no_confirmation_of_a_status_only_a_user_typed(client, session):
+    # Before: the operator saw the button, and pressing it could only be refused.
+    w = world()
+    w.patent.legal_status_source = "USER"
+    db.session.commit()
+    f.login(client, w.operator)
+    page = client.get(f"/patents/{w.patent.application_number}").get_data(as_text=True)
+    assert "/legal-status/confirm" not in page and "待国知局登记簿核实" in page
+
+
 def test_R_DI_1_a_point_cannot_confirm_a_status_only_a_user_typed(session):
     w = world()
     w.patent.legal_status_source = "USER"
