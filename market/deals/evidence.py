@@ -14,8 +14,8 @@ declaration's announcement was recorded by someone other than the declarant (the
 the point operator). A later EVIDENCE_WITHDRAWN line takes a verification back until a newer one.
 
 The level is kept on the deal, not computed per query, because every statistics figure is broken
-down by it; `refresh` is the one place that sets it: the ledger calls it for every line it writes
-and the upload service for every document.
+down by it; `refresh` is the one place that sets it: the ledger calls it for every line of LEVEL_LINES it
+writes and the upload service for every document.
 
 Amounts: a deal whose amount is above DEAL_AMOUNT_REVIEW_FEN counts in no figure until an
 AMOUNT_CONFIRMED line for that very amount is on its ledger; `counts_in_figures` is that rule in
@@ -38,6 +38,9 @@ from market.deals.vocabulary import DealKind, DeclarationStatus, DocumentKind, E
 DEFAULT_AMOUNT_REVIEW_FEN = 100_000_000_000  # 10 亿元
 VERIFYING_EVENTS = frozenset({LedgerEvent.FILING_VERIFIED, LedgerEvent.REGISTRATION_VERIFIED,
                               LedgerEvent.EVIDENCE_VERIFIED})
+# The ledger lines `level_of` reads: any other line leaves the level as it was, so the ledger
+# refreshes only for these (lines are written in loops; a refresh may query the documents).
+LEVEL_LINES = VERIFYING_EVENTS | {LedgerEvent.EVIDENCE_WITHDRAWN, LedgerEvent.PAYMENT, LedgerEvent.LICENSED}
 # The certificate an authority issues for the step each kind of deal is counted by.
 CERTIFICATES = {
     DealKind.TRANSFER: frozenset({DocumentKind.REGISTRATION_PROOF}),

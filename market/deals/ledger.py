@@ -11,6 +11,7 @@ from datetime import date
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import machine
+from market.deals.evidence import LEVEL_LINES
 from market.deals.evidence import refresh as refresh_evidence
 from market.deals.models import Deal, DealEvent
 
@@ -36,8 +37,8 @@ def append(deal: Deal, kind: str, *, occurred_on: date | None = None, amount_fen
             note=note, evidence=evidence or {}, from_status=from_status, to_status=to_status)
         session.add(event)
         deal.events.append(event)
-        # Every line may change what the deal's record shows (a payment, a verification...).
-        refresh_evidence(deal)
+        if kind in LEVEL_LINES:  # a payment, a verification...: what the deal's record shows
+            refresh_evidence(deal)
     return event
 
 

@@ -17,7 +17,7 @@ from flask import current_app, has_app_context
 from market.accounts.models import User
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
-from market.deals import evidence, ledger
+from market.deals import ledger
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import tell_both
 from market.deals.permissions import BUREAU, OPERATOR, role_of
@@ -120,6 +120,5 @@ def confirm_certificate(user: User, deal: Deal, what: str, document_id: int | No
     number = deal.filing_record_no if what == FILING else deal.registration_no
     ledger.append(deal, kind, actor=user, note=reason,
                   evidence={"source": "point_operator", "document_id": document.id, "number": number,
-                            "document_sha256": document.sha256})
-    evidence.refresh(deal)
+                            "document_sha256": document.sha256})  # the ledger refreshes the evidence level
     tell_both(deal, f"{what}_verified", f"服务点已核实{zh}（{number}）", f"The point verified the {en} ({number})")
