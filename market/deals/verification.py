@@ -28,9 +28,19 @@ QUEUE_LIMIT = 200
 
 
 def may_verify(user: User | None, deal: Deal) -> bool:
-    """The operator of the deal's point or the bureau, neither a party to the deal."""
+    """The operator of the deal's point or the bureau, neither a party to the deal.
+
+    Who checks a deal's record (issue 12 §4), in one place: the point's operator verifies, the
+    bureau decides on the evidence of any deal; a certificate against a declared number is the
+    point's check (`may_confirm_certificate`), the bureau's only where no point stands behind the deal.
+    """
     return (user is not None and user.organisation.is_approved
             and role_of(user, deal) in (OPERATOR, BUREAU))
+
+
+def may_confirm_certificate(user: User | None, deal: Deal) -> bool:
+    """The operator of the deal's point; the bureau when the deal is credited to no point."""
+    return may_verify(user, deal) and (deal.point is None or role_of(user, deal) == OPERATOR)
 
 
 def _require_verifier(user: User, deal: Deal) -> None:

@@ -20,7 +20,7 @@ from market.core.extensions import db
 from market.deals import ledger
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import tell_both
-from market.deals.permissions import BUREAU, OPERATOR, role_of
+from market.deals.verification import may_confirm_certificate as may_verify  # the one rule (page.py reads it here)
 from market.deals.vocabulary import DocumentKind, LedgerEvent
 
 DEFAULT_FILING_PATTERN = r"X?(19|20)\d{2}\d{2}\d{7}"
@@ -82,14 +82,6 @@ def state(deal: Deal, what: str) -> str | None:
     if not recorded:
         return None
     return "verified" if verified(deal, what) else "declared"
-
-
-def may_verify(user: User | None, deal: Deal) -> bool:
-    """The operator of the deal's point; the bureau when the deal is credited to no point."""
-    role = role_of(user, deal)
-    if deal.point is not None:
-        return role == OPERATOR and user.organisation.is_approved
-    return role == BUREAU
 
 
 def confirm_certificate(user: User, deal: Deal, what: str, document_id: int | None, reason: str) -> None:
