@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
 from market.accounts.models import User
@@ -146,18 +146,14 @@ def review_queue(user: User) -> Queue:
     else:
         raise Forbidden("deal.queue_forbidden", "只有网点运营机构和区知识产权局可以查看待核实队列。",
                         "Only point operators and the bureau see the review queue.")
-    cap = evidence.amount_review_fen()
-    amount = evidence.contract_fen_sql(Deal)
-    ok = aliased(DealEvent, name="ok")
-    confirmed = exists().where(ok.deal_id == Deal.id, ok.kind == LedgerEvent.AMOUNT_CONFIRMED.value,
-                               ok.amount_fen == amount)
+    # The figures' own rule (within the review line, or this amount confirmed) splits the queue.
+    amount_ok = evidence.counts_in_figures(Deal, evidence.amount_review_fen())
     live = Deal.status != DealStatus.VOID
-    amounts = db.session.scalars(select(Deal).where(live, amount > cap, ~confirmed, *scope)
+    amounts = db.session.scalars(select(Deal).where(live, ~amount_ok, *scope)
                                  .order_by(Deal.id).limit(QUEUE_LIMIT)).all()
     basis = aliased(DealEvent, name="basis")
     counted = exists().where(basis.deal_id == Deal.id, basis.kind.in_(BASIS_LINES))
     unverified = db.session.scalars(
-        select(Deal).where(live, counted, Deal.evidence_level != EvidenceLevel.VERIFIED.value,
-                           or_(amount <= cap, confirmed), *scope)
+        select(Deal).where(live, counted, Deal.evidence_level != EvidenceLevel.VERIFIED.value, amount_ok, *scope)
         .order_by(Deal.updated_at.desc(), Deal.id.desc()).limit(QUEUE_LIMIT)).all()
     return Queue(list(amounts), list(unverified))
