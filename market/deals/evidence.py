@@ -94,6 +94,13 @@ def awaits_amount_review(deal: Deal) -> bool:
     return not any(e.kind == LedgerEvent.AMOUNT_CONFIRMED and e.amount_fen == amount for e in deal.events)
 
 
+def recorded_by_others(line, decl, recorder):
+    """SQL: a declaration's line was recorded by the register import (no actor) or by a user outside
+    the declarant (its point); `recorder` is the User outer-joined on the line's actor. The one
+    test for both a deal's level and the statistics' level of an announcement."""
+    return or_(line.actor_id.is_(None), recorder.organisation_id != decl.organisation_id)
+
+
 def _announcement_confirmed(deal: Deal) -> bool:
     """The declaration's announcement was recorded by someone other than the declarant itself."""
     if deal.declaration_id is None:
@@ -103,7 +110,7 @@ def _announcement_confirmed(deal: Deal) -> bool:
             .outerjoin(User, User.id == DeclarationEvent.actor_id)
             .where(DeclarationEvent.declaration_id == deal.declaration_id,
                    DeclarationEvent.to_status == DeclarationStatus.ANNOUNCED.value,
-                   or_(DeclarationEvent.actor_id.is_(None), User.organisation_id != decl.organisation_id))
+                   recorded_by_others(DeclarationEvent, decl, User))
             .limit(1))
     return db.session.scalar(line) is not None
 

@@ -30,7 +30,7 @@ from listings.models import Listing, Patent
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.time import SHANGHAI
-from market.deals.evidence import DEFAULT_AMOUNT_REVIEW_FEN, contract_fen_sql, counts_in_figures
+from market.deals.evidence import DEFAULT_AMOUNT_REVIEW_FEN, contract_fen_sql, counts_in_figures, recorded_by_others
 from market.deals.models import Deal, DealEvent
 from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from market.deals.vocabulary import EvidenceLevel
@@ -262,15 +262,15 @@ def _declaration_facts(shape: Shape) -> list:
     # The announcement is CNIPA's act; it is verified when recorded by the register import (no
     # actor) or by someone outside the declarant (its point), else it is the declarant's word.
     recorder = aliased(User, name="recorder")
-    recorded_by_others = case((or_(de.actor_id.is_(None), recorder.organisation_id != decl.organisation_id),
-                               EvidenceLevel.VERIFIED.value), else_=EvidenceLevel.SELF_DECLARED.value)
+    level = case((recorded_by_others(de, decl, recorder), EvidenceLevel.VERIFIED.value),
+                 else_=EvidenceLevel.SELF_DECLARED.value)
     return [select(cast(null(), Integer).label("deal_id"), decl.id.label("declaration_id"),
                    literal(StatType.OPEN_DECLARATION.value, String).label("stat_type"),
                    de.occurred_on.label("basis_date"), de.id.label("basis_event_id"),
                    de.at.label("basis_recorded_at"), decl.patent_id.label("patent_id"),
                    decl.organisation_id.label("supplier_id"), cast(null(), Integer).label("demander_id"),
                    lst.point_id.label("point_id"), zero.label("contract_fen"), zero.label("received_fen"),
-                   recorded_by_others.label("evidence"))
+                   level.label("evidence"))
             .select_from(de).join(decl, decl.id == de.declaration_id)
             .outerjoin(lst, lst.id == decl.listing_id).outerjoin(recorder, recorder.id == de.actor_id)
             .where(de.to_status == ANNOUNCED, de.occurred_on.between(_p("p_start", Date), _p("p_end", Date)),
