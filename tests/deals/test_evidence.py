@@ -3,9 +3,12 @@ verify, and that each check is a ledger line of its own."""
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from market.accounts.services import issue_api_token
 from market.core.errors import Conflict, DomainError, Forbidden
@@ -147,3 +150,36 @@ def test_the_api_gives_each_deal_its_evidence_level(app, client, session):
     spec = client.get("/api/v1/openapi.json").get_json()
     deal_schema = next(s for name, s in spec["components"]["schemas"].items() if name.startswith("DealOut"))
     assert "evidence_level" in deal_schema["properties"]
+
+
+def test_migration_0014_gives_existing_deals_the_level_their_records_show(session):
+    """The upgrade rates deals recorded before it as level_of would: a paid transfer, a licence with its
+    filing certificate, an open licence whose announcement its point recorded, a typed filing alone."""
+    w = world()
+    paid = agreed(w, "TRANSFER")
+    f.sign_both(paid)
+    for payment in n.payments_of(paid):
+        payments.mark_paid(db.session, payment, at=datetime.now(UTC), actor=w.seller, evidence={"bank_ref": "B-3"})
+    typed = filed_licence(world())
+    filed = world()
+    certified = agreed(filed, "LICENSE_ORDINARY", terms=licence_terms(filed))
+    f.sign_both(certified)
+    n.record_filing(certified, "2025310000124", today_local(), filed.buyer)
+    doc(certified, filed.buyer, "FILING_PROOF")
+    w = world(modes=("TRANSFER",))
+    taken = acquisition.take_open_licence(_announced(w, w.operator).id, w.buyer.organisation, w.buyer)
+    for payment in n.payments_of(taken):
+        payments.mark_paid(db.session, payment, at=datetime.now(UTC), actor=w.seller, evidence={"bank_ref": "B-4"})
+    deals = (paid, typed, certified, taken)
+    assert [d.evidence_level for d in deals] == ["DOCUMENTED", "SELF_DECLARED", "DOCUMENTED", "VERIFIED"]
+    ids = tuple(d.id for d in deals)
+    connection = db.session.connection()
+    connection.execute(text("UPDATE deals SET evidence_level = 'SELF_DECLARED'"))
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0014_deal_evidence_level.py"
+    spec = importlib.util.spec_from_file_location("migration_0014", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    migration.op = type("Op", (), {"get_bind": staticmethod(lambda: connection)})
+    migration._backfill()
+    levels = dict(connection.execute(text("SELECT id, evidence_level FROM deals")).all())
+    assert [levels[i] for i in ids] == ["DOCUMENTED", "SELF_DECLARED", "DOCUMENTED", "VERIFIED"]
