@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from market.accounts.services import issue_api_token
+from market.core.errors import Conflict
 from market.core.extensions import db
 from market.deals import evidence, verification
 from market.statistics import queries
@@ -107,7 +108,7 @@ def test_a_confirmation_is_for_the_amount_confirmed(world):
 def test_confirming_an_ordinary_amount_is_refused_and_changes_nothing(world):
     deal = world["transfer"]
     before = len(deal.events)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Conflict) as refused:
         verification.confirm_amount(world["users"]["operator"], deal, "金额经核对属实")
     assert "无需确认" in refused.value.zh and "DEAL_AMOUNT_REVIEW_FEN" in refused.value.en
     assert len(deal.events) == before
