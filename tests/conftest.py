@@ -46,6 +46,25 @@ def app(tmp_path_factory):
         db.engine.dispose()  # close pooled connections before the interpreter's own cleanup
 
 
+@pytest.fixture
+def make_app():
+    """Build an app of the test's own; its pooled connections are closed when the test ends.
+
+    An app left to the garbage collector drops its open PostgreSQL connections at a random later
+    moment, and psycopg's ResourceWarning then fails whichever test happens to be running.
+    """
+    made = []
+
+    def build(settings):
+        made.append(create_app(settings))
+        return made[-1]
+
+    yield build
+    for built in made:
+        with built.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _isolated(request, tmp_path):
     """Run the test in a transaction that is rolled back; give it an empty search index.

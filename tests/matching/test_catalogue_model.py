@@ -8,7 +8,6 @@ import pytest
 
 from config import settings as config_settings
 from listings.search import reindex
-from market import create_app
 from market.core.extensions import db
 from market.core.outbox import process_outbox
 from matching import catalogue_model
@@ -86,12 +85,12 @@ def test_a_drifted_catalogue_is_rebuilt_in_the_background_while_requests_use_the
     assert asked == [backend]
 
 
-def test_the_app_starts_building_its_model_in_the_background_once_it_serves(tmp_path, monkeypatch):
+def test_the_app_starts_building_its_model_in_the_background_once_it_serves(tmp_path, monkeypatch, make_app):
     started = []
     monkeypatch.setattr(catalogue_model, "_build_in_background", lambda a, b: started.append((a, b)))
     settings = config_settings.TestSettings(str(tmp_path))
     settings.MATCHING_MODEL_BACKGROUND = settings.MATCHING_WARM_AT_START = True  # as in production
-    app = create_app(settings)
+    app = make_app(settings)
     # An app that runs a command (`flask db upgrade`, `flask demo seed`) serves nothing: no build.
     assert started == []
     client = app.test_client()

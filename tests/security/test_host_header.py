@@ -79,12 +79,10 @@ def test_production_refuses_to_start_without_a_mail_address(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("settings", [{"MAIL_BASE_URL": "https://psm.example.cn"},
                                       {"TRUSTED_HOSTS": ["psm.example.cn"]}])
-def test_production_starts_with_a_configured_address(tmp_path, monkeypatch, settings):
+def test_production_starts_with_a_configured_address(tmp_path, monkeypatch, settings, make_app):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    app = create_app(_production(tmp_path, **settings))
+    app = make_app(_production(tmp_path, **settings))
     assert MailSettings.from_app(app).base_url == "https://psm.example.cn"
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_the_demo_has_a_local_address_and_hosts(tmp_path, monkeypatch):

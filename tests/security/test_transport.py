@@ -24,23 +24,16 @@ def test_hsts_is_sent_over_https_only(app):
     assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
-def test_behind_a_proxy_the_forwarded_scheme_counts(tmp_path):
+def test_behind_a_proxy_the_forwarded_scheme_counts(tmp_path, make_app):
     from config.settings import TestSettings
-    from market import create_app
-    from market.core.extensions import db
 
     settings = TestSettings(str(tmp_path))
     settings.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path}/proxy.sqlite3"
     settings.PROXY_HOPS = 1
-    proxied = create_app(settings)
-    try:
-        client = proxied.test_client()
-        response = client.get("/static/app.css", headers={"X-Forwarded-Proto": "https"})
-        assert "Strict-Transport-Security" in response.headers
-        response.close()
-    finally:
-        with proxied.app_context():
-            db.engine.dispose()
+    client = make_app(settings).test_client()
+    response = client.get("/static/app.css", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+    response.close()
 
 
 def _free_port() -> int:
