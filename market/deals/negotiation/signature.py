@@ -28,7 +28,8 @@ from market.deals import documents, ledger, settlement
 from market.deals.documents.frozen import to_html
 from market.deals.models import ContractSignature, ContractText, Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
-from market.deals.negotiation.steps import missing, price_floor_problem
+from market.deals.negotiation.state_assets import price_floor_problem
+from market.deals.negotiation.steps import missing
 from market.deals.negotiation.terms import require_patent_fit
 from market.deals.permissions import require, role_of
 from market.deals.vocabulary import LICENCE_KINDS, DealKind, LedgerEvent
