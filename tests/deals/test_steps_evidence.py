@@ -156,6 +156,19 @@ def test_R_ST_1_a_publicity_that_no_longer_counts_is_not_public(session, client)
     assert client.get(f"/publicity/{deal.id}").status_code == 404
 
 
+def test_R_ST_1_the_public_list_shows_each_standing_publicity_once_newest_first(session):
+    kw = dict(seller_type="RESEARCH_INSTITUTE", rnd=True, pricing="AGREEMENT", buyer_type="SOE",
+              buyer_kw={"soe_level": "DISTRICT", "wholly_state_owned": True})
+    older, newer, repriced, voided = (_publicised(world(**kw)) for _ in range(4))
+    repriced.price_fen += 1
+    voided.status = S.VOID
+    db.session.flush()
+    listed = [notice.deal.id for notice in publicity.notices()]
+    assert listed.index(newer.id) < listed.index(older.id) and len(set(listed)) == len(listed)
+    assert repriced.id not in listed and voided.id not in listed
+    assert [notice.deal.id for notice in publicity.notices(limit=1)] == [newer.id]
+
+
 def test_R_LC_4_the_seller_cannot_upload_consent_for_a_co_owner_on_the_platform(session):
     partner = f.user(f.organisation("沪东测试研究院", org_type="RESEARCH_INSTITUTE"))
     w = world(co_owners=["沪东测试研究院"])
