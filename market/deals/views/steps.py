@@ -7,16 +7,16 @@ by a proposal the other party confirms, or by the bureau's decision (issue 12 §
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from market.core.errors import DomainError
 from market.core.money import AmountError, parse_yuan
 from market.deals import negotiation as n
-from market.deals.documents import frozen
 from market.deals.negotiation import ending, signature, verification
 from market.deals.permissions import can_act
 from market.deals.views.blueprint import bp
+from market.deals.views.documents import frozen_response
 from market.deals.views.negotiated import act, deal_or_404
 from market.deals.vocabulary import DocumentKind
 
@@ -40,10 +40,7 @@ def sign_page(deal_id: int):
 def sign_text(deal_id: int):
     """The exact bytes whose hash the signature page shows (frozen, or as they would be frozen now)."""
     item = deal_or_404(deal_id)
-    response = Response(signature.to_sign(item).html, mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = frozen.CSP
-    return response
+    return frozen_response(signature.to_sign(item).html, "text/html")
 
 
 @bp.post("/<int:deal_id>/sign")
