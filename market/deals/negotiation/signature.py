@@ -92,10 +92,6 @@ class ToSign:
     frozen: ContractText | None
     signed_by: list[str]  # sides that already confirmed this very text
 
-    @property
-    def price_fen(self) -> int | None:
-        return self.frozen.price_fen if self.frozen else None
-
 
 def to_sign(deal: Deal, on: date | None = None) -> ToSign:
     """The text a party signs now: the frozen one if it still stands, else the text that would be frozen."""
