@@ -211,3 +211,10 @@ def test_objections_are_rate_limited(session, client, app, monkeypatch):
                for i in range(3)]
     assert [a.status_code for a in answers] == [302, 302, 429]
     assert len(publicity.objections(deal)) == 2
+
+
+def test_ending_grounds_name_their_article_in_the_page_language():
+    english = dict(ending.grounds_for("en"))
+    assert english["AGREED_RESCISSION"] == "Rescinded by agreement (Civil Code art. 562 ¶1)"
+    assert not any("民法典" in label for label in english.values())
+    assert dict(ending.grounds_for("zh"))["AGREED_RESCISSION"] == "双方协商一致解除（民法典第562条第1款）"
