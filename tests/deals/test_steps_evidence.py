@@ -10,6 +10,7 @@ from sqlalchemy import select
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
+from market.core.i18n import local_time
 from market.core.time import today_local
 from market.deals import negotiation as n
 from market.deals.models import ContractText, PatentClaim
@@ -135,6 +136,8 @@ def test_R_ST_1_the_platform_publishes_the_publicity_and_anyone_may_object(sessi
     page = client.get(f"/publicity/{deal.id}").get_data(as_text=True)  # nobody logged in
     assert w.patent.title in page and w.patent.application_number in page and deal.seller.name in page
     assert deal.approvals["PUBLICITY"]["ends_on"] in page
+    # Published at the server's time, shown in Beijing time like every other timestamp.
+    assert local_time(publicity.notice_for(deal.id).opened_at, "%Y-%m-%d %H:%M:%S") in page
     assert w.patent.title in client.get("/publicity/").get_data(as_text=True)
     assert client.post(f"/publicity/{deal.id}/objections", data={"body": "价格偏低"}).status_code == 400  # no CSRF
     token = f.csrf_token(client, f"/publicity/{deal.id}")

@@ -95,6 +95,11 @@ class Notice:
     def open(self) -> bool:
         return is_open(self.record)
 
+    @property
+    def opened_at(self) -> datetime:
+        """When the platform opened it (naive UTC, as every stored timestamp; pages show it locally)."""
+        return datetime.fromisoformat(self.record["opened_at"])
+
 
 def current(deal: Deal) -> dict | None:
     """The deal's publicity if the platform opened it and it still stands for the deal's terms."""
