@@ -93,11 +93,19 @@ class ToSign:
     signed_by: list[str]  # sides that already confirmed this very text
 
 
+def waiting(deal: Deal) -> ToSign | None:
+    """The frozen text one party signed and the other has yet to, if it still stands (renders nothing)."""
+    text = open_text(deal)
+    if text is None:
+        return None
+    return ToSign(text.sha256, text.html, text, [s.side for s in text.signatures])
+
+
 def to_sign(deal: Deal, on: date | None = None) -> ToSign:
     """The text a party signs now: the frozen one if it still stands, else the text that would be frozen."""
-    text = open_text(deal)
-    if text is not None:
-        return ToSign(text.sha256, text.html, text, [s.side for s in text.signatures])
+    state = waiting(deal)
+    if state is not None:
+        return state
     html = draft_html(deal, on)
     return ToSign(sha256_of(html), html, None, [])
 
