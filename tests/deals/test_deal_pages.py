@@ -93,7 +93,7 @@ def test_a_licence_from_request_to_filing(app, setup, kind):
     sha = n.contract_hash(deal)
     # The confirmation names the text's hash, the counterpart and the amount; its text hashes to it.
     page = seller.get(f"/deals/{deal.id}/sign").get_data(as_text=True)
-    assert sha in page and deal.buyer.name in page and "36 万元" in page
+    assert sha in page and deal.buyer.name in page and "36 万元" in page and "上海市" in page  # the terms too
     text = seller.get(f"/deals/{deal.id}/sign/text")
     assert hashlib.sha256(text.data).hexdigest() == sha and "no-store" in text.headers["Cache-Control"]
     assert text.headers["Content-Security-Policy"].startswith("default-src 'none'")
