@@ -128,9 +128,6 @@ def fill_approval(page, form, code: str, today, price_fen: int) -> None:
     if code == "DECISION":
         form.locator("#dc-date").fill((today - timedelta(days=3)).isoformat())
         form.locator("#dc-file").set_input_files({"name": "校长办公会纪要.pdf", **PDF})
-    elif code == "PUBLICITY":
-        # The platform opens it today; nothing is typed (the journey's listings are priced by listing).
-        pass
     elif code == "VALUATION_DECISION":
         form.locator("#vd-reason").fill("挂牌交易，以市场价格为参考，不另行评估。")
     elif code == "INVENTOR_WAIVER":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import io
 import re
 from datetime import timedelta
@@ -90,6 +91,12 @@ def test_a_licence_from_request_to_filing(app, setup, kind):
     deal = deal_of(w.listing)
     assert (deal.status, deal.price_fen, deal.territory) == (S.AGREED, 36_000_000, "上海市")
     sha = n.contract_hash(deal)
+    # The confirmation names the text's hash, the counterpart and the amount; its text hashes to it.
+    page = seller.get(f"/deals/{deal.id}/sign").get_data(as_text=True)
+    assert sha in page and deal.buyer.name in page and "36 万元" in page and "上海市" in page  # the terms too
+    text = seller.get(f"/deals/{deal.id}/sign/text")
+    assert hashlib.sha256(text.data).hexdigest() == sha and "no-store" in text.headers["Cache-Control"]
+    assert text.headers["Content-Security-Policy"].startswith("default-src 'none'")
     page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"sha256": sha, "confirm": "1"},
                                 file=(PDF, "合同.pdf")))
     assert "已在平台签署" in page and deal_of(w.listing).status == S.AGREED  # the scan alone signs nothing

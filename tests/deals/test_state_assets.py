@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 from datetime import timedelta
 
 import pytest
@@ -42,6 +41,14 @@ def _filed(w, deal) -> None:
 
 def _decision(w, deal) -> None:
     n.record_step(w.seller, deal, "DECISION", {}, doc(deal, w.seller, "DECISION"))
+
+
+def _soe_approvals(w, deal, value_fen: int) -> None:
+    """An SOE seller's decision, evaluation at `value_fen`, its filing and the inventors' waiver."""
+    _decision(w, deal)
+    _evaluation(w, deal, value_fen)
+    _filed(w, deal)
+    n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
 
 
 # ---- NONE_ALLOWED: central SOEs only (SA8) ---------------------------------------------------------
@@ -99,10 +106,7 @@ def test_R_ST_4_a_municipal_soe_contributes_equity_only_on_an_appraisal(session)
 def test_R_ST_4_an_soe_contribution_is_not_agreed_below_its_appraisal(session):
     w = world(seller_type="SOE", seller_kw={"soe_level": "MUNICIPAL"})
     deal = agreed(w, "EQUITY", terms={"price_fen": 5_000_000 * YUAN, "share_pct": "20"})
-    _decision(w, deal)
-    _evaluation(w, deal, 6_000_000 * YUAN)
-    _filed(w, deal)
-    n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
+    _soe_approvals(w, deal, 6_000_000 * YUAN)
     with pytest.raises(Conflict) as err:
         sign_both(deal, first=w.seller)
     assert err.value.code == "deal.price_below_valuation" and deal.status == S.APPROVALS
@@ -147,10 +151,7 @@ def test_R_ST_3_an_soe_transfer_above_the_threshold_must_be_priced_by_listing(se
     w = world(seller_type="SOE", seller_kw={"soe_level": "MUNICIPAL"})
     deal = agreed(w, "TRANSFER", terms={"price_fen": 2_000_000 * YUAN})
     assert "EXCHANGE_LISTING" in codes(deal)
-    _decision(w, deal)
-    _evaluation(w, deal, 2_000_000 * YUAN)
-    _filed(w, deal)
-    n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
+    _soe_approvals(w, deal, 2_000_000 * YUAN)
     with pytest.raises(Conflict) as err:
         n.record_step(w.seller, deal, "EXCHANGE_LISTING", {"first_listing_price_fen": str(2_000_000 * YUAN)})
     assert err.value.code == "deal.exchange_listing_required"
@@ -166,10 +167,7 @@ def test_R_ST_3_below_the_threshold_the_approved_value_is_still_the_floor(sessio
     w = world(seller_type="SOE", seller_kw={"soe_level": "DISTRICT"})
     deal = agreed(w, "TRANSFER", terms={"price_fen": 500_000 * YUAN})
     assert "EXCHANGE_LISTING" not in codes(deal)
-    _decision(w, deal)
-    _evaluation(w, deal, 600_000 * YUAN)
-    _filed(w, deal)
-    n.record_step(w.seller, deal, "INVENTOR_WAIVER", {}, doc(deal, w.seller, "INVENTOR_WAIVER"))
+    _soe_approvals(w, deal, 600_000 * YUAN)
     with pytest.raises(Conflict) as err:
         sign_both(deal, first=w.seller)
     assert err.value.code == "deal.price_below_valuation"
@@ -238,13 +236,11 @@ def test_R_ST_6_each_approval_line_names_its_document_by_id_and_hash(session):
     assert len(decision.sha256) == 64
 
 
-def test_the_deal_page_says_which_rule_requires_each_approval_in_words(app, session):
+def test_the_deal_page_says_which_rule_requires_each_approval_in_words(client, session):
     w = world(seller_type="SOE", seller_kw={"soe_level": "DISTRICT"})
     deal = agreed(w, "TRANSFER")
     db.session.commit()
-    c = app.test_client()
-    send = c.open
-    c.open = lambda *a, **k: contextvars.Context().run(send, *a, **k)
+    c = client
     f.login(c, w.seller)
     html = c.get(f"/deals/{deal.id}").get_data(as_text=True)
     assert "依据：企业国有资产法第47条" in html and '<small class="muted">R-ST-3 / R-ST-4</small>' in html

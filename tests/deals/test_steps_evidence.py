@@ -10,6 +10,7 @@ from sqlalchemy import select
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
+from market.core.i18n import local_time
 from market.core.time import today_local
 from market.deals import negotiation as n
 from market.deals.models import ContractText, PatentClaim
@@ -135,6 +136,8 @@ def test_R_ST_1_the_platform_publishes_the_publicity_and_anyone_may_object(sessi
     page = client.get(f"/publicity/{deal.id}").get_data(as_text=True)  # nobody logged in
     assert w.patent.title in page and w.patent.application_number in page and deal.seller.name in page
     assert deal.approvals["PUBLICITY"]["ends_on"] in page
+    # Published at the server's time, shown in Beijing time like every other timestamp.
+    assert local_time(publicity.notice_for(deal.id).opened_at, "%Y-%m-%d %H:%M:%S") in page
     assert w.patent.title in client.get("/publicity/").get_data(as_text=True)
     assert client.post(f"/publicity/{deal.id}/objections", data={"body": "价格偏低"}).status_code == 400  # no CSRF
     token = f.csrf_token(client, f"/publicity/{deal.id}")
@@ -154,6 +157,19 @@ def test_R_ST_1_a_publicity_that_no_longer_counts_is_not_public(session, client)
     deal.price_fen += 1
     db.session.commit()
     assert client.get(f"/publicity/{deal.id}").status_code == 404
+
+
+def test_R_ST_1_the_public_list_shows_each_standing_publicity_once_newest_first(session):
+    kw = dict(seller_type="RESEARCH_INSTITUTE", rnd=True, pricing="AGREEMENT", buyer_type="SOE",
+              buyer_kw={"soe_level": "DISTRICT", "wholly_state_owned": True})
+    older, newer, repriced, voided = (_publicised(world(**kw)) for _ in range(4))
+    repriced.price_fen += 1
+    voided.status = S.VOID
+    db.session.flush()
+    listed = [notice.deal.id for notice in publicity.notices()]
+    assert listed.index(newer.id) < listed.index(older.id) and len(set(listed)) == len(listed)
+    assert repriced.id not in listed and voided.id not in listed
+    assert [notice.deal.id for notice in publicity.notices(limit=1)] == [newer.id]
 
 
 def test_R_LC_4_the_seller_cannot_upload_consent_for_a_co_owner_on_the_platform(session):
@@ -198,3 +214,10 @@ def test_objections_are_rate_limited(session, client, app, monkeypatch):
                for i in range(3)]
     assert [a.status_code for a in answers] == [302, 302, 429]
     assert len(publicity.objections(deal)) == 2
+
+
+def test_ending_grounds_name_their_article_in_the_page_language():
+    english = dict(ending.grounds_for("en"))
+    assert english["AGREED_RESCISSION"] == "Rescinded by agreement (Civil Code art. 562 ¶1)"
+    assert not any("民法典" in label for label in english.values())
+    assert dict(ending.grounds_for("zh"))["AGREED_RESCISSION"] == "双方协商一致解除（民法典第562条第1款）"

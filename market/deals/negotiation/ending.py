@@ -28,21 +28,26 @@ from market.deals.vocabulary import DealStatus as S
 
 TERMINATION, RESCISSION = "TERMINATION", "RESCISSION"
 KINDS = {TERMINATION: ("终止", "Termination"), RESCISSION: ("解除", "Rescission")}
-# (kind, zh, en, article)
+# (kind, zh, en, article zh, article en)
 GROUNDS = {
-    "AGREED_RESCISSION": (RESCISSION, "双方协商一致解除", "Rescinded by agreement", "民法典第562条第1款"),
-    "AGREED_EVENT": (RESCISSION, "约定的解除事由发生", "An agreed ground for rescission occurred", "民法典第562条第2款"),
+    "AGREED_RESCISSION": (RESCISSION, "双方协商一致解除", "Rescinded by agreement", "民法典第562条第1款",
+                          "Civil Code art. 562 ¶1"),
+    "AGREED_EVENT": (RESCISSION, "约定的解除事由发生", "An agreed ground for rescission occurred", "民法典第562条第2款",
+                     "Civil Code art. 562 ¶2"),
     "FORCE_MAJEURE": (RESCISSION, "因不可抗力致使不能实现合同目的", "Force majeure defeats the contract's purpose",
-                      "民法典第563条第1款第1项"),
+                      "民法典第563条第1款第1项", "Civil Code art. 563 ¶1 (1)"),
     "REPUDIATION": (RESCISSION, "一方明确表示或以行为表明不履行主要债务", "A party refused to perform its main duty",
-                    "民法典第563条第1款第2项"),
+                    "民法典第563条第1款第2项", "Civil Code art. 563 ¶1 (2)"),
     "DELAY_AFTER_DEMAND": (RESCISSION, "迟延履行主要债务，经催告后在合理期限内仍未履行",
                            "The main duty is still not performed within a reasonable time after demand",
-                           "民法典第563条第1款第3项"),
+                           "民法典第563条第1款第3项", "Civil Code art. 563 ¶1 (3)"),
     "FUNDAMENTAL_BREACH": (RESCISSION, "迟延履行或有其他违约行为致使不能实现合同目的",
-                           "A breach defeats the contract's purpose", "民法典第563条第1款第4项"),
-    "AGREED_TERMINATION": (TERMINATION, "当事人约定终止", "The parties agreed to terminate", "民法典第557条第1款第6项"),
-    "PERFORMED": (TERMINATION, "债务已经履行", "The obligations were performed", "民法典第557条第1款第1项"),
+                           "A breach defeats the contract's purpose", "民法典第563条第1款第4项",
+                           "Civil Code art. 563 ¶1 (4)"),
+    "AGREED_TERMINATION": (TERMINATION, "当事人约定终止", "The parties agreed to terminate", "民法典第557条第1款第6项",
+                           "Civil Code art. 557 ¶1 (6)"),
+    "PERFORMED": (TERMINATION, "债务已经履行", "The obligations were performed", "民法典第557条第1款第1项",
+                  "Civil Code art. 557 ¶1 (1)"),
 }
 PROPOSAL = "ENDING"  # key of the open proposal in deal.approvals
 
@@ -151,7 +156,7 @@ def decide_ending(user: User, deal: Deal, ground: str, explanation: str, documen
 
 
 def _end(deal: Deal, user: User, ground: str, explanation: str, refund: int, *, how: str, extra: dict) -> None:
-    kind, zh, en, article = GROUNDS[ground]
+    kind, zh, en, article, _ = GROUNDS[ground]
     on = today_local()
     evidence = {"ending": kind, "ground": ground, "article": article, "how": how, "refund_fen": refund, **extra}
     ownership = deal.kind in OWNERSHIP_KINDS and deal.registration_date is not None
@@ -169,7 +174,9 @@ def _end(deal: Deal, user: User, ground: str, explanation: str, refund: int, *, 
 
 
 def grounds_for(lang: str) -> list[tuple[str, str]]:
-    return [(code, f"{(g[2] if lang == 'en' else g[1])}（{g[3]}）") for code, g in GROUNDS.items()]
+    if lang == "en":
+        return [(code, f"{g[2]} ({g[4]})") for code, g in GROUNDS.items()]
+    return [(code, f"{g[1]}（{g[3]}）") for code, g in GROUNDS.items()]
 
 
 def ended_on(deal: Deal) -> date | None:

@@ -173,8 +173,8 @@ def build(user: User, deal: Deal, on: date | None = None, lang: str = "zh") -> D
         page.may_confirm_consent = steps.may_confirm_consent(user, deal)
         page.may_verify = verification.may_verify(user, deal)
         if page.in_approvals:
-            state = signature.to_sign(deal, on)
-            page.sign_state = state if state.signed_by else None
+            # Only a text one party already signed is shown; the draft is rendered on the signature page.
+            page.sign_state = signature.waiting(deal)
     page.next_steps = _next_steps(page, user)
     return page
 

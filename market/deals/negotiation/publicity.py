@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market.core.db import utcnow
 from market.core.errors import Conflict, DomainError, NotFound
@@ -21,7 +21,7 @@ from market.core.extensions import db
 from market.core.time import today_local
 from market.deals.models import Deal, DealEvent, PublicityObjection
 from market.deals.negotiation.common import tell
-from market.deals.vocabulary import LedgerEvent
+from market.deals.vocabulary import DealStatus, LedgerEvent
 
 DEFAULT_PUBLICITY_DAYS = 15  # domain.md §7.5: set by the unit's own rules; commonly at least 15 days
 CODE = "PUBLICITY"
@@ -95,6 +95,11 @@ class Notice:
     def open(self) -> bool:
         return is_open(self.record)
 
+    @property
+    def opened_at(self) -> datetime:
+        """When the platform opened it (naive UTC, as every stored timestamp; pages show it locally)."""
+        return datetime.fromisoformat(self.record["opened_at"])
+
 
 def current(deal: Deal) -> dict | None:
     """The deal's publicity if the platform opened it and it still stands for the deal's terms."""
@@ -104,20 +109,14 @@ def current(deal: Deal) -> dict | None:
 
 def notices(limit: int = 200) -> list[Notice]:
     """Publicities the platform opened, newest first, that still stand (each deal once)."""
-    rows = db.session.scalars(select(DealEvent).where(DealEvent.kind == LedgerEvent.PUBLICITY)
-                              .order_by(DealEvent.id.desc()).limit(limit * 3))
-    out, seen = [], set()
-    for event in rows:
-        deal = event.deal
-        if deal.id in seen:
-            continue
-        seen.add(deal.id)
-        record = current(deal)
-        if record is not None and deal.status != "VOID":
-            out.append(Notice(deal, record))
-        if len(out) >= limit:
-            break
-    return out
+    # One query for the deals (a public page: no lazy load per ledger line), newest publicity first.
+    latest = (select(DealEvent.deal_id, func.max(DealEvent.id).label("last_id"))
+              .where(DealEvent.kind == LedgerEvent.PUBLICITY).group_by(DealEvent.deal_id).subquery())
+    deals = db.session.scalars(select(Deal).join(latest, latest.c.deal_id == Deal.id)
+                               .where(Deal.status != DealStatus.VOID)
+                               .order_by(latest.c.last_id.desc()).limit(limit * 3))
+    out = [Notice(deal, record) for deal in deals if (record := current(deal)) is not None]
+    return out[:limit]
 
 
 def notice_for(deal_id: int) -> Notice:

@@ -28,7 +28,8 @@ from market.deals import documents, ledger, settlement
 from market.deals.documents.frozen import to_html
 from market.deals.models import ContractSignature, ContractText, Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
-from market.deals.negotiation.steps import missing, price_floor_problem
+from market.deals.negotiation.state_assets import price_floor_problem
+from market.deals.negotiation.steps import missing
 from market.deals.negotiation.terms import require_patent_fit
 from market.deals.permissions import require, role_of
 from market.deals.vocabulary import LICENCE_KINDS, DealKind, LedgerEvent
@@ -91,16 +92,20 @@ class ToSign:
     frozen: ContractText | None
     signed_by: list[str]  # sides that already confirmed this very text
 
-    @property
-    def price_fen(self) -> int | None:
-        return self.frozen.price_fen if self.frozen else None
+
+def waiting(deal: Deal) -> ToSign | None:
+    """The frozen text one party signed and the other has yet to, if it still stands (renders nothing)."""
+    text = open_text(deal)
+    if text is None:
+        return None
+    return ToSign(text.sha256, text.html, text, [s.side for s in text.signatures])
 
 
 def to_sign(deal: Deal, on: date | None = None) -> ToSign:
     """The text a party signs now: the frozen one if it still stands, else the text that would be frozen."""
-    text = open_text(deal)
-    if text is not None:
-        return ToSign(text.sha256, text.html, text, [s.side for s in text.signatures])
+    state = waiting(deal)
+    if state is not None:
+        return state
     html = draft_html(deal, on)
     return ToSign(sha256_of(html), html, None, [])
 

@@ -19,11 +19,9 @@ from market.deals.documents.grounds import other_owners
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation import publicity, state_assets
 from market.deals.negotiation.common import other_org_id, tell
-from market.deals.negotiation.state_assets import price_floor_problem  # noqa: F401  (re-exported)
 from market.deals.permissions import BUREAU, CO_OWNER, OPERATOR, role_of
 from market.deals.vocabulary import DealStatus as S
 
-publicity_days = publicity.publicity_days
 # How a co-owner's consent was given: by its own account, or on paper the seller uploaded (which
 # counts only once the point operator confirmed it).
 SELF, DOCUMENT, PENDING = "self", "document", "pending"

@@ -41,7 +41,8 @@ def _frozen(deal: Deal) -> ContractText | None:
     return signature.signed_text(deal) or signature.open_text(deal)
 
 
-def _bytes(data: bytes, mimetype: str, name: str = "") -> Response:
+def frozen_response(data: bytes, mimetype: str, name: str = "") -> Response:
+    """Contract bytes served exactly as hashed: no template, the frozen page's CSP, never cached."""
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Security-Policy"] = frozen_page.CSP
     if name:
@@ -55,7 +56,7 @@ def contract(deal_id: int):
     deal = _deal(deal_id)
     frozen = _frozen(deal)
     if frozen is not None:
-        return _bytes(frozen.html, "text/html")
+        return frozen_response(frozen.html, "text/html")
     return _page("deals/documents/contract.html", deal, documents.contract(deal, get_lang()))
 
 
@@ -64,7 +65,7 @@ def contract_pdf(deal_id: int):
     deal = _deal(deal_id)
     frozen = _frozen(deal)
     if frozen is not None:
-        return _bytes(frozen.pdf, "application/pdf", f"contract-{documents.contract_number(deal)}.pdf")
+        return frozen_response(frozen.pdf, "application/pdf", f"contract-{documents.contract_number(deal)}.pdf")
     return _pdf(documents.contract(deal, get_lang()), f"contract-{documents.contract_number(deal)}")
 
 

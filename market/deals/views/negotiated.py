@@ -64,11 +64,8 @@ def deal_label(enum_name: str, value: str | None) -> str:
     return enum[value].label(get_lang())
 
 
-class _Refused(Exception):
-    pass
-
-
-def _deal(deal_id: int) -> Deal:
+def deal_or_404(deal_id: int) -> Deal:
+    """The deal the current user may see; 404 for any other (its existence is not revealed)."""
     try:
         return deal_for(current_user, deal_id)
     except DomainError:
@@ -125,13 +122,12 @@ def act(deal: Deal, action, success: tuple[str, str], *, anchor: str = "", may_u
             action(stored)
             db.session.flush()
 
-    done = run_action(run_it, undo=stored.discard)
-    if done.error is not None:
-        if done.error.status == 403:
-            return render_template("errors/error.html", status=403, message=done.message), 403
-        flash(done.message, "error")
-    else:
+    # A refusal for lack of right (403) goes to the app's error page with its message; others are flashed.
+    done = run_action(run_it, undo=stored.discard, raise_on=(403,))
+    if done.ok:
         flash(t(*success), "success")
+    else:
+        flash(done.message, "error")
     return _back(deal, anchor)
 
 
@@ -160,7 +156,7 @@ def mine():
 @bp.get("/<int:deal_id>")
 @login_required
 def deal(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     view = deal_page.build(current_user, item, lang=get_lang())
     return render_template("deals/deal.html", deal=item, page=view, steps=rules.BY_CODE,
                            bases=rules.VALUATION_BASES, filing_types=rules.FILING_TYPES,
@@ -230,7 +226,7 @@ def create():
 @bp.post("/<int:deal_id>/offers")
 @login_required
 def offer(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         values = form_values(OfferForm())
@@ -242,7 +238,7 @@ def offer(deal_id: int):
 @bp.post("/<int:deal_id>/accept")
 @login_required
 def accept(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     raw = request.form.get("offer_id", "")
     offer_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else None
     return act(item, lambda stored: n.accept_offer(current_user, item, offer_id),
@@ -252,7 +248,7 @@ def accept(deal_id: int):
 @bp.post("/<int:deal_id>/messages")
 @login_required
 def message(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     return act(item, lambda stored: n.post_message(current_user, item, request.form.get("message", "")),
                 ("留言已发送", "Message sent"), anchor="ledger")
 
@@ -260,7 +256,7 @@ def message(deal_id: int):
 @bp.post("/<int:deal_id>/<any(decline, cancel, void):what>")
 @login_required
 def close(deal_id: int, what: str):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     reason = request.form.get("reason", "")
     service = {"decline": n.decline, "cancel": n.cancel, "void": n.void_deal}[what]
     done = {"decline": ("已结束洽谈", "Negotiation ended"), "cancel": ("交易已取消", "Deal cancelled"),
@@ -273,7 +269,7 @@ def close(deal_id: int, what: str):
 @bp.post("/<int:deal_id>/approvals/<code>")
 @login_required
 def approval(deal_id: int, code: str):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     step = rules.BY_CODE.get(code)
     if step is None:
         abort(404)
@@ -292,7 +288,7 @@ def approval(deal_id: int, code: str):
 @bp.post("/<int:deal_id>/filing")
 @login_required
 def filing(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         values = form_values(FilingForm())
@@ -305,7 +301,7 @@ def filing(deal_id: int):
 @bp.post("/<int:deal_id>/filing-rejected")
 @login_required
 def filing_rejected(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         on = form_values(DateForm())["on"]
@@ -318,7 +314,7 @@ def filing_rejected(deal_id: int):
 @bp.post("/<int:deal_id>/registration-filed")
 @login_required
 def registration_filed(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         n.file_registration(current_user, item, form_values(DateForm())["on"], stored.take(item, DocumentKind.OTHER))
@@ -329,7 +325,7 @@ def registration_filed(deal_id: int):
 @bp.post("/<int:deal_id>/registration")
 @login_required
 def registration(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         values = form_values(RegistrationForm())
@@ -342,7 +338,7 @@ def registration(deal_id: int):
 @bp.post("/<int:deal_id>/registration-rejected")
 @login_required
 def registration_rejected(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         n.record_registration_rejected(current_user, item, request.form.get("reason", ""), form_values(DateForm())["on"],
@@ -354,7 +350,7 @@ def registration_rejected(deal_id: int):
 @bp.post("/<int:deal_id>/capital")
 @login_required
 def capital(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         n.record_capital_registration(current_user, item, form_values(DateForm())["on"],
@@ -368,7 +364,7 @@ def capital(deal_id: int):
 @bp.post("/<int:deal_id>/uploads")
 @login_required
 def upload(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     if not can_act(current_user, item, PARTY):
         abort(403)
     kind = request.form.get("kind", "OTHER")
@@ -387,7 +383,7 @@ def upload(deal_id: int):
 @login_required
 def download(deal_id: int, document_id: int):
     """An uploaded file, for those who may see the deal; served as an attachment, never inline HTML."""
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     try:
         document = uploads.document_of(item, document_id)
         path = uploads.path_of(document)
@@ -412,7 +408,7 @@ def _payment(deal: Deal, payment_id: int) -> Payment:
 @login_required
 def payment_receipt(deal_id: int, payment_id: int):
     """Offline transfer: the payer uploads the bank's receipt (付款凭证)."""
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     payment = _payment(item, payment_id)
 
     def run(stored):
@@ -440,7 +436,7 @@ def payment_receipt(deal_id: int, payment_id: int):
 @login_required
 def payment_confirm(deal_id: int, payment_id: int):
     """Offline transfer: the payee confirms the money arrived; the deal hears of it through the payment hook."""
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     payment = _payment(item, payment_id)
 
     def run(stored):
@@ -459,7 +455,7 @@ def payment_confirm(deal_id: int, payment_id: int):
 @login_required
 def payment_checkout(deal_id: int, payment_id: int):
     """Pay through the configured provider: bank instructions (offline) or a provider checkout."""
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     payment = _payment(item, payment_id)
     if role_of(current_user, item) != "buyer" or not can_act(current_user, item):
         abort(403)

@@ -7,17 +7,17 @@ by a proposal the other party confirms, or by the bureau's decision (issue 12 §
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from market.core.errors import DomainError
 from market.core.money import AmountError, parse_yuan
 from market.deals import negotiation as n
-from market.deals.documents import frozen
 from market.deals.negotiation import ending, signature, verification
 from market.deals.permissions import can_act
 from market.deals.views.blueprint import bp
-from market.deals.views.negotiated import _deal, act
+from market.deals.views.documents import frozen_response
+from market.deals.views.negotiated import act, deal_or_404
 from market.deals.vocabulary import DocumentKind
 
 
@@ -25,7 +25,7 @@ from market.deals.vocabulary import DocumentKind
 @login_required
 def sign_page(deal_id: int):
     """The confirmation: the text, its hash, the counterpart and the amount; nothing changes on GET."""
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     if not can_act(current_user, item):
         abort(403)
     state = signature.to_sign(item)
@@ -39,17 +39,14 @@ def sign_page(deal_id: int):
 @login_required
 def sign_text(deal_id: int):
     """The exact bytes whose hash the signature page shows (frozen, or as they would be frozen now)."""
-    item = _deal(deal_id)
-    response = Response(signature.to_sign(item).html, mimetype="text/html")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = frozen.CSP
-    return response
+    item = deal_or_404(deal_id)
+    return frozen_response(signature.to_sign(item).html, "text/html")
 
 
 @bp.post("/<int:deal_id>/sign")
 @login_required
 def sign(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         if request.form.get("confirm") != "1":
@@ -64,7 +61,7 @@ def sign(deal_id: int):
 @bp.post("/<int:deal_id>/consent-confirm")
 @login_required
 def consent_confirm(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     return act(item, lambda stored: n.confirm_consent(current_user, item, request.form.get("owner", ""),
                                                        request.form.get("reason", "")),
                ("已确认共有人的书面同意", "The co-owner's consent is confirmed"), anchor="approvals", may_upload=False)
@@ -73,7 +70,7 @@ def consent_confirm(deal_id: int):
 @bp.post("/<int:deal_id>/verify/<any(filing, registration):what>")
 @login_required
 def verify_certificate(deal_id: int, what: str):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     raw = request.form.get("document_id", "")
     document_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
     return act(item, lambda stored: verification.confirm_certificate(current_user, item, what, document_id,
@@ -92,7 +89,7 @@ def _refund() -> int:
 @bp.post("/<int:deal_id>/ending")
 @login_required
 def ending_propose(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
 
     def run(stored):
         ground, why = request.form.get("ground", ""), request.form.get("explanation", "")
@@ -107,7 +104,7 @@ def ending_propose(deal_id: int):
 @bp.post("/<int:deal_id>/ending/answer")
 @login_required
 def ending_answer(deal_id: int):
-    item = _deal(deal_id)
+    item = deal_or_404(deal_id)
     accept = request.form.get("accept") == "1"
     return act(item, lambda stored: ending.answer_ending(current_user, item, accept, request.form.get("reason", "")),
                ("已答复", "Answered"), anchor="ending", may_upload=False)
