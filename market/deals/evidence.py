@@ -40,7 +40,12 @@ VERIFYING_EVENTS = frozenset({LedgerEvent.FILING_VERIFIED, LedgerEvent.REGISTRAT
                               LedgerEvent.EVIDENCE_VERIFIED})
 # The ledger lines `level_of` reads: any other line leaves the level as it was, so the ledger
 # refreshes only for these (lines are written in loops; a refresh may query the documents).
-LEVEL_LINES = VERIFYING_EVENTS | {LedgerEvent.EVIDENCE_WITHDRAWN, LedgerEvent.PAYMENT, LedgerEvent.LICENSED}
+# The lines a deal is counted by (a step CNIPA, the SAMR or the platform completed). An operator's
+# verification vouches for the record as it stood: a basis line written after it (a party typing a
+# registration after the filing was checked) is not covered and takes the deal out of VERIFIED.
+BASIS_LINES = frozenset({LedgerEvent.FILING, LedgerEvent.REGISTRATION, LedgerEvent.LICENSED,
+                         LedgerEvent.CAPITAL_REGISTERED})
+LEVEL_LINES = VERIFYING_EVENTS | BASIS_LINES | {LedgerEvent.EVIDENCE_WITHDRAWN, LedgerEvent.PAYMENT}
 # The certificate an authority issues for the step each kind of deal is counted by.
 CERTIFICATES = {
     DealKind.TRANSFER: frozenset({DocumentKind.REGISTRATION_PROOF}),
@@ -125,13 +130,14 @@ def level_of(deal: Deal) -> str:
     kinds = {e.kind for e in deal.events}
     open_licence_taken = deal.kind == DealKind.OPEN_LICENSE and LedgerEvent.LICENSED in kinds
     confirmed_declaration = open_licence_taken and _announcement_confirmed(deal)
-    verified = False
-    # The newest of the verifying lines and the withdrawals decides.
+    verified = by_operator = False
+    # The newest of the verifying lines and the withdrawals decides; an operator's verification
+    # lapses when a basis line it did not see is written after it.
     for event in deal.events:
         if event.kind in VERIFYING_EVENTS or (event.kind == LedgerEvent.LICENSED and confirmed_declaration):
-            verified = True
-        elif event.kind == LedgerEvent.EVIDENCE_WITHDRAWN:
-            verified = False
+            verified, by_operator = True, event.kind == LedgerEvent.EVIDENCE_VERIFIED
+        elif event.kind == LedgerEvent.EVIDENCE_WITHDRAWN or (by_operator and event.kind in BASIS_LINES):
+            verified = by_operator = False
     if verified:
         return EvidenceLevel.VERIFIED
     if open_licence_taken or LedgerEvent.PAYMENT in kinds:

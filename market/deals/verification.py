@@ -85,6 +85,13 @@ def verify_deal(user: User, deal: Deal, note: str | None) -> DealEvent:
         raise Conflict("deal.already_verified", "该交易已核实；如需更正，请先撤销核实并说明理由（证据规则，issue 12 §4）。",
                        "This deal is already verified; to correct it, withdraw the verification with a reason "
                        "first (evidence rule, issue 12 §4).")
+    if not any(e.kind in evidence.BASIS_LINES for e in deal.events):
+        raise Conflict("deal.verify_nothing_recorded",
+                       "该交易尚无可核实的记录：许可合同备案、转让登记、出资登记或开放许可生效记入台账后才能核实"
+                       "（证据规则，issue 12 §4）。",
+                       "There is nothing to verify yet: a deal can be verified once its licence filing, transfer "
+                       "registration, capital registration or open licence is on the ledger (evidence rule, "
+                       "issue 12 §4).")
     documents = {d.id: d.sha256 for d in evidence_documents(deal)}
     return ledger.append(deal, LedgerEvent.EVIDENCE_VERIFIED, actor=user, note=note,
                          evidence={"documents": documents, "level_before": deal.evidence_level,
@@ -132,9 +139,6 @@ class Queue:
     unverified: list[Deal]  # counted (a basis line on the ledger), not yet verified
 
 
-BASIS_LINES = ("REGISTRATION", "FILING", "LICENSED", "CAPITAL_REGISTERED")
-
-
 def review_queue(user: User) -> Queue:
     """What the operator's points (the bureau: the district) have waiting for a check."""
     if is_bureau(user):
@@ -152,7 +156,7 @@ def review_queue(user: User) -> Queue:
     amounts = db.session.scalars(select(Deal).where(live, ~amount_ok, *scope)
                                  .order_by(Deal.id).limit(QUEUE_LIMIT)).all()
     basis = aliased(DealEvent, name="basis")
-    counted = exists().where(basis.deal_id == Deal.id, basis.kind.in_(BASIS_LINES))
+    counted = exists().where(basis.deal_id == Deal.id, basis.kind.in_([k.value for k in evidence.BASIS_LINES]))
     unverified = db.session.scalars(
         select(Deal).where(live, counted, Deal.evidence_level != EvidenceLevel.VERIFIED.value, amount_ok, *scope)
         .order_by(Deal.updated_at.desc(), Deal.id.desc()).limit(QUEUE_LIMIT)).all()

@@ -76,6 +76,37 @@ def test_the_point_operator_verifies_and_withdraws_each_as_a_line_of_the_ledger(
     assert [e.kind for e in deal.events][-3:] == ["EVIDENCE_VERIFIED", "EVIDENCE_WITHDRAWN", "EVIDENCE_VERIFIED"]
 
 
+def test_a_deal_with_nothing_on_its_ledger_to_check_cannot_be_verified(session):
+    """Agreed and signed, but neither filed nor registered: there is no record yet to vouch for."""
+    w = world()
+    deal = agreed(w, "LICENSE_ORDINARY", terms=licence_terms(w))
+    f.sign_both(deal)
+    before = len(deal.events)
+    with pytest.raises(Conflict) as refused:
+        verification.verify_deal(w.operator, deal, "核对了合同")
+    assert refused.value.code == "deal.verify_nothing_recorded" and "尚无可核实的记录" in refused.value.zh
+    assert len(deal.events) == before and deal.evidence_level == "SELF_DECLARED"
+
+
+def test_a_step_typed_after_the_verification_takes_the_deal_out_of_verified(session):
+    """The operator vouched for the patent's registration; the capital registration a party types
+    afterwards is not covered by that check, so the deal is verified again or not at all."""
+    w = world()
+    deal = agreed(w, "EQUITY", terms={"price_fen": 10_000_000, "share_pct": "20"})
+    n.record_step(w.seller, deal, "VALUATION", {"basis": "EVALUATION", "appraiser": "评估所", "report_no": "R-9",
+                                                "value_fen": "10000000", "base_date": today_local().isoformat()},
+                  doc(deal, w.seller, "VALUATION_REPORT"))
+    f.sign_both(deal)
+    n.file_registration(w.buyer, deal, today_local())
+    n.record_registration(w.buyer, deal, today_local(), "ZR2025000005")
+    verification.verify_deal(w.operator, deal, "核对了转让登记证明")
+    assert deal.evidence_level == "VERIFIED"
+    n.record_capital_registration(w.buyer, deal, today_local())
+    assert deal.evidence_level == "SELF_DECLARED"
+    verification.verify_deal(w.operator, deal, "核对了工商变更登记")
+    assert deal.evidence_level == "VERIFIED"
+
+
 @pytest.mark.parametrize("who", ["seller", "buyer", "stranger", "other_operator"])
 def test_a_party_or_an_outsider_cannot_verify_and_nothing_changes(session, who):
     w = world()
