@@ -15,9 +15,10 @@ from listings.models import EvaluationReport, LegalEvent, Patent, PatentFlag, Pa
 from listings.term import DESIGN_TERM_CHANGE, last_protected_day
 from listings.vocabulary import CONFIRMED_SOURCES, LapseReason, LegalStatus, PatentType, Source
 from market.accounts.models import Organisation
+from market.accounts.permissions import can_review_listing
 from market.core import audit
 from market.core.db import utcnow
-from market.core.errors import Conflict, DomainError, NotFound
+from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.names import fold_name
 
@@ -267,11 +268,26 @@ def status_confirmable(patent: Patent) -> bool:
     return patent.legal_status_source != Source.USER
 
 
+def may_confirm_status(user, patent: Patent) -> bool:
+    """The approved operator of the point the patent is listed at, and not its patentee or lister:
+    whoever vouches for a status must not be the one who gains from it (records are evidence)."""
+    listing = patent.live_listing
+    if user is None or listing is None or not user.organisation.is_approved:
+        return False
+    own = {o.organisation_id for o in patent.owners} | {listing.organisation_id}
+    return can_review_listing(user, listing) and user.organisation_id not in own
+
+
 def confirm_status_by_point(actor, patent: Patent) -> None:
     """The point operator looked the patent up in the CNIPA register and found the status shown (R-DI-1).
 
-    The caller checks that the actor operates the point of the patent's listing. Kept in the audit log.
+    Kept in the audit log.
     """
+    if not may_confirm_status(actor, patent):
+        raise Forbidden("status_not_confirmer",
+                        "只有专利挂牌所在服务点的运营机构可以确认法律状态，专利权人或挂牌机构本身不能确认（R-DI-1）。",
+                        "Only the operator of the point the patent is listed at may confirm its legal status; the "
+                        "patentee or the lister cannot confirm its own (R-DI-1).")
     if not status_confirmable(patent):
         raise Conflict("status_typed", "该法律状态只是用户填写的，服务点不能代为确认；请导入国知局登记簿的法律状态"
                        "（flask patents status-import）（R-DI-1）。",

@@ -11,7 +11,7 @@ from listings import vocabulary as v
 from listings.industries import all_industries, industry_label
 from listings.numbers import parse_application_number
 from listings.patents import add_evaluation_report as add_evaluation_report_to
-from listings.patents import confirm_status_by_point, get_patent, status_confirmable
+from listings.patents import confirm_status_by_point, get_patent, may_confirm_status, status_confirmable
 from listings.search import PRICE_BAND_LABELS
 from listings.services import shelf_blockers
 from listings.term import format_remaining
@@ -110,7 +110,7 @@ def patent(app_no: str):
         blockers=shelf_blockers(patent, listing.modes if listing else []), flags=patent.active_flags(),
         can_manage=listing is not None and can_manage_listing(user, listing), similar=similar,
         is_owner=is_owner,
-        can_confirm_status=listing is not None and can_review_listing(user, listing) and status_confirmable(patent))
+        can_confirm_status=may_confirm_status(user, patent) and status_confirmable(patent))
 
 
 @bp.post("/patents/<app_no>/legal-status/confirm")
@@ -121,8 +121,7 @@ def confirm_legal_status(app_no: str):
         patent = get_patent(parse_application_number(app_no).normalised)
     except DomainError:
         abort(404)
-    listing = patent.live_listing
-    if listing is None or not can_review_listing(current_user, listing):
+    if not may_confirm_status(current_user, patent):
         abort(403)
     done = run_action(lambda: confirm_status_by_point(current_user, patent))
     if not done.ok:

@@ -7,7 +7,7 @@ import pytest
 from listings import patents as patent_records
 from listings.importing.readers import read_table
 from listings.importing.status import import_status_updates
-from market.core.errors import Conflict
+from market.core.errors import Conflict, Forbidden
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation as n
@@ -133,3 +133,20 @@ def test_R_DI_1_a_point_cannot_confirm_a_status_only_a_user_typed(session):
     w.patent.legal_status_source = "USER"
     with pytest.raises(Conflict):
         patent_records.confirm_status_by_point(w.operator, w.patent)
+
+
+def test_R_DI_1_a_point_operator_cannot_vouch_for_the_status_of_its_own_patent(client, session):
+    """An operator that is also a patentee would be confirming its own record: refused, no button."""
+    w = world()
+    owner = w.patent.owners[0]
+    owner.organisation_id, owner.name = w.operator.organisation_id, w.operator.organisation.name
+    db.session.commit()
+    with pytest.raises(Forbidden) as refused:
+        patent_records.confirm_status_by_point(w.operator, w.patent)
+    assert "专利权人或挂牌机构本身不能确认" in refused.value.zh
+    f.login(client, w.operator)
+    page = client.get(f"/patents/{w.patent.application_number}").get_data(as_text=True)
+    assert "/legal-status/confirm" not in page
+    refused_page = client.post(f"/patents/{w.patent.application_number}/legal-status/confirm",
+                               data={"csrf_token": f.csrf_token(client, f"/patents/{w.patent.application_number}")})
+    assert refused_page.status_code == 403
