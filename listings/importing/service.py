@@ -22,7 +22,7 @@ from listings.importing.readers import Table
 from listings.models import LIVE_LISTING_STATES, Patent
 from listings.patent_input import Problem, clean_patent, default_status
 from listings.patents import find_patents
-from listings.vocabulary import DealMode, LegalStatus, PricingMethod, Source
+from listings.vocabulary import CONFIRMED_SOURCES, DealMode, LegalStatus, PricingMethod, Source
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core import spreadsheets
@@ -155,7 +155,7 @@ def _import_row(values: dict[str, str], clean, existing: dict[str, Patent], owne
     owners = [owner.name if _same_name(o, owner.name) else o for o in owners]
     # A guess from the grant date never overrides a status the register (or the point) confirmed.
     known = existing.get(v["application_number"])
-    confirmed = known is not None and known.legal_status_source in (Source.REGISTER, Source.POINT)
+    confirmed = known is not None and known.legal_status_source in CONFIRMED_SOURCES
     status = None if values.get("legal_status") or confirmed else _status_without_column(v, existing)
     patent, created = patent_service.upsert_patent(
         v, owners=owners, inventors=split_people(values.get("inventors")), legal_status=status,

@@ -81,16 +81,17 @@ def url_with(**changes) -> str:
     return url_for("listings.search", **{k: v for k, v in args.items() if v})
 
 
+def _patent_or_404(app_no: str):
+    """The patent behind a URL's number in any spelling; 404 for a malformed or unknown one."""
+    try:
+        return get_patent(parse_application_number(app_no).normalised)
+    except DomainError:
+        abort(404)
+
+
 @bp.get("/patents/<app_no>")
 def patent(app_no: str):
-    try:
-        number = parse_application_number(app_no).normalised
-    except DomainError:
-        abort(404)
-    try:
-        patent = get_patent(number)
-    except DomainError:
-        abort(404)
+    patent = _patent_or_404(app_no)
     user = current_user if current_user.is_authenticated else None
     listing = patent.live_listing
     visible = listing is not None and (listing.status == ListingStatus.PUBLISHED or
@@ -117,10 +118,7 @@ def patent(app_no: str):
 @login_required
 def confirm_legal_status(app_no: str):
     """The listing's point checked the CNIPA register and confirms the status shown (R-DI-1)."""
-    try:
-        patent = get_patent(parse_application_number(app_no).normalised)
-    except DomainError:
-        abort(404)
+    patent = _patent_or_404(app_no)
     if not may_confirm_status(current_user, patent):
         abort(403)
     done = run_action(lambda: confirm_status_by_point(current_user, patent))
@@ -135,10 +133,7 @@ def confirm_legal_status(app_no: str):
 @login_required
 def add_evaluation_report(app_no: str):
     """A patentee records the 专利权评价报告 of its utility model or design (PL 50; IR 62)."""
-    try:
-        patent = get_patent(parse_application_number(app_no).normalised)
-    except DomainError:
-        abort(404)
+    patent = _patent_or_404(app_no)
     if current_user.organisation_id not in {o.organisation_id for o in patent.owners}:
         abort(403)
     form, errors = load(EvaluationReportForm(), request.form)

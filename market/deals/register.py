@@ -24,7 +24,7 @@ from market.core.errors import Conflict
 from market.core.extensions import db
 from market.core.names import fold_name
 from market.core.notifications import notify
-from market.deals import claims, evidence, ledger
+from market.deals import claims, ledger
 from market.deals.documents.model import contract_number
 from market.deals.models import Deal
 from market.deals.open_licence.models import OpenLicenceDeclaration
@@ -99,7 +99,6 @@ def _verify(deal: Deal, kind: str, event: LegalEvent, zh: str, en: str) -> str:
     if not any(e.kind == kind for e in deal.events):
         ledger.append(deal, kind, occurred_on=event.event_date, note=f"国知局登记簿：{event.event}",
                       evidence={"register_event_id": event.id, **(event.details or {})})
-        evidence.refresh(deal)
     return (f"登记簿{zh}与平台交易 {contract_number(deal)} 一致，已核实 / The register's {en} matches platform deal "
             f"{contract_number(deal)}; verified")
 
@@ -125,7 +124,7 @@ def _claim(patent: Patent, event: LegalEvent, kind: str, start: date, end: date)
 
 def _tell_point(patent: Patent, deal: Deal | None, zh: str, en: str, event: LegalEvent) -> None:
     """The point operator of the deal (or of the patent's listing) hears of a register conflict."""
-    point_id = deal.point_id if deal else next((item.point_id for item in patent.listings), None)
+    point_id = deal.point_id if deal else (patent.live_listing.point_id if patent.live_listing else None)
     point = db.session.get(Point, point_id) if point_id else None
     if point is not None:
         notify(point.operator_id, "register_conflict", ("登记簿与平台交易冲突", "Register conflicts with a platform deal"),

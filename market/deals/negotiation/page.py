@@ -17,6 +17,7 @@ from market.deals.negotiation import contract, ending, publicity, signature, ste
 from market.deals.negotiation.requests import open_offer
 from market.deals.permissions import BUYER, CO_OWNER, SELLER, can_act, role_of
 from market.deals.uploads import documents_of
+from market.deals.verification import may_confirm_certificate
 from market.deals.vocabulary import LICENCE_KINDS, NEGOTIATED_KINDS, OWNERSHIP_KINDS, DealKind, PaymentStatus
 from market.deals.vocabulary import DealStatus as S
 from market.payments.models import Payment
@@ -171,7 +172,7 @@ def build(user: User, deal: Deal, on: date | None = None, lang: str = "zh") -> D
     if deal.kind in NEGOTIATED_KINDS:
         page.objections = publicity.objections(deal) if page.role in (SELLER, "operator", "bureau") else []
         page.may_confirm_consent = steps.may_confirm_consent(user, deal)
-        page.may_verify = verification.may_verify(user, deal)
+        page.may_verify = may_confirm_certificate(user, deal)
         if page.in_approvals:
             # Only a text one party already signed is shown; the draft is rendered on the signature page.
             page.sign_state = signature.waiting(deal)

@@ -20,7 +20,7 @@ from market.core.extensions import db
 from market.deals import ledger
 from market.deals.models import Deal, DealDocument
 from market.deals.negotiation.common import tell_both
-from market.deals.verification import may_confirm_certificate as may_verify  # the one rule (page.py reads it here)
+from market.deals.verification import may_confirm_certificate
 from market.deals.vocabulary import DocumentKind, LedgerEvent
 
 DEFAULT_FILING_PATTERN = r"X?(19|20)\d{2}\d{2}\d{7}"
@@ -89,7 +89,7 @@ def confirm_certificate(user: User, deal: Deal, what: str, document_id: int | No
     if what not in KINDS:
         raise DomainError("deal.verify_kind", "请选择备案或转让登记。", "Choose filing or registration.")
     kind, doc_kind, zh, en = KINDS[what]
-    if not may_verify(user, deal):
+    if not may_confirm_certificate(user, deal):
         raise Forbidden("deal.verify_not_yours",
                         "只有该交易所属服务点的运营方（无服务点时为区知识产权局）可以核实证明文件。",
                         "Only the operator of the deal's point (the bureau when there is none) verifies certificates.")

@@ -27,7 +27,7 @@ from market.deals import claims, documents, ledger
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
 from market.deals.open_licence.models import OpenLicenceDeclaration
-from market.deals.open_licence.queries import IN_EFFECT, live_listing, owner_org_ids
+from market.deals.open_licence.queries import IN_EFFECT, owner_org_ids
 from market.deals.settlement import first_upfront, schedule_payments, settles
 from market.deals.vocabulary import DealKind, FeeMode, LedgerEvent, PaymentStatus
 from market.deals.vocabulary import DealStatus as S
@@ -113,7 +113,7 @@ def _refuse_unless_takeable(decl: OpenLicenceDeclaration, buyer: Organisation, t
 def _create_deal(decl: OpenLicenceDeclaration, buyer: Organisation, user: User, now: datetime,
                  today: date) -> Deal:
     terms = FeeTerms.from_dict(decl.fee_terms)
-    listing = decl.listing or live_listing(decl.patent)
+    listing = decl.listing or decl.patent.live_listing
     price = 0 if terms.mode == FeeMode.FREE else (terms.fixed_total_fen or None)
     deal = Deal(kind=DealKind.OPEN_LICENSE, status=S.NOTICE_DELIVERED, patent_id=decl.patent_id,
                 listing_id=listing.id if listing else None, declaration_id=decl.id,

@@ -63,7 +63,6 @@ from market.deals.open_licence.queries import (  # noqa: F401  (re-exported)
     is_takeable,
     latest_public_declaration,
     live_declaration,
-    live_listing,
     min_term_days,
     owner_org_ids,
 )
@@ -97,7 +96,7 @@ def start_declaration(user: User, patent: Patent, fields: dict | None = None, *,
     today = today or today_local()
     values = defaults_for(patent, user.organisation, today)
     values.update({k: v for k, v in (fields or {}).items() if k in TERM_FIELDS})
-    listing = live_listing(patent)
+    listing = patent.live_listing
     decl = OpenLicenceDeclaration(
         patent=patent, listing=listing, organisation_id=user.organisation_id, patentees=values["patentees"],
         consents={user.organisation.name: _consent_by_app(user)}, created_by_id=user.id,
@@ -433,7 +432,7 @@ def _notify_licensees(decl: OpenLicenceDeclaration, title: tuple[str, str], body
 
 def _offer_on_listing(decl: OpenLicenceDeclaration) -> None:
     """An announced declaration is offered on the patent's live listing (no new review: CNIPA decided)."""
-    listing = live_listing(decl.patent)
+    listing = decl.patent.live_listing
     if listing is None:
         return
     decl.listing = listing
@@ -451,7 +450,7 @@ def declaration_in_effect(patent_id: int) -> bool:
 
 
 def _stop_offering(decl: OpenLicenceDeclaration) -> None:
-    listing = live_listing(decl.patent)
+    listing = decl.patent.live_listing
     if listing is None or DealMode.OPEN_LICENSE not in listing.modes:
         return
     listing.modes = [m for m in listing.modes if m != DealMode.OPEN_LICENSE]

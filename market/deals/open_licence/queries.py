@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
-from listings.models import LIVE_LISTING_STATES, Listing, Patent
+from listings.models import Patent
 from listings.vocabulary import LegalStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org
@@ -73,7 +73,7 @@ def can_record_cnipa(user: User | None, decl: OpenLicenceDeclaration) -> bool:
     if can_manage(user, decl):
         return True
     # A listing made after the announcement is not linked to the declaration; its point still is.
-    listing = decl.listing or live_listing(decl.patent)
+    listing = decl.listing or decl.patent.live_listing
     return user is not None and listing is not None and listing.point.operator_id == user.organisation_id
 
 
@@ -138,10 +138,6 @@ def is_takeable(decl: OpenLicenceDeclaration, today: date) -> bool:
             and (decl.withdraw_announce_date is None or decl.withdraw_announce_date > today)
             and decl.term_end is not None and decl.term_end >= today
             and decl.patent.legal_status != LegalStatus.LAPSED)
-
-
-def live_listing(patent: Patent) -> Listing | None:
-    return next((l for l in patent.listings if l.status in LIVE_LISTING_STATES), None)
 
 
 # -- the assistant --------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def panel_for(patent) -> dict | None:
                 and not user.organisation.is_bureau and not user.organisation.is_point_operator)
     return {"decl": decl, "is_owner": is_owner, "takeable": takeable, "can_take": can_take, "mine": mine,
             "fee": describe_fee(decl.fee_terms) if decl is not None else "",
-            "live": live, "negotiate_url": negotiate_url((decl.listing or services.live_listing(decl.patent)) if decl is not None else None)}
+            "live": live, "negotiate_url": negotiate_url((decl.listing or decl.patent.live_listing) if decl is not None else None)}
 
 
 @bp.app_context_processor
