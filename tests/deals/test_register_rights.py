@@ -9,14 +9,16 @@ from sqlalchemy import select
 
 from listings.importing.readers import read_table
 from listings.importing.status import import_status_updates
+from listings.vocabulary import DealMode
 from market.core.errors import Conflict, DomainError
 from market.core.extensions import db
 from market.core.notifications import Notification
 from market.core.time import today_local
+from market.deals import claims
 from market.deals.documents.grounds import filing_blockers
 from market.deals.models import PatentClaim
 from market.deals.open_licence import declarations as ol
-from market.deals.vocabulary import EvidenceLevel, LedgerEvent
+from market.deals.vocabulary import ClaimGroup, EvidenceLevel, LedgerEvent
 from tests.deals import negotiation_world as nw
 from tests.deals.open_licence import world as wb
 from tests.deals.test_documents import _deal
@@ -179,3 +181,16 @@ def test_a_platform_declaration_announced_after_the_register_import_takes_over_t
     held = db.session.scalars(select(PatentClaim).where(PatentClaim.patent_id == w.patent.id,
                                                         PatentClaim.active.is_(True))).all()
     assert [c.declaration_id for c in held] == [decl.id]
+
+
+@pytest.mark.parametrize("claim_days, blocked", [((-30, 700), True), ((-400, -1), False)])
+def test_R_LC_6_the_open_licence_claim_alone_blocks_the_filing_over_its_days(session, claim_days, blocked):
+    """The claim query by itself, with no OPEN_LICENSE flag on the patent: an open licence held over the
+    licence's term blocks its filing; one that ended the day before the term starts does not."""
+    w = wb.world()
+    deal = _deal(w, "LICENSE_EXCLUSIVE")
+    start, end = (today_local() + timedelta(days=d) for d in claim_days)
+    claims.take(w.patent.id, ClaimGroup.EXCLUSIVITY, DealMode.OPEN_LICENSE.value, starts_on=start, ends_on=end)
+    assert "OPEN_LICENSE" not in w.patent.active_flags()
+    codes = {code for code, _zh, _en in filing_blockers(deal)}
+    assert ("open_licence_in_force" in codes) is blocked
