@@ -68,26 +68,3 @@ def build(dimension: str, rows: dict[str, dict[Column, Figures]], totals: dict[C
     title = dim.label(lang)
     note = dim.note[1 if lang == "en" else 0]
     return Pivot(dimension, title, out, totals, note=note, multi=dim.multi)
-
-
-def line_points(values: list[int], width: float, height: float, pad: float = 4.0) -> str:
-    """SVG polyline points for a trend, scaled into width × height (origin bottom-left)."""
-    if not values:
-        return ""
-    top = max(values) or 1
-    step = (width - 2 * pad) / max(len(values) - 1, 1)
-    return " ".join(f"{pad + i * step:.1f},{height - pad - v * (height - 2 * pad) / top:.1f}"
-                    for i, v in enumerate(values))
-
-
-def column_bars(values: list[int], width: float, height: float, gap: float = 2.0,
-                headroom: float = 14.0) -> list[tuple[float, float, float, float, int]]:
-    """(x, y, w, h, value) of vertical bars filling width × height; the tallest stops `headroom`
-    below the top, leaving room for its label."""
-    if not values:
-        return []
-    top = max(values) or 1
-    slot = width / len(values)
-    w = max(slot - gap, 1.0)
-    usable = height - headroom
-    return [(i * slot + gap / 2, height - v * usable / top, w, v * usable / top, v) for i, v in enumerate(values)]

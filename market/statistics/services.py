@@ -136,6 +136,8 @@ def parse_basis(value: str | None) -> str:
 class Comparison:
     period: Period
     totals: dict[Column, Figures]
+    # The same breakdown by bucket as the report's trend, for the trend's year-on-year bars.
+    trend: dict[str, dict[Column, Figures]] = field(default_factory=dict)
 
 
 @dataclass
@@ -177,7 +179,9 @@ def report(session: Session, sel: Selection, *, today: date, lang: str = "zh",
         # The cards compare 次 and contract amounts only.
         lean = {} if full else {"full_totals": False, "received": False, "patents": False}
         p = sel.period.year_ago()
-        year_ago = Comparison(p, queries.aggregate(session, sel.replace(period=p), **lean).totals)
+        # With its buckets (in the trend's granularity) in the same statement: the trend's 同比.
+        then = queries.aggregate(session, sel.replace(period=p), ["period"], granularity, **lean)
+        year_ago = Comparison(p, then.totals, then.rows["period"])
         if (p := sel.period.previous()) is not None:
             # A year's previous period is the year before: counted once.
             previous = year_ago if p == year_ago.period else Comparison(
@@ -268,9 +272,15 @@ class PublicFigures:
     year_totals: dict[Column, Figures]  # verified only
     by_point: pivots.Pivot  # verified only
     by_evidence: pivots.Pivot  # every counted deal, by evidence level: the unverified shown apart
+    # Verified only: the charted breakdowns to date, and this year's months beside last year's.
+    breakdowns: dict[str, pivots.Pivot] = field(default_factory=dict)
+    trend: pivots.Pivot | None = None
+    trend_year_ago: dict[str, dict[Column, Figures]] = field(default_factory=dict)
 
 
 VERIFIED_ONLY = {"evidence": EvidenceLevel.VERIFIED.value}
+# The public page's charts: the same breakdowns as the dashboard's (market/statistics/charts.py).
+PUBLIC_BREAKDOWNS = ("point", "industry", "supplier_type", "supplier_geo")
 
 
 def public_figures(session: Session, *, today: date, home_district: str, lang: str = "zh") -> PublicFigures:
@@ -285,11 +295,19 @@ def public_figures(session: Session, *, today: date, home_district: str, lang: s
     sel = Selection(period=since, home_district=home_district, amount_review_fen=amount_review_fen())
     verified = sel.replace(filters=VERIFIED_ONLY)
     names = queries.point_names(session, lang)
-    agg = queries.aggregate(session, verified, ["point"], full_rows=False)
-    year = queries.aggregate(session, verified.replace(period=this_year), full_totals=False).totals
+    agg = queries.aggregate(session, verified, PUBLIC_BREAKDOWNS, full_rows=False)
+    granularity = this_year.granularity()
+    year = queries.aggregate(session, verified.replace(period=this_year), ["period"], granularity, full_totals=False)
+    year_ago = this_year.year_ago()
+    before = queries.aggregate(session, verified.replace(period=year_ago), ["period"], granularity,
+                               full_totals=False, received=False, patents=False)
     levels = queries.aggregate(session, sel, ["evidence"], full_rows=False, received=False)
     on_shelf, per_point = queries.shelf_counts(session)
-    return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year,
-                         pivots.build("point", agg.rows["point"], agg.totals, lang, names),
+    built = {dim: pivots.build(dim, agg.rows[dim], agg.totals, lang, names) for dim in PUBLIC_BREAKDOWNS}
+    return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year.totals, built["point"],
                          pivots.build("evidence", levels.rows["evidence"], levels.totals, lang,
-                                      keys=[e.value for e in reversed(EvidenceLevel)]))
+                                      keys=[e.value for e in reversed(EvidenceLevel)]),
+                         breakdowns=built,
+                         trend=pivots.build("period", year.rows["period"], year.totals, lang,
+                                            keys=this_year.buckets(granularity)),
+                         trend_year_ago=before.rows["period"])

@@ -16,7 +16,7 @@ from market.core.extensions import db
 from market.core.i18n import get_lang
 from market.core.time import today_local
 from market.deals.vocabulary import DealStatus, DeclarationStatus, LedgerEvent
-from market.statistics import dimensions, export, pivots, queries, services
+from market.statistics import charts, dimensions, export, queries, services
 from market.statistics.measures import COLUMNS, Basis, Column, StatType
 from market.statistics.periods import month, quarter, year, year_to_date
 
@@ -64,7 +64,9 @@ def dashboard():
     breakdowns = dimensions.parse_breakdowns(request.args.get("by"), default=services.DASHBOARD_BREAKDOWNS)
     if "period" in breakdowns:
         breakdowns.remove("period")  # the trend is always there
-    report = services.report(db.session, sel, today=today_local(), lang=lang, breakdowns=breakdowns)
+    # The charted breakdowns are always there too, each chart with its table (issue 15).
+    shown = [*breakdowns, *(d for d in charts.CHARTED if d not in breakdowns)]
+    report = services.report(db.session, sel, today=today_local(), lang=lang, breakdowns=shown)
     filters = [(dimensions.get(k), v, dimensions.get(k).key_label(v, lang, report.point_names))
                for k, v in sel.filters.items()]
     return render_template("statistics/dashboard.html", report=report, sel=sel, columns=COLUMNS, Column=Column,
@@ -74,7 +76,11 @@ def dashboard():
                            dimension=dimensions.get, bases=list(Basis),
                            revision_summary=services.revision_summary(report.revisions),
                            more=[d for d in (*services.DASHBOARD_BREAKDOWNS, *services.MORE_BREAKDOWNS)
-                                 if d not in breakdowns], breakdowns=breakdowns)
+                                 if d not in shown], breakdowns=breakdowns,
+                           trend=charts.trend(report.trend, report.year_ago.trend if report.year_ago else None,
+                                              sel.period.granularity(), lang),
+                           type_chart=charts.types(report.totals, lang),
+                           charted={d: charts.breakdown(report.breakdowns[d], lang) for d in charts.CHARTED})
 
 
 @bp.get("/revisions")
@@ -164,7 +170,11 @@ def public():
     lang = get_lang()
     figures = services.public_figures(db.session, today=today_local(),
                                       home_district=current_app.config.get("HOME_DISTRICT", "宝山区"), lang=lang)
-    response = current_app.make_response(render_template("statistics/public.html", f=figures, Column=Column))
+    trend = charts.trend(figures.trend, figures.trend_year_ago, figures.this_year.granularity(), lang)
+    charted = {d: charts.breakdown(p, lang) for d, p in figures.breakdowns.items()}
+    response = current_app.make_response(render_template(
+        "statistics/public.html", f=figures, Column=Column, trend=trend, charted=charted,
+        type_chart=charts.types(figures.totals, lang)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -198,7 +208,7 @@ def deal_status_label(status: str | None) -> str:
     return _vocabulary_label(DealStatus, status)
 
 
-bp.add_app_template_global(pivots.column_bars, "column_bars")
+bp.add_app_template_filter(charts.wan_cell, "wan_cell")
 
 
 # The evidence worth showing beside a ledger line: identifiers a person can look up, not the
