@@ -77,14 +77,23 @@ def new_workbook() -> Workbook:
 
 
 def add_sheet(wb: Workbook, title: str, rows: Iterable[Iterable], widths: dict[str, float] | None = None,
-              freeze: str | None = "A2") -> int:
-    """A sheet whose first row is a bold header; returns the number of rows below the header."""
+              freeze: str | None = "A2", *, heading: Iterable[Iterable] = ()) -> int:
+    """A sheet whose first row is a bold header; returns the number of rows below the header.
+
+    `heading` rows (a report's title, its period and units) come above the header, the first
+    one larger; the frozen panes then start below the header, so it stays in view.
+    """
     ws = wb.create_sheet(title=title[:31])
     for col, width in (widths or {}).items():
         ws.column_dimensions[col].width = width
-    if freeze:
+    heading = [list(row) for row in heading]
+    if freeze and heading:
+        ws.freeze_panes = f"A{len(heading) + 2}"
+    elif freeze:
         ws.freeze_panes = freeze
     bold = Font(bold=True)
+    for i, row in enumerate(heading):
+        ws.append([_text_cell(ws, value, Font(bold=True, size=14) if i == 0 else None) for value in row])
     n = 0
     for row in rows:
         if n == 0:

@@ -4,6 +4,9 @@ both written by market/spreadsheets.py, which keeps user text from becoming a fo
 Neither builds the data in memory: detail rows are streamed from the database, pivots are a
 few hundred rows at most. Headers are Chinese (the bureau's language) with the English in
 brackets on the rules sheet; amounts are yuan with two decimals, computed from integer fen.
+Every figure's header names its unit (次, 件, 元; the trend sheet also 万元, as the page's chart).
+Each XLSX sheet opens with a title row and a row with the period, scope, basis and units
+(`TITLE_ROWS`), then the header; a CSV is the header and the rows only, for programs to read.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 from listings.industries import MAPPING_VERSION
 from market.core import spreadsheets
 from market.deals.vocabulary import DealStatus
-from market.statistics import dimensions, geography, queries, services
+from market.statistics import charts, dimensions, geography, queries, services
 from market.statistics.measures import COLUMNS, MEASURES, Basis, Column, StatType
 from market.statistics.periods import MONTH, QUARTER, YEAR, bucket_key
 from market.statistics.pivots import Pivot
@@ -32,6 +35,10 @@ SHEET_NAMES = {"period": "按期间", "type": "按交易类型", "point": "按�
                "evidence": "按证据等级"}
 EXPORT_BREAKDOWNS = ("evidence", "point", "industry", "supplier_type", "demander_type", "patent_type", "ipc_section",
                      "supplier_geo", "demander_geo")
+
+# Rows above the header of every XLSX sheet: the title, then the period, scope, basis and units.
+TITLE_ROWS = 2
+UNITS_NOTE = "单位：次数为“次”（交易笔数），件数为“件”（不同专利数），金额为“元”（保留两位小数），另注“万元”者为万元"
 
 BASIS_LINE = {"TRANSFER": "转让登记生效", "LICENSE_ORDINARY": "合同备案", "LICENSE_SOLE": "合同备案",
               "LICENSE_EXCLUSIVE": "合同备案", "OPEN_LICENSE": "取得许可", "OPEN_DECLARATION": "声明公告",
@@ -51,7 +58,8 @@ def yuan(fen: int | None) -> Decimal:
 
 
 def _measure_headers(columns: Iterable[Column]) -> list[str]:
-    names = {"transactions": "次数", "patents": "件数", "contract_fen": "合同金额(元)", "received_fen": "实际到账(元)"}
+    names = {"transactions": "次数（次）", "patents": "件数（件）", "contract_fen": "合同金额(元)",
+             "received_fen": "实际到账(元)"}
     return [f"{c.zh}·{names[m]}" for c in columns for m, _, _ in MEASURES]
 
 
@@ -75,7 +83,7 @@ def pivot_rows(p: Pivot) -> Iterator[list]:
 
 def summary_rows(report: services.Report) -> Iterator[list]:
     yield ["交易类型", "代码", "次数（次）", "件数（件）", "合同金额(元)", "实际到账(元)",
-           "同比·次数", "同比·合同金额(元)", "环比·次数", "环比·合同金额(元)"]
+           "同比·次数（次）", "同比·合同金额(元)", "环比·次数（次）", "环比·合同金额(元)"]
     for c in COLUMNS:
         f = report.totals[c]
         ya = report.year_ago.totals[c] if report.year_ago else None
@@ -147,7 +155,7 @@ def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iter
         codes = m["industry_json"] or []
         stat_type = m["stat_type"]
         section = m["k_ipc_section"]
-        ref = m["reference"] or (f"DEAL-{m['deal_id']}" if m["deal_id"] else f"OLD-{m['declaration_id']}")
+        ref = m["reference"] or (f"DEAL-{m['deal_id']}" if m["deal_id"] else declaration_name(m["application_number"]))
         contract = yuan(m["contract_fen"])
         yield [ref, types[stat_type], stat_type, basis, basis_line[stat_type], *_buckets(basis),
                m["application_number"], m["patent_title"], labels["patent_type"][m["k_patent_type"]],
@@ -161,6 +169,35 @@ def detail_rows(session: Session, sel: Selection, names: dict[str, str]) -> Iter
                statuses.get(m["status"], m["status"]), m["effective_date"], m["filing_record_no"] or "",
                m["registration_no"] or "", m["gazette_issue"] or "", m["basis_event_id"], MAPPING_VERSION,
                geography.VERSION, labels["evidence"][m["k_evidence"]]]
+
+
+def declaration_name(application_number: str | None) -> str:
+    """A declaration has no deal number: it is named by its patent, as a person looks it up."""
+    return f"开放许可声明（{application_number or '专利号不详'}）"
+
+
+def trend_rows(report: services.Report) -> Iterator[list]:
+    """The page's trend chart and its table: each bucket beside the same bucket a year earlier."""
+    trend = charts.trend(report.trend, report.year_ago.trend if report.year_ago else None,
+                         report.period.granularity(), "zh")
+    yield ["期间", "代码", "交易次数（次）", "上年同期交易次数（次）", "合同金额（万元）", "上年同期合同金额（万元）"]
+    for r in trend.rows:
+        yield [r.label, r.key, r.deals, r.deals_year_ago, r.contract, r.contract_year_ago]
+    if report.year_ago:
+        yield ["上年同期", report.year_ago.period.label("zh")]
+
+
+def period_line(session: Session, sel: Selection, generated_at) -> str:
+    """The row under every sheet's title: the period, scope, licence basis, units and when it was made."""
+    generated = dict(services.rules(session, sel, "zh", generated_at)).get("生成时间", "")
+    return (f"统计期间：{sel.period.start.isoformat()} 至 {sel.period.end.isoformat()}（{sel.period.label('zh')}）；"
+            f"范围：{services.scope_label(session, sel.scope, 'zh')}；许可计数日期：{Basis(sel.basis).zh}；"
+            f"{UNITS_NOTE}" + (f"；生成时间：{generated}" if generated else ""))
+
+
+def title_rows(sel: Selection, sheet: str, line: str) -> list[list[str]]:
+    """The `TITLE_ROWS` rows above a sheet's header: what the sheet is, and `period_line`."""
+    return [[f"{sel.home_district}专利超市交易统计 · {sheet}"], [line]]
 
 
 # ---- CSV -------------------------------------------------------------------------------------
@@ -187,13 +224,19 @@ def write_xlsx(out: IO[bytes] | str, session: Session, sel: Selection, *, today:
     report = services.report(session, sel, today=today, lang="zh", breakdowns=EXPORT_BREAKDOWNS, full=True)
     names = report.point_names
     wb = spreadsheets.new_workbook()
-    counts = {"汇总": _sheet(wb, "汇总", summary_rows(report), {"A": 22, "B": 20})}
-    counts["按期间"] = _sheet(wb, "按期间", pivot_rows(report.trend), {"A": 18})
+    line = period_line(session, sel, report.generated_at)
+
+    def sheet(title: str, rows: Iterable[Iterable], widths: dict[str, float]) -> int:
+        return _sheet(wb, title, rows, widths, heading=title_rows(sel, title, line))
+
+    counts = {"汇总": sheet("汇总", summary_rows(report), {"A": 22, "B": 20})}
+    counts["按期间"] = sheet("按期间", pivot_rows(report.trend), {"A": 18})
+    counts["趋势同比"] = sheet("趋势同比", trend_rows(report), {"A": 18, "C": 16, "D": 22, "E": 18, "F": 24})
     for dim in EXPORT_BREAKDOWNS:
-        counts[SHEET_NAMES[dim]] = _sheet(wb, SHEET_NAMES[dim], pivot_rows(report.breakdowns[dim]), {"A": 28})
-    counts["交叉汇总"] = _sheet(wb, "交叉汇总", cross_rows(session, sel, names), {"A": 10, "C": 28, "D": 20, "E": 18})
-    counts["明细"] = _sheet(wb, "明细", detail_rows(session, sel, names),
-                          {"A": 20, "D": 12, "I": 16, "J": 36, "O": 28, "R": 28, "U": 28})
+        counts[SHEET_NAMES[dim]] = sheet(SHEET_NAMES[dim], pivot_rows(report.breakdowns[dim]), {"A": 28})
+    counts["交叉汇总"] = sheet("交叉汇总", cross_rows(session, sel, names), {"A": 10, "C": 28, "D": 20, "E": 18})
+    counts["明细"] = sheet("明细", detail_rows(session, sel, names),
+                         {"A": 20, "D": 12, "I": 16, "J": 36, "O": 28, "R": 28, "U": 28})
     rules = [("项目 (topic)", "口径 (rule)")] + [
         (zh_topic, zh_text) for zh_topic, zh_text in services.rules(session, sel, "zh", report.generated_at)]
     rules += [("", "")] + [(f"{topic}", text) for topic, text in services.rules(session, sel, "en", report.generated_at)]
@@ -203,6 +246,6 @@ def write_xlsx(out: IO[bytes] | str, session: Session, sel: Selection, *, today:
         for r in report.revisions:
             rules.append((r["change"], f"{r['reference'] or ''} {StatType(r['stat_type']).zh} 计数日 {r['basis_date']} "
                                        f"记录于 {r['recorded_at']:%Y-%m-%d %H:%M} UTC，影响金额 {yuan(r['amount_fen'])} 元 {r['note'] or ''}"))
-    counts["统计口径"] = _sheet(wb, "统计口径", rules, {"A": 30, "B": 120})
+    counts["统计口径"] = sheet("统计口径", rules, {"A": 30, "B": 120})
     spreadsheets.save_workbook(wb, out)
     return counts

@@ -8,6 +8,7 @@ from datetime import date
 from openpyxl import load_workbook
 
 from market.core.extensions import db
+from market.statistics.export import TITLE_ROWS
 from tests import factories as f
 from tests.statistics import ledger
 
@@ -32,7 +33,7 @@ def test_export_xlsx_of_a_year(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "2024年: 2 rows" in result.output
     wb = load_workbook(out, read_only=True)
-    detail = list(wb["明细"].iter_rows(values_only=True))
+    detail = list(wb["明细"].iter_rows(values_only=True))[TITLE_ROWS:]  # below the title and period rows
     assert sorted(r[1] for r in detail[1:]) == ["排他许可", "转让"]
 
 

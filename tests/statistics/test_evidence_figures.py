@@ -14,6 +14,7 @@ from market.core.errors import Conflict
 from market.core.extensions import db
 from market.deals import evidence, verification
 from market.statistics import queries
+from market.statistics.export import TITLE_ROWS
 from market.statistics.measures import Column
 from market.statistics.periods import year
 from market.statistics.queries import Selection
@@ -136,9 +137,9 @@ def test_every_figure_breaks_down_and_filters_by_evidence_level(client, world):
     assert 'id="by-evidence"' in html and "已核实" in html and "当事人自报" in html
     response = client.get("/statistics/export?period=2024&format=xlsx")
     wb = load_workbook(io.BytesIO(response.get_data()), read_only=True)
-    sheet = {row[1]: row for row in wb["按证据等级"].iter_rows(values_only=True) if len(row) > 2}
+    sheet = {row[1]: row for row in list(wb["按证据等级"].iter_rows(values_only=True))[TITLE_ROWS:] if len(row) > 2}
     assert sheet["VERIFIED"][2] == 1 and sheet["SELF_DECLARED"][2] == 1
-    detail = list(wb["明细"].iter_rows(values_only=True))
+    detail = list(wb["明细"].iter_rows(values_only=True))[TITLE_ROWS:]  # below the title and period rows
     assert detail[0][-1] == "证据等级"
     assert {r[0]: r[-1] for r in detail[1:]}[world["transfer"].reference] == "已核实（国知局登记簿或服务点）"
     csv_text = client.get("/statistics/export?period=2024&format=csv&pivot=evidence", buffered=True).get_data().decode()
@@ -184,5 +185,5 @@ def test_licence_filings_count_by_filing_date_on_cnipa_basis(client, world):
     f.login(client, world["users"]["bureau"])
     assert "许可备案次数" in client.get("/statistics/?period=2024").get_data(as_text=True)
     wb = load_workbook(io.BytesIO(client.get("/statistics/export?period=2024&format=xlsx").get_data()), read_only=True)
-    summary = {row[1]: row for row in wb["汇总"].iter_rows(values_only=True) if len(row) > 5}
+    summary = {row[1]: row for row in list(wb["汇总"].iter_rows(values_only=True))[TITLE_ROWS:] if len(row) > 5}
     assert summary["LICENCE_FILINGS"][2] == 2

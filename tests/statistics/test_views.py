@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from market.accounts.services import issue_api_token
 from market.core.extensions import db
+from market.statistics.export import TITLE_ROWS
 from tests import factories as f
 from tests.statistics import ledger
 
@@ -119,9 +120,9 @@ def test_the_xlsx_export_has_a_sheet_per_pivot_the_detail_and_the_rules(client, 
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.get_data()), read_only=True)
     assert {"汇总", "按期间", "按网点", "按产业", "按供方类型", "交叉汇总", "明细", "统计口径"} <= set(wb.sheetnames)
-    summary = {row[1]: row for row in wb["汇总"].iter_rows(values_only=True) if len(row) > 1}
+    summary = {row[1]: row for row in list(wb["汇总"].iter_rows(values_only=True))[TITLE_ROWS:] if len(row) > 1}
     assert summary["DEALS"][2] == 2 and float(summary["DEALS"][4]) == 1_284_567.89
-    detail = list(wb["明细"].iter_rows(values_only=True))
+    detail = list(wb["明细"].iter_rows(values_only=True))[TITLE_ROWS:]  # below the title and period rows
     assert len(detail) == 3 and detail[0][0] == "交易编号"
     rules = " ".join(str(c) for row in wb["统计口径"].iter_rows(values_only=True) for c in row if c)
     assert "转让登记日" in rules and "件" in rules and "sei-ipc-2021.v1" in rules and "作废" in rules
