@@ -20,6 +20,8 @@ from decimal import Decimal
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from market.statistics.export import TITLE_ROWS
+
 EARLIEST = date(1985, 4, 1)
 EVIDENCE_LABEL = {"VERIFIED": ("已核实（国知局登记簿或服务点）", "Verified (CNIPA register or point)"),
                   "DOCUMENTED": ("已上传证明文件", "Documents uploaded"), "SELF_DECLARED": ("当事人自报", "Self-declared")}
@@ -63,6 +65,11 @@ def test_the_bureau_reports(actors, variant, live_server):
     assert shown_levels == {t(*EVIDENCE_LABEL[level]): count for level, count in expected["by_evidence"].items()}
     assert expected["by_evidence"]["VERIFIED"] >= 1  # the demo's transfer, checked by its point
 
+    # The charts (issue 15): drawn by ECharts on a canvas, each with its table; the point names
+    # keep a readable width, also on a phone (they were one character per line).
+    charts_are_drawn(page, ("trend-count", "trend-amount", "type", "point", "industry", "supplier_type", "supplier_geo"))
+    names_are_readable(page, "#by-point table.stats-table")
+
     # Drill down: the deals behind the main figure, each with its ledger evidence.
     bureau.submit(shown)
     assert "/statistics/deals" in page.url
@@ -81,6 +88,8 @@ def test_the_bureau_reports(actors, variant, live_server):
     workbook = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True)
     assert {"汇总", "明细", "统计口径"} <= set(workbook.sheetnames)
     detail = list(workbook["明细"].iter_rows(values_only=True))
+    assert detail[0][0] == "宝山区专利超市交易统计 · 明细" and "统计期间：" in detail[1][0]  # title and period rows
+    detail = detail[TITLE_ROWS:]
     header = list(detail[0])
     assert header[:5] == ["交易编号", "交易类型", "类型代码", "计数日期", "计数依据"]
     assert "合同金额(元)" in header
@@ -102,6 +111,38 @@ def test_the_bureau_reports(actors, variant, live_server):
              int(row.locator("td.num").first.inner_text().replace(",", ""))
              for row in page.locator("section[aria-labelledby=h-evidence] tbody tr").all()}
     assert apart == {t(*EVIDENCE_LABEL[level]): count for level, count in everything["by_evidence"].items()}
+    charts_are_drawn(page, ("trend-count", "trend-amount", "type", "point"))
+    names_are_readable(page, "section[aria-labelledby=h-points] table.stats-table")
+
+
+# Pixels of a chart's canvas that are not transparent: an empty or failed chart has none.
+PAINTED = """el => {
+  const canvas = el.querySelector('canvas');
+  if (!canvas || !canvas.width || !canvas.height) { return 0; }
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) { painted++; } }
+  return painted;
+}"""
+
+
+def charts_are_drawn(page, keys) -> None:
+    """Each chart named is on the page, drawn on a canvas as wide as its box, with something painted."""
+    page.locator(".stats-echart.is-drawn canvas").first.wait_for()
+    for key in keys:
+        chart = page.locator(f".stats-echart[data-chart-key='{key}']")
+        assert chart.count() == 1, key
+        chart.locator("canvas").first.wait_for()
+        box = chart.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 80, (key, box)
+        assert chart.evaluate(PAINTED) > 500, key
+
+
+def names_are_readable(page, table: str) -> None:
+    """The name column of a table is several characters wide, on a phone too (not one per line)."""
+    cell = page.locator(f"{table} tbody th[scope=row]").first
+    width, font = cell.evaluate("th => [th.getBoundingClientRect().width, parseFloat(getComputedStyle(th).fontSize)]")
+    assert width >= 6 * font, (table, width, font)
 
 
 def amount_text(fen: int, lang: str) -> str:
