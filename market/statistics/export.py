@@ -190,7 +190,7 @@ def trend_rows(report: services.Report) -> Iterator[list]:
 def period_line(session: Session, sel: Selection, generated_at) -> str:
     """The row under every sheet's title: the period, scope, licence basis, units and when it was made."""
     generated = dict(services.rules(session, sel, "zh", generated_at)).get("生成时间", "")
-    return (f"统计期间：{sel.period.start.isoformat()} 至 {sel.period.end.isoformat()}（{sel.period.label('zh')}）；"
+    return (f"统计期间：{sel.period.start.isoformat()} 至 {sel.period.end.isoformat()} · {sel.period.label('zh')}；"
             f"范围：{services.scope_label(session, sel.scope, 'zh')}；许可计数日期：{Basis(sel.basis).zh}；"
             f"{UNITS_NOTE}" + (f"；生成时间：{generated}" if generated else ""))
 

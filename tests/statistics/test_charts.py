@@ -192,7 +192,7 @@ def test_the_workbook_has_a_title_row_the_period_and_units_in_every_header(clien
         rows = list(wb[name].iter_rows(values_only=True))
         assert rows[0][0] == f"宝山区专利超市交易统计 · {name}", name
         period = rows[1][0]
-        assert "统计期间：2024-01-01 至 2024-12-31（2024年）" in period and "金额为“元”" in period, name
+        assert "统计期间：2024-01-01 至 2024-12-31 · 2024年；" in period and "金额为“元”" in period, name
     # Every header of a figure names its unit.
     for name in ("汇总", "按期间", "按网点", "按产业", "交叉汇总", "趋势同比"):
         header = list(wb[name].iter_rows(values_only=True))[TITLE_ROWS]
