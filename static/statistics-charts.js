@@ -32,18 +32,19 @@
     return fmt(value, unit) + " " + units[unit];
   }
 
-  // Names that all begin alike ("浦江之光专利超市・…店") are drawn without the shared part, which the
-  // table beside the chart still shows in full.
+  // Names that mostly begin alike ("浦江之光专利超市·…店") are drawn without the shared part up to
+  // its separator; the table beside the chart still gives every name in full.
   function shortNames(names) {
-    if (names.length < 2) { return names; }
-    var first = names[0];
-    var cut = -1;
-    for (var i = 0; i < first.length; i++) {
-      var ch = first.charAt(i);
-      if (!names.every(function (n) { return n.charAt(i) === ch; })) { break; }
-      if ("・·•:：".indexOf(ch) >= 0) { cut = i + 1; }
-    }
-    return cut > 0 ? names.map(function (n) { return n.slice(cut).trim(); }) : names;
+    var prefix = null;
+    names.some(function (n) {
+      var at = n.search(/[·・•:：]/);
+      if (at >= 2) { prefix = n.slice(0, at + 1); }
+      return prefix !== null;
+    });
+    if (!prefix) { return names; }
+    var sharing = names.filter(function (n) { return n.indexOf(prefix) === 0 && n.length > prefix.length; }).length;
+    if (sharing < 2 || sharing * 2 < names.length) { return names; }
+    return names.map(function (n) { return n.indexOf(prefix) === 0 ? n.slice(prefix.length).trim() : n; });
   }
 
   // One horizontal bar per category (points, industries, types...): the first series is drawn,
