@@ -175,3 +175,22 @@ def ledger_figures(server, start, end) -> dict:
             by_evidence[deal.evidence_level] += 1
         return {"deals": len(counted), "references": counted, "contract_fen": contract, "by_type": by_type,
                 "by_evidence": by_evidence}
+
+
+def test_without_javascript_the_public_figures_are_whole_tables_and_no_empty_chart_boxes(browser, live_server):
+    """With scripts off (or the library failing) a chart is not drawn: its box stays hidden and the
+    table beside it carries the figures, on a phone."""
+    from tests.browser.conftest import ZH_PHONE
+
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, **ZH_PHONE.context_args)
+    try:
+        page = context.new_page()
+        assert page.goto("/statistics/public").ok
+        boxes = page.locator(".stats-echart")
+        assert boxes.count() >= 4 and all(not box.is_visible() for box in boxes.all())
+        for key in ("trend", "type", "point"):
+            table = page.locator(f"table[data-chart-table='{key}']")
+            assert table.is_visible() and table.locator("tbody tr").count() >= 1, key
+        names_are_readable(page, "section[aria-labelledby=h-points] table.stats-table")
+    finally:
+        context.close()
