@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from market.statistics.export import TITLE_ROWS
+from tests.browser.conftest import ZH_PHONE
 
 EARLIEST = date(1985, 4, 1)
 EVIDENCE_LABEL = {"VERIFIED": ("已核实（国知局登记簿或服务点）", "Verified (CNIPA register or point)"),
@@ -180,8 +181,6 @@ def ledger_figures(server, start, end) -> dict:
 def test_without_javascript_the_public_figures_are_whole_tables_and_no_empty_chart_boxes(browser, live_server):
     """With scripts off (or the library failing) a chart is not drawn: its box stays hidden and the
     table beside it carries the figures, on a phone."""
-    from tests.browser.conftest import ZH_PHONE
-
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False, **ZH_PHONE.context_args)
     try:
         page = context.new_page()
