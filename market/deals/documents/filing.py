@@ -11,6 +11,7 @@ from market.deals.documents.contract import contract
 from market.deals.documents.grounds import (
     BLOCKED,
     OK,
+    TERMS_RECORD,
     WARN,
     ContractGap,
     PreCheck,
@@ -51,7 +52,11 @@ def filing_readiness(deal: Deal) -> list[ContractGap]:
     step: the items REC 9 requires of the contract (the REC 12(3) ground reads the same list)."""
     if deal.kind not in FILING_KINDS or deal.status in _PAST_FILING:
         return []
-    return contract_gaps(deal)
+    gaps = contract_gaps(deal)
+    if deal.status == S.NEGOTIATING:
+        # The term is what the offers are agreeing; it is only missing once they agreed without one.
+        gaps = [g for g in gaps if g.holder != TERMS_RECORD]
+    return gaps
 
 
 def checklist(deal: Deal, lang: str = "zh") -> list[list[str]]:

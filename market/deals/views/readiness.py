@@ -2,7 +2,7 @@
 
 The partial templates/deals/_filing_readiness.html reads `filing_readiness_panel(deal)`: each missing
 item, whose record holds it, and where the viewer can fill it in (its own organisation's profile,
-the patent, the offers) or whom to ask. The items are the REC 12(3) ground's own list.
+the patent) or whom to ask. The items are the REC 12(3) ground's own list.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from flask import url_for
 from flask_login import current_user
 
 from market.deals.documents.filing import filing_readiness
-from market.deals.documents.grounds import BUYER_RECORD, PATENT_RECORD, SELLER_RECORD, TERMS_RECORD
+from market.deals.documents.grounds import BUYER_RECORD, PATENT_RECORD, SELLER_RECORD
 from market.deals.models import Deal
-from market.deals.permissions import BUYER, SELLER, role_of
+from market.deals.permissions import SELLER, role_of
 from market.deals.views.blueprint import bp
-from market.deals.vocabulary import DealStatus
 
 
 @bp.app_template_global("filing_readiness_panel")
@@ -34,7 +33,5 @@ def filing_readiness_panel(deal: Deal) -> dict | None:
             link = url_for("accounts.account") + "#organisation"
         elif gap.holder == PATENT_RECORD and role == SELLER:
             link = url_for("listings.patent", app_no=deal.patent.application_number)
-        elif gap.holder == TERMS_RECORD and role in (SELLER, BUYER) and deal.status == DealStatus.NEGOTIATING:
-            link = "#offers"
         items.append({"gap": gap, "party": party, "ours": role == gap.holder, "link": link})
     return {"items": items, "signed": deal.signed_date is not None}
