@@ -99,14 +99,6 @@ def test_an_enterprise_posts_a_demand_and_is_matched(actors, variant, live_serve
     assert ppage.url.split("#")[0] == demand_url
     assert ppage.locator("h1").inner_text() == title
 
-    # Its "Demand matches" page lists the same demand beside the same patent: the notice and the
-    # page are one decision (recommend.listings_fitting), whatever the size of the portfolio.
-    patentee.menu()
-    patentee.submit(ppage.locator("nav .nav-menu-list").get_by_role("link", name=t("需求匹配", "Demand matches")))
-    fit = ppage.locator("li.fit-card").filter(has=ppage.locator("h2.card-title", has_text=chosen_title))
-    assert fit.locator("li.fit-demand h3").filter(has_text=title).count() == 1, \
-        ppage.locator("li.fit-card h2.card-title").all_inner_texts()[:5]
-
     chosen.locator("details.action-pop summary").filter(has_text=t("发起对接", "Request a deal")).click()
     chosen.locator("select[name=mode]").select_option(mode)
     chosen.locator("textarea[name=message]").fill(t("我司希望洽谈该专利，请联系。", "We would like to discuss this patent."))
@@ -128,6 +120,15 @@ def test_an_enterprise_posts_a_demand_and_is_matched(actors, variant, live_serve
     row = ppage.locator("tbody tr").filter(has_text=facts["buyer"]).filter(has_text=t("洽谈中", "Negotiating"))
     patentee.submit(row.first.locator("td a").first)
     assert ppage.url.split("#")[0] == deal_url
+
+    # Its "Demand matches" page still lists the demand its inbox announced, beside the same patent,
+    # now that the enterprise has contacted it (the demand is MATCHED): the notice and the page are
+    # one decision (recommend.listings_fitting), whatever the demand's state or the portfolio's size.
+    patentee.menu()
+    patentee.submit(ppage.locator("nav .nav-menu-list").get_by_role("link", name=t("需求匹配", "Demand matches")))
+    fit = ppage.locator("li.fit-card").filter(has=ppage.locator("h2.card-title", has_text=chosen_title))
+    assert fit.locator("li.fit-demand h3").filter(has_text=title).count() == 1, \
+        ppage.locator("li.fit-card h2.card-title").all_inner_texts()[:5]
 
 
 NO_FIT = ("hengxin", "红茶萎凋发酵与毛尖茶储藏保鲜",
