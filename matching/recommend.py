@@ -105,26 +105,36 @@ def notify_patentees_of_demand(keys: list[str], bulk: bool) -> None:
 
 @handles(TOPIC_PUBLISHED)
 def notify_enterprises_of_listing(keys: list[str], bulk: bool) -> None:
-    """A listing reached the shelf: tell enterprises whose open demands it fits."""
+    """A listing reached the shelf: tell enterprises whose demands it fits (listings_fitting).
+
+    The demands a listing might fit are found cheaply first (rank_demands over all watched demands);
+    each is then decided by the one decision, so an enterprise is only told of a patent its demand
+    page proposes. Each demand is matched once per batch, however many listings the batch holds.
+    """
     # The notice goes to the demand's own enterprise, so private and matched demands count too.
     demands = list(db.session.scalars(select(Demand).where(
         Demand.status.in_([DemandStatus.OPEN, DemandStatus.MATCHED])).order_by(Demand.id)))
     if not demands:
         return
-    threshold = default_weights().notify_enterprises_above
     dicts = [_demand_dict(d) for d in demands]
     by_id = {d.id: d for d in demands}
+    decided: dict[int, dict[int, Match]] = {}
     listings = db.session.scalars(select(Listing).where(Listing.id.in_([int(k) for k in keys]))
                                   .options(*document_loads()))
     for listing in listings:
         if listing.status != ListingStatus.PUBLISHED:
             continue
-        for demand_id, score, reasons in rank_demands(listing_document(listing), dicts, limit=NOTIFY_TOP):
+        for demand_id, _score, _reasons in rank_demands(listing_document(listing), dicts, limit=NOTIFY_TOP):
             demand = by_id[demand_id]
-            if score < threshold or demand.organisation_id == listing.organisation_id:
+            if demand.organisation_id == listing.organisation_id:
+                continue
+            if demand_id not in decided:
+                decided[demand_id] = {m.listing_id: m for m in listings_fitting(demand)}
+            match = decided[demand_id].get(listing.id)
+            if match is None:
                 continue
             notify(demand.organisation_id, "listing_matches_demand",
                    (f"新上架专利“{listing.patent.title}”可能满足您的需求“{demand.title}”",
                     f"A new patent “{listing.patent.title}” may meet your demand “{demand.title}”"),
-                   body=("；".join(r.zh for r in reasons[:3]), "; ".join(r.en for r in reasons[:3])),
+                   body=("；".join(r.zh for r in match.reasons[:3]), "; ".join(r.en for r in match.reasons[:3])),
                    link=f"/demands/{demand.id}", dedupe_key=f"listing:{listing.id}:demand:{demand.id}")

@@ -226,3 +226,37 @@ def test_a_demand_stays_on_the_patentees_page_after_the_enterprise_contacts_a_pa
     assert [d for d, _ in _match_notices(app, setup["uni"])] == [demand_id]
     f.login(client, setup["uni"])
     assert f'href="/demands/{demand_id}"' in client.get("/my/demand-matches").get_data(as_text=True)
+
+
+def _listing_notices(app, email):
+    with app.test_request_context():
+        from market.accounts.models import User
+        from market.core.notifications import Notification
+
+        org_id = db.session.scalars(select(User).where(User.email == email)).one().organisation_id
+        return [n.title_zh for n in db.session.scalars(select(Notification).where(
+            Notification.organisation_id == org_id, Notification.kind == "listing_matches_demand"))]
+
+
+def _publish(app, email, title, abstract, ipc):
+    with app.test_request_context():
+        from market.accounts.models import User
+
+        uni = db.session.scalars(select(User).where(User.email == email)).one().organisation
+        listing = f.listing(uni, f.point(), patent_kw={"title": title, "abstract": abstract, "ipc": ipc})
+        db.session.commit()
+        process_outbox()
+        return listing.id
+
+
+def test_a_new_listing_is_announced_to_an_enterprise_only_when_its_demand_page_lists_it(client, setup, app):
+    """The enterprise's notice reads the same decision as the patentee's: a listing that shares one word
+    with the demand is no news; one its demand page proposes is announced."""
+    f.login(client, setup["ent"])
+    [demand_id] = _post_fitting_demands(client, DEMAND_TITLES[:1])
+    _publish(app, setup["uni"], "一种耐高温陶瓷输送辊", "窑炉用输送辊，耐高温，寿命长。", ["F27D 3/02"])
+    assert _listing_notices(app, setup["ent"]) == []
+    fitting = "一种锂电池隔膜的陶瓷涂层及其耐高温涂覆方法"
+    _publish(app, setup["uni"], fitting, "陶瓷涂覆锂电池隔膜，高温下不收缩，防止短路。", ["H01M 50/449"])
+    assert [n for n in _listing_notices(app, setup["ent"]) if fitting in n]
+    assert fitting in client.get(f"/demands/{demand_id}").get_data(as_text=True)
