@@ -107,10 +107,9 @@ class Weights:
     field_power: float = 2.0
     # A patent with fewer years left than this is marked as near expiry.
     term_warning_years: int = 3
-    # Notices: a new demand is announced to the owners of matches scoring at least this, and a
-    # new listing to the enterprises whose demands it fits at least this well (rank_demands).
+    # Notices: a demand fits a listing (recommend.listings_fitting) when the listing is among the
+    # demand's confident matches and scores at least this; both kinds of notice read that decision.
     notify_patentees_above: float = 1.2
-    notify_enterprises_above: float = 0.6
     # How much the field model's reading of the demand counts against the candidates' votes (0..1).
     field_model_share: float = 0.0
 

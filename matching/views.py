@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from listings.industries import all_industries
 from listings.models import Listing
-from listings.search import document_loads
 from listings.services import get_listing
 from listings.vocabulary import DealMode, ListingStatus
 from market.core.db import utcnow
@@ -24,7 +23,7 @@ from market.web.actions import run_action
 from matching import services
 from matching.advice import headline, next_steps
 from matching.models import Demand, Inquiry, MatchFeedback
-from matching.recommend import demands_for_listings, matches_for_demand
+from matching.recommend import demands_for_patentee, matches_for_demand
 from matching.schemas import DealRequestInput, DemandInput, DismissInput, form_to_demand_data
 from matching.vocabulary import DemandStatus, DismissReason, MatchState, Visibility
 
@@ -241,23 +240,21 @@ def answer(inquiry_id: int):
     return redirect(url_for("matching.inquiries"))
 
 
-# Matching runs per listing, so a page covers this many of the patentee's listings.
+# Listings with fitting demands, this many a page.
 DEMAND_MATCH_PAGE = 50
 
 
 @bp.get("/my/demand-matches")
 @login_required
 def demand_matches():
-    """For a patentee: the open demands that fit each of its published listings, 50 listings a page."""
-    mine = (Listing.organisation_id == current_user.organisation_id, Listing.status == ListingStatus.PUBLISHED)
-    total = db.session.scalar(select(func.count(Listing.id)).where(*mine)) or 0
+    """For a patentee: its published listings that demands fit, with those demands; the same decision
+    as the match notices in its inbox (recommend.listings_fitting)."""
+    rows = demands_for_patentee(current_user.organisation_id)
+    total = len(rows)
     pages = max(1, -(-total // DEMAND_MATCH_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    listings = db.session.scalars(select(Listing).where(*mine).options(*document_loads())
-                                  .order_by(Listing.published_at.desc(), Listing.id.desc())
-                                  .offset((page - 1) * DEMAND_MATCH_PAGE).limit(DEMAND_MATCH_PAGE)).all()
-    rows = demands_for_listings(listings, limit=3)
-    return render_template("matching/demand_matches.html", rows=[r for r in rows if r[1]],
+    shown = rows[(page - 1) * DEMAND_MATCH_PAGE:page * DEMAND_MATCH_PAGE]
+    return render_template("matching/demand_matches.html", rows=shown,
                            page=page, pages=pages, total=total, per_page=DEMAND_MATCH_PAGE,
                            dismissals=services.dismissal_summary(current_user.organisation_id),
                            reasons={r.value: r for r in DismissReason})

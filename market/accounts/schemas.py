@@ -8,6 +8,12 @@ from market.accounts.vocabulary import OrgType, SoeLevel
 from market.core.schemas import BaseSchema, TrimmedString
 
 
+def address_field() -> TrimmedString:
+    """住所: contracts and licence filings name each party's registered address (REC 9), so it is
+    asked where the organisation first appears and kept on its profile; a place name alone is no address."""
+    return TrimmedString(required=True, validate=validate.Length(min=5, max=300))
+
+
 class RegistrationSchema(BaseSchema):
     name = TrimmedString(required=True, validate=validate.Length(min=2, max=200))
     name_en = TrimmedString(load_default="", validate=validate.Length(max=200))
@@ -18,13 +24,22 @@ class RegistrationSchema(BaseSchema):
     wholly_state_owned = fields.Boolean(load_default=False)
     is_state_funded_rnd = fields.Boolean(load_default=False)
     district = TrimmedString(load_default="", validate=validate.Length(max=40))
-    # Required: contracts and licence filings name each party's address (REC 9).
-    address = TrimmedString(required=True, validate=validate.Length(min=1, max=300))
+    address = address_field()
     contact_name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))
     contact_phone = TrimmedString(load_default="", validate=validate.Length(max=40))
     email = fields.Email(required=True)
     user_name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class OrganisationProfileSchema(BaseSchema):
+    """What an organisation's admin keeps up to date itself; name, type and credit code stay as the
+    bureau approved them."""
+
+    address = address_field()
+    district = TrimmedString(load_default="", validate=validate.Length(max=40))
+    contact_name = TrimmedString(required=True, validate=validate.Length(min=1, max=80))
+    contact_phone = TrimmedString(load_default="", validate=validate.Length(max=40))
 
 
 class LoginSchema(BaseSchema):

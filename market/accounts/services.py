@@ -305,3 +305,15 @@ def set_bank_account(org: Organisation, *, bank_account_name: str, bank_name: st
         raise DomainError("bank_account_name", f"户名须与机构名称“{org.name}”一致",
                           f"The account holder must be the organisation, “{org.name}”", field="bank_account_name")
     org.bank_account_name, org.bank_name, org.bank_account_no = org.name, bank_name.strip(), digits
+
+
+def update_organisation_profile(actor: User, *, address: str, contact_name: str, contact_phone: str = "",
+                                district: str = "") -> Organisation:
+    """The admin's own organisation's address and contact; contracts signed later name the new address."""
+    _require_admin(actor)
+    org = actor.organisation
+    org.address, org.contact_name = address.strip(), contact_name.strip()
+    org.contact_phone, org.district = contact_phone.strip(), district.strip()
+    audit(AuditAction.ORG_PROFILE_UPDATED, actor=actor, object_type="organisation", object_id=org.id,
+          summary=f"更新机构“{org.name}”的住所和联系人")
+    return org

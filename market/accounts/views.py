@@ -16,6 +16,7 @@ from market.accounts.schemas import (
     BankAccountSchema,
     LoginSchema,
     MemberSchema,
+    OrganisationProfileSchema,
     PasswordSchema,
     RegistrationSchema,
     TokenSchema,
@@ -135,13 +136,40 @@ def register():
 @bp.route("/account", methods=["GET"])
 @login_required
 def account():
+    return _account_page()
+
+
+def _account_page(profile: dict | None = None, profile_errors: dict | None = None):
+    """The account page; `profile` and its errors when the organisation form comes back to be corrected."""
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
                                 .order_by(ApiToken.id.desc())).all()
     members = db.session.scalars(select(User).where(
         User.organisation_id == current_user.organisation_id).order_by(User.id)).all()
+    org = current_user.organisation
+    profile = profile if profile is not None else {
+        "address": org.address, "district": org.district, "contact_name": org.contact_name,
+        "contact_phone": org.contact_phone}
     return render_template("accounts/account.html", tokens=tokens, members=members, now=utcnow(),
                            token_days=current_app.config["API_TOKEN_DAYS"],
-                           new_token=session.pop("new_token", None))
+                           new_token=session.pop("new_token", None), profile=profile,
+                           profile_errors=profile_errors or {}), 422 if profile_errors else 200
+
+
+@bp.post("/account/organisation")
+@login_required
+def update_organisation():
+    """The admin keeps the organisation's address (住所) and contact current: filings name the address."""
+    if not current_user.is_admin:
+        abort(403)
+    form, errors = load(OrganisationProfileSchema(), request.form)
+    if errors:
+        # Every problem beside its field at once; what was typed stays in the form.
+        return _account_page(dict(request.form), errors)
+    done = run_action(lambda: services.update_organisation_profile(current_user, **form))
+    if not done.ok:
+        return _account_page(dict(request.form), done.field_errors("address"))
+    flash(t("机构住所和联系人已保存", "Address and contact saved"), "success")
+    return redirect(url_for("accounts.account") + "#organisation")
 
 
 @bp.post("/account/tokens")

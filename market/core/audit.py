@@ -27,6 +27,7 @@ PER_PAGE = 50
 class AuditAction(StrEnum):
     ORG_APPROVED = "ORG_APPROVED"
     ORG_REJECTED = "ORG_REJECTED"
+    ORG_PROFILE_UPDATED = "ORG_PROFILE_UPDATED"
     MEMBER_ADDED = "MEMBER_ADDED"
     ROLE_CHANGED = "ROLE_CHANGED"
     MEMBER_DEACTIVATED = "MEMBER_DEACTIVATED"
@@ -46,6 +47,7 @@ class AuditAction(StrEnum):
 LABELS = {
     AuditAction.ORG_APPROVED: ("批准机构", "Organisation approved"),
     AuditAction.ORG_REJECTED: ("驳回机构", "Organisation rejected"),
+    AuditAction.ORG_PROFILE_UPDATED: ("更新机构住所和联系人", "Organisation address and contact updated"),
     AuditAction.MEMBER_ADDED: ("添加成员", "Member added"),
     AuditAction.ROLE_CHANGED: ("变更角色", "Role changed"),
     AuditAction.MEMBER_DEACTIVATED: ("停用成员", "Member deactivated"),

@@ -109,3 +109,49 @@ def test_registration_asks_for_the_address_that_contracts_and_filings_need(clien
     assert page.status_code == 422
     assert re.search(r'has-error">\s*<label for="f-address"', page.get_data(as_text=True))
     assert "注册成功" not in page.get_data(as_text=True)
+
+
+def _account_client(client, org_kw=None, role="ADMIN"):
+    org = f.organisation(**(org_kw or {}))
+    u = f.user(org, role=role)
+    from market.core.extensions import db
+    db.session.commit()
+    f.login(client, u)
+    return org
+
+
+def test_an_organisation_without_an_address_fills_it_in_on_its_account_page(client, session):
+    # Organisations registered before the address was asked for (or set up by the bureau) had nowhere
+    # to give it, so their licences could never be filed (REC 9).
+    org = _account_client(client, {"address": ""})
+    page = client.get("/account").get_data(as_text=True)
+    assert 'id="organisation"' in page and 'name="address"' in page and "尚未填写住所" in page
+    token = f.csrf_token(client, "/account")
+    response = client.post("/account/organisation", data={
+        "csrf_token": token, "address": "上海市宝山区沪太路100号", "contact_name": "王五", "contact_phone": "021-66000000"})
+    assert response.status_code == 302
+    assert "上海市宝山区沪太路100号" in client.get("/account").get_data(as_text=True)
+    session.refresh(org)
+    assert org.address == "上海市宝山区沪太路100号" and org.contact_name == "王五"
+
+
+def test_a_bad_organisation_profile_keeps_the_input_and_shows_every_error_beside_its_field(client, session):
+    org = _account_client(client, {"address": "上海市宝山区旧路1号"})
+    token = f.csrf_token(client, "/account")
+    page = client.post("/account/organisation", data={
+        "csrf_token": token, "address": "", "contact_name": "", "contact_phone": "0" * 41})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    for name in ("address", "contact_name", "contact_phone"):
+        assert re.search(rf'has-error">\s*<label for="f-{name}"', text), name
+    assert "Length" not in text and "Missing data" not in text
+    session.refresh(org)
+    assert org.address == "上海市宝山区旧路1号"
+
+
+def test_a_member_who_is_not_an_admin_cannot_change_the_organisations_details(client, session):
+    _account_client(client, role="MEMBER")
+    token = f.csrf_token(client, "/account")
+    response = client.post("/account/organisation", data={"csrf_token": token, "address": "上海市某路1号",
+                                                           "contact_name": "x"})
+    assert response.status_code == 403

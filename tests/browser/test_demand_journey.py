@@ -86,8 +86,7 @@ def test_an_enterprise_posts_a_demand_and_is_matched(actors, variant, live_serve
     chosen_number = chosen.locator(".card-meta .mono").inner_text()
 
     # Before anyone acts, the patentee of that match is told in its inbox that the demand fits its
-    # patent, and opens the demand from the notice. (Its "Demand matches" page ranks the demands
-    # for its 50 newest listings only, so a university with a larger portfolio is told here.)
+    # patent, and opens the demand from the notice.
     patentee = actors(patentee_key(live_server, chosen_number))
     ppage = patentee.page
     patentee.goto("/")
@@ -121,6 +120,15 @@ def test_an_enterprise_posts_a_demand_and_is_matched(actors, variant, live_serve
     row = ppage.locator("tbody tr").filter(has_text=facts["buyer"]).filter(has_text=t("洽谈中", "Negotiating"))
     patentee.submit(row.first.locator("td a").first)
     assert ppage.url.split("#")[0] == deal_url
+
+    # Its "Demand matches" page still lists the demand its inbox announced, beside the same patent,
+    # now that the enterprise has contacted it (the demand is MATCHED): the notice and the page are
+    # one decision (recommend.listings_fitting), whatever the demand's state or the portfolio's size.
+    patentee.menu()
+    patentee.submit(ppage.locator("nav .nav-menu-list").get_by_role("link", name=t("需求匹配", "Demand matches")))
+    fit = ppage.locator("li.fit-card").filter(has=ppage.locator("h2.card-title", has_text=chosen_title))
+    assert fit.locator("li.fit-demand h3").filter(has_text=title).count() == 1, \
+        ppage.locator("li.fit-card h2.card-title").all_inner_texts()[:5]
 
 
 NO_FIT = ("hengxin", "红茶萎凋发酵与毛尖茶储藏保鲜",

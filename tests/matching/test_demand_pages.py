@@ -104,27 +104,32 @@ def test_a_patentee_sees_the_demands_that_fit_its_listings(client, setup):
     assert "需要耐高温锂电池隔膜" not in client.get("/my/demand-matches").get_data(as_text=True)
 
 
-def test_a_patentee_with_many_listings_pages_through_them_all(client, setup, app, monkeypatch):
-    """Matching runs per listing, 50 a page; an older listing is on a later page, not dropped."""
+def test_a_patentee_with_many_fitting_listings_pages_through_them_all(client, setup, app, monkeypatch):
+    """The listings that demands fit, a page at a time; the second is on a later page, not dropped."""
     import matching.views as views
 
     monkeypatch.setattr(views, "DEMAND_MATCH_PAGE", 1)
     with app.test_request_context():
-        from listings.models import Listing
         from market.accounts.models import User
 
         uni = db.session.scalars(select(User).where(User.email == setup["uni"])).one().organisation
-        newer = f.listing(uni, f.point(), patent_kw={"title": "一种光伏组件清洗机器人"})
-        newer.published_at = db.session.get(Listing, setup["listing_id"]).published_at.replace(year=2099)
+        f.listing(uni, f.point(), patent_kw={"title": "一种锂电池隔膜的陶瓷涂层及其耐高温涂覆方法",
+                                             "abstract": "陶瓷涂覆锂电池隔膜，高温下不收缩，防止短路。"})
+        f.listing(uni, f.point(), patent_kw={"title": "一种光伏组件清洗机器人", "ipc": ["B08B 1/00"],
+                                             "abstract": "机器人沿光伏组件行走，刷洗表面灰尘。"})
         db.session.commit()
+        process_outbox()
     f.login(client, setup["ent"])
     _post_demand(client)
     client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
     f.login(client, setup["uni"])
     first = client.get("/my/demand-matches").get_data(as_text=True)
     second = client.get("/my/demand-matches?page=2").get_data(as_text=True)
-    assert "一种锂离子电池用陶瓷涂覆隔膜" not in first and "?page=2" in first
-    assert "需要耐高温锂电池隔膜" in second and "一种锂离子电池用陶瓷涂覆隔膜" in second
+    assert "?page=2" in first and "?page=3" not in first
+    titles = ("一种锂离子电池用陶瓷涂覆隔膜", "一种锂电池隔膜的陶瓷涂层及其耐高温涂覆方法")
+    assert sorted(t for t in titles for page in (first, second) if t in page) == sorted(titles)
+    assert "需要耐高温锂电池隔膜" in first and "需要耐高温锂电池隔膜" in second
+    assert "一种光伏组件清洗机器人" not in first + second
 
 
 @pytest.mark.parametrize("text", ["区块链金融结算系统的开发", "需要新的生产工艺和方法，提高产品质量，降低成本"])
@@ -166,3 +171,92 @@ def test_a_deal_request_defaults_to_the_least_binding_mode_the_listing_offers(cl
     page = client.get(f"/patents/{listing.patent.application_number}").get_data(as_text=True)
     assert '<option value="LICENSE_ORDINARY" selected>' in page
     assert '<option value="LICENSE_EXCLUSIVE" selected>' not in page
+
+
+def _match_notices(app, email):
+    """The demand-match notices in the patentee's inbox, as (demand id, listing title) pairs."""
+    with app.test_request_context():
+        from market.accounts.models import User
+        from market.core.notifications import Notification
+
+        org_id = db.session.scalars(select(User).where(User.email == email)).one().organisation_id
+        notes = db.session.scalars(select(Notification).where(
+            Notification.organisation_id == org_id, Notification.kind == "demand_matches_listing")).all()
+        return [(int(n.link.rsplit("/", 1)[1]), n.title_zh) for n in notes]
+
+
+DEMAND_TITLES = ["需要耐高温锂电池隔膜", "动力电池隔膜高温收缩问题", "寻求陶瓷涂覆隔膜技术", "储能电池隔膜耐热改进"]
+
+
+def _post_fitting_demands(client, titles):
+    ids = []
+    for title in titles:
+        token = f.csrf_token(client, "/demands/new")
+        response = client.post("/demands/new", data={
+            "csrf_token": token, "title": title, "problem": "现有锂电池隔膜高温收缩导致短路，寻求耐高温陶瓷涂覆隔膜技术方案。",
+            "expected_outcome": "150℃不收缩", "modes": ["LICENSE_ORDINARY"], "visibility": "PUBLIC"})
+        ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+    return ids
+
+
+def test_every_demand_the_inbox_announces_is_on_the_patentees_demand_matches_page(client, setup, app):
+    """One source: the page lists each demand a match notice announced, beside the listing it named."""
+    f.login(client, setup["ent"])
+    _post_fitting_demands(client, DEMAND_TITLES)
+    client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
+    notices = _match_notices(app, setup["uni"])
+    assert len(notices) == len(DEMAND_TITLES)
+    f.login(client, setup["uni"])
+    page = client.get("/my/demand-matches").get_data(as_text=True)
+    for demand_id, _ in notices:
+        assert f'href="/demands/{demand_id}"' in page
+    assert "一种锂离子电池用陶瓷涂覆隔膜" in page
+
+
+def test_a_demand_stays_on_the_patentees_page_after_the_enterprise_contacts_a_patent(client, setup, app):
+    """The enterprise's first deal request marks its demand MATCHED; it is still on the board, and the
+    patentee's notice still points to it, so the page keeps it too."""
+    f.login(client, setup["ent"])
+    [demand_id] = _post_fitting_demands(client, DEMAND_TITLES[:1])
+    token = f.csrf_token(client, f"/demands/{demand_id}")
+    response = client.post(f"/listings/{setup['listing_id']}/request", data={
+        "csrf_token": token, "mode": "LICENSE_ORDINARY", "demand_id": str(demand_id)})
+    assert response.status_code == 302
+    client.post("/logout", data={"csrf_token": f.csrf_token(client, "/account")})
+    assert [d for d, _ in _match_notices(app, setup["uni"])] == [demand_id]
+    f.login(client, setup["uni"])
+    assert f'href="/demands/{demand_id}"' in client.get("/my/demand-matches").get_data(as_text=True)
+
+
+def _listing_notices(app, email):
+    with app.test_request_context():
+        from market.accounts.models import User
+        from market.core.notifications import Notification
+
+        org_id = db.session.scalars(select(User).where(User.email == email)).one().organisation_id
+        return [n.title_zh for n in db.session.scalars(select(Notification).where(
+            Notification.organisation_id == org_id, Notification.kind == "listing_matches_demand"))]
+
+
+def _publish(app, email, title, abstract, ipc):
+    with app.test_request_context():
+        from market.accounts.models import User
+
+        uni = db.session.scalars(select(User).where(User.email == email)).one().organisation
+        listing = f.listing(uni, f.point(), patent_kw={"title": title, "abstract": abstract, "ipc": ipc})
+        db.session.commit()
+        process_outbox()
+        return listing.id
+
+
+def test_a_new_listing_is_announced_to_an_enterprise_only_when_its_demand_page_lists_it(client, setup, app):
+    """The enterprise's notice reads the same decision as the patentee's: a listing that shares one word
+    with the demand is no news; one its demand page proposes is announced."""
+    f.login(client, setup["ent"])
+    [demand_id] = _post_fitting_demands(client, DEMAND_TITLES[:1])
+    _publish(app, setup["uni"], "一种耐高温陶瓷输送辊", "窑炉用输送辊，耐高温，寿命长。", ["F27D 3/02"])
+    assert _listing_notices(app, setup["ent"]) == []
+    fitting = "一种锂电池隔膜的陶瓷涂层及其耐高温涂覆方法"
+    _publish(app, setup["uni"], fitting, "陶瓷涂覆锂电池隔膜，高温下不收缩，防止短路。", ["H01M 50/449"])
+    assert [n for n in _listing_notices(app, setup["ent"]) if fitting in n]
+    assert fitting in client.get(f"/demands/{demand_id}").get_data(as_text=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PatentType
 from market.core.money import yuan_text
@@ -12,13 +11,17 @@ from market.deals.documents.contract import contract
 from market.deals.documents.grounds import (
     BLOCKED,
     OK,
+    TERMS_RECORD,
     WARN,
+    ContractGap,
     PreCheck,
+    contract_gaps,
     filing_grounds,
     pledgee_consented,
     seller_is_patentee,
 )
 from market.deals.documents.model import (
+    FILED_STATES,
     FILING_KINDS,
     Document,
     Section,
@@ -30,12 +33,11 @@ from market.deals.documents.model import (
     filing_deadline,
 )
 from market.deals.models import Deal
-from market.deals.vocabulary import (
-    DealKind,
-)
+from market.deals.vocabulary import CLOSED_STATES, DealKind
+from market.deals.vocabulary import DealStatus as S
 
-if TYPE_CHECKING:
-    pass
+# After these the licence has run its course: nothing is left to file.
+_PAST_FILING = frozenset({*FILED_STATES, *CLOSED_STATES, S.COMPLETED})
 
 
 # -- the filing package ----------------------------------------------------------------------
@@ -43,6 +45,18 @@ if TYPE_CHECKING:
 def filing_prechecks(deal: Deal, today: date | None = None) -> list[PreCheck]:
     """The REC 12 grounds as the filing package shows them (the one checker: grounds.py)."""
     return filing_grounds(deal, today)
+
+
+def filing_readiness(deal: Deal) -> list[ContractGap]:
+    """What a licence's filing still lacks that the parties can supply, asked for before the filing
+    step: the items REC 9 requires of the contract (the REC 12(3) ground reads the same list)."""
+    if deal.kind not in FILING_KINDS or deal.status in _PAST_FILING:
+        return []
+    gaps = contract_gaps(deal)
+    if deal.status == S.NEGOTIATING:
+        # The term is what the offers are agreeing; it is only missing once they agreed without one.
+        gaps = [g for g in gaps if g.holder != TERMS_RECORD]
+    return gaps
 
 
 def checklist(deal: Deal, lang: str = "zh") -> list[list[str]]:

@@ -130,15 +130,40 @@ def filing_blockers(deal: Deal, record_no: str | None = None, today: date | None
     return [(c.code, c.detail_zh, c.detail_en) for c in filing_grounds(deal, today, record_no) if c.status == BLOCKED]
 
 
-def _missing_contract_items(deal: Deal) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class ContractGap:
+    """An item REC 9 requires of the contract that our records lack, and whose record it belongs in:
+    the seller's or the buyer's organisation profile, the patent, or the deal's agreed terms."""
+
+    zh: str
+    en: str
+    holder: str
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+SELLER_RECORD, BUYER_RECORD, PATENT_RECORD, TERMS_RECORD = "seller", "buyer", "patent", "terms"
+
+
+def contract_gaps(deal: Deal) -> list[ContractGap]:
     """What REC 9 requires of the contract (parties, patent, kind and term; R-LC-5) that our records lack."""
     p = deal.patent
-    items = [("许可人名称", "licensor's name", deal.seller.name), ("许可人住所", "licensor's address", deal.seller.address),
-             ("被许可人名称", "licensee's name", deal.buyer.name), ("被许可人住所", "licensee's address", deal.buyer.address),
-             ("专利名称", "patent title", p.title), ("专利号", "patent number", p.grant_date),
-             ("申请日", "filing date", p.filing_date), ("授权公告日", "grant date", p.grant_date),
-             ("许可期限", "licence term", deal.start_date and deal.end_date)]
-    return [(zh, en) for zh, en, value in items if not value]
+    items = [("许可人名称", "licensor's name", SELLER_RECORD, deal.seller.name),
+             ("许可人住所", "licensor's address", SELLER_RECORD, deal.seller.address),
+             ("被许可人名称", "licensee's name", BUYER_RECORD, deal.buyer.name),
+             ("被许可人住所", "licensee's address", BUYER_RECORD, deal.buyer.address),
+             ("专利名称", "patent title", PATENT_RECORD, p.title),
+             # The patent number exists once the patent is granted (专利号 = ZL + application number).
+             ("专利号", "patent number", PATENT_RECORD, p.grant_date),
+             ("申请日", "filing date", PATENT_RECORD, p.filing_date),
+             ("授权公告日", "grant date", PATENT_RECORD, p.grant_date),
+             ("许可期限", "licence term", TERMS_RECORD, deal.start_date and deal.end_date)]
+    return [ContractGap(zh, en, holder) for zh, en, holder, value in items if not value]
+
+
+def _missing_contract_items(deal: Deal) -> list[tuple[str, str]]:
+    return [(gap.zh, gap.en) for gap in contract_gaps(deal)]
 
 
 def _co_owner_missing(deal: Deal) -> bool:

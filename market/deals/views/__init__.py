@@ -6,6 +6,7 @@ from market.deals.views import (  # each adds its pages to bp
                                 documents,
                                 negotiated,
                                 open_licence,
+                                readiness,
                                 rewards,
                                 royalties,
                                 steps,
@@ -13,5 +14,5 @@ from market.deals.views import (  # each adds its pages to bp
 )
 from market.deals.views.blueprint import bp
 
-__all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "open_licence", "rewards", "royalties", "steps",
+__all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "open_licence", "readiness", "rewards", "royalties", "steps",
            "verification"]
