@@ -110,9 +110,9 @@ def acquire(app, declaration_id: int, user_key: str, double_click: bool, timings
         return
     token = match.group(1)
     took = timed("take", lambda: client.post(f"/open-licences/{declaration_id}/take",
-                                             data={"csrf_token": token}))
+                                             data={"csrf_token": token, "confirm": "1"}))
     if double_click:
-        client.post(f"/open-licences/{declaration_id}/take", data={"csrf_token": token})
+        client.post(f"/open-licences/{declaration_id}/take", data={"csrf_token": token, "confirm": "1"})
     found = re.search(r"/deals/(\d+)/", took.headers.get("Location", ""))
     if not found:
         errors.append(f"take: no deal in the redirect ({took.status_code})")

@@ -135,7 +135,9 @@ ROUTES = [
     ("POST", "/open-licences/<int:declaration_id>/<any(filed, announced, 'not-announced', "
              "'withdrawal-requested', withdrawn):step>",
      "/open-licences/{decl}/withdrawal-requested", {"on": T},       "L 403 403 302 403 302 403 403"),
-    ("POST", "/open-licences/<int:declaration_id>/take", "/open-licences/{decl}/take", {},
+    ("GET", "/open-licences/<int:declaration_id>/take", "/open-licences/{decl}/take", None,
+                                                                     "L 302x 200 302x 200 403 403 403"),
+    ("POST", "/open-licences/<int:declaration_id>/take", "/open-licences/{decl}/take", {"confirm": "1"},
                                                                      "L 302 302 302x 302 403 403 403"),
     # -- imports
     ("GET", "/imports/", "/imports/", None,                          "L 200 200 200 200 200 200 200"),

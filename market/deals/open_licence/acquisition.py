@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from listings.patents import require_fresh_status
 from listings.vocabulary import Encumbrance, LegalStatus
 from market.accounts.models import Organisation, User
-from market.core.errors import Conflict, Forbidden, NotFound
+from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.extensions import db
 from market.core.notifications import notify
 from market.core.time import add_months, today_local
@@ -77,6 +77,15 @@ def take_open_licence(declaration_id: int, buyer_org: Organisation, user: User, 
             raise
         return winner
     return deal
+
+
+def refusal(decl: OpenLicenceDeclaration, buyer: Organisation, today: date | None = None) -> DomainError | None:
+    """Why `buyer` could not take `decl` today, or None: what the confirmation page asks before it is shown."""
+    try:
+        _refuse_unless_takeable(decl, buyer, today or today_local())
+    except DomainError as refused:
+        return refused
+    return None
 
 
 def _refuse_unless_takeable(decl: OpenLicenceDeclaration, buyer: Organisation, today: date) -> None:

@@ -15,12 +15,13 @@ from listings.term import add_years
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
+from market.core.money import rmb_upper
 from market.core.schemas import load
 from market.core.time import today_local
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
 from market.deals.open_licence import declarations as services
-from market.deals.open_licence.acquisition import existing_licence, take_open_licence
+from market.deals.open_licence.acquisition import existing_licence, filing_months, refusal, take_open_licence
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.open_licence.schemas import (
     ConsentForm,
@@ -31,6 +32,7 @@ from market.deals.open_licence.schemas import (
     form_values,
 )
 from market.deals.vocabulary import DealStatus, DeclarationStatus, FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
+from market.payments.vocabulary import PaymentKind
 from market.web.actions import run_action
 
 bp = Blueprint("open_licence", __name__, cli_group="open-licences")
@@ -282,25 +284,70 @@ def record_step(declaration_id: int, step: str):
 
 # -- taking a licence -----------------------------------------------------------------------
 
+def _take_terms(decl: OpenLicenceDeclaration, today) -> dict:
+    """What the confirmation states: the announced fee, what falls due now and when, the term (R-OL-8, R-OL-9)."""
+    terms = FeeTerms.from_dict(decl.fee_terms)
+    return {"fee": describe_fee(decl.fee_terms), "terms": terms, "due": terms.upfront_schedule(today),
+            "royalty": terms.has_royalty, "free": terms.mode == FeeMode.FREE,
+            "filing_months": filing_months(), "payment_kind": PaymentKind, "rmb_upper": rmb_upper,
+            "negotiate_url": negotiate_url(decl.listing or decl.patent.live_listing)}
+
+
+def _take_page(decl: OpenLicenceDeclaration, errors: dict | None = None):
+    today = today_local()
+    return render_template("open_licence/take.html", decl=decl, patent=decl.patent, today=today,
+                           errors=errors or {}, **_take_terms(decl, today)), 422 if errors else 200
+
+
+def _refused(decl: OpenLicenceDeclaration, error: DomainError):
+    if error.status == 403:  # not an approved enterprise: the bureau and point operators are never licensees
+        return render_template("errors/error.html", status=403, message=error.message(get_lang())), 403
+    flash(error.message(get_lang()), "error")
+    return redirect(url_for("listings.patent", app_no=decl.patent.application_number))
+
+
+def _already(deal: Deal):
+    flash(t("本机构已取得（或正在取得）该开放许可，以下为原许可记录。",
+            "Your organisation already took this open licence; here is its record."), "info")
+    return redirect(url_for("deals.licence", deal_id=deal.id))
+
+
+@bp.get("/open-licences/<int:declaration_id>/take")
+@login_required
+def take_page(declaration_id: int):
+    """The confirmation before the written notice: what happens, to whom, for how much, for how long. No change."""
+    decl = _declaration(declaration_id)
+    had = existing_licence(decl.id, current_user.organisation_id)
+    if had is not None:
+        return _already(had)
+    problem = refusal(decl, current_user.organisation)
+    if problem is not None:
+        return _refused(decl, problem)
+    return _take_page(decl)
+
+
 @bp.post("/open-licences/<int:declaration_id>/take")
 @login_required
 def take(declaration_id: int):
     decl = _declaration(declaration_id)
     had = existing_licence(decl.id, current_user.organisation_id)
+    if had is not None:  # a second click: nothing new is taken, the first record stands
+        return _already(had)
+    if request.form.get("confirm") != "1":
+        # The written notice binds the enterprise (PL 51 ¶1): it is sent only from the confirmation page.
+        problem = refusal(decl, current_user.organisation)
+        if problem is not None:
+            return _refused(decl, problem)
+        return _take_page(decl, {"confirm": [t("请勾选确认：您已阅读上述条款，并代表本单位向专利权人发出书面通知。",
+                                               "Tick the box: you read these terms and send the written notice "
+                                               "for your organisation.")]})
     done = run_action(lambda: take_open_licence(decl.id, current_user.organisation, current_user))
     if not done.ok:
-        if done.error.status == 403:  # not an approved enterprise: the bureau and point operators are never licensees
-            return render_template("errors/error.html", status=403, message=done.message), 403
-        flash(done.message, "error")
-        return redirect(url_for("listings.patent", app_no=decl.patent.application_number))
+        return _refused(decl, done.error)
     deal = done.value
-    if had is None:
-        flash(t("书面通知已送达专利权人。", "Your written notice has reached the patentee.") + (
-            t("请按声明的标准付款，到账后即取得许可。", " Pay the fee as declared; the licence follows the payment.")
-            if deal.status == "PAYMENT_PENDING" else t("许可已生效。", " The licence is in force.")), "success")
-    else:
-        flash(t("本机构已取得（或正在取得）该开放许可，以下为原许可记录。",
-                "Your organisation already took this open licence; here is its record."), "info")
+    flash(t("书面通知已送达专利权人。", "Your written notice has reached the patentee.") + (
+        t("请按声明的标准付款，到账后即取得许可。", " Pay the fee as declared; the licence follows the payment.")
+        if deal.status == "PAYMENT_PENDING" else t("许可已生效。", " The licence is in force.")), "success")
     return redirect(url_for("deals.licence", deal_id=deal.id))
 
 

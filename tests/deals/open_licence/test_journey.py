@@ -72,7 +72,9 @@ def test_journey_2_declare_take_pay_and_get_the_papers(app, client, monkeypatch)
     page = buyer.get(patent_page).get_data(as_text=True)
     assert "一次总算、一次总付50,000.00元" in page and lpd.isoformat() in page
     assert "获取开放许可" in page and f"/open-licences/{decl_id}/take" in page
-    response = post(buyer, f"/open-licences/{decl_id}/take", {}, patent_page)
+    confirm = f"/open-licences/{decl_id}/take"
+    assert "人民币伍万元整" in buyer.get(confirm).get_data(as_text=True)  # the confirmation: how much
+    response = post(buyer, confirm, {"confirm": "1"}, patent_page)
     assert response.status_code == 302
     licence_page = response.headers["Location"]
     deal_id = int(re.search(r"/deals/(\d+)/licence", licence_page).group(1))
@@ -119,7 +121,7 @@ def test_journey_2_declare_take_pay_and_get_the_papers(app, client, monkeypatch)
     # A second enterprise takes the same open licence on the same terms.
     other = another_client(app)
     f.login(other, buyers[1][1])
-    response = post(other, f"/open-licences/{decl_id}/take", {}, patent_page)
+    response = post(other, f"/open-licences/{decl_id}/take", {"confirm": "1"}, patent_page)
     other_id = int(re.search(r"/deals/(\d+)/licence", response.headers["Location"]).group(1))
     with app.test_request_context():
         first, second = db.session.get(Deal, deal_id), db.session.get(Deal, other_id)
@@ -163,7 +165,7 @@ def test_a_withdrawn_licence_shows_no_take_button(app, client):
     f.login(client, email)
     page = client.get(f"/patents/{app_no}").get_data(as_text=True)
     assert "已撤回" in page and f"/open-licences/{decl_id}/take" not in page
-    response = post(client, f"/open-licences/{decl_id}/take", {}, f"/patents/{app_no}")
+    response = post(client, f"/open-licences/{decl_id}/take", {"confirm": "1"}, f"/patents/{app_no}")
     assert response.status_code == 302
     assert "已于" in client.get(response.headers["Location"]).get_data(as_text=True)
     with app.test_request_context():
