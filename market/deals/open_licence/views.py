@@ -15,7 +15,7 @@ from listings.term import add_years
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
-from market.core.money import rmb_upper
+from market.core.money import rmb_upper, yuan_text
 from market.core.schemas import load
 from market.core.time import today_local
 from market.deals.fees import FeeTerms
@@ -290,6 +290,7 @@ def _take_terms(decl: OpenLicenceDeclaration, today) -> dict:
     return {"fee": describe_fee(decl.fee_terms), "terms": terms, "due": terms.upfront_schedule(today),
             "royalty": terms.has_royalty, "free": terms.mode == FeeMode.FREE,
             "filing_months": filing_months(), "payment_kind": PaymentKind, "rmb_upper": rmb_upper,
+            "exact_yuan": lambda fen: yuan_text(fen, get_lang()),
             "negotiate_url": negotiate_url(decl.listing or decl.patent.live_listing)}
 
 
