@@ -1,7 +1,7 @@
 """Journey 2 (docs/product.md): an enterprise takes an open licence, end to end in the browser.
 
 It searches in Chinese, filters by industry and mode, opens the patent, reads the declared fee,
-takes the licence (the written notice reaches the patentee), asks for the transfer details, pays by
+confirms what taking the licence means and takes it (the written notice reaches the patentee), asks for the transfer details, pays by
 bank transfer and uploads the receipt; the patentee confirms receipt; the enterprise then has the
 licence record, the contract and the filing package with its deadline.
 
@@ -71,8 +71,22 @@ def test_an_enterprise_takes_an_open_licence(actors, variant, live_server):
     assert fee == t("一次总算、一次总付50,000.00元", "a lump sum of ¥50,000.00, paid at once"), fee
     assert panel.locator("dd .badge").first.inner_text() == t("有效", "In force")
 
-    # One click: the written notice, the fee computed from the standard.
-    firm.submit(panel.get_by_role("button", name=t("获取开放许可", "Take this open licence")))
+    # The take button: on a phone within the first screen, not below the long read (issue 15 #8).
+    take = panel.get_by_role("link", name=t("获取开放许可", "Take this open licence"))
+    box = take.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= variant.height, (box, variant.height)
+
+    # A confirmation first: what happens, to whom, for how much and how long; nothing changes yet.
+    firm.submit(take)
+    assert page.url.endswith("/take"), page.url
+    confirmation = page.locator("main").inner_text()
+    for fact in ("沪北理工大学", firm_name(live_server, firm.key), t("50,000.00元", "¥50,000.00"),
+                 t("书面通知", "written notice")):
+        assert fact in confirmation, fact
+    assert licences_taken(live_server, firm.key) == 0
+    # The written notice, the fee computed from the standard: only with the box ticked.
+    page.locator("input[name=confirm]").check()
+    firm.submit(page.get_by_role("button", name=t("确认并发出书面通知", "Confirm and send the written notice")))
     assert "/licence" in page.url
     assert t("书面通知已送达专利权人", "Your written notice has reached the patentee") in firm.flash_text()
     record_url = page.url
@@ -134,6 +148,18 @@ def firm_name(server, key: str) -> str:
 
     with server.app.app_context():
         return db.session.scalar(select(User).where(User.email == f"{key}@demo.psm.test")).organisation.name
+
+
+def licences_taken(server, key: str) -> int:
+    from listings.models import Patent
+    from market.accounts.models import User
+    from market.core.extensions import db
+    from market.deals.models import Deal
+
+    with server.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == f"{key}@demo.psm.test"))
+        return len(db.session.scalars(select(Deal.id).join(Patent, Deal.patent_id == Patent.id).where(
+            Patent.application_number == APP_NO, Deal.buyer_org_id == user.organisation_id)).all())
 
 
 def licence_of(server, key: str) -> dict:
