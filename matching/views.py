@@ -222,7 +222,10 @@ def inquiries():
                               .order_by(Inquiry.created_at.desc()).limit(200)).all()
     received = db.session.scalars(select(Inquiry).join(Listing).where(Listing.organisation_id == org_id)
                                   .order_by(Inquiry.created_at.desc()).limit(200)).all()
-    return render_template("matching/inquiries.html", sent=sent, received=received)
+    # A licence, transfer or equity request became a negotiated deal: the page shows it as that deal.
+    ids = [q.id for q in (*sent, *received)]
+    deals = {d.inquiry_id: d for d in db.session.scalars(select(Deal).where(Deal.inquiry_id.in_(ids)))} if ids else {}
+    return render_template("matching/inquiries.html", sent=sent, received=received, deals=deals)
 
 
 @bp.post("/inquiries/<int:inquiry_id>/answer")
