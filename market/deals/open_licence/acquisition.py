@@ -29,7 +29,7 @@ from market.deals.models import Deal
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.open_licence.queries import IN_EFFECT, owner_org_ids
 from market.deals.settlement import first_upfront, schedule_payments, settles
-from market.deals.vocabulary import DealKind, FeeMode, LedgerEvent, PaymentStatus
+from market.deals.vocabulary import DealKind, FeeMode, LedgerEvent, PaymentKind, PaymentStatus
 from market.deals.vocabulary import DealStatus as S
 from market.payments.models import Payment
 from market.payments.services import cancel_payment
@@ -147,14 +147,15 @@ def _create_deal(decl: OpenLicenceDeclaration, buyer: Organisation, user: User, 
     notify(decl.organisation_id, "open_licence_notice",
            (f"{buyer.name} 书面通知取得“{decl.patent.title}”的开放许可",
             f"{buyer.name} gave written notice taking the open licence of “{decl.patent.title}”"),
-           body=(f"许可编号 {deal.reference}；通知摘要 SHA-256 {digest[:16]}…",
-                 f"Licence {deal.reference}; notice SHA-256 {digest[:16]}…"),
+           # Words, not the digest: the notice's full text and its SHA-256 are on the notice page.
+           body=(f"许可编号 {deal.reference}；书面通知全文见许可记录。",
+                 f"Licence {deal.reference}; the notice's full text is with the licence record."),
            link=f"/deals/{deal.id}/notice", dedupe_key=f"ol-notice-{deal.id}")
     payments = schedule_payments(deal)
     if payments:
         for p in payments:
             ledger.append(deal, LedgerEvent.PAYMENT_DUE, occurred_on=today, amount_fen=p.amount_fen,
-                          actor=user, note=f"{p.kind} #{p.sequence} 应付，截止 {p.due_date.isoformat()}",
+                          actor=user, note=f"{PaymentKind(p.kind).zh}第{p.sequence}笔应付，截止 {p.due_date.isoformat()}",
                           evidence={"payment_id": p.id, "kind": p.kind, "sequence": p.sequence,
                                     "due_date": p.due_date.isoformat()})
         ledger.move(deal, S.PAYMENT_PENDING, LedgerEvent.PAYMENT_DUE, occurred_on=today, actor=user,

@@ -18,7 +18,7 @@ from listings.patents import require_fresh_status
 from listings.search import queue_listing
 from listings.services import suspend_listing
 from listings.signals import legal_status_changed
-from listings.vocabulary import DealMode, Encumbrance, LegalStatus, ListingStatus
+from listings.vocabulary import DealMode, Encumbrance, LapseReason, LegalStatus, ListingStatus
 from market.accounts.models import User
 from market.accounts.permissions import require_approved_org
 from market.core.audit import AuditAction
@@ -401,7 +401,8 @@ def _end_reason(decl: OpenLicenceDeclaration, today: date) -> tuple[date, str] |
     if patent.legal_status == LegalStatus.LAPSED:
         on = min(patent.legal_status_date or today, today)
         on = max(on, decl.announce_date or on)
-        return on, f"专利权已终止（{patent.lapse_reason or '失效'}）"
+        why = LapseReason(patent.lapse_reason).zh if patent.lapse_reason in set(LapseReason) else "失效"
+        return on, f"专利权已终止（{why}）"
     if decl.term_end is not None and decl.term_end < today:
         return decl.term_end + timedelta(days=1), "许可期限届满"
     return None
