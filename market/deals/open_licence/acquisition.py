@@ -217,7 +217,7 @@ def payment_settled(deal: Deal, payment: Payment) -> None:
     evidence = {"payment_id": payment.id, "kind": payment.kind, "sequence": payment.sequence,
                 "provider": payment.provider, "provider_ref": payment.provider_ref,
                 "receipt_document_id": payment.receipt_document_id}
-    note = f"{payment.kind} #{payment.sequence} 已到账"
+    note = f"{PaymentKind(payment.kind).zh}第{payment.sequence}笔已到账"
     if deal.status == S.VOID:
         note += "；交易已作废，应予退款"
     ledger.append(deal, LedgerEvent.PAYMENT, occurred_on=paid_on, amount_fen=payment.amount_fen,

@@ -14,6 +14,8 @@ from market.core.time import today_local
 from market.deals.models import DealEvent
 from market.deals.open_licence import declarations as ol
 from market.deals.open_licence.acquisition import take_open_licence
+from market.payments import services as payments
+from market.payments.models import Payment
 from tests import factories as f
 from tests.deals.open_licence import world as wb
 
@@ -51,7 +53,10 @@ def test_an_ended_declaration_gives_the_lapse_reason_in_words(app):
         assert decl.end_reason == "专利权已终止（未缴年费终止）"
 
 
-def test_taking_a_licence_writes_words_in_the_ledger_and_no_digest_in_the_notice(app):
+def test_taking_a_licence_writes_words_in_the_ledger_and_no_digest_in_the_notice(app, monkeypatch):
+    for key, value in (("PAYEE_ACCOUNT_NAME", "上海示范大学"), ("PAYEE_BANK_NAME", "工商银行宝山支行"),
+                       ("PAYEE_ACCOUNT_NUMBER", "1001 2345 6789")):
+        monkeypatch.setitem(app.config, key, value)
     with app.test_request_context():
         w = wb.world()
         decl = wb.announced(w)
@@ -59,6 +64,11 @@ def test_taking_a_licence_writes_words_in_the_ledger_and_no_digest_in_the_notice
         notes = [e.note for e in db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id))]
         assert any(n.startswith("许可费(一次付清)第1笔应付") for n in notes), notes
         assert not any("LUMP_SUM" in (n or "") for n in notes), notes
+        payment = db.session.scalar(select(Payment).where(Payment.deal_id == deal.id))
+        payments.start_checkout(db.session, payment, "bank_transfer")
+        payments.confirm_payment(db.session, payment, actor=w.uni_user)
+        notes = [e.note for e in db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id))]
+        assert "许可费(一次付清)第1笔已到账" in notes, notes
         sent = db.session.scalars(select(Notification).where(Notification.organisation_id == w.uni.id)).all()
         bodies = " ".join(f"{n.body_zh} {n.body_en}" for n in sent)
         assert deal.reference in bodies and "SHA-256" not in bodies
