@@ -77,7 +77,10 @@ def enum_label(enum_name: str, value: str | None) -> str:
 
 
 def install_i18n(app: Flask) -> None:
+    # Globals, not context: a macro imported without context (`{% from … import pagination %}`) sees
+    # them too — as context they were undefined there, and the page answered 500.
+    app.jinja_env.globals.update(t=t, label=label, yuan=yuan, enum_label=enum_label, local_time=local_time)
+
     @app.context_processor
     def inject() -> dict:
-        return {"t": t, "lang": get_lang(), "label": label, "yuan": yuan, "enum_label": enum_label,
-                "local_time": local_time}
+        return {"lang": get_lang()}  # per request
