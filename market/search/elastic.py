@@ -47,7 +47,7 @@ def definition(version: int = VERSION) -> dict[str, Any]:
 
 
 class ElasticsearchBackend:
-    """SearchBackend on an Elasticsearch (7.10+, 8.x) or OpenSearch cluster."""
+    """SearchBackend on an Elasticsearch or OpenSearch cluster (CI proves 7.10.2 and OpenSearch 2.19.1)."""
 
     def __init__(self, client: ElasticClient, *, prefix: str = "") -> None:
         self.client = client

@@ -1,9 +1,10 @@
-"""A thin JSON-over-HTTP client for the REST API subset Elasticsearch 7.10+, 8.x and OpenSearch share.
+"""A thin JSON-over-HTTP client for the REST API subset Elasticsearch and OpenSearch share.
 
 Why not the official `elasticsearch` package: its 7.14+ releases refuse servers whose build
 flavour is not `default` (and OpenSearch), its 8.x releases refuse 7.x servers, and each major
 version pins its own transport. The handful of endpoints the app uses (_bulk, _search, index
-and alias admin, _cluster/health) have been stable across all of them.
+and alias admin, _cluster/health) have been stable across all of them. CI runs the search
+contract suite against Elasticsearch 7.10.2 and OpenSearch 2.19.1 (tests/search/conftest.py).
 """
 
 from __future__ import annotations

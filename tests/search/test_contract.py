@@ -1,4 +1,4 @@
-"""One contract, two backends: the embedded index and Elasticsearch give the same answers.
+"""One contract, three backends: the embedded index, Elasticsearch 7.10 and OpenSearch 2.19 agree.
 
 Exact lookups, filters, facet counts, sorting and pagination must agree; BM25 scores may
 differ (the order of equally good text matches is measured by benchmarks/search_backends.py).
@@ -15,6 +15,7 @@ from market.search.elastic import ElasticsearchBackend
 from market.search.embedded import EmbeddedSearch
 from market.search.fallback import FallbackSearch
 from market.search.http import ElasticClient
+from tests.search.conftest import CLUSTERS, ENGINES
 
 
 def doc(i: int, title: str, abstract: str = "", **kw) -> dict:
@@ -33,6 +34,15 @@ DOCS = [
     doc(4, "聚乙烯隔膜的拉伸装置", "隔膜生产设备", modes=["TRANSFER", "EQUITY"], price_fen=None,
         price_band="NEGOTIABLE"),
 ]
+
+
+@pytest.mark.parametrize("engine", CLUSTERS)
+def test_each_engine_runs_on_the_node_it_is_named_for(request, engine):
+    """What CI proves is what the README claims: the OpenSearch half did not run on Elasticsearch."""
+    distribution, version = ENGINES[engine]
+    about = ElasticClient(request.getfixturevalue(f"{engine}_url")).request("GET", "/")["version"]
+    assert about.get("distribution", "elasticsearch") == distribution
+    assert about["number"].startswith(version)
 
 
 @pytest.fixture
@@ -181,9 +191,9 @@ QUERIES = [SearchQuery(text=t, filters=fl, sort=s) for t, fl, s in [
 
 
 @pytest.fixture
-def both(tmp_path, request):
+def both(tmp_path, cluster_url):
     embedded = EmbeddedSearch(str(tmp_path / "e.sqlite3"))
-    elastic = ElasticsearchBackend(ElasticClient(request.getfixturevalue("elasticsearch_url")),
+    elastic = ElasticsearchBackend(ElasticClient(cluster_url),
                                    prefix=f"both{uuid.uuid4().hex[:12]}_")
     for b in (embedded, elastic):
         b.index(DOCS)
@@ -327,8 +337,8 @@ def test_the_search_page_shows_a_notice_when_degraded(app, client, dead_cluster)
 # -- rebuilding behind the alias -------------------------------------------------------------------
 
 @pytest.fixture
-def elastic(request):
-    backend = ElasticsearchBackend(ElasticClient(request.getfixturevalue("elasticsearch_url")),
+def elastic(cluster_url):
+    backend = ElasticsearchBackend(ElasticClient(cluster_url),
                                    prefix=f"rb{uuid.uuid4().hex[:12]}_")
     backend.index(DOCS)
     yield backend
@@ -389,8 +399,8 @@ def test_flask_search_reindex_rebuilds_behind_the_alias(app, runner, session, el
     assert backend.indices() != before and backend.ids() == {l.id for l in listings}
 
 
-def test_an_index_in_the_way_of_the_alias_is_a_clear_error(request):
-    client = ElasticClient(request.getfixturevalue("elasticsearch_url"))
+def test_an_index_in_the_way_of_the_alias_is_a_clear_error(cluster_url):
+    client = ElasticClient(cluster_url)
     backend = ElasticsearchBackend(client, prefix=f"clash{uuid.uuid4().hex[:12]}_")
     client.request("PUT", f"/{backend.alias}")  # an index where the alias should be
     try:
