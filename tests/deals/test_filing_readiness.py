@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from market.core.errors import Conflict
 from market.core.extensions import db
+from market.deals import negotiation
 from market.deals.documents.grounds import filing_blockers
+from market.deals.negotiation import signature
+from tests import factories as f
 from tests.deals.negotiation_world import agreed, world
 from tests.deals.test_deal_pages import as_user, post
 
@@ -55,3 +59,18 @@ def test_once_the_address_is_filled_in_the_list_is_gone_and_the_refusal_too(app,
     assert 'id="filing-readiness"' not in buyer.get(f"/deals/{deal.id}").get_data(as_text=True)
     db.session.expire_all()
     assert "contract_incomplete" not in {code for code, _, _ in filing_blockers(deal)}
+
+
+def test_R_LC_5_a_licence_is_not_signed_while_a_partys_address_is_missing(session):
+    """The signed text is frozen: signing without the licensee's 住所 would leave it out of the contract for
+    good, and the filing would later rest on an address added after signature."""
+    w = world(buyer_kw={"address": ""})
+    deal = agreed(w, "LICENSE_ORDINARY")
+    with pytest.raises(Conflict) as refused:
+        negotiation.sign_contract(w.seller, deal, negotiation.contract_hash(deal))
+    assert refused.value.code == "deal.party_details_missing"
+    assert "被许可人住所" in refused.value.zh and "R-LC-5" in refused.value.zh
+    assert deal.status == "AGREED" and not signature.texts_of(deal)
+    w.buyer.organisation.address = "上海市宝山区沪太路100号"
+    f.sign_both(deal)
+    assert deal.status == "SIGNED" and "上海市宝山区沪太路100号" in signature.signed_text(deal).html.decode()

@@ -25,6 +25,7 @@ from market.core.errors import Conflict, DomainError
 from market.core.extensions import db
 from market.core.time import add_months, today_local
 from market.deals import documents, ledger, settlement
+from market.deals.documents import grounds
 from market.deals.documents.frozen import to_html
 from market.deals.models import ContractSignature, ContractText, Deal, DealDocument
 from market.deals.negotiation.common import other_org_id, tell
@@ -142,6 +143,16 @@ def _check_signable(deal: Deal, on: date) -> None:
     if problem:
         raise Conflict("deal.price_below_valuation", *problem)
     require_patent_fit(deal.kind, deal.patent, on)
+    # The signed text is frozen: a party's name or 住所 missing now would be missing from the contract
+    # for good, and the filing (REC 9, R-LC-5) would rest on a record added after signature.
+    parties = [g for g in grounds.contract_gaps(deal) if g.holder in (grounds.SELLER_RECORD, grounds.BUYER_RECORD)]
+    if deal.kind in LICENCE_KINDS and parties:
+        raise Conflict("deal.party_details_missing",
+                       "签约前请先在机构资料中补全：" + "、".join(g.zh for g in parties)
+                       + "（合同须载明当事人名称和住所，专利实施许可合同备案办法第9条，R-LC-5）。",
+                       "Before signing, complete in the organisation's profile: " + ", ".join(g.en for g in parties)
+                       + " (the contract must state the parties' names and addresses; licence filing rules art. 9, "
+                         "R-LC-5).")
     if deal.kind in LICENCE_KINDS and deal.end_date and deal.patent.last_protected_day \
             and deal.end_date > deal.patent.last_protected_day:
         raise Conflict("deal.term_beyond_patent", "许可期限超过了专利权保护期（民法典第865条，R-LC-3）。",
