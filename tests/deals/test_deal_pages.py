@@ -180,7 +180,7 @@ def test_an_soe_equity_investment_through_capital_registration(app, setup):
     assert deal_of(w.listing).share_pct == "15"
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/DECISION", {}, file=(PDF, "决议.pdf")))
     page = flashed(seller, post(seller, f"/deals/{deal.id}/approvals/VALUATION", {
-        "basis": "EVALUATION", "appraiser": "东洲评估", "report_no": "东洲评报字2025第1号", "value_fen": "100000000",
+        "basis": "EVALUATION", "appraiser": "东洲评估", "report_no": "东洲评报字2025第1号", "value_yuan": "1000000",
         "base_date": _days_ago(10)}, file=(PDF, "评估报告.pdf")))
     assert "已登记" in page
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/VALUATION_FILED", {

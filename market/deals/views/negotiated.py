@@ -20,7 +20,7 @@ from market.core.db import utcnow
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
-from market.core.money import FEN_PER_WAN, yuan_grouped
+from market.core.money import FEN_PER_WAN, AmountError, parse_yuan, yuan_grouped
 from market.core.schemas import load
 from market.deals import approvals as rules
 from market.deals import ledger, uploads
@@ -244,9 +244,26 @@ def approval(deal_id: int, code: str):
         if code == rules.CO_OWNER_CONSENT.code:
             n.record_consent(current_user, item, request.form.get("owner", ""), stored.take(item, step.document_kind))
         else:
-            n.record_step(current_user, item, code, request.form.to_dict(), stored.take(item, step.document_kind))
+            n.record_step(current_user, item, code, _approval_data(), stored.take(item, step.document_kind))
 
     return act(item, run, (f"已登记：{step.zh}", f"Recorded: {step.en}"), anchor="approvals")
+
+
+def _approval_data() -> dict:
+    """The approval form's fields for the service; the appraised value is typed in 元 and kept in fen."""
+    data = request.form.to_dict()
+    if "value_yuan" in data:
+        raw = data.pop("value_yuan")
+        try:
+            data["value_fen"] = parse_yuan(raw)
+        except AmountError:
+            raise DomainError("deal.approval_field", "评估值须为以元为单位的金额，最多两位小数，如 280000 或 280000.50。",
+                              "The appraised value is in yuan, at most two decimals, e.g. 280000 or 280000.50.",
+                              field="value_yuan") from None
+        if data["value_fen"] is None and data.get("basis") != "NONE_ALLOWED":
+            raise DomainError("deal.approval_field", "请填写评估值（元）。", "Give the appraised value in yuan.",
+                              field="value_yuan")
+    return data
 
 
 # ---- filing and registration ---------------------------------------------------------------------------
