@@ -60,6 +60,10 @@ def test_accepting_the_listed_terms_is_confirmed_on_a_page_first(app, setup):
     assert db.session.scalar(select(Deal.id).where(Deal.listing_id == w.listing.id)) is None
     page = flashed(buyer, post(buyer, "/deals/new", {**form, "confirm": "1"}))
     assert "已按挂牌条件达成一致" in page
+    # The listed terms' offer reads in the page's language, not as "挂牌条件 / listed terms" (issue 15 §7).
+    assert "挂牌条件 / listed terms" not in page and "挂牌条件" in page
+    deal_id = db.session.scalar(select(Deal.id).where(Deal.listing_id == w.listing.id))
+    assert "listed terms" in buyer.get(f"/deals/{deal_id}?lang=en").get_data(as_text=True)
 
 
 def _signed(w):
