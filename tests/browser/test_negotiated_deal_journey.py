@@ -62,9 +62,13 @@ def test_a_negotiated_exclusive_licence_closes(actors, variant, live_server):
     upage.locator("#counter-msg").fill(t("独占许可需覆盖我方放弃自行实施的收益。", "Exclusivity costs us our own use."))
     licensor.submit(upage.locator("#offers").get_by_role("button", name=t("发送报价", "Send the offer")))
 
-    # The enterprise accepts the counter-offer.
+    # The enterprise accepts the counter-offer, on a page that says with whom and for how much first.
     firm.goto(deal_path)
-    firm.submit(page.locator("#offers").get_by_role("button", name=t("接受此报价", "Accept this offer")))
+    firm.submit(page.locator("#offers").get_by_role("link", name=t("接受此报价", "Accept this offer")))
+    lead = page.locator(".confirm-lead").inner_text()
+    assert target["seller_name"] in lead and f"{countered:,}.00" in lead, lead
+    page.locator("input[name=confirm]").check()
+    firm.submit(page.get_by_role("button", name=t("确认接受", "Accept")))
     assert page.locator("#offers .badge-ok").count() == 1
 
     # The licensor records each approval its checklist asks for.
@@ -99,8 +103,15 @@ def test_a_negotiated_exclusive_licence_closes(actors, variant, live_server):
     row = page.locator("#payments tbody tr").first
     row.locator("input[type=file]").set_input_files({"name": "转账回单.pdf", **PDF})
     firm.submit(row.get_by_role("button", name=t("上传付款凭证", "Upload the receipt")))
+    # The next step is now the licensor's: no "pay and upload" any more.
+    steps = page.locator("#next-title").locator("xpath=..").inner_text()
+    assert t("上传凭证", "upload the receipt") not in steps and t("等待收款方", "waiting for the payee") in steps, steps
     licensor.goto(deal_path)
-    licensor.submit(upage.locator("#payments").get_by_role("button", name=t("确认收款", "Confirm receipt")))
+    licensor.submit(upage.locator("#payments").get_by_role("link", name=t("确认收款", "Confirm receipt")))
+    lead = upage.locator(".confirm-lead").inner_text()
+    assert org_name(live_server, BUYER[variant.name]) in lead and f"{countered:,}.00" in lead, lead
+    upage.locator("input[name=confirm]").check()
+    licensor.submit(upage.get_by_role("button", name=t("确认已收款", "Confirm receipt")))
 
     # The licence is filed with CNIPA (the licensee records the filing).
     firm.goto(deal_path)
@@ -135,7 +146,7 @@ def fill_approval(page, form, code: str, today, price_fen: int) -> None:
     elif code == "VALUATION":
         form.locator("#val-appraiser").fill("上海演示资产评估有限公司")
         form.locator("#val-report").fill("演评报字[2026]第0001号")
-        form.locator("#val-value").fill(str(price_fen))  # the agreed price may not be below it (R-ST-3)
+        form.locator("#val-value").fill(f"{price_fen // 100}.{price_fen % 100:02d}")  # in 元; the agreed price may not be below it (R-ST-3)
         form.locator("#val-date").fill((today - timedelta(days=30)).isoformat())
         form.locator("#val-file").set_input_files({"name": "评估报告.pdf", **PDF})
     elif code == "VALUATION_FILED":
@@ -170,7 +181,8 @@ def candidate(server) -> dict:
             seller = db.session.scalars(select(User).where(User.organisation_id == listing.organisation_id)
                                         .order_by(User.id)).first()
             return {"app_no": patent.application_number, "price_fen": listing.asking_price_fen,
-                    "seller_key": seller.email.split("@")[0], "deal_hint": listing.id}
+                    "seller_key": seller.email.split("@")[0], "deal_hint": listing.id,
+                    "seller_name": listing.organisation.name}
         raise AssertionError("the demo catalogue has no listing left for an exclusive licence")
 
 
@@ -191,3 +203,51 @@ def deal_state(server, app_no: str, buyer_key: str) -> dict:
         return {"kind": deal.kind, "status": deal.status, "price_fen": deal.price_fen, "paid_fen": paid,
                 "filing_record_no": deal.filing_record_no, "start": deal.start_date, "end": deal.end_date,
                 "events": events}
+
+
+def test_a_refused_deal_request_keeps_its_input_and_names_every_problem(actors, variant, live_server):
+    """Issue 15 §6: a bad amount and a term that ends before it starts, both named beside their fields at once,
+    in the page's language, with everything typed still there."""
+    from market.core.time import today_local
+
+    firm = actors(BUYER[variant.name])
+    page, t = firm.page, firm.t
+    listing_id = licence_listing(live_server, BUYER[variant.name])
+    firm.goto(f"/deals/new?listing={listing_id}&kind=LICENSE_ORDINARY")
+    start = today_local() + timedelta(days=10)
+    page.locator("#new-price").fill("12.345")
+    page.locator("#new-start").fill(start.isoformat())
+    page.locator("#new-end").fill((start - timedelta(days=1)).isoformat())
+    page.locator("#new-territory").fill(t("上海市宝山区", "Baoshan, Shanghai"))
+    page.locator("#new-msg").fill(t("请报最低价。", "Your best price, please."))
+    response = firm.submit(page.get_by_role("button", name=t("发起交易", "Request the deal")), expect_ok=False)
+    assert response.status == 422
+    assert page.locator("#new-price").input_value() == "12.345"
+    assert page.locator("#new-start").input_value() == start.isoformat()
+    assert page.locator("#new-territory").input_value() == t("上海市宝山区", "Baoshan, Shanghai")
+    assert page.locator("#new-msg").input_value() == t("请报最低价。", "Your best price, please.")
+    assert t("两位小数", "two decimals") in page.locator("#new-price-error").inner_text()
+    assert t("结束日不能早于开始日", "cannot end before it starts") in page.locator("#new-end-error").inner_text()
+    assert page.locator("#new-price").get_attribute("aria-invalid") == "true"
+
+
+def licence_listing(server, buyer_key: str) -> int:
+    """A published listing offering an ordinary licence, of another organisation than the buyer's."""
+    from listings.models import Listing
+    from market.accounts.models import User
+    from market.core.extensions import db
+
+    with server.app.app_context():
+        buyer = db.session.scalar(select(User).where(User.email == f"{buyer_key}@demo.psm.test"))
+        for listing in db.session.scalars(select(Listing).where(Listing.status == "PUBLISHED").order_by(Listing.id)):
+            if "LICENSE_ORDINARY" in listing.modes and listing.organisation_id != buyer.organisation_id:
+                return listing.id
+        raise AssertionError("the demo has no listing offering an ordinary licence")
+
+
+def org_name(server, key: str) -> str:
+    from market.accounts.models import User
+    from market.core.extensions import db
+
+    with server.app.app_context():
+        return db.session.scalar(select(User).where(User.email == f"{key}@demo.psm.test")).organisation.name

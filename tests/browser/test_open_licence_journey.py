@@ -98,7 +98,7 @@ def test_an_enterprise_takes_an_open_licence(actors, variant, live_server):
     firm.submit(pay_row.get_by_role("button", name=t("在线支付 / 转账信息", "Pay online / transfer details")))
     bank = page.locator("section[aria-labelledby=bank-title]")
     assert "沪北理工大学" in bank.inner_text()
-    assert t("5 万元", "¥50,000") in bank.inner_text()
+    assert t("50,000.00 元", "¥50,000.00") in bank.inner_text()  # the exact amount to transfer
     firm.submit(page.get_by_role("link", name=t("返回交易", "Back to the deal")))
     pay_row = page.locator("#payments tbody tr").first
     pay_row.locator("input[type=file]").set_input_files(
@@ -115,7 +115,10 @@ def test_an_enterprise_takes_an_open_licence(actors, variant, live_server):
     row = upage.locator("tbody tr").filter(has_text=buyer_name).first
     university.submit(row.locator("td a").first)
     assert upage.url.split("#")[0] == deal_url
-    university.submit(upage.locator("#payments").get_by_role("button", name=t("确认收款", "Confirm receipt")))
+    university.submit(upage.locator("#payments").get_by_role("link", name=t("确认收款", "Confirm receipt")))
+    assert buyer_name in upage.locator(".confirm-lead").inner_text()  # from whom and how much, before it counts
+    upage.locator("input[name=confirm]").check()
+    university.submit(upage.get_by_role("button", name=t("确认已收款", "Confirm receipt")))
     assert upage.locator("#payments tbody tr").first.locator("td").nth(3).inner_text().startswith(
         t("已到账", "Paid"))
 

@@ -86,14 +86,14 @@ def test_a_licence_from_request_to_filing(app, setup, kind):
         "territory": "上海市", "message": "最低36万元"}))
     assert "报价已发送" in page and "最低36万元" in page
     counter = deal_of(w.listing).offers[-1]
-    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/accept", {"offer_id": counter.id}))
+    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/accept", {"offer_id": counter.id, "confirm": "1"}))
     assert "双方达成一致" in page
     deal = deal_of(w.listing)
     assert (deal.status, deal.price_fen, deal.territory) == (S.AGREED, 36_000_000, "上海市")
     sha = n.contract_hash(deal)
     # The confirmation names the text's hash, the counterpart and the amount; its text hashes to it.
     page = seller.get(f"/deals/{deal.id}/sign").get_data(as_text=True)
-    assert sha in page and deal.buyer.name in page and "36 万元" in page and "上海市" in page  # the terms too
+    assert sha in page and deal.buyer.name in page and "360,000.00 元" in page and "上海市" in page  # the terms too
     text = seller.get(f"/deals/{deal.id}/sign/text")
     assert hashlib.sha256(text.data).hexdigest() == sha and "no-store" in text.headers["Cache-Control"]
     assert text.headers["Content-Security-Policy"].startswith("default-src 'none'")
@@ -113,7 +113,7 @@ def test_a_licence_from_request_to_filing(app, setup, kind):
     page = flashed(buyer, post(buyer, f"/deals/{deal.id}/payments/{payment.id}/receipt", file=(PNG, "回单.png")))
     assert "付款凭证已上传" in page
     assert post(buyer, f"/deals/{deal.id}/payments/{payment.id}/confirm").status_code == 403
-    page = flashed(seller, post(seller, f"/deals/{deal.id}/payments/{payment.id}/confirm"))
+    page = flashed(seller, post(seller, f"/deals/{deal.id}/payments/{payment.id}/confirm", {"confirm": "1"}))
     assert "已确认收款" in page
     db.session.refresh(payment)
     assert payment.status == "PAID" and payment.receipt_document_id is not None
@@ -133,7 +133,7 @@ def test_a_university_transfer_with_publicity_through_registration(app, setup):
     buyer, seller = as_user(app, w.buyer), as_user(app, w.seller)
     post(buyer, "/deals/new", {"listing_id": w.listing.id, "kind": "TRANSFER", "price_yuan": "800000"})
     deal = deal_of(w.listing)
-    flashed(seller, post(seller, f"/deals/{deal.id}/accept", {"offer_id": deal.offers[0].id}))
+    flashed(seller, post(seller, f"/deals/{deal.id}/accept", {"offer_id": deal.offers[0].id, "confirm": "1"}))
     page = seller.get(f"/deals/{deal.id}").get_data(as_text=True)
     for title in ("单位集体决策", "单位内部公示", "是否进行资产评估的决定", "发明人优先受让权"):
         assert title in page
@@ -165,7 +165,7 @@ def test_a_university_transfer_with_publicity_through_registration(app, setup):
     deal = deal_of(w.listing)
     assert deal.status == S.REGISTERED and deal.patent.owner_names == [w.buyer.organisation.name]
     flashed(buyer, post(buyer, f"/deals/{deal.id}/payments/{payment.id}/receipt", file=(PDF, "回单.pdf")))
-    flashed(seller, post(seller, f"/deals/{deal.id}/payments/{payment.id}/confirm"))
+    flashed(seller, post(seller, f"/deals/{deal.id}/payments/{payment.id}/confirm", {"confirm": "1"}))
     deal = deal_of(w.listing)
     assert deal.status == S.COMPLETED and deal.completed_date == today_local()
 
@@ -176,11 +176,11 @@ def test_an_soe_equity_investment_through_capital_registration(app, setup):
     post(buyer, "/deals/new", {"listing_id": w.listing.id, "kind": "EQUITY", "price_yuan": "1000000",
                                "share_pct": "15"})
     deal = deal_of(w.listing)
-    flashed(seller, post(seller, f"/deals/{deal.id}/accept", {"offer_id": deal.offers[0].id}))
+    flashed(seller, post(seller, f"/deals/{deal.id}/accept", {"offer_id": deal.offers[0].id, "confirm": "1"}))
     assert deal_of(w.listing).share_pct == "15"
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/DECISION", {}, file=(PDF, "决议.pdf")))
     page = flashed(seller, post(seller, f"/deals/{deal.id}/approvals/VALUATION", {
-        "basis": "EVALUATION", "appraiser": "东洲评估", "report_no": "东洲评报字2025第1号", "value_fen": "100000000",
+        "basis": "EVALUATION", "appraiser": "东洲评估", "report_no": "东洲评报字2025第1号", "value_yuan": "1000000",
         "base_date": _days_ago(10)}, file=(PDF, "评估报告.pdf")))
     assert "已登记" in page
     flashed(seller, post(seller, f"/deals/{deal.id}/approvals/VALUATION_FILED", {
@@ -206,10 +206,10 @@ def test_accepting_a_fixed_price_on_the_page_agrees_at_once_and_a_second_exclusi
     w = setup(price_fen=2_000_000)
     first, second = as_user(app, w.buyer), as_user(app, w.other)
     page = flashed(first, post(first, "/deals/new", {"listing_id": w.listing.id, "kind": "LICENSE_EXCLUSIVE",
-                                                      "accept_listed": "1"}))
+                                                      "accept_listed": "1", "confirm": "1"}))
     assert "已按挂牌条件达成一致" in page
     page = flashed(second, post(second, "/deals/new", {"listing_id": w.listing.id, "kind": "LICENSE_EXCLUSIVE",
-                                                        "accept_listed": "1"}))
+                                                        "accept_listed": "1", "confirm": "1"}))
     assert "已有独占或排他许可" in page
     assert [d.buyer_org_id for d in db.session.scalars(select(Deal).where(Deal.listing_id == w.listing.id))] == [
         w.buyer.organisation_id]
@@ -219,10 +219,11 @@ def test_a_licence_past_the_last_protected_day_is_refused_on_the_page(app, setup
     w = setup()
     buyer = as_user(app, w.buyer)
     too_late = (w.patent.last_protected_day + timedelta(days=1)).isoformat()
-    page = flashed(buyer, post(buyer, "/deals/new", {"listing_id": w.listing.id, "kind": "LICENSE_ORDINARY",
-                                                      "price_yuan": "1", "start_date": today_local().isoformat(),
-                                                      "end_date": too_late}))
-    assert "许可期限不能超过专利权保护期" in page
+    response = post(buyer, "/deals/new", {"listing_id": w.listing.id, "kind": "LICENSE_ORDINARY",
+                                          "price_yuan": "1", "start_date": today_local().isoformat(),
+                                          "end_date": too_late})
+    # The form comes back with the problem beside the end date (issue 15 §6).
+    assert response.status_code == 422 and "许可期限不能超过专利权保护期" in response.get_data(as_text=True)
     assert db.session.scalar(select(Deal.id).where(Deal.listing_id == w.listing.id)) is None
 
 
@@ -245,7 +246,7 @@ def test_strangers_get_404_and_viewers_403(app, setup):
     db.session.expire_all()
     assert db.session.get(Deal, deal_id).status == S.NEGOTIATING and len(db.session.get(Deal, deal_id).offers) == 1
     # The bureau may void a mistaken deal (with a reason).
-    page = flashed(bureau, post(bureau, f"/deals/{deal_id}/void", {"reason": "测试数据"}))
+    page = flashed(bureau, post(bureau, f"/deals/{deal_id}/void", {"reason": "测试数据", "confirm": "1"}))
     assert "交易已作废" in page
 
 
@@ -257,7 +258,7 @@ def test_illegal_transitions_are_explained_and_change_nothing(app, setup):
     page = flashed(seller, post(seller, f"/deals/{deal.id}/registration", {
         "registered_on": today_local().isoformat(), "registration_no": "X"}))
     assert "交易当前状态为“洽谈中”，不能变为“已登记(转让生效)”" in page
-    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/accept", {"offer_id": deal.offers[0].id}))
+    page = flashed(buyer, post(buyer, f"/deals/{deal.id}/accept", {"offer_id": deal.offers[0].id, "confirm": "1"}))
     assert "须由对方接受" in page
     page = flashed(seller, post(seller, f"/deals/{deal.id}/sign", {"sha256": "0" * 64, "confirm": "1"}))
     assert "不能签约" in page

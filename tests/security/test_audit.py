@@ -79,7 +79,7 @@ def test_a_refused_decision_logs_nothing(app, world):
 def test_voiding_a_deal_is_logged_on_the_page_and_on_the_api(app, world):
     client, token = _as(app, world, "ent_a")
     since = _last_id(app)
-    client.post(f"/deals/{world.neg_deal}/void", data={"reason": "录入错误", "csrf_token": token})
+    client.post(f"/deals/{world.neg_deal}/void", data={"reason": "录入错误", "confirm": "1", "csrf_token": token})
     entry = _one(app, since, world, AuditAction.DEAL_VOIDED, "ent_a", "deal", world.neg_deal)
     assert entry.summary.endswith("：录入错误")
     since = entry.id

@@ -223,10 +223,17 @@ def _next_steps(page: DealPage, user: User) -> list[tuple[str, str]]:
         out.append(("办理被投资企业注册资本的工商变更登记并在此记录。", "Register the investee's capital change and record it."))
     for payment in page.payments:
         if payment.status in OPEN_PAYMENT and deal.status != S.VOID:
-            if role == BUYER:
-                out.append((f"支付 {yuan_grouped(payment.amount_fen)} 元（{payment.due_date} 前），付款后上传凭证。",
-                            f"Pay ¥{yuan_grouped(payment.amount_fen)} by {payment.due_date} and upload the receipt."))
+            amount = yuan_grouped(payment.amount_fen)
+            # Once the payer uploaded its bank receipt, the step is the payee's (issue 15 §12).
+            if role == BUYER and payment.receipt_document_id:
+                out.append((f"付款凭证已上传（{amount} 元），等待收款方核对到账后确认收款。",
+                            f"Receipt uploaded (¥{amount}); waiting for the payee to confirm the money arrived."))
+            elif role == BUYER:
+                out.append((f"支付 {amount} 元（{payment.due_date} 前），付款后上传凭证。",
+                            f"Pay ¥{amount} by {payment.due_date} and upload the receipt."))
+            elif role == SELLER and payment.receipt_document_id:
+                out.append((f"付款方已上传付款凭证：核对 {amount} 元到账后确认收款。",
+                            f"The payer uploaded a receipt: confirm receipt once ¥{amount} is in your account."))
             elif role == SELLER:
-                out.append((f"款项 {yuan_grouped(payment.amount_fen)} 元到账后确认收款。",
-                            f"Confirm receipt of ¥{yuan_grouped(payment.amount_fen)} when it arrives."))
+                out.append((f"款项 {amount} 元到账后确认收款。", f"Confirm receipt of ¥{amount} when it arrives."))
     return out

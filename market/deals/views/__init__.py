@@ -5,6 +5,7 @@ from market.deals.views import (  # each adds its pages to bp
                                 disputes,
                                 documents,
                                 negotiated,
+                                offers,
                                 open_licence,
                                 readiness,
                                 rewards,
@@ -14,5 +15,6 @@ from market.deals.views import (  # each adds its pages to bp
 )
 from market.deals.views.blueprint import bp
 
-__all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "open_licence", "readiness", "rewards", "royalties", "steps",
+__all__ = ["bp", "dashboard", "disputes", "documents", "negotiated", "offers", "open_licence", "readiness", "rewards",
+           "royalties", "steps",
            "verification"]

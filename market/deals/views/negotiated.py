@@ -7,29 +7,28 @@ nothing, and says why. Someone who can see a deal but may not act on it gets 403
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from listings.services import get_listing
-from listings.vocabulary import ListingStatus
 from market.accounts.permissions import is_bureau
 from market.accounts.points.models import Point
 from market.core.db import utcnow
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
+from market.core.money import FEN_PER_WAN, AmountError, parse_yuan, yuan_grouped
 from market.core.schemas import load
 from market.deals import approvals as rules
 from market.deals import ledger, uploads
 from market.deals import negotiation as n
-from market.deals.hooks import own_demand
 from market.deals.models import Deal
 from market.deals.negotiation import page as deal_page
 from market.deals.negotiation.common import stale_as_conflict, tell
-from market.deals.negotiation.schemas import DateForm, FilingForm, OfferForm, RegistrationForm
+from market.deals.negotiation.schemas import DateForm, FilingForm, RegistrationForm
 from market.deals.permissions import PARTY, can_act, deal_for, role_of
 from market.deals.views.blueprint import bp
 from market.deals.vocabulary import (
@@ -64,6 +63,25 @@ def deal_label(enum_name: str, value: str | None) -> str:
     return enum[value].label(get_lang())
 
 
+@bp.app_template_global("deal_yuan")
+def deal_yuan(fen: int | None) -> str:
+    """An amount where it binds (deal pages, confirmations): exact to the fen, "50,000.00 元" or "¥50,000.00".
+
+    The site's `yuan` rounds large sums to 万元 (R-DI-2), which is not what a party transfers or signs for.
+    """
+    if fen is None:
+        return "—"
+    return f"¥{yuan_grouped(fen)}" if get_lang() == "en" else f"{yuan_grouped(fen)} 元"
+
+
+@bp.app_template_global("deal_wan")
+def deal_wan(fen: int | None) -> str:
+    """An amount in a list's 万元 column: two decimals, rounded half up ("5.00"); the unit is in the header."""
+    if fen is None:
+        return "—"
+    return f"{(Decimal(fen) / FEN_PER_WAN).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+
+
 def deal_or_404(deal_id: int) -> Deal:
     """The deal the current user may see; 404 for any other (its existence is not revealed)."""
     try:
@@ -81,6 +99,14 @@ def _first_error(errors: dict) -> DomainError:
     while isinstance(messages, (list, dict)):
         messages = next(iter(messages.values())) if isinstance(messages, dict) else messages[0]
     return DomainError("deal.form", f"{messages}", f"{messages}", field=field)
+
+
+def confirmed() -> None:
+    """A binding act needs the box ticked on its confirmation page (as `sign`); without it nothing happens."""
+    if request.form.get("confirm") != "1":
+        raise DomainError("deal.confirm_required", "请先在确认页核对对方和金额，勾选确认后再提交。",
+                          "Check the other party and the amount on the confirmation page and tick the box first.",
+                          field="confirm")
 
 
 def form_values(schema, data=None) -> dict:
@@ -156,93 +182,17 @@ def mine():
 @bp.get("/<int:deal_id>")
 @login_required
 def deal(deal_id: int):
-    item = deal_or_404(deal_id)
+    return render_deal(deal_or_404(deal_id))
+
+
+def render_deal(item: Deal, **form) -> str:
+    """The deal page; `form` puts a refused form back with its input and errors (offer_values, offer_errors)."""
     view = deal_page.build(current_user, item, lang=get_lang())
     return render_template("deals/deal.html", deal=item, page=view, steps=rules.BY_CODE,
                            bases=rules.VALUATION_BASES, filing_types=rules.FILING_TYPES,
                            royalty_bases=list(RoyaltyBase), periods=list(PaymentPeriod),
-                           document_kinds=list(DocumentKind))
-
-
-@bp.get("/new")
-@login_required
-def new():
-    """The request form for a listing: a licence, transfer or equity deal, with optional first terms."""
-    listing = _listing(request.args.get("listing", ""))
-    kind = request.args.get("kind") or ""
-    kinds = [k for k in listing.modes if k != DealKind.OPEN_LICENSE]
-    if kind not in kinds:
-        kind = kinds[0] if kinds else ""
-    return render_template("deals/new.html", listing=listing, kind=kind, kinds=kinds,
-                           royalty_bases=list(RoyaltyBase), periods=list(PaymentPeriod),
-                           fixed=not listing.price_negotiable and listing.asking_price_fen is not None,
-                           demand_id=request.args.get("demand", ""))
-
-
-def _listing(raw: str):
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**31:
-        abort(404)
-    try:
-        listing = get_listing(int(raw))
-    except DomainError:
-        abort(404)
-    if listing.status != ListingStatus.PUBLISHED:
-        abort(404)
-    return listing
-
-
-@bp.post("/new")
-@login_required
-def create():
-    listing = _listing(request.form.get("listing_id", ""))
-    kind = request.form.get("kind") or None
-    demand = None
-    if request.form.get("demand_id", "").isdigit():
-        demand = own_demand(int(request.form["demand_id"]), current_user.organisation_id)
-        if demand is None:
-            abort(404)
-    def request_it():
-        values = form_values(OfferForm())
-        if request.form.get("accept_listed"):
-            made = n.accept_listed_terms(current_user, listing, kind, start_date=values.get("start_date"),
-                                         end_date=values.get("end_date"), message=values.get("message", ""),
-                                         demand=demand)
-            return made, ("已按挂牌条件达成一致，请办理审批与签约", "Agreed on the listed terms; approvals and signature are next")
-        made = n.request_deal(current_user, listing, kind, terms=OfferForm().to_terms(values),
-                              message=values.get("message", ""), demand=demand)
-        return made, ("交易已发起，等待专利权人答复", "Deal requested; waiting for the patentee")
-
-    done = run_action(request_it, abort_on=(403,))
-    if not done.ok:
-        flash(done.message, "error")
-        return redirect(url_for("deals.new", listing=listing.id, kind=kind or ""))
-    made, message = done.value
-    flash(t(*message), "success")
-    return redirect(url_for("deals.deal", deal_id=made.id))
-
-
-# ---- negotiation ------------------------------------------------------------------------------------
-
-@bp.post("/<int:deal_id>/offers")
-@login_required
-def offer(deal_id: int):
-    item = deal_or_404(deal_id)
-
-    def run(stored):
-        values = form_values(OfferForm())
-        n.make_offer(current_user, item, OfferForm().to_terms(values), values.get("message", ""))
-
-    return act(item, run, ("报价已发送", "Offer sent"), anchor="offers")
-
-
-@bp.post("/<int:deal_id>/accept")
-@login_required
-def accept(deal_id: int):
-    item = deal_or_404(deal_id)
-    raw = request.form.get("offer_id", "")
-    offer_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else None
-    return act(item, lambda stored: n.accept_offer(current_user, item, offer_id),
-                ("已接受报价，双方达成一致", "Offer accepted; the terms are agreed"))
+                           document_kinds=list(DocumentKind), offer_values=form.get("offer_values") or {},
+                           offer_errors=form.get("offer_errors") or {})
 
 
 @bp.post("/<int:deal_id>/messages")
@@ -261,7 +211,25 @@ def close(deal_id: int, what: str):
     service = {"decline": n.decline, "cancel": n.cancel, "void": n.void_deal}[what]
     done = {"decline": ("已结束洽谈", "Negotiation ended"), "cancel": ("交易已取消", "Deal cancelled"),
             "void": ("交易已作废", "Deal voided")}[what]
-    return act(item, lambda stored: service(current_user, item, reason), done)
+
+    def run(stored):
+        # Voiding cannot be undone: confirmed on its own page first (void_page). Someone who may not void
+        # at all hears that from the service (403), not a request to confirm.
+        if what == "void" and (role_of(current_user, item) in ("seller", "buyer") or is_bureau(current_user)):
+            confirmed()
+        service(current_user, item, reason)
+
+    return act(item, run, done)
+
+
+@bp.get("/<int:deal_id>/void")
+@login_required
+def void_page(deal_id: int):
+    """What voiding does, to which deal, between whom and for how much; nothing changes on GET."""
+    item = deal_or_404(deal_id)
+    if not deal_page.build(current_user, item, lang=get_lang()).can_void:
+        abort(403)
+    return render_template("deals/confirm_void.html", deal=item)
 
 
 # ---- approvals and signature -------------------------------------------------------------------------
@@ -278,9 +246,26 @@ def approval(deal_id: int, code: str):
         if code == rules.CO_OWNER_CONSENT.code:
             n.record_consent(current_user, item, request.form.get("owner", ""), stored.take(item, step.document_kind))
         else:
-            n.record_step(current_user, item, code, request.form.to_dict(), stored.take(item, step.document_kind))
+            n.record_step(current_user, item, code, _approval_data(), stored.take(item, step.document_kind))
 
     return act(item, run, (f"已登记：{step.zh}", f"Recorded: {step.en}"), anchor="approvals")
+
+
+def _approval_data() -> dict:
+    """The approval form's fields for the service; the appraised value is typed in 元 and kept in fen."""
+    data = request.form.to_dict()
+    if "value_yuan" in data:
+        raw = data.pop("value_yuan")
+        try:
+            data["value_fen"] = parse_yuan(raw)
+        except AmountError:
+            raise DomainError("deal.approval_field", "评估值须为以元为单位的金额，最多两位小数，如 280000 或 280000.50。",
+                              "The appraised value is in yuan, at most two decimals, e.g. 280000 or 280000.50.",
+                              field="value_yuan") from None
+        if data["value_fen"] is None and data.get("basis") != "NONE_ALLOWED":
+            raise DomainError("deal.approval_field", "请填写评估值（元）。", "Give the appraised value in yuan.",
+                              field="value_yuan")
+    return data
 
 
 # ---- filing and registration ---------------------------------------------------------------------------
@@ -432,6 +417,28 @@ def payment_receipt(deal_id: int, payment_id: int):
                 anchor="payments")
 
 
+def _payee_only(item: Deal) -> None:
+    if role_of(current_user, item) != "seller" or not can_act(current_user, item):
+        raise DomainError("deal.not_payee", "只有收款方可以确认收款。", "Only the payee confirms receipt.", status=403)
+
+
+@bp.get("/<int:deal_id>/payments/<int:payment_id>/confirm")
+@login_required
+def payment_confirm_page(deal_id: int, payment_id: int):
+    """Before confirming receipt: from whom, how much, the receipt uploaded; nothing changes on GET."""
+    item = deal_or_404(deal_id)
+    payment = _payment(item, payment_id)
+    try:
+        _payee_only(item)
+    except DomainError:
+        abort(403)
+    if payment.status not in (PaymentStatus.DUE, PaymentStatus.PROCESSING, PaymentStatus.FAILED):
+        flash(t("该笔款项已结清或已取消。", "This payment is settled or cancelled."), "error")
+        return _back(item, "payments")
+    receipt = uploads.document_of(item, payment.receipt_document_id) if payment.receipt_document_id else None
+    return render_template("deals/confirm_payment.html", deal=item, payment=payment, receipt=receipt)
+
+
 @bp.post("/<int:deal_id>/payments/<int:payment_id>/confirm")
 @login_required
 def payment_confirm(deal_id: int, payment_id: int):
@@ -440,8 +447,8 @@ def payment_confirm(deal_id: int, payment_id: int):
     payment = _payment(item, payment_id)
 
     def run(stored):
-        if role_of(current_user, item) != "seller" or not can_act(current_user, item):
-            raise DomainError("deal.not_payee", "只有收款方可以确认收款。", "Only the payee confirms receipt.", status=403)
+        _payee_only(item)
+        confirmed()
         if payment.provider_ref:
             payments.confirm_payment(db.session, payment, actor=current_user)
         else:

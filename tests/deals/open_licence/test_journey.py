@@ -93,7 +93,7 @@ def test_journey_2_declare_take_pay_and_get_the_papers(app, client, monkeypatch)
         receipt = buyer.post(f"{deal_page}/payments/{payment_id}/receipt", content_type="multipart/form-data",
                              data={"csrf_token": token, "file": (io.BytesIO(PDF), "receipt.pdf")})
         assert receipt.status_code == 302
-        confirm = post(client, f"{deal_page}/payments/{payment_id}/confirm", {}, deal_page)
+        confirm = post(client, f"{deal_page}/payments/{payment_id}/confirm", {"confirm": "1"}, deal_page)
         assert confirm.status_code == 302
     else:  # without the deal pages: the offline provider's services directly
         with app.test_request_context():
