@@ -142,8 +142,9 @@ def filing_package(deal: Deal, lang: str = "zh", today: date | None = None) -> D
     sections = [Section(form_heading, rows=application_form_rows(deal, lang)),
                 Section(t("二、提交材料清单", "2. Documents to submit"), table=checklist(deal, lang)),
                 Section(t("三、备案前检查", "3. Pre-checks"),
-                        table=[[t("依据", "Rule"), t("检查项", "Check"), t("结果", "Result"), t("说明", "Detail")]]
-                        + [[c.rule, c.label(lang), status_label[c.status], c.detail(lang)] for c in checks])]
+                        # Words first; the rule's id last, for the lawyer who checks it.
+                        table=[[t("检查项", "Check"), t("结果", "Result"), t("说明", "Detail"), t("依据", "Rule")]]
+                        + [[c.label(lang), status_label[c.status], c.detail(lang), c.rule] for c in checks])]
     return Document("filing", title, contract_number(deal), lang, intro=intro, sections=sections,
                     appendix=contract(deal, lang))
 

@@ -53,7 +53,7 @@ def notice(deal: Deal, lang: str = "zh") -> Document:
     lines = (ev.get("notice_text") or "").splitlines()
     rows = [(t("送达方式", "Delivered by"), t("平台站内送达专利权人", "In-app delivery to the patentee")),
             (t("送达时间（北京时间）", "Delivered at (Beijing time)"), _beijing(ev.get("delivered_at"))),
-            (t("通知文本 SHA-256", "SHA-256 of the notice text"), ev.get("notice_sha256", "—")),
+            (t("通知文本的数字指纹（SHA-256）", "Fingerprint of the notice text (SHA-256)"), ev.get("notice_sha256", "—")),
             (t("账本记录", "Ledger line"), f"#{event.seq}")]
     notes = []
     if lang == "en":
