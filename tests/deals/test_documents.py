@@ -220,3 +220,22 @@ def test_a_transfer_gets_a_registration_package(session):
     doc = documents.filing_package(deal)
     assert doc.title == "专利权转让登记材料"
     assert doc.sections[1].table[1][0] == "著录项目变更申报书"
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("LICENSE_ORDINARY", ["技术资料、技术指导与验收", "后续改进", "保密", "违约责任", "争议解决"]),
+    ("TRANSFER", ["技术资料交付与验收", "保密", "违约责任", "争议解决"]),
+])
+def test_the_contract_has_the_performance_clauses_of_cc_845_not_only_price_and_term(session, kind, expected):
+    """Issue 15 #3: materials and acceptance, improvements, confidentiality and breach, numbered in order."""
+    w = wb.world()
+    doc = documents.contract(_deal(w, kind), "zh")
+    headings = [s.heading for s in doc.sections]
+    found = [next(h for h in headings if h.endswith(" " + name)) for name in expected]
+    numbers = [headings.index(h) + 1 for h in found]
+    assert numbers == sorted(numbers) and all(h.startswith("第") for h in found)
+    text = _text(doc)
+    assert "民法典第577条" in text
+    assert ("第873条" in text) is (kind != "TRANSFER")  # the licence's own breach rules
+    english = [s.heading for s in documents.contract(_deal(w, kind), "en").sections]
+    assert any(h.endswith("Liability for breach") for h in english)

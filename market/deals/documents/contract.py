@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from listings.vocabulary import LegalStatus, PatentType
 from market.core.money import rmb_upper, yuan_text
 from market.core.time import today_local
+from market.deals.documents import clauses
 from market.deals.documents.model import (
     FILING_KINDS,
     Document,
@@ -118,6 +119,9 @@ def contract(deal: Deal, lang: str = "zh", dues_from: date | None = None) -> Doc
         n += 1
     sections.append(_filing_clause(deal, n, lang))
     n += 1
+    performance = clauses.numbered(deal, n, lang, _cn)
+    sections += performance
+    n += len(performance)
     duties = [t("许可方/转让方保证其为登记的专利权人，有权订立本合同；合同有效期内应按时缴纳年费、维持专利权有效"
                 "（技术合同解释第26条）。",
                 "Party A warrants it is the registered patentee entitled to make this contract and will keep "
