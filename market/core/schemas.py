@@ -108,6 +108,10 @@ def _translate(message: str, value=None) -> str:
     lang = get_lang()
     if message in MESSAGES:
         return MESSAGES[message][lang == "en"]
+    if _LENGTH[0][0].match(message) or _LENGTH[1][0].match(message):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            # Nothing typed: "must be 1 to 80 characters" reads as a riddle; it is simply required.
+            return MESSAGES["Missing data for required field."][lang == "en"]
     for pattern, texts in _LENGTH:
         if m := pattern.match(message):
             return texts(m)[lang == "en"]
