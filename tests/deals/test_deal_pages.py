@@ -18,7 +18,7 @@ from market.deals.models import Deal, DealDocument, DealEvent
 from market.deals.vocabulary import DealStatus as S
 from market.payments.models import Payment
 from tests import factories as f
-from tests.deals.negotiation_world import PDF, world
+from tests.deals.negotiation_world import PDF
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + b"\x00" * 16
 
@@ -53,16 +53,6 @@ def deal_of(listing, kind=None) -> Deal:
     deal = db.session.scalars(query.order_by(Deal.id.desc())).first()
     db.session.refresh(deal)
     return deal
-
-
-@pytest.fixture
-def setup(session):
-    """The world built in the test's session and committed, so the clients' requests see it."""
-    def make(**kw):
-        w = world(**kw)
-        db.session.commit()
-        return w
-    return make
 
 
 def _days_ago(n: int) -> str:

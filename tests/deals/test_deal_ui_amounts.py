@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from market.core.extensions import db
 from market.deals import negotiation as n
 from market.payments.models import Payment
 from tests import factories as f
-from tests.deals.negotiation_world import agreed, world
+from tests.deals.negotiation_world import agreed
 from tests.deals.test_deal_pages import PNG, as_user, flashed, post
-
-
-@pytest.fixture
-def setup(session):
-    """The world committed, so the clients' requests see it (as in test_deal_pages)."""
-    def make(**kw):
-        w = world(**kw)
-        db.session.commit()
-        return w
-    return make
 
 
 def _next_steps(html: str) -> str:

@@ -3,7 +3,6 @@ show what will happen, to whom and for how much first; the POST without the expl
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from market.core.extensions import db
@@ -12,18 +11,8 @@ from market.deals.models import Deal
 from market.deals.vocabulary import DealStatus as S
 from market.payments.models import Payment
 from tests import factories as f
-from tests.deals.negotiation_world import agreed, world
+from tests.deals.negotiation_world import agreed
 from tests.deals.test_deal_pages import PNG, as_user, flashed, post
-
-
-@pytest.fixture
-def setup(session):
-    """The world committed, so the clients' requests see it (as in test_deal_pages)."""
-    def make(**kw):
-        w = world(**kw)
-        db.session.commit()
-        return w
-    return make
 
 
 def test_accepting_an_offer_is_confirmed_on_a_page_first(app, setup):

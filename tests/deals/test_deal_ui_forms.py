@@ -5,25 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation as n
 from market.deals.models import Deal
-from tests.deals.negotiation_world import world
 from tests.deals.test_deal_pages import as_user, post
-
-
-@pytest.fixture
-def setup(session):
-    """The world committed, so the clients' requests see it (as in test_deal_pages)."""
-    def make(**kw):
-        w = world(**kw)
-        db.session.commit()
-        return w
-    return make
 
 
 def _value(html: str, element_id: str) -> str | None:

@@ -15,15 +15,6 @@ from tests.deals.negotiation_world import agreed, world
 from tests.deals.test_deal_pages import as_user, post
 
 
-@pytest.fixture
-def setup(session):
-    def make(**kw):
-        w = world(**kw)
-        db.session.commit()
-        return w
-    return make
-
-
 def _agreed_without_buyer_address(setup):
     w = setup(buyer_kw={"address": ""})
     deal = agreed(w, "LICENSE_ORDINARY")
