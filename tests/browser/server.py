@@ -47,11 +47,33 @@ def build_app(instance: Path):
     return app
 
 
+BODY = "psm.response_body"
+
+
+def closing_on_drop(app):
+    """Keep each response's body in its environ, for QuietHandler.connection_dropped to close.
+
+    When a browser drops a connection mid-response (a navigation cancels a large script or a
+    favicon), werkzeug's dev server reads the dead socket in its cleanup and never calls the body's
+    close(): the static file stays open, and its ResourceWarning later fails whichever test runs.
+    """
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        environ[BODY] = body
+        return body
+    return wsgi
+
+
 class QuietHandler(WSGIRequestHandler):
     """No access log: a journey makes hundreds of requests, and pytest would print them all on a failure."""
 
     def log_request(self, code="-", size="-") -> None:
         pass
+
+    def connection_dropped(self, error, environ=None) -> None:
+        body = (environ or {}).get(BODY)
+        if body is not None and hasattr(body, "close"):
+            body.close()
 
 
 class LiveServer:
@@ -59,7 +81,7 @@ class LiveServer:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True,
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, closing_on_drop(app), threaded=True,
                                                    request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="browser-live-server", daemon=True)
