@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import event
+
 from listings import patents as patent_service
 from listings import services as listing_service
 from listings.numbers import check_character
@@ -149,3 +151,18 @@ def sign_both(deal, *, on: date | None = None, first: User | None = None, second
     negotiation.sign_contract(first, deal, negotiation.contract_hash(deal, on), on=on)
     negotiation.sign_contract(second, deal, negotiation.contract_hash(deal, on), on=on)
     return deal
+
+
+def page_queries(client, app, url: str) -> int:
+    """The SQL statements a page takes, as in a fresh request (nothing of the rows already loaded)."""
+    queries = []
+    with app.app_context():
+        db.session.expunge_all()
+        engine = db.engine
+    listener = lambda *args, **kwargs: queries.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(queries)

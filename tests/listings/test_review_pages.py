@@ -6,7 +6,7 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from listings import services as listing_service
 from listings.models import Listing
@@ -88,18 +88,7 @@ def test_a_rejection_reaches_the_lister_in_the_inbox_and_by_email(client, app, q
 
 
 def _queries(client, app, url: str) -> int:
-    """Queries the page takes, as in a fresh request (nothing of the rows already loaded)."""
-    queries = []
-    with app.app_context():
-        db.session.expunge_all()
-        engine = db.engine
-    listener = lambda *args, **kwargs: queries.append(1)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(queries)
+    return f.page_queries(client, app, url)
 
 
 def test_the_queue_takes_as_many_queries_for_eight_cards_as_for_two(client, app, queue):
