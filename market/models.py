@@ -8,6 +8,7 @@ from market.core.audit import AuditEntry  # noqa: F401
 from market.core.notifications import Notification  # noqa: F401
 from market.core.outbox import OutboxEntry  # noqa: F401
 from market.deals.disputes.models import Dispute  # noqa: F401
+from market.deals.exchange.models import Bid, Lot, LotEvent, LotRegistration  # noqa: F401
 from market.deals.models import Deal, DealDocument, DealEvent, Offer, PatentClaim, RoyaltyReport  # noqa: F401
 from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration  # noqa: F401
 from market.payments.models import Payment, WebhookEvent  # noqa: F401
