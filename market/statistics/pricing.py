@@ -143,19 +143,25 @@ def tiers(ipc_main: str | None, industries: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _patents_of(tier: str, key: str):
-    """The patents of the tier, as a condition on Patent (a prefix of the stored main symbol)."""
-    if tier == GROUP:
-        return Patent.ipc_main.like(f"{key}/%")
-    if tier == SUBCLASS:
-        return Patent.ipc_main.like(f"{key}%")
+def _patents_of(tier: str, key: str, dialect: str):
+    """The patents of the tier, as a condition on Patent (a prefix of the stored main symbol).
+
+    A prefix test the index IPC_MAIN can answer: SQLite's LIKE ignores case and so no index, its
+    GLOB does not (keys are parse_ipc's upper-case letters, digits and spaces: nothing to escape);
+    PostgreSQL's LIKE uses the text_pattern_ops index.
+    """
+    if tier in (GROUP, SUBCLASS):
+        prefix = f"{key}/" if tier == GROUP else key
+        if dialect == "sqlite":
+            return Patent.ipc_main.op("GLOB")(f"{prefix}*")
+        return Patent.ipc_main.like(f"{prefix}%")
     return _industry_tagged(cast(Patent.industry_tags, String), key)
 
 
-def comparables_statement(kind: str, tier: str, key: str) -> Select:
+def comparables_statement(kind: str, tier: str, key: str, dialect: str = "postgresql") -> Select:
     """The counted facts of `kind` on the tier's patents, most recent first (at most CONSIDERED)."""
     shape = Shape(types=frozenset({kind}), basis=Basis.FILING.value, scope="district", filters=(), received=False)
-    patents = select(Patent.id).where(_patents_of(tier, key))
+    patents = select(Patent.id).where(_patents_of(tier, key, dialect))
     raw = raw_facts(shape, "cmp", deals_where=(Deal.patent_id.in_(patents),))
     return (select(raw.c.deal_id, raw.c.stat_type, raw.c.basis_date, raw.c.contract_fen, raw.c.evidence,
                    raw.c.supplier_id, raw.c.demander_id, Patent.ipc_main, Patent.patent_type)
@@ -170,9 +176,10 @@ def guidance(session: Session, *, kind: str, ipc_main: str | None, industries: l
         raise DomainError("pricing_kind", "请选择交易方式。", "Choose a kind of deal.", field="kind")
     period = window(today)
     params = params_of(Selection(period=period))
+    dialect = session.get_bind().dialect.name
     best: Guidance | None = None
     for tier, key in tiers(ipc_main, industries):
-        rows = session.execute(comparables_statement(kind, tier, key), params).all()
+        rows = session.execute(comparables_statement(kind, tier, key, dialect), params).all()
         found = _summarise(kind, tier, key, period, rows, viewer_org_id)
         if found.count and (best is None or found.has_range):
             best = found
