@@ -52,6 +52,7 @@ from market.deals.views.publicity import bp as publicity_bp
 from market.payments.webhooks import bp as payments_bp
 from market.search.service import init_search
 from market.site import bp as site_bp
+from market.statistics.annual_views import bp as annual_bp
 from market.statistics.pricing_views import bp as pricing_bp
 from market.statistics.views import bp as statistics_bp
 from market.web.api import bp as api_bp
@@ -60,7 +61,7 @@ from matching.views import bp as matching_bp
 
 # Pages: each blueprint of the app, in the order their URLs were first registered.
 BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp, publicity_bp,
-              payments_bp, statistics_bp, pricing_bp, audit_bp, api_bp)
+              payments_bp, statistics_bp, pricing_bp, annual_bp, audit_bp, api_bp)
 # Modules that add routes to a shared blueprint (the accounts pages, /api/v1) or handle outbox
 # topics when imported; listed so that nothing registers by accident and nothing is forgotten.
 ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api, listings.points.api, market.deals.dashboard_api,
