@@ -1,15 +1,15 @@
 """Pricing guidance (issue 14): patents by a prefix of their main IPC symbol.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019 (0019_lots)
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
