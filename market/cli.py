@@ -28,6 +28,8 @@ from market.core.outbox import OutboxError, outbox_status, process_outbox, retry
 from market.core.time import today_local
 from market.deals.reminders import run_daily
 from market.demo.seed import seed
+from market.search.owned import IndexNotOwned
+from market.search.service import search_backend
 from market.statistics.cli import stats_cli
 
 
@@ -124,6 +126,24 @@ def search_reindex() -> None:
     count = reindex()
     db.session.commit()
     click.echo(f"indexed {count} published listings")
+
+
+@search_cli.command("check")
+@click.option("--repair", is_flag=True, help="Rebuild the index from this database when it belongs to another.")
+def search_check(repair: bool) -> None:
+    """Check that the search index was built from this database (`make run` repairs it)."""
+
+    try:
+        search_backend().check()
+    except IndexNotOwned as err:
+        if not repair:
+            raise click.ClickException(str(err)) from err
+        click.echo(f"{err}\nrebuilding…")
+        count = reindex()
+        db.session.commit()
+        click.echo(f"indexed {count} published listings from this database")
+        return
+    click.echo("the search index belongs to this database")
 
 
 @search_cli.command("status")
