@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterable
 
-from market.search.backend import Hit, SearchBackend, SearchError, SearchQuery, SearchResult
+from market.search.backend import Hit, SearchError, SearchQuery, SearchResult
 
 FIX = "flask search reindex"
 
