@@ -123,7 +123,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--instance", default=None, help="reuse a catalogue built earlier")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    if args.smoke:
+        args.listings, args.rounds = 300, 1
     instance = args.instance
     if instance is None or args.build_only:
         import tempfile

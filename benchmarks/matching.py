@@ -85,7 +85,11 @@ def main() -> None:
     parser.add_argument("--instance", default=None, help="reuse a catalogue built by benchmarks.catalogue_search")
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    if args.smoke:
+        args.listings, args.rounds = 300, 1
     instance = args.instance
     if instance is None:
         instance = tempfile.mkdtemp(prefix="psm-match-bench-")

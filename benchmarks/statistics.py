@@ -315,7 +315,11 @@ def main() -> None:
     parser.add_argument("--instance", default=None, help="reuse a SQLite data set built earlier")
     parser.add_argument("--keep", action="store_true", help="keep the data set afterwards")
     parser.add_argument("--reuse", action="store_true", help="PostgreSQL: measure the stats_bench kept by --keep")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    if args.smoke:
+        args.deals, args.rounds, args.export_rounds = 300, 1, 1
     instance = args.instance or tempfile.mkdtemp(prefix="psm-stats-bench-")
     url = None
     if args.database_url:

@@ -90,6 +90,9 @@ class Settings:
         self.IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "32767"))
         self.IMPORT_MAX_UNZIP_RATIO = int(os.environ.get("IMPORT_MAX_UNZIP_RATIO", "100"))
         self.IMPORT_MAX_UNZIPPED_MB = int(os.environ.get("IMPORT_MAX_UNZIPPED_MB", "200"))
+        # The embedded default applies the outbox after each request that wrote to it; a deployment
+        # with `flask outbox work` running sets OUTBOX_DRAIN_AFTER_REQUESTS=0 and requests only write it.
+        self.OUTBOX_DRAIN_AFTER_REQUESTS = _env_bool("OUTBOX_DRAIN_AFTER_REQUESTS", True)
         self.DEMO_MODE = _env_bool("DEMO_MODE", False)
         if self.DEMO_MODE:  # `make run` serves http://127.0.0.1:5000 to this machine only
             self.MAIL_BASE_URL = self.MAIL_BASE_URL or "http://127.0.0.1:5000"

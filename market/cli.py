@@ -4,6 +4,9 @@ the daily deal job."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from market.backup import backup_cli
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.outbox import OutboxError, outbox_status, process_outbox, retry_parked
+from market.core.outbox_worker import work
 from market.core.time import today_local
 from market.deals.reminders import run_daily
 from market.demo.seed import seed
@@ -221,6 +225,29 @@ def deals_daily(today) -> None:
                + (f" ({details})" if details else ""))
 
 
+@click.group("outbox", cls=AppGroup, help="The outbox of side effects (index updates, e-mail, notices).")
+def outbox_cli() -> None:
+    pass
+
+
+@outbox_cli.command("work")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when nothing is pending.")
+def outbox_work(poll: float) -> None:
+    """Run as a long-lived worker applying the outbox; SIGTERM finishes the batch under way and exits 0."""
+
+    stop = threading.Event()
+
+    def request_stop(signum, _frame) -> None:
+        click.echo(f"outbox worker: {signal.Signals(signum).name}, finishing the batch under way", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    click.echo(f"outbox worker started (pid {os.getpid()})", err=True)
+    applied = work(stop, poll=poll, on_batch=lambda n: click.echo(f"applied {n} outbox entries", err=True))
+    click.echo(f"outbox worker stopped after applying {applied} entries", err=True)
+
+
 @click.group("mail", cls=AppGroup, help="E-mail delivery commands.")
 def mail_cli() -> None:
     pass
@@ -255,5 +282,5 @@ def mail_retry(ids: tuple[int, ...]) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (patents_cli, search_cli, mail_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
+    for group in (patents_cli, search_cli, outbox_cli, mail_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
         app.cli.add_command(group)

@@ -161,7 +161,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def process_outbox_after_commit(response):
         # Side effects wait for the commit that wrote them, then run before the reply.
-        if g.pop("outbox_pending", False):
+        # With a worker (`flask outbox work`, OUTBOX_DRAIN_AFTER_REQUESTS=0) requests leave it alone.
+        if g.pop("outbox_pending", False) and app.config.get("OUTBOX_DRAIN_AFTER_REQUESTS", True):
             try:
                 process_outbox(backoff=True)
             except Exception:  # entries stay pending; `flask search sync` retries them
