@@ -91,7 +91,7 @@ def index_all(instance: str, es_url: str, sizes: list[int]) -> dict:
     return figures
 
 
-def query(instance: str, kind: str, n: int, es_url: str, rounds: int) -> None:
+def query(instance: str, kind: str, n: int, es_url: str, rounds: int, queries: int | None = None) -> None:
     """Run the query mix through the app on one backend and size (in its own process)."""
     from benchmarks.catalogue_search import QUERIES, VARIANTS
     from benchmarks.common import fresh_app
@@ -103,7 +103,7 @@ def query(instance: str, kind: str, n: int, es_url: str, rounds: int) -> None:
                          ELASTICSEARCH_INDEX_PREFIX=f"bench{n}_")
     app = fresh_app(**overrides)
     client = app.test_client()
-    urls = [(k, f"{path}?q={q}{v}") for q in QUERIES for v in VARIANTS
+    urls = [(k, f"{path}?q={q}{v}") for q in QUERIES[:queries] for v in VARIANTS
             for k, path in (("api", "/api/v1/search"), ("html", "/search"))]
     for _, url in urls[:20]:
         client.get(url)
@@ -188,8 +188,9 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true",
                         help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
-    records_limit = None
+    records_limit = queries = None
     if args.smoke:
+        queries = 2
         args.listings, args.sizes, args.rounds, args.relevance_limit, records_limit = 300, "100,300", 1, 5, 400
     sizes = [int(s) for s in args.sizes.split(",")]
     node = None
@@ -213,7 +214,7 @@ def main() -> None:
             for kind in ("embedded", "elasticsearch"):
                 out = subprocess.run(
                     [sys.executable, "-c", "from benchmarks.search_backends import query; "
-                     f"query({instance!r}, {kind!r}, {n}, {es_url!r}, {args.rounds})"],
+                     f"query({instance!r}, {kind!r}, {n}, {es_url!r}, {args.rounds}, {queries!r})"],
                     check=True, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
                 latency[(kind, n)] = json.loads(out.stdout.strip().splitlines()[-1])
                 print(f"{kind} {n}: {latency[(kind, n)]}", flush=True)
