@@ -90,6 +90,8 @@ def build(url: str | None, instance: str, deals: int) -> None:
     rng = random.Random(6)
     started = time.perf_counter()
     n_orgs, n_patents, n_decl = 2_000, max(80_000, deals // 3), 5_000
+    if deals < 10_000:  # the smoke size: a catalogue in proportion, not the 80,000 patents of a real run
+        n_patents, n_decl = max(500, deals), 100
     span = (LAST - FIRST).days
     with app.app_context():
         conn = db.session.connection()

@@ -46,6 +46,7 @@ from market.core.extensions import csrf, db, limiter, login_manager, migrate
 from market.core.i18n import install_i18n
 from market.core.mail import mail_base_url
 from market.core.outbox import process_outbox
+from market.core.storage import init_storage
 from market.deals.open_licence.views import bp as open_licence_bp
 from market.deals.views import bp as deals_bp
 from market.deals.views.publicity import bp as publicity_bp
@@ -140,6 +141,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     init_search(app)
+    init_storage(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from market.core.errors import DomainError
 from market.core.extensions import db, login_manager
 from market.core.i18n import get_lang, t
+from market.core.storage import StorageUnavailable
 from market.search.backend import SearchError
 from market.search.owned import FIX, IndexNotOwned
 
@@ -141,6 +142,12 @@ def register_error_pages(app: Flask) -> None:
         log.warning("no database connection free on %s %s", request.method, request.path)
         return unavailable("database_unavailable", "数据库暂时不可用，请稍后重试",
                            "The database is temporarily unavailable; please retry shortly")
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(err: StorageUnavailable):
+        log.warning("object storage unavailable on %s %s: %s", request.method, request.path, err)
+        return unavailable("storage_unavailable", "文件存储暂时不可用，请稍后重试",
+                           "Document storage is temporarily unavailable; please retry shortly")
 
     @app.errorhandler(IndexNotOwned)
     def index_not_owned(err: IndexNotOwned):
