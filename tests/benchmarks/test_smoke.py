@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every module with a `main` in benchmarks/; the helpers (common, load_*, loadgen) run inside them.
 BENCHMARKS = ["api_fuzz", "catalogue_search", "import_portfolio", "load", "matching", "open_licence",
               "search_backends", "statistics"]
-TIMEOUT = 300
+TIMEOUT = 900
 
 
 def test_every_benchmark_is_smoked():

@@ -126,3 +126,24 @@ def test_backups_refuse_object_storage_rather_than_miss_its_files(app, session, 
         create_backup(tmp_path / "backup")
     assert not (tmp_path / "backup").exists()
     app.extensions["storage"].client.close()
+
+
+def test_a_portfolio_import_runs_from_object_storage(app, client, s3_store, monkeypatch):
+    """Upload, then each step, may land on different app servers: the file lives in the shared store."""
+    from listings.importing.models import ImportBatch
+    from tests import factories as f
+    from tests.listings.importing.test_import_pages import UNI, _csv, _import, _numbers
+
+    monkeypatch.setitem(app.extensions, "storage", s3_store)
+    with app.test_request_context():
+        email = f.user(f.organisation(UNI)).email
+        db.session.commit()
+    f.login(client, email)
+    rows = [[n, f"一种测试装置{i}", "2020-03-01", UNI, "授权"] for i, n in enumerate(_numbers(3))]
+    batch_id, page, _ = _import(client, _csv(rows))
+    with app.app_context():
+        batch = db.session.get(ImportBatch, batch_id)
+        assert batch.created_count == 3
+        stored = batch.stored_name
+    assert s3_store.exists(f"imports/{stored}") and s3_store.exists(f"imports/{stored}.rows.json")
+    assert not Path(app.instance_path, "uploads", "imports", stored).exists()
