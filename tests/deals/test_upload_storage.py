@@ -10,12 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from listings.importing.models import ImportBatch
+from market.backup import BackupError, create_backup
 from market.core.extensions import db
 from market.core.storage import LocalStorage, S3Storage, StorageUnavailable
 from market.deals import uploads
 from market.deals.models import DealDocument
+from tests import factories as f
 from tests.deals.negotiation_world import PDF
 from tests.deals.test_deal_pages import as_user, deal_of, flashed, post
+from tests.listings.importing.test_import_pages import UNI, _csv, _import, _numbers
 from tests.services.required import service_url
 from tests.services.seaweedfs import SeaweedFS
 
@@ -119,8 +123,6 @@ def test_the_local_store_is_the_default_and_keeps_the_old_folder(app, session):
 
 
 def test_backups_refuse_object_storage_rather_than_miss_its_files(app, session, monkeypatch, tmp_path, s3_url):
-    from market.backup import BackupError, create_backup
-
     monkeypatch.setitem(app.extensions, "storage", _s3(s3_url))
     with pytest.raises(BackupError, match="object storage"):
         create_backup(tmp_path / "backup")
@@ -130,10 +132,6 @@ def test_backups_refuse_object_storage_rather_than_miss_its_files(app, session, 
 
 def test_a_portfolio_import_runs_from_object_storage(app, client, s3_store, monkeypatch):
     """Upload, then each step, may land on different app servers: the file lives in the shared store."""
-    from listings.importing.models import ImportBatch
-    from tests import factories as f
-    from tests.listings.importing.test_import_pages import UNI, _csv, _import, _numbers
-
     monkeypatch.setitem(app.extensions, "storage", s3_store)
     with app.test_request_context():
         email = f.user(f.organisation(UNI)).email

@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 
 from config import settings as config
 from market.core.extensions import db
+from market.core.identity import database_identity
 from market.search.backend import SearchQuery
 from market.search.embedded import EmbeddedSearch
 from market.search.owned import IndexNotOwned, OwnedSearch
@@ -67,8 +68,6 @@ def test_make_run_repairs_an_embedded_index_of_another_database(make_app, tmp_pa
 
 
 def test_each_database_has_its_own_identity(make_app, tmp_path):
-    from market.core.identity import database_identity
-
     identities = set()
     for name in ("a", "b"):
         app = _app(make_app, tmp_path / name, tmp_path / f"{name}.sqlite3")
