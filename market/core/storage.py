@@ -4,7 +4,7 @@ object storage when several app servers must see the same files.
 Keys are relative paths such as `deals/12/<random>.pdf`; the database records them, never a
 machine's path. `UPLOAD_STORAGE=local` (the embedded default) keeps them under
 <instance>/uploads/; `UPLOAD_STORAGE=s3` puts them in `S3_BUCKET` at `S3_ENDPOINT_URL` (any
-S3-compatible store; CI runs SeaweedFS's S3 gateway). A store that cannot be reached raises
+S3-compatible store; the tests run an S3 server over HTTP). A store that cannot be reached raises
 StorageUnavailable, which pages answer with 503; a missing object raises FileNotFoundError.
 """
 

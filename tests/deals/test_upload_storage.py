@@ -1,5 +1,6 @@
 """Uploaded documents through one storage interface (issue 16): the instance folder by default,
-S3-compatible object storage (a real SeaweedFS S3 gateway) when several app servers share them."""
+S3-compatible object storage (a real S3 server over HTTP, tests/services/s3_server.py) when several
+app servers share them."""
 
 from __future__ import annotations
 
@@ -21,16 +22,16 @@ from tests.deals.negotiation_world import PDF
 from tests.deals.test_deal_pages import as_user, deal_of, flashed, post
 from tests.listings.importing.test_import_pages import UNI, _csv, _import, _numbers
 from tests.services.required import service_url
-from tests.services.seaweedfs import SeaweedFS
+from tests.services.s3_server import S3Server
 
 
 @pytest.fixture(scope="session")
 def s3_url():
-    yield from service_url("TEST_S3_URL", "SeaweedFS", lambda: SeaweedFS().start())
+    yield from service_url("TEST_S3_URL", "the S3 server", lambda: S3Server().start())
 
 
 def _s3(url: str) -> S3Storage:
-    # No identities are configured on the test gateway: any key pair is accepted.
+    # The test server accepts any key pair.
     return S3Storage(f"psm-{uuid.uuid4().hex[:12]}", endpoint_url=url, access_key="psm", secret_key="psm-test",
                      prefix="uploads/")
 

@@ -1,7 +1,7 @@
 """`make test`: the whole suite on SQLite, then again on a real PostgreSQL started here.
 
-An Elasticsearch 7.10 node, an OpenSearch 2.19 node, a stripe-mock server and a SeaweedFS S3
-gateway are started first (TEST_ELASTICSEARCH_URL, TEST_OPENSEARCH_URL, TEST_STRIPE_MOCK_URL,
+An Elasticsearch 7.10 node, an OpenSearch 2.19 node, a stripe-mock server and an S3-compatible
+server (moto) are started first (TEST_ELASTICSEARCH_URL, TEST_OPENSEARCH_URL, TEST_STRIPE_MOCK_URL,
 TEST_S3_URL), so the search contract suite runs against the embedded backend and both engines, the
 Stripe provider against a real server and the upload store against real object storage.
 The two JVMs start at once and are waited for together. OpenSearch serves the contract suite in
@@ -27,9 +27,9 @@ import chromium  # noqa: E402
 from elasticsearch import ElasticsearchNode  # noqa: E402
 from opensearch import OpenSearchNode  # noqa: E402
 from postgres import Postgres, ServiceError  # noqa: E402
+from s3_server import VERSION as S3_VERSION  # noqa: E402
+from s3_server import S3Server  # noqa: E402
 from search_node import SearchNode  # noqa: E402
-from seaweedfs import VERSION as SEAWEEDFS_VERSION  # noqa: E402
-from seaweedfs import SeaweedFS  # noqa: E402
 from stripe_mock import VERSION as STRIPE_MOCK_VERSION  # noqa: E402
 from stripe_mock import StripeMock  # noqa: E402
 
@@ -100,9 +100,8 @@ def start_stripe_mock() -> StripeMock | None:
                     lambda mock: f"stripe-mock {STRIPE_MOCK_VERSION} on {mock.url}")
 
 
-def start_seaweedfs() -> SeaweedFS | None:
-    return required("SeaweedFS", lambda: SeaweedFS().start(),
-                    lambda server: f"SeaweedFS {SEAWEEDFS_VERSION} S3 gateway on {server.url}")
+def start_s3() -> S3Server | None:
+    return required("S3 server", lambda: S3Server().start(), lambda server: f"{S3_VERSION} S3 server on {server.url}")
 
 
 def main(args: list[str]) -> int:
@@ -120,7 +119,7 @@ def main(args: list[str]) -> int:
     try:
         try:
             mock = start_stripe_mock()
-            s3 = start_seaweedfs()
+            s3 = start_s3()
         except ServiceError:
             return 1
         # Without a node or a mock the tests start none of their own: they skip, and say so.
