@@ -18,7 +18,7 @@ from market.core.extensions import db
 
 
 class DatabaseIdentity(Base):
-    """One row, written by migration 0020 with a fresh UUID (restoring a backup keeps it)."""
+    """One row, written by migration 0021 with a fresh UUID (restoring a backup keeps it)."""
 
     __tablename__ = "database_identity"
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
@@ -29,5 +29,5 @@ class DatabaseIdentity(Base):
 
 
 def database_identity() -> str | None:
-    """This database's identity, or None when its schema predates migration 0020."""
+    """This database's identity, or None when its schema predates migration 0021."""
     return db.session.scalar(select(DatabaseIdentity.value).where(DatabaseIdentity.id == 1))

@@ -44,7 +44,7 @@ class OwnedSearch:
             found = self.identity()
             if not found:
                 raise IndexNotOwned("数据库没有身份标识，请先运行 flask db upgrade / the database has no"
-                                    " identity (its schema predates migration 0020): run `flask db upgrade`")
+                                    " identity (its schema predates migration 0021): run `flask db upgrade`")
             self._database = found
         return self._database
 
