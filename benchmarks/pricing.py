@@ -1,6 +1,6 @@
 """Pricing guidance over the statistics benchmark's ledger (1,000,000 lines for 200,000 deals).
 
-    python -m benchmarks.pricing [--deals 200000] [--rounds 3] [--instance DIR]   # smoke: --deals 2000
+    python -m benchmarks.pricing [--deals 200000] [--rounds 3] [--instance DIR] [--smoke]
 
 The data set is benchmarks/statistics.py's (built in its own process, or reused with --instance).
 In a fresh process every IPC main symbol of the data set is asked for every deal kind, the way the
@@ -64,7 +64,11 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--instance", default=None, help="reuse a SQLite data set built by benchmarks.statistics")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    if args.smoke:
+        args.deals, args.rounds = 300, 1
     instance = args.instance or tempfile.mkdtemp(prefix="psm-pricing-bench-")
     if not args.instance:
         subprocess.run([sys.executable, "-c", f"from benchmarks.statistics import build; "
