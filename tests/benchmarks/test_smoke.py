@@ -35,11 +35,12 @@ def test_every_benchmark_is_smoked():
 @pytest.mark.skipif(os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
                     reason="benchmarks choose their own databases: run once, in the SQLite pass")
 @pytest.mark.parametrize("name", BENCHMARKS)
-def test_benchmark_runs_at_its_smoke_size(name, request):
+def test_benchmark_runs_at_its_smoke_size(name, request, tmp_path):
     shared_data("cn_patents_a01")
     args = [sys.executable, "-m", f"benchmarks.{name}", "--smoke"]
     if name == "search_backends":
         args += ["--es-url", request.getfixturevalue("elasticsearch_url")]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          # Their data sets (kept for reuse by hand) go where pytest cleans up.
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)})
     assert done.returncode == 0, f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
