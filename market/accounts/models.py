@@ -47,6 +47,8 @@ class Organisation(Base):
     status_note: Mapped[str] = mapped_column(String(500), default="")
     approved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its type and region are dimensions of the statistics: a change renews their kept figures.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 

@@ -1,0 +1,30 @@
+"""Kept statistics: organisations record their last change, and the newest change of every table
+the figures read is one index look-up (market/statistics/kept.py)
+
+Revision ID: 0019
+Revises: 0018
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0019'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+TABLES = ('deals', 'open_licence_declarations', 'listings', 'patents', 'organisations')
+
+
+def upgrade():
+    with op.batch_alter_table('organisations') as batch:
+        batch.add_column(sa.Column('updated_at', sa.DateTime(), nullable=False,
+                                   server_default=sa.text('CURRENT_TIMESTAMP')))
+    for table in TABLES:
+        op.create_index(op.f(f'ix_{table}_updated_at'), table, ['updated_at'], unique=False)
+
+
+def downgrade():
+    for table in TABLES:
+        op.drop_index(op.f(f'ix_{table}_updated_at'), table_name=table)
+    with op.batch_alter_table('organisations') as batch:
+        batch.drop_column('updated_at')
