@@ -20,7 +20,6 @@ market/statistics are the very same SQL, only not re-run.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import OrderedDict
 from weakref import WeakKeyDictionary
@@ -104,7 +103,7 @@ def _question(sel: Selection) -> tuple:
             sel.as_of, sel.amount_review_fen)
 
 
-def _kept(session: Session, key: tuple, compute):
+def _kept(session: Session, key: tuple, compute, copy):
     if session.info.get(WROTE) or session.new or session.dirty or session.deleted:
         return compute()
     store = store_for(session)
@@ -113,18 +112,31 @@ def _kept(session: Session, key: tuple, compute):
     if not found:
         value = compute()
         store.put(key, value)
-    # A copy: callers may arrange what they were given; the kept answer stays as computed.
-    return copy.deepcopy(value)
+    # A copy of the containers: callers may arrange what they were given, the kept answer stays as
+    # computed (the figures themselves are frozen).
+    return copy(value)
 
 
 def aggregate(session: Session, sel: Selection, breakdowns=(), granularity: str | None = None, **options):
     """`queries.aggregate`, kept until the data behind it changes."""
     breakdowns = tuple(breakdowns)
     key = ("aggregate", _question(sel), breakdowns, granularity, tuple(sorted(options.items())))
-    return _kept(session, key, lambda: queries.aggregate(session, sel, breakdowns, granularity, **options))
+    return _kept(session, key, lambda: queries.aggregate(session, sel, breakdowns, granularity, **options),
+                 _copy_aggregate)
 
 
 def revisions(session: Session, sel: Selection, closed_at) -> list[dict]:
     """`queries.revisions`, kept until the data behind it changes."""
     key = ("revisions", _question(sel), closed_at)
-    return _kept(session, key, lambda: queries.revisions(session, sel, closed_at))
+    return _kept(session, key, lambda: queries.revisions(session, sel, closed_at), lambda rows: [dict(r) for r in rows])
+
+
+def shelf_counts(session: Session, scope=queries.DISTRICT) -> tuple[int, dict[str, int]]:
+    """`queries.shelf_counts` (published listings), kept until a listing changes."""
+    return _kept(session, ("shelf", scope), lambda: queries.shelf_counts(session, scope),
+                 lambda counts: (counts[0], dict(counts[1])))
+
+
+def _copy_aggregate(agg: queries.Aggregate) -> queries.Aggregate:
+    return queries.Aggregate(dict(agg.totals), {dim: {key: dict(cells) for key, cells in rows.items()}
+                                                for dim, rows in agg.rows.items()})

@@ -303,7 +303,7 @@ def public_figures(session: Session, *, today: date, home_district: str, lang: s
     before = kept.aggregate(session, verified.replace(period=year_ago), ["period"], granularity,
                                full_totals=False, received=False, patents=False)
     levels = kept.aggregate(session, sel, ["evidence"], full_rows=False, received=False)
-    on_shelf, per_point = queries.shelf_counts(session)
+    on_shelf, per_point = kept.shelf_counts(session)
     built = {dim: pivots.build(dim, agg.rows[dim], agg.totals, lang, names) for dim in PUBLIC_BREAKDOWNS}
     return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year.totals, built["point"],
                          pivots.build("evidence", levels.rows["evidence"], levels.totals, lang,

@@ -125,3 +125,12 @@ def test_the_public_figures_show_a_new_verified_deal_at_once(world):
     verification.verify_deal(bureau, world["first"], "核对了登记证明")
     db.session.commit()
     assert deals(public()) == 1
+
+
+def test_patents_on_the_shelf_are_kept_until_a_listing_changes(world):
+    public = lambda: services.public_figures(db.session, today=TODAY, home_district="宝山区")  # noqa: E731
+    on_shelf = public().on_shelf
+    assert public().on_shelf == on_shelf == queries.shelf_counts(db.session)[0]
+    f.listing(world["uni"], world["point"])
+    db.session.commit()
+    assert public().on_shelf == on_shelf + 1 == queries.shelf_counts(db.session)[0]
