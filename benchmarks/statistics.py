@@ -224,13 +224,13 @@ def build(url: str | None, instance: str, deals: int) -> None:
 
 def measure(url: str | None, instance: str, rounds: int, export_rounds: int) -> dict:
     """The timings, in this (fresh) process."""
+    from sqlalchemy import select
+
     from config.settings import Settings
     from market import create_app
     from market.core.extensions import db
-    from market.statistics import export, periods, services
-    from sqlalchemy import select
-
     from market.deals.models import DealEvent
+    from market.statistics import export, periods, services
     from market.statistics.queries import Selection
 
     settings = Settings(instance)
