@@ -341,10 +341,14 @@ class EmbeddedSearch:
         """
         lengths = self._lengths(memory, arrays)
         size = len(arrays["ids"])
-        alive = arrays["alive"]
-        rows = max(int(alive.sum()), 1)
-        average = float(lengths[alive].sum()) / rows or 1.0
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
+        # The length normalisation depends on the index only: computed once per state of it.
+        kept = getattr(self, "_bm25_norm", None)
+        alive = arrays["alive"]  # a new array after every write or deletion (FacetMemory.arrays)
+        if kept is None or kept[0] is not lengths or kept[1] is not alive:
+            rows = max(int(alive.sum()), 1)
+            average = float(lengths[alive].sum()) / rows or 1.0
+            kept = self._bm25_norm = (lengths, alive, rows, BM25_K1 * (1 - BM25_B + BM25_B * lengths / average))
+        _, _, rows, norm = kept
         score = np.zeros(size, dtype=np.float64)
         for term, times in weighted:
             pos, frequency, found_in = self._occurrences(term, memory, arrays)
