@@ -1,14 +1,14 @@
 """Kept statistics: organisations record their last change, and the newest change of every table
 the figures read is one index look-up (market/statistics/kept.py)
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0019_perf
+Revises: 0019 (0019_lots, the latest on main)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019'
-down_revision = '0018'
+revision = '0019_perf'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
