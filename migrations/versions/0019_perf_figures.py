@@ -16,9 +16,11 @@ TABLES = ('deals', 'open_licence_declarations', 'listings', 'patents', 'organisa
 
 
 def upgrade():
+    # Nullable and without a default: SQLite adds such a column in place, where a non-constant
+    # default would make Alembic rebuild the table (which the foreign keys onto it refuse).
     with op.batch_alter_table('organisations') as batch:
-        batch.add_column(sa.Column('updated_at', sa.DateTime(), nullable=False,
-                                   server_default=sa.text('CURRENT_TIMESTAMP')))
+        batch.add_column(sa.Column('updated_at', sa.DateTime(), nullable=True))
+    op.execute("UPDATE organisations SET updated_at = created_at")
     for table in TABLES:
         op.create_index(op.f(f'ix_{table}_updated_at'), table, ['updated_at'], unique=False)
 
