@@ -1,7 +1,7 @@
 """District statistics over 1,000,000 ledger events for 200,000 deals, on SQLite or PostgreSQL.
 
     python -m benchmarks.statistics [--deals 200000] [--rounds 5] [--database-url postgresql+psycopg://…/any]
-    python -m benchmarks.statistics --deals 2000 --rounds 2 --export-rounds 0     (smoke size: seconds)
+    python -m benchmarks.statistics --deals 500 --rounds 2 --export-rounds 1      (smoke size: seconds)
 
 The data set is written by bulk inserts in a separate process (deals of every type from 2019 to
 2025, five ledger lines each: request, contract or notice, the basis line, payment, completion;
@@ -91,7 +91,9 @@ def build(url: str | None, instance: str, deals: int) -> None:
     app = _app(url, instance)
     rng = random.Random(6)
     started = time.perf_counter()
-    n_orgs, n_patents, n_decl = 2_000, max(80_000, deals // 3), 5_000
+    # The full size has 80,000 patents and 5,000 declarations; a smoke size (a few thousand deals) fewer.
+    n_orgs, n_patents = 2_000, max(min(80_000, deals * 4), deals // 3)
+    n_decl = min(5_000, n_patents // 2)
     span = (LAST - FIRST).days
     with app.app_context():
         conn = db.session.connection()
@@ -262,12 +264,12 @@ def measure(url: str | None, instance: str, rounds: int, export_rounds: int) -> 
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
         client.post("/login", data={"email": "bureau@bench.test", "password": "bench-Passw0rd1", "csrf_token": token})
         timings = []
-        for _ in range(rounds):
+        for _ in range(rounds + 1):  # the first computes the breakdowns the page adds (its charts)
             t0 = time.perf_counter()
             response = client.get(f"/statistics/?period={YEAR}")
             timings.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, response.status_code
-        out["page_ms"] = median(timings)
+        out["page_ms"], out["page_first_ms"] = median(timings[1:]), timings[0]
         timings = []
         for _ in range(rounds + 1):
             t0 = time.perf_counter()
@@ -365,7 +367,7 @@ def main() -> None:
     print(f"dashboard figures for {YEAR} ({r['year_deals']:,} deals, {r['revisions']} revisions listed): "
           f"median {r['dashboard_ms']:.0f} ms kept (computed: first {r['dashboard_first_ms']:.0f} ms)")
     print(f"dashboard page (login, render): median {r['page_ms']:.1f} ms (target < 250 ms); "
-          f"first request after a new ledger line {r['page_after_line_ms']:.0f} ms")
+          f"first request {r['page_first_ms']:.0f} ms, first after a new ledger line {r['page_after_line_ms']:.0f} ms")
     print(f"public page (政务公开, every deal to date): median {r['public_ms']:.1f} ms (target < 200 ms); "
           f"first request {r['public_first_ms']:.0f} ms, first after a new ledger line {r['public_after_line_ms']:.0f} ms")
     if "xlsx_s" in r:
