@@ -1,4 +1,4 @@
-"""The ledger indexes statistics count through (created by migrations 0007 and 0019), declared on the tables.
+"""The ledger indexes statistics count through (created by migrations 0007 and 0019_perf), declared on the tables.
 
 Declared here, beside the queries that need them, so that the metadata (and Alembic's
 autogenerate) knows them; the migration is what creates them.

@@ -2,13 +2,13 @@
 the figures read is one index look-up (market/statistics/kept.py)
 
 Revision ID: 0019_perf
-Revises: 0019 (0019_lots, the latest on main)
+Revises: 0020 (0020_pricing_guidance, the latest on main)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_perf'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
