@@ -1,6 +1,7 @@
 """District statistics over 1,000,000 ledger events for 200,000 deals, on SQLite or PostgreSQL.
 
     python -m benchmarks.statistics [--deals 200000] [--rounds 5] [--database-url postgresql+psycopg://…/any]
+    python -m benchmarks.statistics --deals 500 --rounds 2 --export-rounds 1      (smoke size: seconds)
 
 The data set is written by bulk inserts in a separate process (deals of every type from 2019 to
 2025, five ledger lines each: request, contract or notice, the basis line, payment, completion;
@@ -9,9 +10,10 @@ declarations, 80,000 listed patents with their industries, 2,000 organisations i
 11 points. The figures are then computed in a fresh process, so its peak memory is the work's own:
 
     dashboard   the bureau's dashboard figures for 2024 (headline, 8 breakdowns, monthly trend,
-                同比, 环比, revisions of a closed period) — target < 500 ms
-    page        the same through the web page (login, render) — for reference
-    public      the public page: totals of every deal to date, by point — for reference
+                同比, 环比, revisions of a closed period): computed once, then kept (kept.py)
+    page        the same through the web page (login, render) — target < 250 ms
+    public      the public page: totals of every deal to date, by point — target < 200 ms;
+                and each page's first request after a new ledger line (the figures computed again)
     xlsx        an XLSX export of 2024 (every sheet, ~28,000 detail rows) — target < 30 s
     csv         a CSV export of everything (~180,000 rows) — target < 15 s
     memory      peak resident memory of the measuring process — target < 1 GB
@@ -224,9 +226,12 @@ def build(url: str | None, instance: str, deals: int) -> None:
 
 def measure(url: str | None, instance: str, rounds: int, export_rounds: int) -> dict:
     """The timings, in this (fresh) process."""
+    from sqlalchemy import select
+
     from config.settings import Settings
     from market import create_app
     from market.core.extensions import db
+    from market.deals.models import DealEvent
     from market.statistics import export, periods, services
     from market.statistics.queries import Selection
 
@@ -259,21 +264,36 @@ def measure(url: str | None, instance: str, rounds: int, export_rounds: int) -> 
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
         client.post("/login", data={"email": "bureau@bench.test", "password": "bench-Passw0rd1", "csrf_token": token})
         timings = []
-        for _ in range(rounds):
+        for _ in range(rounds + 1):  # the first computes the breakdowns the page adds (its charts)
             t0 = time.perf_counter()
             response = client.get(f"/statistics/?period={YEAR}")
             timings.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, response.status_code
-        out["page_ms"] = median(timings)
+        out["page_ms"], out["page_first_ms"] = median(timings[1:]), timings[0]
         timings = []
-        for _ in range(max(1, rounds // 2)):
+        for _ in range(rounds + 1):
             t0 = time.perf_counter()
             response = client.get("/statistics/public")
             timings.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, response.status_code
-        out["public_ms"] = median(timings)
+        out["public_ms"], out["public_first_ms"] = median(timings[1:]), timings[0]
+
+        # A new ledger line: the kept figures are computed again by the next request (kept.py).
+        last = db.session.scalars(select(DealEvent).order_by(DealEvent.id.desc()).limit(1)).one()
+        db.session.add(DealEvent(deal_id=last.deal_id, seq=last.seq + 1, kind="MESSAGE", occurred_on=today,
+                                 note="benchmark: a new line"))
+        db.session.commit()
+        t0 = time.perf_counter()
+        assert client.get("/statistics/public").status_code == 200
+        out["public_after_line_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        assert client.get(f"/statistics/?period={YEAR}").status_code == 200
+        out["page_after_line_ms"] = (time.perf_counter() - t0) * 1000
 
         folder = Path(instance)
+        if not export_rounds:
+            out["peak_mb"] = peak_rss_mb()
+            return out
         timings = []
         for _ in range(export_rounds):
             t0 = time.perf_counter()
@@ -312,7 +332,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5, help="dashboard runs (median)")
-    parser.add_argument("--export-rounds", type=int, default=3, help="export runs (median)")
+    parser.add_argument("--export-rounds", type=int, default=3, help="export runs (median); 0: no exports")
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database stats_bench is made on it)")
     parser.add_argument("--instance", default=None, help="reuse a SQLite data set built earlier")
     parser.add_argument("--keep", action="store_true", help="keep the data set afterwards")
@@ -349,11 +369,15 @@ def main() -> None:
     engine = "PostgreSQL" if url else "SQLite"
     print(f"{engine}: {args.deals:,} deals")
     print(f"dashboard figures for {YEAR} ({r['year_deals']:,} deals, {r['revisions']} revisions listed): "
-          f"median {r['dashboard_ms']:.0f} ms (first {r['dashboard_first_ms']:.0f} ms; target < 500 ms); "
-          f"the whole page {r['page_ms']:.0f} ms")
-    print(f"public page (政务公开, every deal to date): median {r['public_ms']:.0f} ms")
-    print(f"XLSX of {YEAR}: {r['xlsx_rows']:,} detail rows, {r['xlsx_mb']:.1f} MB, median {r['xlsx_s']:.1f} s (target < 30 s)")
-    print(f"CSV of everything: {r['csv_rows']:,} rows, {r['csv_mb']:.1f} MB, median {r['csv_s']:.1f} s (target < 15 s)")
+          f"median {r['dashboard_ms']:.0f} ms kept (computed: first {r['dashboard_first_ms']:.0f} ms)")
+    print(f"dashboard page (login, render): median {r['page_ms']:.1f} ms (target < 250 ms); "
+          f"first request {r['page_first_ms']:.0f} ms, first after a new ledger line {r['page_after_line_ms']:.0f} ms")
+    print(f"public page (政务公开, every deal to date): median {r['public_ms']:.1f} ms (target < 200 ms); "
+          f"first request {r['public_first_ms']:.0f} ms, first after a new ledger line {r['public_after_line_ms']:.0f} ms")
+    if "xlsx_s" in r:
+        print(f"XLSX of {YEAR}: {r['xlsx_rows']:,} detail rows, {r['xlsx_mb']:.1f} MB, median {r['xlsx_s']:.1f} s (target < 30 s)")
+        print(f"CSV of everything: {r['csv_rows']:,} rows, {r['csv_mb']:.1f} MB, median {r['csv_s']:.1f} s "
+              "(target < 15 s)")
     print(f"peak RSS of the measuring process {r['peak_mb']:.0f} MB (target < 1024 MB)")
     if not url:
         print(f"data set in {instance} (reuse with --instance)")

@@ -105,14 +105,17 @@ def _page(stmt, schema, args: dict) -> dict:
 
 
 # -- search ----------------------------------------------------------------------------------
+# Made once: a schema's construction copies its fields, which cost more than a small query.
+SEARCH_ARGS, SEARCH_RESULT = SearchArgsSchema(), SearchResultSchema()
+
 
 @route("/search", summary="Search published listings (full text, facets, highlights)", tag="search",
        params=query_params(SearchArgsSchema), response=SearchResultSchema)
 def search_listings():
-    args = load_args(SearchArgsSchema(), request.args)
+    args = load_args(SEARCH_ARGS, request.args)
     query = SearchQuery(text=args["q"], sort=args["sort"], page=args["page"], per_page=args["per_page"],
                         filters={f: args[f] for f in FACETS if args.get(f)})
-    return SearchResultSchema().dump(search_backend().search(query))
+    return SEARCH_RESULT.dump(search_backend().search(query))
 
 
 # -- patents ---------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ class Organisation(Base):
     status_note: Mapped[str] = mapped_column(String(500), default="")
     approved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its type and region are dimensions of the statistics: a change renews their kept figures.
+    # (Nullable in the table: migration 0019_perf adds it in place; every row has one.)
+    updated_at: Mapped[datetime] = mapped_column(nullable=True, default=utcnow, onupdate=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 

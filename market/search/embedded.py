@@ -54,6 +54,9 @@ SIMILAR_VOCABULARY_DRIFT = 0.1
 # Occurrences of words in at least this many documents are cached, up to this many in all.
 SIMILAR_CACHE_FROM = 500
 SIMILAR_CACHE_POSTINGS = 2_000_000
+# The answers of `similar` (a patent page's similar patents) are kept per process until the next
+# write to the index, up to this many texts.
+SIMILAR_KEPT = 2_000
 
 
 
@@ -286,10 +289,24 @@ class EmbeddedSearch:
         those cost the most to score and say the least. A word the text repeats counts up to
         SIMILAR_REPEAT times. The BM25 is FTS5's, computed in numpy from the words' occurrences.
         `max_terms=None` is the plain query: FTS5 ranks an OR over every word of the text and
-        its sub-words.
+        its sub-words. Answers are kept until the index is next written (any write changes the
+        sequence number `_sync` reads), so a patent page opened again does not ask again.
         """
+        key = (text, limit, tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())), max_terms)
         with self._lock:  # as in search()
-            return self._similar(text, limit=limit, filters=filters, max_terms=max_terms)
+            memory = self._sync()
+            kept = getattr(self, "_similar_kept", None)
+            if kept is None or kept[0] is not memory or kept[1] != memory.seq:
+                kept = self._similar_kept = (memory, memory.seq, OrderedDict())
+            answers = kept[2]
+            if key in answers:
+                answers.move_to_end(key)
+                return list(answers[key])
+            hits = self._similar(text, limit=limit, filters=filters, max_terms=max_terms)
+            answers[key] = hits
+            while len(answers) > SIMILAR_KEPT:
+                answers.popitem(last=False)
+            return list(hits)
 
     def _similar(self, text: str, *, limit: int, filters: dict[str, list[str]] | None,
                  max_terms: int | None) -> list[Hit]:
@@ -336,10 +353,14 @@ class EmbeddedSearch:
         """
         lengths = self._lengths(memory, arrays)
         size = len(arrays["ids"])
-        alive = arrays["alive"]
-        rows = max(int(alive.sum()), 1)
-        average = float(lengths[alive].sum()) / rows or 1.0
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
+        # The length normalisation depends on the index only: computed once per state of it.
+        kept = getattr(self, "_bm25_norm", None)
+        alive = arrays["alive"]  # a new array after every write or deletion (FacetMemory.arrays)
+        if kept is None or kept[0] is not lengths or kept[1] is not alive:
+            rows = max(int(alive.sum()), 1)
+            average = float(lengths[alive].sum()) / rows or 1.0
+            kept = self._bm25_norm = (lengths, alive, rows, BM25_K1 * (1 - BM25_B + BM25_B * lengths / average))
+        _, _, rows, norm = kept
         score = np.zeros(size, dtype=np.float64)
         for term, times in weighted:
             pos, frequency, found_in = self._occurrences(term, memory, arrays)

@@ -1,4 +1,4 @@
-"""The ledger indexes statistics count through (created by migration 0007), declared on the tables.
+"""The ledger indexes statistics count through (created by migrations 0007 and 0019_perf), declared on the tables.
 
 Declared here, beside the queries that need them, so that the metadata (and Alembic's
 autogenerate) knows them; the migration is what creates them.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import Index, text
 
-from listings.models import Patent
-from market.deals.models import DealEvent
-from market.deals.open_licence.models import DeclarationEvent
+from listings.models import Listing, Patent
+from market.accounts.models import Organisation
+from market.deals.models import Deal, DealEvent
+from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 
 # Basis lines of a period: by kind and legal date, carrying the deal and when the line was recorded.
 BASIS_BY_DAY = Index("ix_deal_events_kind_day", DealEvent.kind, DealEvent.occurred_on, DealEvent.deal_id,
@@ -30,3 +31,7 @@ BASIS_ONCE = Index("uq_deal_events_basis_once", DealEvent.deal_id, DealEvent.kin
 # Pricing guidance's comparables (migration 0019): patents by a prefix of their main IPC symbol
 # (text_pattern_ops: PostgreSQL answers LIKE 'H01M 50/%' from the index whatever the collation).
 IPC_MAIN = Index("ix_patents_ipc_main", Patent.ipc_main, postgresql_ops={"ipc_main": "text_pattern_ops"})
+# The newest change of each table the figures read: the fingerprint of kept figures (kept.py), by
+# one index look-up each instead of a scan.
+LAST_CHANGES = [Index(f"ix_{model.__tablename__}_updated_at", model.updated_at)
+                for model in (Deal, OpenLicenceDeclaration, Listing, Patent, Organisation)]

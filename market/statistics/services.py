@@ -26,7 +26,7 @@ from market.core.money import yuan_grouped
 from market.core.time import SHANGHAI
 from market.deals.evidence import amount_review_fen
 from market.deals.vocabulary import EvidenceLevel
-from market.statistics import dimensions, geography, pivots, queries
+from market.statistics import dimensions, geography, kept, pivots, queries
 from market.statistics.measures import Basis, Column, Figures, counting_rules
 from market.statistics.periods import EARLIEST, Period, classify, parse_period, period_from_range, year_to_date
 from market.statistics.queries import DISTRICT, Scope, Selection
@@ -171,7 +171,7 @@ def report(session: Session, sel: Selection, *, today: date, lang: str = "zh",
     breakdowns = list(breakdowns)
     names = queries.point_names(session, lang)
     granularity = sel.period.granularity()
-    agg = queries.aggregate(session, sel, ["period", *breakdowns], granularity, full_rows=full)
+    agg = kept.aggregate(session, sel, ["period", *breakdowns], granularity, full_rows=full)
     trend = pivots.build("period", agg.rows["period"], agg.totals, lang, keys=sel.period.buckets(granularity))
     built = {dim: pivots.build(dim, agg.rows[dim], agg.totals, lang, names) for dim in breakdowns}
     year_ago = previous = None
@@ -180,17 +180,17 @@ def report(session: Session, sel: Selection, *, today: date, lang: str = "zh",
         lean = {} if full else {"full_totals": False, "received": False, "patents": False}
         p = sel.period.year_ago()
         # With its buckets (in the trend's granularity) in the same statement: the trend's 同比.
-        then = queries.aggregate(session, sel.replace(period=p), ["period"], granularity, **lean)
+        then = kept.aggregate(session, sel.replace(period=p), ["period"], granularity, **lean)
         year_ago = Comparison(p, then.totals, then.rows["period"])
         if (p := sel.period.previous()) is not None:
             # A year's previous period is the year before: counted once.
             previous = year_ago if p == year_ago.period else Comparison(
-                p, queries.aggregate(session, sel.replace(period=p), **lean).totals)
+                p, kept.aggregate(session, sel.replace(period=p), **lean).totals)
     out = Report(sel, agg.totals, trend, built, year_ago, previous, closed=sel.period.closed(today),
                  point_names=names)
     if out.closed:
         out.closed_at = queries.closing_instant(sel.period)
-        out.revisions = queries.revisions(session, sel, out.closed_at)
+        out.revisions = kept.revisions(session, sel, out.closed_at)
         if out.revisions and full:
             out.at_close = figures_at_close(session, sel, out.closed_at)
     return out
@@ -198,7 +198,7 @@ def report(session: Session, sel: Selection, *, today: date, lang: str = "zh",
 
 def figures_at_close(session: Session, sel: Selection, closed_at: datetime) -> dict[Column, Figures]:
     """The totals as the ledger stood when the period closed (what a report made then showed)."""
-    return queries.aggregate(session, sel.replace(as_of=closed_at)).totals
+    return kept.aggregate(session, sel.replace(as_of=closed_at)).totals
 
 
 def revision_summary(revisions: list[dict]) -> dict:
@@ -218,7 +218,7 @@ def pivot(session: Session, sel: Selection, by: str, lang: str = "zh") -> pivots
     dimensions.get(by)
     names = queries.point_names(session, lang)
     granularity = sel.period.granularity()
-    agg = queries.aggregate(session, sel, [by], granularity)
+    agg = kept.aggregate(session, sel, [by], granularity)
     keys = sel.period.buckets(granularity) if by == "period" else None
     return pivots.build(by, agg.rows[by], agg.totals, lang, names, keys=keys)
 
@@ -284,7 +284,8 @@ PUBLIC_BREAKDOWNS = ("point", "industry", "supplier_type", "supplier_geo")
 
 
 def public_figures(session: Session, *, today: date, home_district: str, lang: str = "zh") -> PublicFigures:
-    """政务公开: the chain's verified totals from the same ledger, computed at the time of the request.
+    """政务公开: the chain's verified totals from the same ledger, as it stands at the time of the request
+    (kept between requests until a line or a party changes: kept.py).
 
     Open to anyone, so a figure the public sees rests on the CNIPA register or a point's check,
     not on what two parties typed; the deals not yet verified are counted apart, by level.
@@ -295,14 +296,14 @@ def public_figures(session: Session, *, today: date, home_district: str, lang: s
     sel = Selection(period=since, home_district=home_district, amount_review_fen=amount_review_fen())
     verified = sel.replace(filters=VERIFIED_ONLY)
     names = queries.point_names(session, lang)
-    agg = queries.aggregate(session, verified, PUBLIC_BREAKDOWNS, full_rows=False)
+    agg = kept.aggregate(session, verified, PUBLIC_BREAKDOWNS, full_rows=False)
     granularity = this_year.granularity()
-    year = queries.aggregate(session, verified.replace(period=this_year), ["period"], granularity, full_totals=False)
+    year = kept.aggregate(session, verified.replace(period=this_year), ["period"], granularity, full_totals=False)
     year_ago = this_year.year_ago()
-    before = queries.aggregate(session, verified.replace(period=year_ago), ["period"], granularity,
+    before = kept.aggregate(session, verified.replace(period=year_ago), ["period"], granularity,
                                full_totals=False, received=False, patents=False)
-    levels = queries.aggregate(session, sel, ["evidence"], full_rows=False, received=False)
-    on_shelf, per_point = queries.shelf_counts(session)
+    levels = kept.aggregate(session, sel, ["evidence"], full_rows=False, received=False)
+    on_shelf, per_point = kept.shelf_counts(session)
     built = {dim: pivots.build(dim, agg.rows[dim], agg.totals, lang, names) for dim in PUBLIC_BREAKDOWNS}
     return PublicFigures(on_shelf, per_point, since, this_year, agg.totals, year.totals, built["point"],
                          pivots.build("evidence", levels.rows["evidence"], levels.totals, lang,

@@ -148,3 +148,11 @@ def test_real_answers_match_their_documented_schemas(client, doc, session):
         assert body and conforms(body, _response_schema(doc, path, "get", 200), doc) == [], url
     error = client.get("/api/v1/search?sort=bad")
     assert conforms(error.get_json(), _response_schema(doc, "/search", "get", 400), doc) == []
+
+
+def test_the_search_facets_are_documented_as_value_and_count_lists(client):
+    """FacetCounts writes the pairs itself; the description still shows their shape."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    facets = spec["components"]["schemas"]["SearchResult"]["properties"]["facets"]
+    assert facets["additionalProperties"]["type"] == "array"
+    assert facets["additionalProperties"]["items"]["$ref"].endswith("/FacetCount")

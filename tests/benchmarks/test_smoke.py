@@ -22,7 +22,7 @@ from tests.search.conftest import elasticsearch_url  # noqa: F401 (the fixture)
 ROOT = Path(__file__).resolve().parents[2]
 # Every module with a `main` in benchmarks/; the helpers (common, load_*, loadgen) run inside them.
 BENCHMARKS = ["api_fuzz", "catalogue_search", "import_portfolio", "load", "matching", "open_licence",
-              "pricing", "search_backends", "statistics"]
+              "patent_page", "pricing", "search_backends", "statistics"]
 TIMEOUT = 900
 
 
