@@ -87,20 +87,26 @@ class ElasticClient:
             data = None if body is None else json.dumps(body, ensure_ascii=False, default=str)
         payload = data.encode() if data is not None else None
         failures = []
+        reading = method in ("GET", "HEAD") or target.split("?")[0].endswith("/_search")
         order = self._order()
+        response = None
         for turn, node in enumerate(order):
             try:
                 response = self.pool.request(method, self.nodes[node] + target, body=payload, headers=headers)
             except urllib3.exceptions.HTTPError as err:
                 self._down_until[node] = time.monotonic() + self.retry_after
                 failures.append(f"{self.nodes[node]}: {err}")
+                # A write that timed out may still be applied by that node later, after a newer write
+                # sent elsewhere: it is not sent again here (the outbox retries it, in order).
+                if isinstance(err, urllib3.exceptions.ReadTimeoutError) and not reading:
+                    break
                 continue
             # A node shutting down, or one cut off from the cluster manager, answers 503: another may not.
             if response.status in (502, 503, 504) and turn + 1 < len(order):
                 failures.append(f"{self.nodes[node]}: {response.status}")
                 continue
             break
-        else:
+        if response is None:
             raise SearchUnavailable(f"search cluster unreachable: {'; '.join(failures)}")
         try:
             answer = json.loads(response.data or b"{}")

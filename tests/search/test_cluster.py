@@ -121,3 +121,19 @@ def test_queries_and_writes_keep_answering_while_the_cluster_manager_restarts(op
         assert backend.ids() == set(load.acked)
     finally:
         backend.drop()
+
+
+def test_a_write_that_timed_out_is_not_sent_to_another_node(live_node):
+    """It may still be applied where it was sent, after a newer write that went elsewhere."""
+    url, seen = live_node
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        client = ElasticClient(f"http://127.0.0.1:{silent.getsockname()[1]},{url}", timeout=0.5)
+        with pytest.raises(SearchUnavailable):
+            client.request("POST", "/_bulk", ndjson=[{"index": {"_index": "x", "_id": "1"}}, {"id": 1}])
+        assert seen == []
+        # A read that timed out is sent to the next node (a fresh client starts at the silent one).
+        reader = ElasticClient(f"http://127.0.0.1:{silent.getsockname()[1]},{url}", timeout=0.5)
+        assert reader.request("POST", "/listings/_search", {})["status"] == 200
+        assert seen == ["/listings/_search"]
