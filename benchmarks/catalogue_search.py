@@ -31,8 +31,8 @@ MODES = [["TRANSFER", "LICENSE_ORDINARY"], ["OPEN_LICENSE", "LICENSE_ORDINARY"],
 OWNER_TYPES = ["UNIVERSITY", "RESEARCH_INSTITUTE", "SOE", "PRIVATE"]
 
 
-def build(instance: str, n: int, index: bool = True) -> None:
-    """Write n listings in bulk and index them (run in its own process)."""
+def build(instance: str, n: int, index: bool = True, database_url: str | None = None) -> None:
+    """Write n listings in bulk and index them (run in its own process); SQLite in `instance` by default."""
     from sqlalchemy import insert
 
     from benchmarks.common import fresh_app
@@ -47,7 +47,7 @@ def build(instance: str, n: int, index: bool = True) -> None:
 
     records = [json.loads(l) for l in data_file("cn_patents_a01", "patents.jsonl").read_text().splitlines() if l]
     app = fresh_app(INSTANCE_PATH=instance, SEARCH_INDEX_PATH=f"{instance}/search.sqlite3",
-                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance}/market.sqlite3")
+                    SQLALCHEMY_DATABASE_URI=database_url or f"sqlite:///{instance}/market.sqlite3")
     rng = random.Random(11)
     started = time.perf_counter()
     with app.app_context():

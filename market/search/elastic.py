@@ -101,8 +101,11 @@ class ElasticsearchBackend:
         new = f"{self.alias}_v{VERSION}_{int(time.time() * 1000)}"
         body = definition()
         settings = body.setdefault("settings", {})
-        replicas = settings.get("number_of_replicas", 1)
-        settings.update({"refresh_interval": "-1", "number_of_replicas": 0})
+        # No replica while filling (each document is written once), the definition's when done:
+        # one replica as soon as the cluster has a second node (auto_expand_replicas "0-1").
+        final = {"refresh_interval": "1s", "number_of_replicas": settings.get("number_of_replicas", 0),
+                 "auto_expand_replicas": settings.get("auto_expand_replicas", False)}
+        settings.update({"refresh_interval": "-1", "number_of_replicas": 0, "auto_expand_replicas": False})
         if owner is not None:
             body.setdefault("mappings", {})["_meta"] = {"database": owner}
         self.client.request("PUT", f"/{new}", body)
@@ -110,9 +113,11 @@ class ElasticsearchBackend:
         try:
             for docs in batches:
                 count += self._bulk_index(new, docs, bulk=True)
-            self.client.request("PUT", f"/{new}/_settings",
-                                {"index": {"refresh_interval": "1s", "number_of_replicas": replicas}})
+            self.client.request("PUT", f"/{new}/_settings", {"index": final})
             self.client.request("POST", f"/{new}/_refresh")
+            # The replicas are copied before the switch, so that losing a node right after it loses nothing.
+            self.client.request("GET", f"/_cluster/health/{new}",
+                                params={"wait_for_active_shards": "all", "timeout": "120s"}, ok=(408,))
             actions = [{"remove": {"index": i, "alias": self.alias}} for i in old]
             actions.append({"add": {"index": new, "alias": self.alias}})
             self.client.request("POST", "/_aliases", {"actions": actions})

@@ -6,7 +6,9 @@ TEST_S3_URL), so the search contract suite runs against the embedded backend and
 Stripe provider against a real server and the upload store against real object storage.
 The two JVMs start at once and are waited for together. OpenSearch serves the contract suite in
 the SQLite pass only (TEST_SEARCH_CLUSTERS) and is stopped before the PostgreSQL pass: nothing in
-the contract depends on the database, and a second run would only add CI time.
+the contract depends on the database, and a second run would only add CI time. In the same pass
+tests/search/test_cluster.py starts a three-node OpenSearch cluster of its own (it stops and
+restarts a node, which it can do only to processes it started) and stops it when done.
 Debian's Chromium is checked (installed as root when missing) and passed as TEST_CHROMIUM to the
 browser tests, which run in the SQLite pass only. A service that cannot start fails the run with
 its error; outside CI a missing node, stripe-mock or Chromium only skips the tests that need it,

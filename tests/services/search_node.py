@@ -158,10 +158,7 @@ class SearchNode:
             _claimed.add(self.port)
         config = self.dir / "node_1" / "config"
         config.mkdir(parents=True, exist_ok=True)
-        # Loopback only; one node; no read-only flip on a nearly full disk of a dev machine.
-        (config / self.runner.config_file).write_text(
-            "network.host: 127.0.0.1\ndiscovery.type: single-node\n"
-            "cluster.routing.allocation.disk.threshold_enabled: false\n")
+        (config / self.runner.config_file).write_text(self.settings())
         self.log = self.dir / "node.log"
         self.started_at = time.monotonic()
         self.deadline = self.started_at + timeout
@@ -172,6 +169,11 @@ class SearchNode:
                  "-baseHttpPort", str(self.port - 1), "-basePath", str(self.dir), "-clusterName", self.cluster_name],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         return self
+
+    def settings(self) -> str:
+        """The node's config file: loopback only; one node; no read-only flip on a nearly full disk."""
+        return ("network.host: 127.0.0.1\ndiscovery.type: single-node\n"
+                "cluster.routing.allocation.disk.threshold_enabled: false\n")
 
     def wait(self) -> "SearchNode":
         """Block until the launched node's cluster is green or yellow; stop it and raise if it is not."""
