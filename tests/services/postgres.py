@@ -49,10 +49,12 @@ def free_port() -> int:
 
 class Postgres:
     def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="psm-pg-"))
+        self.as_root = os.geteuid() == 0
+        # As root the server runs as `postgres`, which must reach its folder: not under a TMPDIR that
+        # is private to root (pytest's tmp_path, where benchmark smoke runs keep their files).
+        self.dir = Path(tempfile.mkdtemp(prefix="psm-pg-", dir="/tmp" if self.as_root else None))
         self.data = self.dir / "data"
         self.port = free_port()
-        self.as_root = os.geteuid() == 0
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = list(args)
