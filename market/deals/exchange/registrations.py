@@ -16,9 +16,17 @@ from market.accounts.models import User
 from market.accounts.permissions import require_buyer
 from market.core.errors import Conflict, DomainError, Forbidden, NotFound
 from market.core.notifications import notify
-from market.deals.exchange.deposits import excluded_orgs, lock_lot, lot_ledger, open_deposit, release_deposit
+from market.deals.exchange.deposits import (
+    deposit_payment,
+    excluded_orgs,
+    lock_lot,
+    lot_ledger,
+    open_deposit,
+    release_deposit,
+)
 from market.deals.exchange.lots import require_lot_manager
 from market.deals.exchange.models import Lot, LotRegistration, LotStatus, RegistrationStatus
+from market.payments import services as payments
 
 MAX_ID = 2**31 - 1
 
@@ -110,3 +118,14 @@ def withdraw(session: Session, user: User, lot: Lot, *, at: datetime) -> LotRegi
     release_deposit(session, lot, reg, at=at, actor=user, reason="报名人撤回报名 / registration withdrawn")
     lot_ledger(session, lot, "REGISTRATION_WITHDRAWN", at=at, actor=user, registration=reg)
     return reg
+
+
+def confirm_deposit(session: Session, user: User, lot: Lot, reg: LotRegistration, *, at: datetime) -> None:
+    """Offline: the seller or point operator says the deposit's bank transfer arrived (the payee's word)."""
+    require_lot_manager(user, lot)
+    payment = deposit_payment(session, reg)
+    if payment is None:
+        raise NotFound("lot.no_deposit", "该报名没有保证金。", "This registration has no deposit.")
+    if reg.status not in (RegistrationStatus.PENDING, RegistrationStatus.QUALIFIED):
+        raise Conflict("lot.registration_closed", "该报名已结束，保证金不再收取。", "This registration is closed.")
+    payments.confirm_payment(session, payment, actor=user, at=at)
