@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from market.accounts.services import issue_api_token
 from market.core.db import utcnow
 from market.core.extensions import db
 from market.deals.exchange import lots
@@ -139,3 +141,41 @@ def test_api_lists_opens_and_registers(app, setup, client):
     assert body["price_fen"] == 8_000_000 and body["registrations"] == 0 and body["working_days_left"] > 0
     assert "reserve_fen" not in body
     assert any(x["id"] == lot.id for x in client.get("/api/v1/lots").get_json())
+
+
+def _call(client, method, url, token, body=None):
+    headers = {"Authorization": "Bearer " + token}
+    response = client.open("/api/v1" + url, method=method, headers=headers,
+                           data=json.dumps(body) if body is not None else None, content_type="application/json")
+    return response.status_code, response.get_json()
+
+
+def test_api_opens_a_lot_refuses_nan_and_the_seller_registering(app, setup, client):
+    w = setup()
+    seller = w.listing.organisation
+    seller.bank_account_name, seller.bank_name, seller.bank_account_no = seller.name, "上海银行", "31001234567"
+    tokens = {name: issue_api_token(getattr(w, name), "t")[1] for name in ("seller", "buyer", "other")}
+    db.session.commit()
+    body = {"listing_id": w.listing.id, "deal_kind": "TRANSFER", "price_fen": 8_000_000, "deposit_fen": 500_000,
+            "qualifications": "企业法人"}
+    for bad in ({"price_fen": "NaN"}, {"price_fen": -1}, {"deposit_fen": 1.5}):
+        status, _ = _call(client, "POST", "/lots", tokens["seller"], {**body, **bad})
+        assert status == 422, bad
+    assert _call(client, "POST", "/lots", tokens["other"], body)[0] == 403
+    status, lot = _call(client, "POST", "/lots", tokens["seller"], body)
+    assert status == 201 and lot["price_fen"] == 8_000_000
+    assert _call(client, "POST", f"/lots/{lot['id']}/registrations", tokens["seller"], {})[0] == 403
+    status, reg = _call(client, "POST", f"/lots/{lot['id']}/registrations", tokens["buyer"], {"statement": "我们符合"})
+    assert status == 201 and reg["deposit_status"] == "DUE"
+    assert _call(client, "POST", f"/lots/{lot['id']}/registrations", tokens["buyer"], {})[0] == 409
+
+
+def test_the_deal_page_shows_the_lot_as_the_evidence_of_its_price(app, setup):
+    w = setup()
+    lot = _lot(w)
+    register(lot, w.buyer)
+    lots.settle_lot(db.session, lot, at=lot.registration_closes_at)
+    db.session.commit()
+    html = as_user(app, w.buyer).get(f"/deals/{lot.deal_id}").get_data(as_text=True)
+    assert "价格来源：平台挂牌交易" in html and f"/lots/{lot.id}#ledger" in html
+    assert "5,000.00 元" in html  # the deposit applied to the price
