@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from listings.models import Listing
 from market.deals.exchange.models import Bid, Lot, LotEvent, LotMethod, LotStatus, RegistrationStatus
-from market.deals.exchange.workdays import local_day, working_days_left
+from market.deals.exchange.workdays import is_workday, local_day, working_days_left
 
 MAX_ID = 2**31 - 1
 # Lines whose actor is a registrant: shown without the name (the register of interest is not public).
@@ -52,7 +52,9 @@ def summary(lot: Lot, now: datetime) -> dict:
             "last_day": last_day(lot), "working_days_left": working_days_left(now, last_day(lot)) if live else 0,
             "registrations": sum(r.status != RegistrationStatus.WITHDRAWN for r in lot.registrations),
             "conducted_by": conducted_by(lot), "previous_lot_id": lot.previous_lot_id, "deal_id": lot.deal_id,
-            "is_auction": lot.method == LotMethod.AUCTION, "live": live}
+            "is_auction": lot.method == LotMethod.AUCTION, "live": live,
+            # The period runs into a year whose holiday notice chinese-calendar does not have yet.
+            "calendar_estimated": is_workday(last_day(lot))[1]}
 
 
 def list_lots(session: Session, limit: int = 200) -> list[Lot]:

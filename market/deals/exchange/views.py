@@ -107,6 +107,8 @@ def new():
 def _submit(listing, previous=None):
     typed = {name: request.form.get(name, "") for name in FORM_INPUTS}
     values, errors = load(LotForm(), request.form)
+    if request.form.get("confirm") != "1":
+        errors["confirm"] = [t("请勾选确认后再发布。", "Tick the confirmation before publishing.")]
     if errors:
         return _render_form(listing, typed, errors, previous)
     user = _user()

@@ -57,7 +57,7 @@ def test_opening_form_keeps_input_and_shows_every_error_beside_its_field(app, se
                                           "disclosure_working_days": "20"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'id="err-price_yuan"' in html and 'id="err-deposit_yuan"' in html
+    assert 'id="err-price_yuan"' in html and 'id="err-deposit_yuan"' in html and 'id="err-confirm"' in html
     assert "企业法人" in html  # what was valid is kept
     assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w.listing.id)) is None
 
@@ -74,9 +74,12 @@ def test_a_stranger_cannot_open_a_lot(app, setup):
 def test_seller_opens_a_lot_through_the_form(app, setup):
     w = setup()
     seller = as_user(app, w.seller)
+    form = {"listing_id": w.listing.id, "deal_kind": "TRANSFER", "price_yuan": "80000", "qualifications": "企业法人"}
+    assert post(seller, "/lots/new", form).status_code == 422  # not confirmed: nothing is published
+    assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w.listing.id)) is None
     page = flashed(seller, post(seller, "/lots/new", {
         "listing_id": w.listing.id, "deal_kind": "TRANSFER", "price_yuan": "80000", "deposit_yuan": "5000",
-        "qualifications": "企业法人", "disclosure_working_days": "20", "method": "LISTING"}))
+        "qualifications": "企业法人", "disclosure_working_days": "20", "method": "LISTING", "confirm": "1"}))
     assert "挂牌公告已发布" in page
     lot = db.session.scalar(select(Lot).where(Lot.listing_id == w.listing.id))
     assert lot.price_fen == 8_000_000 and lot.deposit_fen == 500_000
