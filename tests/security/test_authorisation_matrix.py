@@ -310,6 +310,13 @@ ROUTES = [
     ("GET", "/statistics/export", "/statistics/export?format=csv", None,
                                                                      "L 200 200 200 200 200 200 200"),
     ("GET", "/statistics/public", "/statistics/public", None,        "200 200 200 200 200 200 200 200"),
+    # -- pricing guidance (any signed-in user; others' amounts only as bands) and the annual report
+    # (a university's or institute's administrators, and the bureau for any of them)
+    ("GET", "/pricing/guidance", "/pricing/guidance?ipc=H01M+50/449", None,
+                                                                     "L 200 200 200 200 200 200 200"),
+    ("GET", "/statistics/annual/", "/statistics/annual/", None,      "L 403 403 200 200 403 403 200"),
+    ("GET", "/statistics/annual/xlsx", "/statistics/annual/xlsx", None,
+                                                                     "L 403 403 200 200 403 403 200"),
     # -- the JSON API
     ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None,    "200 200 200 200 200 200 200 200"),
     ("GET", "/api/v1/docs", "/api/v1/docs", None,                    "200 200 200 200 200 200 200 200"),
