@@ -62,12 +62,23 @@ def schedule_payments(deal: Deal, start: date | None = None) -> list[Payment]:
             rows.append((PaymentKind.TRANSFER_PRICE, 1, deal.price_fen, start + timedelta(days=int(days))))
     elif deal.kind != DealKind.EQUITY and deal.fee_terms:
         rows = FeeTerms.from_dict(deal.fee_terms).upfront_schedule(start)
+    rows = _less_deposit(rows, int(((deal.approvals or {}).get("lot") or {}).get("deposit_applied_fen") or 0))
     payments = [Payment(deal_id=deal.id, kind=str(kind), sequence=seq, amount_fen=amount, due_date=due)
                 for kind, seq, amount, due in rows if amount]
     db.session.add_all(payments)
     if payments:
         db.session.flush(payments)
     return payments
+
+
+def _less_deposit(rows: list, applied_fen: int) -> list:
+    """A lot's deposit already paid counts towards the first sums due (the buyer is not charged twice)."""
+    out = []
+    for kind, seq, amount, due in rows:
+        taken = min(amount, applied_fen)
+        applied_fen -= taken
+        out.append((kind, seq, amount - taken, due))
+    return out
 
 
 def first_upfront(payments: list[Payment]) -> Payment | None:
@@ -80,6 +91,8 @@ def first_upfront(payments: list[Payment]) -> Payment | None:
 def dispatch_payment_paid(session: Session, outcome: PaymentOutcome) -> None:
     """The payments hook: a PAID payment goes to the flow that owns its deal's kind."""
     payment = outcome.payment
+    if payment.deal_id is None:  # a lot deposit: the exchange's own hook books it
+        return
     deal = session.get(Deal, payment.deal_id)
     if deal is None:
         return
@@ -93,7 +106,7 @@ def dispatch_payment_paid(session: Session, outcome: PaymentOutcome) -> None:
 @payee_account_resolver
 def seller_account(payment: Payment) -> PayeeAccount | None:
     """Bank transfers under a deal go to the seller's (licensor's, assignor's) own account."""
-    deal = db.session.get(Deal, payment.deal_id)
+    deal = db.session.get(Deal, payment.deal_id) if payment.deal_id is not None else None
     seller = deal.seller if deal is not None else None
     if seller is None or not seller.bank_account_no:
         return None

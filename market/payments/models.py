@@ -1,4 +1,4 @@
-"""Payments against deals, and the provider webhook events already seen (deduplicated by id)."""
+"""Payments against deals or lot registrations (deposits), and the provider webhook events already seen."""
 
 from __future__ import annotations
 
@@ -11,17 +11,24 @@ from market.core.db import Base, utcnow
 
 
 class Payment(Base):
-    """One sum due under a deal: entry fee, lump sum, instalment, royalty period or price."""
+    """One sum due under a deal (entry fee, lump sum, instalment, royalty, price) or a lot's deposit.
+
+    A deposit (保证金) is paid before any deal exists, so it belongs to the buyer's registration for
+    the lot instead; the database holds every payment to exactly one of the two.
+    """
 
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_bounded"),
         UniqueConstraint("deal_id", "kind", "sequence"),
+        CheckConstraint("(deal_id IS NULL) <> (registration_id IS NULL)", name="one_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
+    # A lot deposit: the registration it secures (market.deals.exchange), never a deal's.
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("lot_registrations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     sequence: Mapped[int] = mapped_column(default=1)
     amount_fen: Mapped[int] = mapped_column(BigInteger)

@@ -11,6 +11,7 @@ class PaymentKind(Labelled):
     INSTALLMENT = "INSTALLMENT", "分期款", "Instalment"
     ROYALTY_PERIOD = "ROYALTY_PERIOD", "提成费", "Royalty"
     TRANSFER_PRICE = "TRANSFER_PRICE", "转让价款", "Transfer price"
+    DEPOSIT = "DEPOSIT", "交易保证金", "Deposit"
 
 
 class PaymentStatus(Labelled):

@@ -61,12 +61,16 @@ def refuse_exchange_listing(deal: Deal) -> None:
 
 
 def exchange_listing_done(deal: Deal) -> bool:
-    """Only a price the platform's listing set, first listed at no less than the approved value."""
+    """Only a price the platform's lot set (listing or auction), first listed at no less than the approved value.
+
+    The record is written by market.deals.exchange.award when a lot ends with this deal; no
+    party can write it (`refuse_exchange_listing`).
+    """
     record = (deal.approvals or {}).get(rules.EXCHANGE_LISTING.code) or {}
     value = (deal.valuation or {}).get("value_fen")
     first_price = record.get("first_listing_price_fen")
-    return (deal.price_formed_by == rules.LISTING and first_price is not None and value is not None
-            and first_price >= value)
+    return (deal.price_formed_by in (rules.LISTING, rules.AUCTION) and record.get("lot_id") is not None
+            and first_price is not None and value is not None and first_price >= value)
 
 
 def token_acknowledgement(deal: Deal, data: dict) -> dict:
