@@ -1,14 +1,14 @@
 """Bidding: a sealed flag on each bid; one bid per amount on an ascending lot, one per registration sealed
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 """
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -20,14 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
-from market.accounts.points.models import Point
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.money import MAX_FEN, yuan_text
 from market.deals.exchange.award import award, lot_ledger, no_sale
+from market.deals.exchange.deposits import excluded_orgs, is_qualified_bidder, lock_lot
 from market.deals.exchange.models import (
     Bid,
     BiddingFormat,
-    DepositStatus,
     Lot,
     LotMethod,
     LotRegistration,
@@ -40,28 +39,14 @@ from market.deals.models import Deal
 DEFAULT_WINDOW = timedelta(hours=1)
 
 
-def lock_lot(session, lot: Lot) -> Lot:
-    """The lot re-read under its row lock: what every bid and the close are checked against."""
-    return session.scalars(select(Lot).where(Lot.id == lot.id).with_for_update()
-                           .execution_options(populate_existing=True)).one()
-
-
 def is_qualified(lot: Lot, registration: LotRegistration | None) -> bool:
-    """A qualified bidder: qualified, and its deposit paid (or none asked)."""
-    if registration is None or registration.status != RegistrationStatus.QUALIFIED:
-        return False
-    return registration.deposit_status == DepositStatus.PAID or (
-        lot.deposit_fen == 0 and registration.deposit_status == DepositStatus.NONE)
+    """A qualified bidder (the one rule, market.deals.exchange.deposits): qualified, deposit paid."""
+    return registration is not None and is_qualified_bidder(lot, registration)
 
 
 def excluded_org_ids(session, lot: Lot) -> set[int]:
     """Organisations that may never bid on the lot: the seller's and the point operator's."""
-    excluded = {lot.seller_org_id}
-    if lot.point_id is not None:
-        point = session.get(Point, lot.point_id)
-        if point is not None:
-            excluded.add(point.operator_id)
-    return excluded
+    return excluded_orgs(lot)
 
 
 def qualified_registrations(session, lot: Lot) -> list[LotRegistration]:

@@ -22,7 +22,8 @@ from market.deals.exchange.models import (
     RegistrationStatus,
 )
 from tests import factories as f
-from tests.deals.bidding.world import register, world
+from tests.deals.bidding.world import world
+from tests.deals.exchange.lots_world import register
 
 
 def _bids(lot) -> list[tuple[int, int]]:
@@ -48,7 +49,8 @@ def test_start_bidding_opens_the_window_and_writes_a_ledger_line(session):
     bidding.start_bidding(session, w.lot, at=w.now)
     assert w.lot.status == LotStatus.BIDDING
     assert w.lot.bidding_closes_at - w.lot.bidding_opens_at == timedelta(minutes=60)
-    assert session.scalars(select(LotEvent.kind).where(LotEvent.lot_id == w.lot.id)).all() == ["BIDDING_STARTED"]
+    kinds = session.scalars(select(LotEvent.kind).where(LotEvent.lot_id == w.lot.id).order_by(LotEvent.seq)).all()
+    assert kinds[-1] == "BIDDING_STARTED" and "BIDDING_STARTED" not in kinds[:-1]
 
 
 def test_a_window_set_in_the_past_opens_now_with_its_length(session):
@@ -69,8 +71,7 @@ def test_listing_needs_two_qualified_bidders_an_auction_one(session):
 
 def test_an_unpaid_deposit_does_not_count_towards_starting(session):
     w = world(bidders=1, start=False)
-    other = f.organisation(org_type="PRIVATE")
-    register(w.lot, other, w.operator, deposit=DepositStatus.DUE)
+    register(w.lot, f.user(f.organisation(org_type="PRIVATE")), pay=False)
     _refused(w, "bidding_too_few_bidders", lambda: bidding.start_bidding(session, w.lot, at=w.now))
 
 
@@ -134,8 +135,8 @@ def test_unqualified_unpaid_refused_and_withdrawn_registrations_cannot_bid(sessi
 
 def test_the_seller_and_the_point_operator_cannot_bid_even_if_registered(session):
     w = world()
-    register(w.lot, w.seller.organisation, w.operator)
-    register(w.lot, w.operator.organisation, w.operator)
+    register(w.lot, w.seller)
+    register(w.lot, w.operator)
     colleague = f.user(w.seller.organisation)
     for user in (w.seller, colleague, w.operator):
         _refused(w, "bid_own_lot", lambda u=user: bidding.place_bid(session, w.lot, u, 1_000_000, at=w.at(1)))
@@ -181,6 +182,8 @@ def test_close_awards_the_highest_ascending_bid(session):
     deal = bidding.close_bidding(session, w.lot, at=w.at(60))
     assert w.lot.status == LotStatus.AWARDED
     assert (deal.buyer_org_id, deal.price_fen) == (w.bidders[1].organisation_id, 1_050_000)
+    assert deal.price_formed_by == "LISTING" and w.lot.deal_id == deal.id
+    assert [r.deposit_status for r in w.registrations] == ["REFUNDED", "APPLIED", "REFUNDED"]
     _refused(w, "bidding_not_running", lambda: bidding.close_bidding(session, w.lot, at=w.at(61)))
 
 

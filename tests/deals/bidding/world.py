@@ -1,24 +1,17 @@
-"""A lot ready for bidding, built directly from rows (the exchange steps that lead here are theirs)."""
+"""A lot ready for bidding: rows written directly, deposits paid through the offline provider."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from market.accounts.models import Organisation, User
+from market.accounts.models import User
 from market.core.db import utcnow
 from market.core.extensions import db
 from market.deals.exchange import bidding
-from market.deals.exchange.models import (
-    BiddingFormat,
-    DepositStatus,
-    Lot,
-    LotMethod,
-    LotRegistration,
-    LotStatus,
-    RegistrationStatus,
-)
+from market.deals.exchange.models import BiddingFormat, Lot, LotMethod, LotRegistration, LotStatus
 from tests import factories as f
+from tests.deals.exchange.lots_world import register
 
 
 @dataclass
@@ -38,25 +31,14 @@ class World:
         return bidding.place_bid(db.session, self.lot, self.bidders[i], yuan * 100, at=self.at(minutes))
 
 
-def register(lot: Lot, org: Organisation, decider: User, *, status=RegistrationStatus.QUALIFIED,
-             deposit=DepositStatus.PAID) -> LotRegistration:
-    decided = status in (RegistrationStatus.QUALIFIED, RegistrationStatus.REFUSED)
-    reg = LotRegistration(lot_id=lot.id, buyer_org_id=org.id, status=status, deposit_status=deposit,
-                          decided_by_id=decider.id if decided else None,
-                          decided_at=lot.opens_at if decided else None,
-                          decision_reason="资格审查通过" if decided else "")
-    db.session.add(reg)
-    db.session.flush()
-    return reg
-
-
 def world(*, bidders: int = 3, method=LotMethod.LISTING, fmt=BiddingFormat.ASCENDING, reserve_fen=None,
           price_fen=1_000_000, increment_fen=10_000, deposit_fen=100_000, extension_minutes=5,
           window_minutes=60, start: bool = True, now: datetime | None = None) -> World:
     """A 挂牌 (or auction) lot whose disclosure period has just ended, `bidders` qualified buyers
     with paid deposits; bidding started (when `start`) at `now` for `window_minutes`."""
     now = now or utcnow()
-    seller_org = f.organisation(org_type="UNIVERSITY")
+    seller_org = f.organisation(org_type="UNIVERSITY", bank_account_name="测试大学", bank_name="上海银行宝山支行",
+                                bank_account_no="31001234567")  # deposits are paid to the seller
     seller = f.user(seller_org)
     point = f.point()
     operator = f.user(point.operator)
@@ -71,8 +53,7 @@ def world(*, bidders: int = 3, method=LotMethod.LISTING, fmt=BiddingFormat.ASCEN
     db.session.add(lot)
     db.session.flush()
     users = [f.user(f.organisation(org_type="PRIVATE")) for _ in range(bidders)]
-    regs = [register(lot, u.organisation, operator,
-                     deposit=DepositStatus.PAID if deposit_fen else DepositStatus.NONE) for u in users]
+    regs = [register(lot, u) for u in users]
     if start:
         bidding.start_bidding(db.session, lot, at=now)
     db.session.flush()
