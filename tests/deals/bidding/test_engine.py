@@ -22,7 +22,7 @@ from market.deals.exchange.models import (
     RegistrationStatus,
 )
 from tests import factories as f
-from tests.deals.bidding.world import world
+from tests.deals.bidding.world import person, world
 from tests.deals.exchange.lots_world import register
 
 
@@ -71,7 +71,7 @@ def test_listing_needs_two_qualified_bidders_an_auction_one(session):
 
 def test_an_unpaid_deposit_does_not_count_towards_starting(session):
     w = world(bidders=1, start=False)
-    register(w.lot, f.user(f.organisation(org_type="PRIVATE")), pay=False)
+    register(w.lot, person(f.organisation(org_type="PRIVATE")), pay=False)
     _refused(w, "bidding_too_few_bidders", lambda: bidding.start_bidding(session, w.lot, at=w.now))
 
 
@@ -128,7 +128,7 @@ def test_unqualified_unpaid_refused_and_withdrawn_registrations_cannot_bid(sessi
     _refused(w, "bid_not_qualified", lambda: w.bid(0, 10_000))
     _refused(w, "bid_deposit_unpaid", lambda: w.bid(1, 10_000))
     _refused(w, "bid_not_qualified", lambda: w.bid(2, 10_000))
-    stranger = f.user(f.organisation(org_type="PRIVATE"))
+    stranger = person(f.organisation(org_type="PRIVATE"))
     _refused(w, "bid_not_qualified", lambda: bidding.place_bid(session, w.lot, stranger, 1_000_000, at=w.at(1)))
     w.bid(3, 10_000)
 
@@ -137,7 +137,7 @@ def test_the_seller_and_the_point_operator_cannot_bid_even_if_registered(session
     w = world()
     register(w.lot, w.seller)
     register(w.lot, w.operator)
-    colleague = f.user(w.seller.organisation)
+    colleague = person(w.seller.organisation)
     for user in (w.seller, colleague, w.operator):
         _refused(w, "bid_own_lot", lambda u=user: bidding.place_bid(session, w.lot, u, 1_000_000, at=w.at(1)))
 

@@ -12,7 +12,7 @@ from market.core.db import utcnow
 from market.core.extensions import db
 from market.deals.exchange.models import Bid, BiddingFormat, LotMethod, LotStatus
 from tests import factories as f
-from tests.deals.bidding.world import world
+from tests.deals.bidding.world import person, world
 
 RESERVE = 1_234_567  # 12,345.67 元: must never reach a bidder
 
@@ -50,7 +50,7 @@ def test_the_page_shows_price_minimum_countdown_and_form_in_chinese_first(client
 def test_strangers_see_nothing_and_anonymous_visitors_are_asked_to_log_in(client, session):
     _, ids = _committed()
     assert client.get(f"/lots/{ids['lot']}/bidding").status_code == 302
-    stranger = f.user(f.organisation(org_type="PRIVATE"))
+    stranger = person(f.organisation(org_type="PRIVATE"))
     db.session.commit()
     f.login(client, stranger)
     for url in ("/bidding", "/bidding/state.json", "/bidding/confirm?amount=10000"):
@@ -176,7 +176,7 @@ def test_the_api_takes_whole_fen_only_and_answers_with_the_board(client, session
     assert ok.status_code == 201 and ok.get_json()["current_fen"] == 1_000_000 and ok.get_json()["leading"]
     board = client.get(f"/api/v1/lots/{ids['lot']}/bidding", headers=token).get_json()
     assert board["bids"][0]["mine"] and "reserve_fen" not in json.dumps(board)
-    stranger = {"Authorization": "Bearer " + issue_api_token(f.user(f.organisation(org_type="PRIVATE")), "t")[1]}
+    stranger = {"Authorization": "Bearer " + issue_api_token(person(f.organisation(org_type="PRIVATE")), "t")[1]}
     db.session.commit()
     assert client.get(f"/api/v1/lots/{ids['lot']}/bidding", headers=stranger).status_code == 404
     assert client.post(url, headers=stranger, json={"amount_fen": 2_000_000}).status_code == 404
