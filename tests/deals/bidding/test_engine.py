@@ -216,13 +216,13 @@ def test_an_auction_below_its_reserve_is_no_sale_and_at_the_reserve_a_sale(sessi
 def test_the_database_refuses_a_second_ascending_bid_of_one_amount_and_a_second_sealed_bid(session):
     w = world()
     first = w.bid(0, 10_000)
-    with session.begin_nested(), pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), session.begin_nested():
         session.add(Bid(lot_id=w.lot.id, registration_id=w.registrations[1].id, amount_fen=1_000_000,
                         bidder_org_id=w.bidders[1].organisation_id, seq=2))
         session.flush()
     s = world(fmt=BiddingFormat.SEALED)
     s.bid(0, 10_000)
-    with session.begin_nested(), pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), session.begin_nested():
         session.add(Bid(lot_id=s.lot.id, registration_id=s.registrations[0].id, sealed=True,
                         bidder_org_id=s.bidders[0].organisation_id, seq=2, amount_fen=2_000_000))
         session.flush()
@@ -232,5 +232,5 @@ def test_the_database_refuses_a_second_ascending_bid_of_one_amount_and_a_second_
 def test_accepted_bids_cannot_be_changed_or_deleted(session):
     w = world()
     w.bid(0, 10_000)
-    with session.begin_nested(), pytest.raises(DatabaseError):
+    with pytest.raises(DatabaseError), session.begin_nested():
         session.execute(Bid.__table__.update().values(amount_fen=1))
