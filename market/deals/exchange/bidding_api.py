@@ -59,6 +59,12 @@ class BoardSchema(BaseSchema):
                                                                    "deal_id (for the parties)"})
 
 
+class BidPlacedSchema(BoardSchema):
+    """The accepted bid (its order of acceptance and amount) and the board after it."""
+
+    bid = fields.Nested(BidLineSchema)
+
+
 @route("/lots/<int:lot_id>/bidding", tag="lots", auth=True, response=BoardSchema,
        summary="A lot's bidding as you may see it: price, next minimum bid, time left, bids (others anonymised), "
                "the result after the close")
@@ -69,11 +75,14 @@ def bidding_board_api(lot_id: int):
 
 
 @route("/lots/<int:lot_id>/bids", methods=("POST",), tag="lots", auth=True, body=BidInputSchema,
-       response=BoardSchema, status=201,
+       response=BidPlacedSchema, status=201,
        summary="Bid on a lot (a qualified bidder, during the bidding window; binding)")
 def place_bid_api(lot_id: int):
     lot, role = lot_for(db.session, current_user, lot_id)
     amount = body_of(BidInputSchema())["amount_fen"]
-    run_api_action(lambda: bidding.place_bid(db.session, lot, current_user._get_current_object(), amount,
-                                             at=utcnow()))
-    return BoardSchema().dump(board(db.session, lot, current_user, role, now=utcnow(), you="您").as_json()), 201
+    bid = run_api_action(lambda: bidding.place_bid(db.session, lot, current_user._get_current_object(), amount,
+                                                   at=utcnow()))
+    answer = board(db.session, lot, current_user, role, now=utcnow(), you="您").as_json()
+    answer["bid"] = {"seq": bid.seq, "bidder": "您", "mine": True, "amount_fen": bid.amount_fen,
+                     "placed_at": bid.placed_at.isoformat() + "Z"}
+    return BidPlacedSchema().dump(answer), 201

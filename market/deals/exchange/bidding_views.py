@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from market.core.db import utcnow
+from market.core.db import utcnow, write_intent
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import t
@@ -35,7 +35,10 @@ _AMOUNT_WORDS = {
 def settle_if_due(lot: Lot) -> None:
     """Close a bidding whose close has passed (server clock); another reader may have done it first."""
     if lot.status == LotStatus.BIDDING and lot.bidding_closes_at and utcnow() >= lot.bidding_closes_at:
-        run_action(lambda: bidding.close_bidding(db.session, lot, at=utcnow()))
+        # A read that writes: end the read transaction and take the write lock first (SQLite).
+        db.session.rollback()
+        with write_intent():
+            run_action(lambda: bidding.close_bidding(db.session, lot, at=utcnow()))
         db.session.refresh(lot)
 
 

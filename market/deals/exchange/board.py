@@ -22,6 +22,7 @@ from market.deals.exchange.models import Bid, BiddingFormat, Lot, LotRegistratio
 # Viewer roles.
 BIDDER, SELLER, OPERATOR, BUREAU = "bidder", "seller", "operator", "bureau"
 _RUNNING = (LotStatus.BIDDING,)
+RECENT = 20  # bids listed on the board (newest first); the count and the price cover them all
 
 
 def role_of(session, lot: Lot, user: User | None) -> str | None:
@@ -112,44 +113,47 @@ class Board:
 
 
 def board(session, lot: Lot, user: User, role: str, *, now: datetime, you: str = "您") -> Board:
-    """The bidding as `user` may see it at `now` (the server's clock)."""
-    registrations = session.scalars(select(LotRegistration).where(LotRegistration.lot_id == lot.id)
-                                    .order_by(LotRegistration.id)).all()
-    numbers = {r.id: i for i, r in enumerate(registrations, start=1)}
+    """The bidding as `user` may see it at `now` (the server's clock); the latest RECENT bids listed."""
+    registration_ids = session.scalars(select(LotRegistration.id).where(LotRegistration.lot_id == lot.id)
+                                       .order_by(LotRegistration.id)).all()
+    numbers = {rid: i for i, rid in enumerate(registration_ids, start=1)}
+    mine = bidding.registration_of(session, lot, user.organisation_id) if role == BIDDER else None
+    recent = list(session.scalars(select(Bid).where(Bid.lot_id == lot.id).order_by(Bid.seq.desc()).limit(RECENT)))
     names_visible = role in (SELLER, OPERATOR, BUREAU)
     names = ({o.id: o.name for o in session.scalars(select(Organisation).where(
-        Organisation.id.in_([r.buyer_org_id for r in registrations])))} if names_visible else {})
-    mine = next((r for r in registrations if r.buyer_org_id == user.organisation_id), None) \
-        if role == BIDDER else None
-    bids = bidding.accepted_bids(session, lot)
+        Organisation.id.in_({b.bidder_org_id for b in recent})))} if names_visible and recent else {})
     running = lot.status in _RUNNING
-    hide = running and lot.bidding_format == BiddingFormat.SEALED
+    sealed = lot.bidding_format == BiddingFormat.SEALED
+    hide = running and sealed
+
+    def is_mine(bid: Bid | None) -> bool:
+        return bid is not None and mine is not None and bid.registration_id == mine.id
 
     def label(bid: Bid) -> str:
-        if mine is not None and bid.registration_id == mine.id:
+        if is_mine(bid):
             return you
         if names_visible:
-            return names.get(bid.bidder_org_id, "")
+            return names.get(bid.bidder_org_id) or session.get(Organisation, bid.bidder_org_id).name
         return f"竞买人{numbers.get(bid.registration_id, 0)}"
 
-    lines = [BidLine(b.seq, label(b), mine is not None and b.registration_id == mine.id,
-                     None if hide and not (mine is not None and b.registration_id == mine.id) else b.amount_fen,
-                     b.placed_at) for b in reversed(bids)]
+    lines = [BidLine(b.seq, label(b), is_mine(b), None if hide and not is_mine(b) else b.amount_fen, b.placed_at)
+             for b in recent]
     state = bidding.state_of(session, lot)
-    best = bidding.winning_bid(session, lot) if not running and lot.status == LotStatus.AWARDED else None
-    my_bids = [b for b in bids if mine is not None and b.registration_id == mine.id]
+    best = bidding.winning_bid(session, lot) if lot.status == LotStatus.AWARDED else None
+    my_last = session.scalars(select(Bid).where(Bid.registration_id == mine.id).order_by(Bid.seq.desc())
+                              .limit(1)).first() if mine is not None else None
     qualified = mine is not None and bidding.is_qualified(lot, mine)
     can_bid = (running and qualified and lot.bidding_opens_at <= now < lot.bidding_closes_at
-               and not (lot.bidding_format == BiddingFormat.SEALED and my_bids))
+               and not (sealed and my_last is not None))
     return Board(
         lot_id=lot.id, status=lot.status, format=lot.bidding_format, method=lot.method, server_now=now,
         opens_at=lot.bidding_opens_at, closes_at=lot.bidding_closes_at, price_fen=lot.price_fen,
         increment_fen=lot.increment_fen, current_fen=state.current_fen,
         next_min_fen=state.next_min_fen if running else None, bids_count=state.bids, role=role, can_bid=can_bid,
         my_registration=None if mine is None else ("QUALIFIED" if qualified else mine.status),
-        my_bid_fen=my_bids[-1].amount_fen if my_bids else None,
-        leading=(lot.bidding_format == BiddingFormat.ASCENDING and mine is not None and bool(bids)
-                 and bids[-1].registration_id == mine.id),
-        lines=lines, winner=label(best) if best else None, won=bool(best and mine and best.registration_id == mine.id),
-        final_fen=best.amount_fen if best else None, deal_id=lot.deal_id if role != BIDDER or (
-            best and mine and best.registration_id == mine.id) else None)
+        my_bid_fen=my_last.amount_fen if my_last else None,
+        leading=not sealed and bool(recent) and is_mine(recent[0]),
+        lines=lines, winner=label(best) if best else None, won=is_mine(best),
+        final_fen=best.amount_fen if best else None,
+        # The deal's page is the parties' (and those who conduct the lot): not the other bidders'.
+        deal_id=lot.deal_id if role != BIDDER or is_mine(best) else None)

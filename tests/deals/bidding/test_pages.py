@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from market.accounts.services import issue_api_token
 from market.core.db import utcnow
 from market.core.extensions import db
+from market.deals.exchange.board import RECENT
 from market.deals.exchange.models import Bid, BiddingFormat, LotMethod, LotStatus
 from tests import factories as f
 from tests.deals.bidding.world import person, world
@@ -173,10 +174,22 @@ def test_the_api_takes_whole_fen_only_and_answers_with_the_board(client, session
     assert low.status_code == 422 and low.get_json()["error"]["code"] == "bid_too_low"
     assert _count(ids["lot"]) == 0
     ok = client.post(url, headers=token, json={"amount_fen": 1_000_000})
-    assert ok.status_code == 201 and ok.get_json()["current_fen"] == 1_000_000 and ok.get_json()["leading"]
+    assert ok.status_code == 201 and ok.get_json()["current_fen"] == 1_000_000 and ok.get_json()["leading"] and ok.get_json()["bid"]["seq"] == 1
     board = client.get(f"/api/v1/lots/{ids['lot']}/bidding", headers=token).get_json()
     assert board["bids"][0]["mine"] and "reserve_fen" not in json.dumps(board)
     stranger = {"Authorization": "Bearer " + issue_api_token(person(f.organisation(org_type="PRIVATE")), "t")[1]}
     db.session.commit()
     assert client.get(f"/api/v1/lots/{ids['lot']}/bidding", headers=stranger).status_code == 404
     assert client.post(url, headers=stranger, json={"amount_fen": 2_000_000}).status_code == 404
+
+
+def test_the_board_lists_the_latest_bids_newest_first_and_counts_them_all(client, session):
+    w, ids = _committed(bidders=2)
+    for i in range(RECENT + 2):
+        w.bid(i % 2, 10_000 + 100 * i)
+    db.session.commit()
+    f.login(client, ids["bidders"][0])
+    state = client.get(f"/lots/{ids['lot']}/bidding/state.json").get_json()
+    assert state["bids_count"] == RECENT + 2 and len(state["bids"]) == RECENT
+    assert [b["seq"] for b in state["bids"]] == list(range(RECENT + 2, 2, -1))
+    assert state["my_bid_fen"] == 1_000_000 + 10_000 * RECENT and not state["leading"]
