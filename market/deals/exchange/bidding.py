@@ -126,38 +126,51 @@ def registration_of(session, lot: Lot, org_id: int) -> LotRegistration | None:
         LotRegistration.lot_id == lot.id, LotRegistration.buyer_org_id == org_id)).first()
 
 
-def place_bid(session, lot: Lot, user: User, amount_fen: int, *, at: datetime) -> Bid:
-    """Accept one bid, or refuse it with the reason and write nothing."""
-    amount_fen = check_amount(amount_fen)
-    lot = lock_lot(session, lot)
-    if user.organisation_id in excluded_org_ids(session, lot) or user.id == lot.conductor_id:
-        raise Forbidden("bid_own_lot", "卖方及网点运营方不得参与本标的竞价",
-                        "The seller and the point operator may not bid on this lot")
-    if lot.status != LotStatus.BIDDING or lot.bidding_opens_at is None or at < lot.bidding_opens_at:
-        raise Conflict("bid_not_open", "竞价尚未开始", "Bidding has not started")
-    if at >= lot.bidding_closes_at:
-        raise Conflict("bid_closed", "竞价已截止", "Bidding has closed")
-    registration = registration_of(session, lot, user.organisation_id)
+def _require_qualified(lot: Lot, registration: LotRegistration | None) -> None:
     if registration is None or registration.status != RegistrationStatus.QUALIFIED:
         raise Forbidden("bid_not_qualified", "贵单位不是本标的的合格竞买人",
                         "Your organisation is not a qualified bidder on this lot")
     if not is_qualified(lot, registration):
         raise Forbidden("bid_deposit_unpaid", "保证金尚未缴纳，不能出价", "The deposit is not paid: you cannot bid")
-    state = state_of(session, lot)
+
+
+def _require_minimum(lot: Lot, amount_fen: int, state: State) -> None:
+    if amount_fen < state.next_min_fen:
+        raise DomainError("bid_too_low", f"出价低于最低应价 {yuan_text(state.next_min_fen)}",
+                          f"The bid is below the minimum of {yuan_text(state.next_min_fen, 'en')}", field="amount")
+
+
+def place_bid(session, lot: Lot, user: User, amount_fen: int, *, at: datetime) -> Bid:
+    """Accept one bid, or refuse it with the reason and write nothing."""
+    amount_fen = check_amount(amount_fen)
+    # Checks that need no lock come first: who is excluded never changes, and a price only rises,
+    # so a bid below the minimum seen now is below it under the lock too. Most refusals (bids
+    # overtaken while being typed) end here, without queueing for the lot's row.
+    if user.organisation_id in excluded_org_ids(session, lot) or user.id == lot.conductor_id:
+        raise Forbidden("bid_own_lot", "卖方及网点运营方不得参与本标的竞价",
+                        "The seller and the point operator may not bid on this lot")
+    registration = registration_of(session, lot, user.organisation_id)
+    _require_qualified(lot, registration)
+    _require_minimum(lot, amount_fen, state_of(session, lot))
+    lot = lock_lot(session, lot)
+    if lot.status != LotStatus.BIDDING or lot.bidding_opens_at is None or at < lot.bidding_opens_at:
+        raise Conflict("bid_not_open", "竞价尚未开始", "Bidding has not started")
+    if at >= lot.bidding_closes_at:
+        raise Conflict("bid_closed", "竞价已截止", "Bidding has closed")
+    session.refresh(registration)  # as it stands under the lot's lock (withdrawn, refused)
+    _require_qualified(lot, registration)
     sealed = lot.bidding_format == BiddingFormat.SEALED
+    last = session.scalars(select(Bid).where(Bid.lot_id == lot.id).order_by(Bid.seq.desc()).limit(1)).first()
     if sealed:
         if session.scalar(select(func.count(Bid.id)).where(Bid.registration_id == registration.id)):
             raise Conflict("bid_sealed_twice", "密封报价每位竞买人只能出价一次，您已报价",
                            "Sealed bids: one bid each, and yours is in")
-    else:
-        leader = session.scalars(select(Bid).where(Bid.lot_id == lot.id).order_by(Bid.seq.desc())).first()
-        if leader is not None and leader.registration_id == registration.id:
-            raise Conflict("bid_already_leading", "您已是当前最高出价人，无需再次加价",
-                           "You already hold the highest bid")
-    if amount_fen < state.next_min_fen:
-        raise DomainError("bid_too_low", f"出价低于最低应价 {yuan_text(state.next_min_fen)}",
-                          f"The bid is below the minimum of {yuan_text(state.next_min_fen, 'en')}", field="amount")
-    seq = (session.scalar(select(func.max(Bid.seq)).where(Bid.lot_id == lot.id)) or 0) + 1
+    elif last is not None and last.registration_id == registration.id:
+        raise Conflict("bid_already_leading", "您已是当前最高出价人，无需再次加价", "You already hold the highest bid")
+    # Ascending: the last accepted bid is the highest (each one is above the one before).
+    _require_minimum(lot, amount_fen, State(None, lot.price_fen, 0) if sealed or last is None else
+                     State(last.amount_fen, last.amount_fen + lot.increment_fen, last.seq))
+    seq = (last.seq if last is not None else 0) + 1
     bid = Bid(lot_id=lot.id, registration_id=registration.id, bidder_org_id=user.organisation_id,
               placed_by_id=user.id, seq=seq, amount_fen=amount_fen, placed_at=at, sealed=sealed)
     session.add(bid)

@@ -59,10 +59,14 @@ class BoardSchema(BaseSchema):
                                                                    "deal_id (for the parties)"})
 
 
-class BidPlacedSchema(BoardSchema):
-    """The accepted bid (its order of acceptance and amount) and the board after it."""
+class BidPlacedSchema(BaseSchema):
+    """The accepted bid (its order of acceptance and amount) and the price after it; the board is
+    GET /lots/<id>/bidding."""
 
     bid = fields.Nested(BidLineSchema)
+    current_fen = fields.Integer(allow_none=True)
+    next_min_fen = fields.Integer()
+    closes_at = fields.String()
 
 
 @route("/lots/<int:lot_id>/bidding", tag="lots", auth=True, response=BoardSchema,
@@ -82,7 +86,9 @@ def place_bid_api(lot_id: int):
     amount = body_of(BidInputSchema())["amount_fen"]
     bid = run_api_action(lambda: bidding.place_bid(db.session, lot, current_user._get_current_object(), amount,
                                                    at=utcnow()))
-    answer = board(db.session, lot, current_user, role, now=utcnow(), you="您").as_json()
-    answer["bid"] = {"seq": bid.seq, "bidder": "您", "mine": True, "amount_fen": bid.amount_fen,
-                     "placed_at": bid.placed_at.isoformat() + "Z"}
-    return BidPlacedSchema().dump(answer), 201
+    state = bidding.state_of(db.session, lot)
+    return BidPlacedSchema().dump({
+        "bid": {"seq": bid.seq, "bidder": "您", "mine": True, "amount_fen": bid.amount_fen,
+                "placed_at": bid.placed_at.isoformat() + "Z"},
+        "current_fen": state.current_fen, "next_min_fen": state.next_min_fen,
+        "closes_at": lot.bidding_closes_at.isoformat() + "Z"}), 201

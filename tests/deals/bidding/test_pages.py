@@ -174,7 +174,7 @@ def test_the_api_takes_whole_fen_only_and_answers_with_the_board(client, session
     assert low.status_code == 422 and low.get_json()["error"]["code"] == "bid_too_low"
     assert _count(ids["lot"]) == 0
     ok = client.post(url, headers=token, json={"amount_fen": 1_000_000})
-    assert ok.status_code == 201 and ok.get_json()["current_fen"] == 1_000_000 and ok.get_json()["leading"] and ok.get_json()["bid"]["seq"] == 1
+    assert ok.status_code == 201 and ok.get_json()["current_fen"] == 1_000_000 and ok.get_json()["bid"]["seq"] == 1
     board = client.get(f"/api/v1/lots/{ids['lot']}/bidding", headers=token).get_json()
     assert board["bids"][0]["mine"] and "reserve_fen" not in json.dumps(board)
     stranger = {"Authorization": "Bearer " + issue_api_token(person(f.organisation(org_type="PRIVATE")), "t")[1]}
