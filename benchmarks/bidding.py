@@ -1,7 +1,7 @@
 """Competitive bidding under load: 50 bidders, 1,000 bids in 60 s against one lot (issue 14's speed target).
 
     python -m benchmarks.bidding                 # full: a throwaway PostgreSQL, 50 bidders, 1,000 bids, 60 s
-    python -m benchmarks.bidding --smoke         # seconds: the same on 5 bidders, 60 bids, 3 s
+    python -m benchmarks.bidding --smoke         # seconds: the same with 5 bidders, 60 bids, 3 s
     python -m benchmarks.bidding [--bidders N] [--bids N] [--seconds S] [--database-url URL | --sqlite]
 
 One ascending lot (a single patent: packages are not on this branch) with `--bidders` qualified

@@ -22,10 +22,12 @@ from market.accounts.models import Organisation
 from market.accounts.points.models import Point
 from market.accounts.services import create_organisation, create_user
 from market.backup import backup_cli
+from market.core.db import utcnow
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.outbox import OutboxError, outbox_status, process_outbox, retry_parked
 from market.core.time import today_local
+from market.deals.exchange.lots import settle_due_lots
 from market.deals.reminders import run_daily
 from market.demo.seed import seed
 from market.statistics.cli import stats_cli
@@ -189,6 +191,8 @@ def deals_daily(today) -> None:
 
     day = today.date() if today else today_local()
     counts = run_daily(day)
+    # Lots end by the server's clock, never by --today: a disclosure period is not a date anyone types.
+    lots = settle_due_lots(db.session, at=utcnow())
     db.session.commit()
     try:
         process_outbox()
@@ -198,7 +202,7 @@ def deals_daily(today) -> None:
     click.echo(f"{day}: licences expired {counts['licences_expired']}, "
                f"past term but not expirable {counts['licences_past_term_not_expired']}, "
                f"declarations ended {counts['declarations_ended']}, notices {counts['notices']}"
-               + (f" ({details})" if details else ""))
+               + (f" ({details})" if details else "") + f", lots settled {len(lots)}")
 
 
 @click.group("mail", cls=AppGroup, help="E-mail delivery commands.")

@@ -114,10 +114,10 @@ EXCHANGE_LISTING = Step(
     "EXCHANGE_LISTING", "R-ST-3", LedgerEvent.APPROVAL, None, False,
     frozenset({SELLER}), "进场交易：由平台挂牌程序定价", "Priced by listing on the exchange (进场交易)",
     "国有企业超过进场金额的资产转让须在产权交易机构公开挂牌，首次挂牌价不低于经核准/备案的评估值；协商价格不能代替挂牌。"
-    "平台的挂牌交易程序上线前，此类交易不能签约。",
+    "请在平台“挂牌交易”发布挂牌项目，由公告期和竞价形成价格；协商达成的交易不能签约。",
     "An SOE's asset transfer above the exchange threshold is listed publicly, with a first listing price no "
-    "lower than the approved value; a negotiated price does not replace the listing. Until the platform's "
-    "listing process exists, such a deal cannot be signed.")
+    "lower than the approved value; a negotiated price does not replace the listing. Offer it as a lot on the "
+    "platform's exchange, where the disclosure period and bidding form the price; a negotiated deal cannot be signed.")
 TOKEN_ROYALTY_ACK = Step(
     "TOKEN_ROYALTY_ACK", "R-ST-3", LedgerEvent.APPROVAL, None, False,
     frozenset({SELLER}), "确认象征性许可费", "Acknowledge a token royalty",
@@ -173,7 +173,7 @@ VALUATION_BASES = {
 CENTRAL_SOE_BASES = frozenset({"VALUATION", "NONE_ALLOWED"})
 FILING_TYPES = {"APPROVAL": ("核准", "Approval (核准)"), "RECORD": ("备案", "Filing (备案)")}
 # How a deal's price was formed. LISTING and AUCTION only when the platform's own listing or
-# auction process set it (a later issue builds them); a price two parties negotiated is AGREEMENT.
+# auction process set it (market.deals.exchange.award); a price two parties negotiated is AGREEMENT.
 AGREEMENT, LISTING, AUCTION = "AGREEMENT", "LISTING", "AUCTION"
 PRICE_FORMED_BY = {AGREEMENT: ("协议定价（双方协商）", "By agreement (negotiated)"),
                    LISTING: ("平台挂牌交易", "Listing on the platform's exchange"),

@@ -33,6 +33,7 @@ from market.core.extensions import db
 from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
 from market.demo.deals import declare_open_licence, seed_deals
 from market.demo.demands import seed_demands
+from market.demo.lots import seed_lots
 
 DEMO_PASSWORD = "demo-Passw0rd"
 EMAIL_DOMAIN = "demo.psm.test"
@@ -162,8 +163,9 @@ def seed(n_patents: int = 320) -> str:
 
     deals = seed_deals(orgs)
     demands = seed_demands(users)
+    lots = seed_lots(orgs)
     return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published, "
-            f"{declared} open licences announced; {deals}; {demands}")
+            f"{declared} open licences announced; {deals}; {demands}; {lots}")
 
 
 def _confirm_by_register(app_no: str, owners: list[str], filing: date, granted: date | None) -> None:

@@ -95,8 +95,11 @@ def test_the_demo_seed_has_a_deal_for_every_journey(app):
         summary = seed()
         deals = {(d.kind, d.status) for d in db.session.scalars(select(Deal))}
     assert "deals: 2 open licences taken" in summary
+    # The transfer AGREED is the one a demo lot made at its listing price (market/demo/lots.py).
+    assert "1 lot in its disclosure period, 1 lot awarded at its listing price" in summary
     assert deals == {("OPEN_LICENSE", "LICENSED"), ("OPEN_LICENSE", "PAYMENT_PENDING"),
-                     ("LICENSE_EXCLUSIVE", "NEGOTIATING"), ("TRANSFER", "COMPLETED"), ("EQUITY", "AGREED")}
+                     ("LICENSE_EXCLUSIVE", "NEGOTIATING"), ("TRANSFER", "COMPLETED"), ("EQUITY", "AGREED"),
+                     ("TRANSFER", "AGREED")}
 
 
 def test_every_open_licence_the_demo_shows_is_announced_and_can_be_taken(app):

@@ -9,13 +9,12 @@ deposit is refunded through the provider. `no_sale` ends a lot without a buyer.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.core.errors import Conflict, DomainError
-from market.core.time import SHANGHAI
 from market.deals import claims, ledger
 from market.deals.approvals import EXCHANGE_LISTING
 from market.deals.exchange.deposits import (
@@ -27,6 +26,7 @@ from market.deals.exchange.deposits import (
     release_deposit,
 )
 from market.deals.exchange.models import Bid, Lot, LotRegistration, LotStatus
+from market.deals.exchange.workdays import local_day
 from market.deals.models import Deal
 from market.deals.negotiation.common import assign_reference, tell
 from market.deals.negotiation.contract import prior_licences
@@ -35,13 +35,7 @@ from market.deals.negotiation.terms import clean_terms, require_patent_fit
 from market.deals.vocabulary import EXCLUSIVE_KINDS, LICENCE_KINDS, OWNERSHIP_KINDS, ClaimGroup, DealKind, LedgerEvent
 from market.deals.vocabulary import DealStatus as S
 
-__all__ = ["award", "no_sale", "lot_ledger", "local_day", "first_listing_price"]
-
-
-def local_day(at: datetime) -> date:
-    """The Shanghai calendar day of a server timestamp (stored as naive UTC)."""
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(SHANGHAI).date()
+__all__ = ["award", "no_sale", "lot_ledger", "first_listing_price"]
 
 
 def first_listing_price(session: Session, lot: Lot) -> int:

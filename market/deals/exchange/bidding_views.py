@@ -17,7 +17,7 @@ from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import t
 from market.core.money import AmountError, parse_yuan, yuan_plain
-from market.deals.exchange import bidding
+from market.deals.exchange import bidding, lots
 from market.deals.exchange.board import board, lot_for
 from market.deals.exchange.models import Lot, LotStatus
 from market.web.actions import run_action
@@ -33,12 +33,12 @@ _AMOUNT_WORDS = {
 
 
 def settle_if_due(lot: Lot) -> None:
-    """Close a bidding whose close has passed (server clock); another reader may have done it first."""
+    """Close a bidding whose close has passed (server clock), as the daily job does (settle_due_lots)."""
     if lot.status == LotStatus.BIDDING and lot.bidding_closes_at and utcnow() >= lot.bidding_closes_at:
         # A read that writes: end the read transaction and take the write lock first (SQLite).
         db.session.rollback()
         with write_intent():
-            run_action(lambda: bidding.close_bidding(db.session, lot, at=utcnow()))
+            run_action(lambda: lots.settle_due_lots(db.session, at=utcnow()))
         db.session.refresh(lot)
 
 

@@ -47,17 +47,17 @@ def check_valuation_basis(deal: Deal, basis: str) -> None:
 
 
 def refuse_exchange_listing(deal: Deal) -> None:
-    """Nothing a party records completes 进场交易: only the platform's listing process can (a later issue)."""
+    """Nothing a party records completes 进场交易: only a lot on the platform's exchange can (market.deals.exchange)."""
     limit = thresholds().soe_exchange_fen
     raise Conflict(
         "deal.exchange_listing_required",
-        f"国有企业转让金额超过{yuan_grouped(limit)}元的资产，须通过产权交易机构公开挂牌（进场交易）定价，首次挂牌价不低于"
+        f"国有企业转让金额超过{yuan_grouped(limit)}元的资产，须公开挂牌（进场交易）定价，首次挂牌价不低于"
         "经核准/备案的评估值；协商价格不能代替挂牌（企业国有资产法第54条、国资厅发产权〔2013〕78号，R-ST-3）。"
-        "平台挂牌交易程序上线前，请通过产权交易机构挂牌转让，本交易不能签约。",
-        f"An SOE's asset transfer above ¥{yuan_grouped(limit)} is priced by a public listing on a property-rights "
-        "exchange (进场交易), with a first listing price no lower than the approved value; a negotiated price does "
-        "not replace it (SOE Assets Law art. 54, SASAC notice [2013] 78, R-ST-3). Until the platform's listing "
-        "process exists, list it on an exchange; this deal cannot be signed.")
+        "请在平台“挂牌交易”发布挂牌项目，由挂牌或竞价形成的交易自动满足此项；本交易不能签约。",
+        f"An SOE's asset transfer above ¥{yuan_grouped(limit)} is priced by a public listing (进场交易), with a first "
+        "listing price no lower than the approved value; a negotiated price does not replace it (SOE Assets Law art. "
+        "54, SASAC notice [2013] 78, R-ST-3). Offer it as a lot on the platform's exchange: the deal a lot makes "
+        "meets this step by itself; this deal cannot be signed.")
 
 
 def exchange_listing_done(deal: Deal) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from market.core.errors import DomainError
 from market.core.extensions import db
-from market.deals.exchange import bidding
+from market.deals.exchange import bidding, lots
 from market.deals.exchange.models import (
     Bid,
     BiddingFormat,
@@ -234,3 +234,17 @@ def test_accepted_bids_cannot_be_changed_or_deleted(session):
     w.bid(0, 10_000)
     with pytest.raises(DatabaseError), session.begin_nested():
         session.execute(Bid.__table__.update().values(amount_fen=1))
+
+
+def test_the_daily_settling_starts_bidding_between_two_buyers_and_closes_it_when_due(session):
+    w = world(start=False)
+    assert lots.settle_due_lots(session, at=w.now) == {w.lot.id: LotStatus.BIDDING}
+    w.bid(0, 10_000)
+    assert lots.settle_due_lots(session, at=w.at(59)) == {}
+    assert lots.settle_due_lots(session, at=w.at(60)) == {w.lot.id: LotStatus.AWARDED}
+    assert w.lot.deal_id is not None
+
+
+def test_an_auction_with_one_qualified_bidder_goes_to_bidding(session):
+    w = world(bidders=1, start=False, method=LotMethod.AUCTION, reserve_fen=1_000_000)
+    assert lots.settle_due_lots(session, at=w.now) == {w.lot.id: LotStatus.BIDDING}

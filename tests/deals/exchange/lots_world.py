@@ -35,9 +35,10 @@ def lot(w, *, method: str = "LISTING", deal_kind: str = "TRANSFER", price_fen: i
 
 def register(item: Lot, buyer, *, qualify: bool = True, pay: bool = True) -> LotRegistration:
     """A buyer's registration, qualified by the seller and its deposit paid offline (the payee confirms)."""
-    reg = LotRegistration(lot_id=item.id, lot=item, buyer_org_id=buyer.organisation_id, registered_by_id=buyer.id)
+    reg = LotRegistration(lot_id=item.id, buyer_org_id=buyer.organisation_id, registered_by_id=buyer.id)
     db.session.add(reg)
     db.session.flush()
+    item.registrations.append(reg)
     payment = deposits.open_deposit(db.session, item, reg)
     if qualify:
         reg.status = RegistrationStatus.QUALIFIED

@@ -1,0 +1,186 @@
+"""Opening lots, registrations and their decisions, withdrawal, re-opening and the end of the period."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from market.core.db import utcnow
+from market.core.errors import Conflict, DomainError, Forbidden
+from market.core.extensions import db
+from market.deals.exchange import lots, registrations
+from market.deals.exchange.models import Lot, LotEvent
+from market.deals.exchange.workdays import disclosure_period, working_days_left
+from market.payments.models import Payment
+from tests import factories as f
+from tests.deals.exchange.lots_world import register
+from tests.deals.negotiation_world import world
+
+TERMS = {"method": "LISTING", "deal_kind": "TRANSFER", "price_fen": 8_000_000, "deposit_fen": 500_000,
+         "qualifications": "依法设立的企业法人", "disclosure_working_days": 20}
+
+
+def _open(w, user=None, **more):
+    seller = w.listing.organisation
+    seller.bank_account_name, seller.bank_name, seller.bank_account_no = seller.name, "上海银行", "31001234567"
+    return lots.open_lot(db.session, user or w.seller, w.listing, {**TERMS, **more}, at=utcnow())
+
+
+def test_the_period_skips_holidays_and_counts_make_up_days():
+    # Published on Monday 2026-09-28 (Shanghai): the National Day holiday (10-01..10-07) is not
+    # counted, and Saturday 10-10 is a make-up working day (调休), so it is the fifth.
+    period = disclosure_period(datetime(2026, 9, 28, 2), 5)
+    assert period.last_day.isoformat() == "2026-10-10" and not period.estimated
+    # Registration closes at midnight Shanghai after the last day, stored as UTC.
+    assert period.closes_at == datetime(2026, 10, 10, 16, 0)
+    # A year the calendar does not know yet is counted Monday to Friday, and says so.
+    assert disclosure_period(datetime(2026, 12, 28, 2), 10).estimated
+    assert working_days_left(datetime(2026, 9, 28, 2), period.last_day) == 6
+
+
+def test_seller_opens_a_lot_with_its_period_and_a_ledger_line(session):
+    w = world()
+    lot = _open(w)
+    assert lot.status == "OPEN" and lot.reference.startswith("GP-")
+    assert lot.registration_closes_at > lot.opens_at + timedelta(days=20)
+    [opened] = db.session.scalars(select(LotEvent).where(LotEvent.lot_id == lot.id))
+    assert opened.kind == "OPENED" and opened.actor_user_id == w.seller.id
+
+
+def test_point_operator_may_open_but_a_stranger_or_member_may_not(session):
+    w = world()
+    assert _open(w, w.operator).opened_by_id == w.operator.id
+    w2 = world()
+    with pytest.raises(Forbidden):
+        _open(w2, w2.buyer)
+    member = f.user(w2.listing.organisation, role="MEMBER")
+    with pytest.raises(Forbidden):
+        _open(w2, member)
+    assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w2.listing.id)) is None
+
+
+def test_second_live_lot_on_a_listing_is_refused(session):
+    w = world()
+    _open(w)
+    with pytest.raises(Conflict):
+        _open(w)
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"price_fen": 0}, "price_fen"), ({"deposit_fen": 9_000_000}, "deposit_fen"),
+    ({"floor_fen": 9_000_000}, "floor_fen"), ({"deal_kind": "EQUITY"}, "deal_kind"),
+    ({"qualifications": " "}, "qualifications"), ({"disclosure_working_days": 2}, "disclosure_working_days")])
+def test_bad_terms_are_refused_on_their_field(session, bad, field):
+    w = world()
+    with pytest.raises(DomainError) as refused:
+        _open(w, **bad)
+    assert refused.value.field == field
+
+
+def test_soe_lists_not_below_its_approved_value(session):
+    w = world(seller_type="SOE")
+    with pytest.raises(DomainError) as refused:
+        _open(w, approved_value_fen=9_000_000, valuation_filing_no="沪国资评备〔2026〕12号")
+    assert refused.value.code == "lot.below_value"
+    with pytest.raises(DomainError):
+        _open(w)  # no approved value at all
+    lot = _open(w, approved_value_fen=8_000_000, valuation_filing_no="沪国资评备〔2026〕12号")
+    assert lot.floor_fen == 8_000_000
+
+
+def test_unpublished_listing_cannot_be_offered(session):
+    w = world()
+    w.listing.status = "WITHDRAWN"
+    with pytest.raises(Conflict):
+        _open(w)
+
+
+def test_registration_makes_a_deposit_due_and_refuses_seller_and_operator(session):
+    w = world()
+    lot = _open(w)
+    reg = registrations.register(db.session, w.buyer, lot, "我司具备实施条件", at=utcnow())
+    payment = db.session.get(Payment, reg.deposit_payment_id)
+    assert reg.status == "PENDING" and reg.deposit_status == "DUE"
+    assert payment.kind == "DEPOSIT" and payment.amount_fen == 500_000 and payment.deal_id is None
+    for who in (w.seller, w.operator):
+        with pytest.raises(Forbidden):
+            registrations.register(db.session, who, lot, at=utcnow())
+    with pytest.raises(Conflict):
+        registrations.register(db.session, w.buyer, lot, at=utcnow())
+
+
+def test_registration_after_the_period_is_refused(session):
+    w = world()
+    lot = _open(w)
+    with pytest.raises(Conflict) as refused:
+        registrations.register(db.session, w.buyer, lot, at=lot.registration_closes_at)
+    assert refused.value.code == "lot.period_over"
+    assert lot.registrations == []
+
+
+def test_refusal_needs_a_reason_and_refunds_the_paid_deposit(session):
+    w = world()
+    lot = _open(w)
+    reg = register(lot, w.buyer, qualify=False)
+    assert reg.deposit_status == "PAID"
+    with pytest.raises(DomainError):
+        registrations.decide(db.session, w.seller, lot, reg, False, "  ", at=utcnow())
+    with pytest.raises(Forbidden):
+        registrations.decide(db.session, w.other, lot, reg, True, "ok", at=utcnow())
+    registrations.decide(db.session, w.seller, lot, reg, False, "注册资本不满足条件", at=utcnow())
+    assert reg.status == "REFUSED" and reg.decision_reason == "注册资本不满足条件"
+    assert reg.deposit_status == "REFUNDED"
+    assert db.session.get(Payment, reg.deposit_payment_id).status == "REFUNDED"
+    with pytest.raises(Conflict):
+        registrations.decide(db.session, w.seller, lot, reg, True, "改为通过", at=utcnow())
+
+
+def test_withdrawn_registration_gets_its_deposit_back(session):
+    w = world()
+    lot = _open(w)
+    reg = register(lot, w.buyer)
+    registrations.withdraw(db.session, w.buyer, lot, at=utcnow())
+    assert reg.status == "WITHDRAWN" and reg.deposit_status == "REFUNDED"
+
+
+def _close(lot):
+    return lot.registration_closes_at + timedelta(seconds=1)
+
+
+def test_period_end_without_qualified_buyer_is_no_sale_then_reopen_lower_not_below_floor(session):
+    w = world()
+    lot = _open(w, floor_fen=6_000_000)
+    pending = register(lot, w.buyer, qualify=False)
+    assert lots.settle_due_lots(db.session, at=lot.registration_closes_at - timedelta(seconds=1)) == {}
+    assert lots.settle_due_lots(db.session, at=_close(lot)) == {lot.id: "UNSOLD"}
+    assert lot.status == "UNSOLD" and pending.deposit_status == "REFUNDED"
+    with pytest.raises(DomainError) as refused:
+        lots.reopen_lot(db.session, w.seller, lot, {**TERMS, "price_fen": 5_000_000}, at=utcnow())
+    assert refused.value.code == "lot.below_floor"
+    with pytest.raises(DomainError):
+        lots.reopen_lot(db.session, w.seller, lot, {**TERMS, "price_fen": 8_000_000}, at=utcnow())
+    again = lots.reopen_lot(db.session, w.seller, lot, {**TERMS, "price_fen": 6_500_000}, at=utcnow())
+    assert again.previous_lot_id == lot.id and again.floor_fen == 6_000_000 and again.status == "OPEN"
+
+
+def test_period_end_with_one_qualified_buyer_awards_at_the_listing_price(session):
+    w = world()
+    lot = _open(w)
+    reg = register(lot, w.buyer)
+    refused = register(lot, w.other, qualify=False)
+    assert lots.settle_due_lots(db.session, at=_close(lot)) == {lot.id: "AWARDED"}
+    assert lot.deal_id is not None and reg.deposit_status == "APPLIED"
+    assert refused.deposit_status == "REFUNDED"
+
+
+def test_withdrawing_a_lot_refunds_every_deposit(session):
+    w = world()
+    lot = _open(w)
+    a, b = register(lot, w.buyer), register(lot, w.other, pay=False)
+    with pytest.raises(DomainError):
+        lots.withdraw_lot(db.session, w.seller, lot, "", at=utcnow())
+    lots.withdraw_lot(db.session, w.seller, lot, "专利权人决定自行实施", at=utcnow())
+    assert lot.status == "WITHDRAWN" and a.deposit_status == "REFUNDED"
+    assert db.session.get(Payment, b.deposit_payment_id).status == "CANCELLED"
