@@ -11,6 +11,7 @@
   var status = root.getAttribute("data-status");
   var count = null;
   var leading = null;
+  var lastClose = root.getAttribute("data-closes-at");
 
   function bind(name) { return root.querySelector("[data-bind='" + name + "']"); }
   function money(fen) {
@@ -60,7 +61,8 @@
         if (s.status !== status) { window.location.reload(); return; }  // closed: the result is on the page
         left = s.seconds_left; started = Date.now();
         var closes = bind("closes-at");
-        if (closes) {
+        if (closes && s.closes_at !== lastClose) {  // moved by a late bid (extension)
+          lastClose = s.closes_at;
           closes.textContent = new Date(s.closes_at).toLocaleString(en ? "en-GB" : "zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
         }
         var typing = document.activeElement && document.activeElement.id === "bid-amount";

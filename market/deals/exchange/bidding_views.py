@@ -16,7 +16,7 @@ from market.core.db import utcnow, write_intent
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import t
-from market.core.money import AmountError, parse_yuan, yuan_plain
+from market.core.money import AmountError, parse_yuan, yuan_grouped, yuan_plain
 from market.deals.exchange import bidding, lots
 from market.deals.exchange.board import board, lot_for
 from market.deals.exchange.models import Lot, LotStatus
@@ -66,7 +66,7 @@ def _parse_amount(raw: str | None) -> tuple[int | None, str | None]:
 
 
 def _page(lot: Lot, role: str, *, amount: str = "", error: str | None = None, status: int = 200):
-    view = board(db.session, lot, current_user, role, now=utcnow(), you=t("您", "You"))
+    view = board(db.session, lot, current_user, role, now=utcnow(), you=t("您", "You"), bidder=t("竞买人", "Bidder "))
     return render_template("bidding/live.html", lot=lot, b=view, amount=amount, error=error), status
 
 
@@ -82,7 +82,7 @@ def live(lot_id: int):
 def state(lot_id: int):
     """What the page polls: the viewer's board as JSON (never the reserve, never a sealed amount)."""
     lot, role = _loaded(lot_id)
-    response = jsonify(board(db.session, lot, current_user, role, now=utcnow(), you=t("您", "You")).as_json())
+    response = jsonify(board(db.session, lot, current_user, role, now=utcnow(), you=t("您", "You"), bidder=t("竞买人", "Bidder ")).as_json())
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -96,7 +96,7 @@ def confirm(lot_id: int):
     fen, error = _parse_amount(raw)
     if error:
         return _page(lot, role, amount=raw, error=error, status=422)
-    view = board(db.session, lot, current_user, role, now=utcnow(), you=t("您", "You"))
+    view = board(db.session, lot, current_user, role, now=utcnow(), you=t("您", "You"), bidder=t("竞买人", "Bidder "))
     if not view.can_bid:
         flash(t("您现在不能对该标的出价", "You cannot bid on this lot now"), "error")
         return redirect(url_for("bidding.live", lot_id=lot.id))
@@ -120,5 +120,5 @@ def place(lot_id: int):
     if not done.ok:
         db.session.refresh(lot)
         return _page(lot, role, amount=raw, error=done.message, status=done.error.status)
-    flash(t("出价已被接受：{a} 元", "Your bid is accepted: {a} yuan").format(a=yuan_plain(fen)), "success")
+    flash(t("出价已被接受：{a} 元", "Your bid is accepted: ¥{a}").format(a=yuan_grouped(fen)), "success")
     return redirect(url_for("bidding.live", lot_id=lot.id))

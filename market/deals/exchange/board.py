@@ -112,7 +112,8 @@ class Board:
                 "deal_id": self.deal_id}}
 
 
-def board(session, lot: Lot, user: User, role: str, *, now: datetime, you: str = "您") -> Board:
+def board(session, lot: Lot, user: User, role: str, *, now: datetime, you: str = "您",
+          bidder: str = "竞买人") -> Board:
     """The bidding as `user` may see it at `now` (the server's clock); the latest RECENT bids listed."""
     registration_ids = session.scalars(select(LotRegistration.id).where(LotRegistration.lot_id == lot.id)
                                        .order_by(LotRegistration.id)).all()
@@ -134,7 +135,7 @@ def board(session, lot: Lot, user: User, role: str, *, now: datetime, you: str =
             return you
         if names_visible:
             return names.get(bid.bidder_org_id) or session.get(Organisation, bid.bidder_org_id).name
-        return f"竞买人{numbers.get(bid.registration_id, 0)}"
+        return f"{bidder}{numbers.get(bid.registration_id, 0)}"
 
     lines = [BidLine(b.seq, label(b), is_mine(b), None if hide and not is_mine(b) else b.amount_fen, b.placed_at)
              for b in recent]
@@ -143,8 +144,10 @@ def board(session, lot: Lot, user: User, role: str, *, now: datetime, you: str =
     my_last = session.scalars(select(Bid).where(Bid.registration_id == mine.id).order_by(Bid.seq.desc())
                               .limit(1)).first() if mine is not None else None
     qualified = mine is not None and bidding.is_qualified(lot, mine)
+    leading = not sealed and bool(recent) and is_mine(recent[0])
+    # Nothing to bid while one's sealed bid is in, or while one holds the highest bid.
     can_bid = (running and qualified and lot.bidding_opens_at <= now < lot.bidding_closes_at
-               and not (sealed and my_last is not None))
+               and not (sealed and my_last is not None) and not leading)
     return Board(
         lot_id=lot.id, status=lot.status, format=lot.bidding_format, method=lot.method, server_now=now,
         opens_at=lot.bidding_opens_at, closes_at=lot.bidding_closes_at, price_fen=lot.price_fen,
@@ -152,7 +155,7 @@ def board(session, lot: Lot, user: User, role: str, *, now: datetime, you: str =
         next_min_fen=state.next_min_fen if running else None, bids_count=state.bids, role=role, can_bid=can_bid,
         my_registration=None if mine is None else ("QUALIFIED" if qualified else mine.status),
         my_bid_fen=my_last.amount_fen if my_last else None,
-        leading=not sealed and bool(recent) and is_mine(recent[0]),
+        leading=leading,
         lines=lines, winner=label(best) if best else None, won=is_mine(best),
         final_fen=best.amount_fen if best else None,
         # The deal's page is the parties' (and those who conduct the lot): not the other bidders'.

@@ -73,7 +73,8 @@ def test_a_bid_goes_through_its_confirmation_then_binds(client, session):
     assert done.status_code == 302
     assert db.session.scalars(select(Bid.amount_fen).where(Bid.lot_id == ids["lot"])).all() == [1_050_050]
     after = client.get(f"/lots/{ids['lot']}/bidding").get_data(as_text=True)
-    assert "出价已被接受" in after and "您是当前最高出价人" in after
+    assert "出价已被接受：10,500.50 元" in after and "您是当前最高出价人" in after
+    assert 'id="bid-amount"' not in after  # the leader has nothing to bid against
 
 
 def test_bad_amounts_are_refused_beside_the_field_keeping_what_was_typed(client, session):
