@@ -8,6 +8,7 @@ and the deal it makes is checked again against the valuation documented on the d
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -34,6 +35,7 @@ LOT_KINDS = (DealKind.TRANSFER, DealKind.LICENSE_ORDINARY, DealKind.LICENSE_SOLE
 # [policy] A disclosure period of 5 to 60 working days; 20 unless the seller says otherwise.
 MIN_WORKING_DAYS, MAX_WORKING_DAYS, DEFAULT_WORKING_DAYS = 5, 60, 20
 SELLER, OPERATOR = "seller", "operator"
+log = logging.getLogger(__name__)
 
 
 def role_in_lot(user: User | None, lot_or_listing) -> str | None:
@@ -213,7 +215,16 @@ def settle_due_lots(session: Session, *, at: datetime) -> dict[int, str]:
                                .order_by(Lot.id)))
     outcome = {}
     for lot in due:
-        result = settle_lot(session, lot, at=at)
+        try:
+            with session.begin_nested():
+                result = settle_lot(session, lot, at=at)
+        except DomainError as refused:
+            # The award itself was refused (the patent's rights went to another deal meanwhile, the
+            # patent lapsed): the lot ends without a sale, with the reason, and every deposit goes back.
+            log.warning("lot %s could not be awarded: %s", lot.id, refused.code)
+            with session.begin_nested():
+                no_sale(session, lot, at=at, reason=f"{refused.message('zh')} / {refused.message('en')}")
+            result = LotStatus.UNSOLD
         if result:
             outcome[lot.id] = result
     closing = list(session.scalars(select(Lot).where(Lot.status == LotStatus.BIDDING, Lot.bidding_closes_at <= at)

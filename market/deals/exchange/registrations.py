@@ -60,6 +60,9 @@ def register(session: Session, user: User, lot: Lot, statement: str = "", *, at:
     if user.organisation_id in excluded_orgs(lot):
         raise Forbidden("lot.own_lot", "卖方及网点运营机构不能报名竞买本项目。",
                         "The seller and the point operator cannot register for this lot.")
+    if user.organisation_id in {o.organisation_id for o in lot.listing.patent.owners}:
+        raise Forbidden("lot.buyer_is_patentee", "贵单位已是该专利的专利权人之一，不能报名。",
+                        "Your organisation is already a patentee of this patent.")
     if own_registration(user, lot) is not None:
         raise Conflict("lot.already_registered", "贵单位已报名本项目。", "Your organisation has already registered.")
     reg = LotRegistration(lot_id=lot.id, buyer_org_id=user.organisation_id, registered_by_id=user.id,

@@ -21,7 +21,7 @@ from market.core.schemas import load
 from market.deals.exchange import lots, public, registrations
 from market.deals.exchange.deposits import deposit_payment
 from market.deals.exchange.lots import role_in_lot
-from market.deals.exchange.models import BiddingFormat, LotMethod, LotStatus
+from market.deals.exchange.models import BiddingFormat, LotMethod
 from market.deals.exchange.schemas import LotForm
 from market.payments import services as payments
 from market.payments.providers import get_provider
@@ -52,7 +52,7 @@ def _settled_lot(lot_id: int):
 def _manager_lot(lot_id: int):
     lot = _settled_lot(lot_id)
     if role_in_lot(_user(), lot) is None:
-        abort(404 if lot.status == LotStatus.WITHDRAWN else 403)
+        abort(403)  # the lot itself is public; its registrations are not
     return lot
 
 

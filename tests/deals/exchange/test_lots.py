@@ -16,7 +16,7 @@ from market.deals.exchange.workdays import disclosure_period, working_days_left
 from market.payments.models import Payment
 from tests import factories as f
 from tests.deals.exchange.lots_world import register
-from tests.deals.negotiation_world import world
+from tests.deals.negotiation_world import agreed, world
 
 TERMS = {"method": "LISTING", "deal_kind": "TRANSFER", "price_fen": 8_000_000, "deposit_fen": 500_000,
          "qualifications": "依法设立的企业法人", "disclosure_working_days": 20}
@@ -68,15 +68,16 @@ def test_second_live_lot_on_a_listing_is_refused(session):
         _open(w)
 
 
-@pytest.mark.parametrize("bad, field", [
-    ({"price_fen": 0}, "price_fen"), ({"deposit_fen": 9_000_000}, "deposit_fen"),
-    ({"floor_fen": 9_000_000}, "floor_fen"), ({"deal_kind": "EQUITY"}, "deal_kind"),
-    ({"qualifications": " "}, "qualifications"), ({"disclosure_working_days": 2}, "disclosure_working_days")])
-def test_bad_terms_are_refused_on_their_field(session, bad, field):
+def test_bad_terms_are_refused_on_their_field(session):
     w = world()
-    with pytest.raises(DomainError) as refused:
-        _open(w, **bad)
-    assert refused.value.field == field
+    for bad, field in (({"price_fen": 0}, "price_fen"), ({"deposit_fen": 9_000_000}, "deposit_fen"),
+                       ({"floor_fen": 9_000_000}, "floor_fen"), ({"deal_kind": "EQUITY"}, "deal_kind"),
+                       ({"qualifications": " "}, "qualifications"), ({"disclosure_working_days": 2},
+                                                                       "disclosure_working_days")):
+        with pytest.raises(DomainError) as refused:
+            _open(w, **bad)
+        assert refused.value.field == field
+    assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w.listing.id)) is None
 
 
 def test_soe_lists_not_below_its_approved_value(session):
@@ -184,3 +185,14 @@ def test_withdrawing_a_lot_refunds_every_deposit(session):
     lots.withdraw_lot(db.session, w.seller, lot, "专利权人决定自行实施", at=utcnow())
     assert lot.status == "WITHDRAWN" and a.deposit_status == "REFUNDED"
     assert db.session.get(Payment, b.deposit_payment_id).status == "CANCELLED"
+
+
+def test_a_lot_whose_award_is_refused_ends_unsold_with_the_reason_and_refunds(session):
+    w = world()
+    lot = _open(w)
+    reg = register(lot, w.buyer)
+    agreed(w, "TRANSFER", buyer=w.stranger)  # the patent's ownership is now held by another deal
+    assert lots.settle_due_lots(db.session, at=_close(lot)) == {lot.id: "UNSOLD"}
+    assert lot.deal_id is None and reg.deposit_status == "REFUNDED"
+    unsold = db.session.scalars(select(LotEvent).where(LotEvent.lot_id == lot.id, LotEvent.kind == "UNSOLD")).one()
+    assert "转让" in unsold.detail["reason"] or "transfer" in unsold.detail["reason"].lower()
