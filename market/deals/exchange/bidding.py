@@ -179,8 +179,10 @@ def place_bid(session, lot: Lot, user: User, amount_fen: int, *, at: datetime) -
     except IntegrityError:  # the constraints of 0021: only reachable if the lock was bypassed
         raise Conflict("bid_taken", "同一价格已有人先出，请刷新后重新出价",
                        "Someone bid this amount first: reload and bid again") from None
-    lot_ledger(session, lot, "BID", at=at, actor=user, registration=registration, amount_fen=amount_fen,
-               bid_seq=seq)
+    # A sealed bid's amount stays in its Bid row until the close; the ledger line (shown on the
+    # lot's public notice) says only that a bid came in.
+    lot_ledger(session, lot, "BID", at=at, actor=user, registration=registration,
+               amount_fen=None if sealed else amount_fen, bid_seq=seq)
     extension = timedelta(minutes=lot.extension_minutes)
     if not sealed and extension and lot.bidding_closes_at - at <= extension:
         lot.bidding_closes_at += extension

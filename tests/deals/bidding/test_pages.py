@@ -194,3 +194,17 @@ def test_the_board_lists_the_latest_bids_newest_first_and_counts_them_all(client
     assert state["bids_count"] == RECENT + 2 and len(state["bids"]) == RECENT
     assert [b["seq"] for b in state["bids"]] == list(range(RECENT + 2, 2, -1))
     assert state["my_bid_fen"] == 1_000_000 + 10_000 * RECENT and not state["leading"]
+
+
+def test_the_public_lot_notice_shows_no_sealed_amount_before_the_close(client, session):
+    w, ids = _committed(fmt=BiddingFormat.SEALED)
+    w.bid(1, 12_345)
+    db.session.commit()
+    f.login(client, ids["bidders"][0])
+    notice = client.get(f"/lots/{ids['lot']}").get_data(as_text=True)
+    assert notice.count("12,345.00") == 0 and "1234500" not in notice
+    assert f"/lots/{ids['lot']}/bidding" in notice  # a registered bidder finds the bidding page
+    open_lot, open_ids = _committed()
+    open_lot.bid(1, 12_345)
+    db.session.commit()
+    assert "12,345.00" in client.get(f"/lots/{open_ids['lot']}").get_data(as_text=True)  # ascending: public
