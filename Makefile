@@ -18,6 +18,7 @@ install: $(STAMP)
 ## Run the app on the embedded default (SQLite, built-in search, offline payments) with demo data.
 run: $(STAMP)
 	DEMO_MODE=1 SESSION_COOKIE_SECURE=0 $(BIN)/flask db upgrade
+	DEMO_MODE=1 $(BIN)/flask search check --repair
 	DEMO_MODE=1 $(BIN)/flask demo seed --if-empty
 	DEMO_MODE=1 SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
 

@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
                                                "and rebuilt (default: a temporary SQLite file)")
     parser.add_argument("--no-coverage", action="store_true", help="skip the coverage phase (boundary values)")
     parser.add_argument("--quiet", action="store_true", help="no line per operation")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.examples, args.no_coverage, args.quiet = 1, True, True
 
     with tempfile.TemporaryDirectory(prefix="psm-fuzz-") as folder:
         settings = TestSettings(folder)

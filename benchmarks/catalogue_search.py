@@ -89,14 +89,14 @@ def build(instance: str, n: int, index: bool = True) -> None:
           f"{time.perf_counter() - written:.0f} s", flush=True)
 
 
-def run(instance: str, rounds: int) -> None:
+def run(instance: str, rounds: int, queries: int | None = None) -> None:
     from benchmarks.common import fresh_app
 
     # The API's per-client rate limit would stop a single benchmarking client; it is not measured here.
     app = fresh_app(INSTANCE_PATH=instance, SEARCH_INDEX_PATH=f"{instance}/search.sqlite3",
                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance}/market.sqlite3", RATELIMIT_ENABLED=False)
     client = app.test_client()
-    urls = [(kind, f"{path}?q={q}{v}") for q in QUERIES for v in VARIANTS
+    urls = [(kind, f"{path}?q={q}{v}") for q in QUERIES[:queries] for v in VARIANTS
             for kind, path in (("api", "/api/v1/search"), ("html", "/search"))]
     for _, url in urls[:20]:  # warm up: load the index arrays and jieba once
         client.get(url)
@@ -123,7 +123,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--instance", default=None, help="reuse a catalogue built earlier")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    queries = None
+    if args.smoke:  # every query variant of two queries, once
+        args.listings, args.rounds, queries = 300, 1, 2
     instance = args.instance
     if instance is None or args.build_only:
         import tempfile
@@ -133,7 +138,7 @@ def main() -> None:
                         f"build({instance!r}, {args.listings})"], check=True)
         print(f"catalogue in {instance} (reuse with --instance)")
     if not args.build_only:
-        run(instance, args.rounds)
+        run(instance, args.rounds, queries)
 
 
 if __name__ == "__main__":

@@ -318,7 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", action="store_true", help="stop and restart each service during the load")
     parser.add_argument("--outage", type=float, default=4.0, help="seconds each service stays down")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL to use instead of starting one")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.users, args.seconds, args.requests, args.think = 2, 3.0, 40, 0.1
+        args.workers, args.threads, args.declarations = 1, 2, 2
     result = run(users=args.users, seconds=args.seconds, requests=args.requests, think=args.think,
                  elasticsearch=args.elasticsearch, faults=args.faults, database_url=args.database_url,
                  workers=args.workers, threads=args.threads, declarations=args.declarations,

@@ -38,7 +38,7 @@ def demands() -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def run(instance: str, rounds: int) -> None:
+def run(instance: str, rounds: int, limit: int | None = None) -> None:
     from benchmarks.common import fresh_app
     from market.search.service import search_backend
     from matching.catalogue_model import build_now
@@ -50,7 +50,7 @@ def run(instance: str, rounds: int) -> None:
     weights, confidence = load_weights(), load_confidence()
     today = date(2026, 1, 1)
     profiles = [DemandProfile(text=f"{d['title']}\n{d['content']}", **WISHES[i % len(WISHES)])
-                for i, d in enumerate(demands())]
+                for i, d in enumerate(demands()[:limit])]
     with app.app_context():
         backend = search_backend()
         t0 = time.perf_counter()
@@ -85,7 +85,12 @@ def main() -> None:
     parser.add_argument("--instance", default=None, help="reuse a catalogue built by benchmarks.catalogue_search")
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    limit = None
+    if args.smoke:  # ten demands over a tiny catalogue
+        args.listings, args.rounds, limit = 300, 1, 10
     instance = args.instance
     if instance is None:
         instance = tempfile.mkdtemp(prefix="psm-match-bench-")
@@ -93,7 +98,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", f"from benchmarks.catalogue_search import build; "
                         f"build({instance!r}, {args.listings})"], check=True)
         print(f"catalogue in {instance} (reuse with --instance)")
-    run(instance, args.rounds)
+    run(instance, args.rounds, limit)
 
 
 if __name__ == "__main__":

@@ -187,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--sequential", type=int, default=200, help="acquisitions timed one at a time")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a new SQLite file)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.enterprises, args.threads, args.sequential = 6, 2, 3
 
     sys.path.insert(0, str(ROOT / "tests" / "services"))
     from stripe_mock import StripeMock

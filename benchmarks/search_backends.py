@@ -53,6 +53,17 @@ def load_documents(instance: str, n: int) -> list[dict]:
         return [json.loads(line) for _, line in zip(range(n), f)]
 
 
+def database_of(instance: str) -> str:
+    """The identity of the catalogue's database, which the indexes built here record (the app checks it)."""
+    from benchmarks.common import fresh_app
+    from market.core.identity import database_identity
+
+    app = fresh_app(INSTANCE_PATH=instance, SEARCH_INDEX_PATH=f"{instance}/unused.sqlite3",
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance}/market.sqlite3")
+    with app.app_context():
+        return database_identity()
+
+
 def index_all(instance: str, es_url: str, sizes: list[int]) -> dict:
     """Index the first n documents into each backend, for each size; docs/s per backend and size."""
     from market.search.elastic import ElasticsearchBackend, batches
@@ -60,17 +71,19 @@ def index_all(instance: str, es_url: str, sizes: list[int]) -> dict:
     from market.search.http import ElasticClient
 
     figures = {}
+    database = database_of(instance)
     for n in sizes:
         docs = load_documents(instance, n)
         embedded = EmbeddedSearch(f"{instance}/search-{n}.sqlite3")
         embedded.clear()
+        embedded.claim(database)
         t0 = time.perf_counter()
         for chunk in batches(docs, 2000):
             embedded.index(chunk, bulk=True)
         figures[f"embedded {n}"] = len(docs) / (time.perf_counter() - t0)
         elastic = ElasticsearchBackend(ElasticClient(es_url, timeout=300), prefix=f"bench{n}_")
         t0 = time.perf_counter()
-        elastic.rebuild(batches(docs, 2000))
+        elastic.rebuild(batches(docs, 2000), owner=database)
         figures[f"elasticsearch {n}"] = len(docs) / (time.perf_counter() - t0)
         assert len(elastic.ids()) == len(embedded.ids()) == len(docs)
         print(f"indexed {n}: " + ", ".join(f"{k.split()[0]} {v:,.0f} docs/s" for k, v in figures.items()
@@ -78,7 +91,7 @@ def index_all(instance: str, es_url: str, sizes: list[int]) -> dict:
     return figures
 
 
-def query(instance: str, kind: str, n: int, es_url: str, rounds: int) -> None:
+def query(instance: str, kind: str, n: int, es_url: str, rounds: int, queries: int | None = None) -> None:
     """Run the query mix through the app on one backend and size (in its own process)."""
     from benchmarks.catalogue_search import QUERIES, VARIANTS
     from benchmarks.common import fresh_app
@@ -90,7 +103,7 @@ def query(instance: str, kind: str, n: int, es_url: str, rounds: int) -> None:
                          ELASTICSEARCH_INDEX_PREFIX=f"bench{n}_")
     app = fresh_app(**overrides)
     client = app.test_client()
-    urls = [(k, f"{path}?q={q}{v}") for q in QUERIES for v in VARIANTS
+    urls = [(k, f"{path}?q={q}{v}") for q in QUERIES[:queries] for v in VARIANTS
             for k, path in (("api", "/api/v1/search"), ("html", "/search"))]
     for _, url in urls[:20]:
         client.get(url)
@@ -109,7 +122,7 @@ def query(instance: str, kind: str, n: int, es_url: str, rounds: int) -> None:
                       for k, v in timings.items()} | {"rss_mb": peak_rss_mb()}))
 
 
-def relevance(es_url: str, limit: int | None) -> list[tuple[str, float, float]]:
+def relevance(es_url: str, limit: int | None, records_limit: int | None = None) -> list[tuple[str, float, float, float]]:
     """precision@10 and title MRR per backend, as matching/evaluate.py measures them."""
     from market.search.elastic import ElasticsearchBackend
     from market.search.embedded import EmbeddedSearch
@@ -117,7 +130,7 @@ def relevance(es_url: str, limit: int | None) -> list[tuple[str, float, float]]:
     from matching import evaluate as ev
     from matching.engine import DemandProfile, load_weights, match_patents
 
-    records = ev.load_records()
+    records = ev.load_records()[:records_limit]
     indexed, held = ev.split(records, 0.1, 1)
     held = held[:limit] if limit else held
     queries = [p for p in held if (records[p].get("abstract") or "").strip()]
@@ -148,14 +161,17 @@ def relevance(es_url: str, limit: int | None) -> list[tuple[str, float, float]]:
         ("embedded: matching engine", engine(embedded)),
         ("elasticsearch: matching engine", engine(elastic)),
     ]
-    scores = {name: ev.evaluate(system, records, held, label, queries, []) for name, system in systems}
+    # matching/evaluate.py's two measures: precision on the index without the held-out patents,
+    # then title MRR with them added.
+    precision = {name: ev.precision_at_10(system, records, queries, label) for name, system in systems}
     more = [ev.a01_document(p, records[p]) for p in held]
     embedded.index(more, bulk=True)
     elastic.index(more, bulk=True)
     out = []
     for name, system in systems:
-        mrr = ev.evaluate(system, records, held, label, [], held)
-        out.append((name, scores[name].precision, mrr.mrr, scores[name].ms_precision))
+        mrr, _ = ev.title_mrr(system, records, held)
+        p10, ms = precision[name]
+        out.append((name, p10, mrr, ms))
     elastic.drop()
     return out
 
@@ -169,7 +185,13 @@ def main() -> None:
     parser.add_argument("--instance", default=None, help="reuse a catalogue built earlier")
     parser.add_argument("--relevance-limit", type=int, default=300, help="held-out patents to evaluate (0: all)")
     parser.add_argument("--skip-relevance", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    records_limit = queries = None
+    if args.smoke:
+        queries = 2
+        args.listings, args.sizes, args.rounds, args.relevance_limit, records_limit = 300, "100,300", 1, 5, 400
     sizes = [int(s) for s in args.sizes.split(",")]
     node = None
     es_url = args.es_url
@@ -192,7 +214,7 @@ def main() -> None:
             for kind in ("embedded", "elasticsearch"):
                 out = subprocess.run(
                     [sys.executable, "-c", "from benchmarks.search_backends import query; "
-                     f"query({instance!r}, {kind!r}, {n}, {es_url!r}, {args.rounds})"],
+                     f"query({instance!r}, {kind!r}, {n}, {es_url!r}, {args.rounds}, {queries!r})"],
                     check=True, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
                 latency[(kind, n)] = json.loads(out.stdout.strip().splitlines()[-1])
                 print(f"{kind} {n}: {latency[(kind, n)]}", flush=True)
@@ -203,7 +225,13 @@ def main() -> None:
         if node is not None:
             status = Path(f"/proc/{node.process.pid}/status").read_text()
             node_rss = int(next(l for l in status.splitlines() if l.startswith("VmRSS")).split()[1]) / 1024
-        rel = [] if args.skip_relevance else relevance(es_url, args.relevance_limit or None)
+        rel = [] if args.skip_relevance else relevance(es_url, args.relevance_limit or None, records_limit)
+        if args.smoke:  # a cluster shared with the test run keeps none of the benchmark's indices
+            from market.search.elastic import ElasticsearchBackend
+            from market.search.http import ElasticClient
+
+            for n in sizes:
+                ElasticsearchBackend(ElasticClient(es_url), prefix=f"bench{n}_").drop()
     finally:
         if node is not None:
             node.stop()

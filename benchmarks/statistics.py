@@ -90,6 +90,8 @@ def build(url: str | None, instance: str, deals: int) -> None:
     rng = random.Random(6)
     started = time.perf_counter()
     n_orgs, n_patents, n_decl = 2_000, max(80_000, deals // 3), 5_000
+    if deals < 10_000:  # the smoke size: a catalogue in proportion, not the 80,000 patents of a real run
+        n_patents, n_decl = max(500, deals), 100
     span = (LAST - FIRST).days
     with app.app_context():
         conn = db.session.connection()
@@ -315,7 +317,11 @@ def main() -> None:
     parser.add_argument("--instance", default=None, help="reuse a SQLite data set built earlier")
     parser.add_argument("--keep", action="store_true", help="keep the data set afterwards")
     parser.add_argument("--reuse", action="store_true", help="PostgreSQL: measure the stats_bench kept by --keep")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only proves the benchmark still works (tests/benchmarks)")
     args = parser.parse_args()
+    if args.smoke:
+        args.deals, args.rounds, args.export_rounds = 300, 1, 1
     instance = args.instance or tempfile.mkdtemp(prefix="psm-stats-bench-")
     url = None
     if args.database_url:

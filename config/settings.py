@@ -90,6 +90,17 @@ class Settings:
         self.IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "32767"))
         self.IMPORT_MAX_UNZIP_RATIO = int(os.environ.get("IMPORT_MAX_UNZIP_RATIO", "100"))
         self.IMPORT_MAX_UNZIPPED_MB = int(os.environ.get("IMPORT_MAX_UNZIPPED_MB", "200"))
+        # The embedded default applies the outbox after each request that wrote to it; a deployment
+        # with `flask outbox work` running sets OUTBOX_DRAIN_AFTER_REQUESTS=0 and requests only write it.
+        # Uploaded documents: `local` (instance/uploads, one app server) or `s3` (several; market/core/storage.py).
+        self.UPLOAD_STORAGE = os.environ.get("UPLOAD_STORAGE", "local")
+        self.S3_BUCKET = os.environ.get("S3_BUCKET")
+        self.S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+        self.S3_REGION = os.environ.get("S3_REGION") or None
+        self.S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID")
+        self.S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY")
+        self.S3_PREFIX = os.environ.get("S3_PREFIX", "")
+        self.OUTBOX_DRAIN_AFTER_REQUESTS = _env_bool("OUTBOX_DRAIN_AFTER_REQUESTS", True)
         self.DEMO_MODE = _env_bool("DEMO_MODE", False)
         if self.DEMO_MODE:  # `make run` serves http://127.0.0.1:5000 to this machine only
             self.MAIL_BASE_URL = self.MAIL_BASE_URL or "http://127.0.0.1:5000"

@@ -184,6 +184,8 @@ def index_status() -> dict:
         status["cluster"] = getattr(primary.client, "base", "")
         status["alias"] = primary.alias
     try:
+        if hasattr(backend, "status"):  # which database each store of the index was built from
+            status["ownership"] = backend.status()
         if primary is not None:
             status["indices"] = primary.indices()
         indexed = backend.ids()

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from listings.search import reindex as rebuild
 from market.core.extensions import db
 from market.deals.models import DealDocument
-from market.deals.uploads import upload_root
+from market.deals.uploads import stored_locally, upload_root
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -148,8 +148,17 @@ def verify(folder: Path) -> dict:
 
 
 # ---- create --------------------------------------------------------------------------------
+def _uploads_are_local() -> None:
+    """A backup holds the uploads of the instance folder; object storage keeps (and versions) its own."""
+    if not stored_locally():
+        raise BackupError("上传文件保存在对象存储中：请用对象存储自身的版本与复制功能备份，本命令只备份本机文件夹",
+                          "uploads live in object storage (UPLOAD_STORAGE=s3): back up the bucket with the"
+                          " store's own versioning or replication; this command copies the instance folder only")
+
+
 def create_backup(out: Path, *, pg_bin: str | None = None) -> dict:
     """Write a backup into `out` (new or empty) and return its manifest."""
+    _uploads_are_local()
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"目标目录 {out} 不为空", f"the folder {out} is not empty")
     out.mkdir(parents=True, exist_ok=True)
@@ -191,6 +200,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 # ---- restore -------------------------------------------------------------------------------
 def restore_backup(folder: Path, *, pg_bin: str | None = None, reindex: bool = True) -> dict:
     """Replace the database and the folders with the backup's; returns the counts of the restored database."""
+    _uploads_are_local()
     manifest = verify(folder)
     kind = dialect()
     if manifest["database"] != kind:

@@ -4,6 +4,9 @@ the daily deal job."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -26,10 +29,13 @@ from market.core.db import utcnow
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.outbox import OutboxError, outbox_status, process_outbox, retry_parked
+from market.core.outbox_worker import work
 from market.core.time import today_local
 from market.deals.exchange.lots import settle_due_lots
 from market.deals.reminders import run_daily
 from market.demo.seed import seed
+from market.search.owned import IndexNotOwned
+from market.search.service import search_backend
 from market.statistics.cli import stats_cli
 
 
@@ -128,6 +134,24 @@ def search_reindex() -> None:
     click.echo(f"indexed {count} published listings")
 
 
+@search_cli.command("check")
+@click.option("--repair", is_flag=True, help="Rebuild the index from this database when it belongs to another.")
+def search_check(repair: bool) -> None:
+    """Check that the search index was built from this database (`make run` repairs it)."""
+
+    try:
+        search_backend().check()
+    except IndexNotOwned as err:
+        if not repair:
+            raise click.ClickException(str(err)) from err
+        click.echo(f"{err}\nrebuilding…")
+        count = reindex()
+        db.session.commit()
+        click.echo(f"indexed {count} published listings from this database")
+        return
+    click.echo("the search index belongs to this database")
+
+
 @search_cli.command("status")
 def search_status() -> None:
     """Compare indexed documents with published listings and show the outbox backlog."""
@@ -205,6 +229,29 @@ def deals_daily(today) -> None:
                + (f" ({details})" if details else "") + f", lots settled {len(lots)}")
 
 
+@click.group("outbox", cls=AppGroup, help="The outbox of side effects (index updates, e-mail, notices).")
+def outbox_cli() -> None:
+    pass
+
+
+@outbox_cli.command("work")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when nothing is pending.")
+def outbox_work(poll: float) -> None:
+    """Run as a long-lived worker applying the outbox; SIGTERM finishes the batch under way and exits 0."""
+
+    stop = threading.Event()
+
+    def request_stop(signum, _frame) -> None:
+        click.echo(f"outbox worker: {signal.Signals(signum).name}, finishing the batch under way", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    click.echo(f"outbox worker started (pid {os.getpid()})", err=True)
+    applied = work(stop, poll=poll, on_batch=lambda n: click.echo(f"applied {n} outbox entries", err=True))
+    click.echo(f"outbox worker stopped after applying {applied} entries", err=True)
+
+
 @click.group("mail", cls=AppGroup, help="E-mail delivery commands.")
 def mail_cli() -> None:
     pass
@@ -239,5 +286,5 @@ def mail_retry(ids: tuple[int, ...]) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (patents_cli, search_cli, mail_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
+    for group in (patents_cli, search_cli, outbox_cli, mail_cli, demo_cli, accounts_cli, deals_cli, stats_cli, backup_cli):
         app.cli.add_command(group)

@@ -17,6 +17,7 @@ import market.deals.dashboard_api
 import market.deals.disputes.api
 import market.deals.exchange.api
 import market.deals.exchange.bidding_api
+import market.deals.exchange.deposits
 import market.deals.invalidation
 import market.deals.negotiation.api
 import market.deals.negotiation.contract
@@ -48,6 +49,7 @@ from market.core.extensions import csrf, db, limiter, login_manager, migrate
 from market.core.i18n import install_i18n
 from market.core.mail import mail_base_url
 from market.core.outbox import process_outbox
+from market.core.storage import init_storage
 from market.deals.exchange.bidding_views import bp as bidding_bp
 from market.deals.exchange.views import bp as lots_bp
 from market.deals.open_licence.views import bp as open_licence_bp
@@ -56,23 +58,26 @@ from market.deals.views.publicity import bp as publicity_bp
 from market.payments.webhooks import bp as payments_bp
 from market.search.service import init_search
 from market.site import bp as site_bp
+from market.statistics.annual_views import bp as annual_bp
+from market.statistics.pricing_views import bp as pricing_bp
 from market.statistics.views import bp as statistics_bp
 from market.web.api import bp as api_bp
 from market.web.errors import install_security_headers, refuse_unstorable_input, register_error_pages
 from matching.views import bp as matching_bp
 
 # Pages: each blueprint of the app, in the order their URLs were first registered.
-BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp, publicity_bp, lots_bp,
-              bidding_bp, payments_bp, statistics_bp, audit_bp, api_bp)
+BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp, publicity_bp,
+              lots_bp, bidding_bp, payments_bp, statistics_bp, pricing_bp, annual_bp, audit_bp, api_bp)
 # Modules that add routes to a shared blueprint (the accounts pages, /api/v1) or handle outbox
 # topics when imported; listed so that nothing registers by accident and nothing is forgotten.
 ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api, listings.points.api, market.deals.dashboard_api,
-                 market.deals.disputes.api, market.deals.exchange.api, market.deals.exchange.bidding_api, market.deals.negotiation.api, market.deals.open_licence.api,
+                 market.deals.disputes.api, market.deals.exchange.api, market.deals.exchange.bidding_api,
+                 market.deals.negotiation.api, market.deals.open_licence.api,
                  market.deals.payment_api, market.deals.rewards.api, market.deals.royalties.api,
                  market.statistics.api, matching.api)
 # Modules that subscribe when imported: outbox topics (e-mail, search), register events (signals),
 # the settlement of paid payments by deal kind, the demo's and demand side's hooks.
-HANDLER_MODULES = (market.accounts.notice_mail, listings.search, market.deals.invalidation,
+HANDLER_MODULES = (market.accounts.notice_mail, listings.search, market.deals.invalidation, market.deals.exchange.deposits,
                    market.deals.open_licence.declarations, market.deals.open_licence.acquisition,
                    market.deals.negotiation.contract, market.deals.register, market.deals.settlement,
                    matching.recommend, matching.catalogue_model, matching.services, market.demo.seed)
@@ -142,6 +147,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     init_search(app)
+    init_storage(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -163,7 +169,8 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def process_outbox_after_commit(response):
         # Side effects wait for the commit that wrote them, then run before the reply.
-        if g.pop("outbox_pending", False):
+        # With a worker (`flask outbox work`, OUTBOX_DRAIN_AFTER_REQUESTS=0) requests leave it alone.
+        if g.pop("outbox_pending", False) and app.config.get("OUTBOX_DRAIN_AFTER_REQUESTS", True):
             try:
                 process_outbox(backoff=True)
             except Exception:  # entries stay pending; `flask search sync` retries them

@@ -5,6 +5,7 @@ from listings.models import EvaluationReport, LegalEvent, Listing, ListingEvent,
 from market.accounts.models import ApiToken, Organisation, User  # noqa: F401
 from market.accounts.points.models import Point  # noqa: F401
 from market.core.audit import AuditEntry  # noqa: F401
+from market.core.identity import DatabaseIdentity  # noqa: F401
 from market.core.notifications import Notification  # noqa: F401
 from market.core.outbox import OutboxEntry  # noqa: F401
 from market.deals.disputes.models import Dispute  # noqa: F401

@@ -84,4 +84,14 @@
         });
     });
   }
+  // Pricing guidance on the listing form and the open-licence assistant (templates/_pricing_panel.html):
+  // load the result from the statistics floor in place; the panel's link works without this.
+  document.querySelectorAll("[data-pricing-fragment]").forEach(function (panel) {
+    var target = panel.querySelector("[data-pricing-target]");
+    target.textContent = panel.getAttribute("data-loading") || "…";
+    fetch(panel.getAttribute("data-pricing-fragment"), {credentials: "same-origin"})
+      .then(function (response) { return response.ok || response.status === 422 ? response.text() : ""; })
+      .then(function (html) { target.innerHTML = html; })  // our own escaped template, same origin
+      .catch(function () { target.textContent = ""; });
+  });
 })();

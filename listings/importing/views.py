@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 from pathlib import Path
@@ -24,15 +25,21 @@ from market.core.db import utcnow
 from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.i18n import get_lang, t
+from market.core.storage import storage
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 PREVIEW_ROWS = 10
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads" / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _put(name: str, data: bytes) -> None:
+    """An import's file in the upload store (market/core/storage.py): every app server reads the
+    same one, so the steps of an import may land on any of them."""
+    storage().save(f"imports/{name}", io.BytesIO(data), content_type="application/octet-stream")
+
+
+def _get(name: str) -> bytes:
+    with storage().open(f"imports/{name}") as data:
+        return data.read()
 
 
 def _batch(batch_id: int, *, lock: bool = False) -> ImportBatch:
@@ -49,27 +56,27 @@ def _limits() -> Limits:
 
 
 def _table(batch: ImportBatch):
-    data = (_upload_dir() / batch.stored_name).read_bytes()
+    data = _get(batch.stored_name)
     return read_table(data, batch.filename, limits=_limits())
 
 
 def _save_parsed(stored_name: str, table: Table) -> None:
     """The parsed rows beside the upload, so that each import step reads them instead of parsing the
     whole file again (an XLSX of 100,000 rows takes about 20 s to parse; a step imports 500 rows)."""
-    (_upload_dir() / f"{stored_name}.rows.json").write_text(json.dumps({
+    _put(f"{stored_name}.rows.json", json.dumps({
         "headers": table.headers, "format": table.format, "encoding": table.encoding,
-        "rows": [[row.number, row] for row in table.rows], "problems": table.problems}, ensure_ascii=False),
-        encoding="utf-8")
+        "rows": [[row.number, row] for row in table.rows], "problems": table.problems},
+        ensure_ascii=False).encode("utf-8"))
 
 
 def _parsed_table(batch: ImportBatch) -> Table:
     """The table parsed at upload (parsed again, and kept, for a batch uploaded before it was kept)."""
-    path = _upload_dir() / f"{batch.stored_name}.rows.json"
-    if not path.exists():
+    try:
+        saved = json.loads(_get(f"{batch.stored_name}.rows.json").decode("utf-8"))
+    except FileNotFoundError:
         table = _table(batch)
         _save_parsed(batch.stored_name, table)
         return table
-    saved = json.loads(path.read_text(encoding="utf-8"))
     return Table(saved["headers"], [Row(number, cells) for number, cells in saved["rows"]], saved["format"],
                  saved["encoding"], [tuple(problem) for problem in saved["problems"]])
 
@@ -102,7 +109,7 @@ def upload():
                 error = err.message(get_lang())
             else:
                 stored = secrets.token_hex(16) + Path(file.filename).suffix.lower()[:8]
-                (_upload_dir() / stored).write_bytes(data)
+                _put(stored, data)
                 _save_parsed(stored, table)
                 point_id = request.form.get("point_id", "")
                 preview, problems = _kept_preview(table)

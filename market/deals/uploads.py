@@ -1,7 +1,8 @@
 """Files attached to deals (receipts, signed contracts, certificates). Never commits.
 
-Uploads are kept under <instance>/uploads/deals/<deal id>/ with a random name, never under
-static/, and are only served through a view that checks who may see the deal. What a file is
+Uploads are kept in the upload store (market/core/storage.py: <instance>/uploads/ by default, object
+storage with several app servers) at deals/<deal id>/<random name>, never under static/, and are
+only served through a view that checks who may see the deal. What a file is
 comes from its first bytes, not from its name or the browser's word: only PDF, PNG and JPEG.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
+from typing import IO
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 from market.accounts.models import User
 from market.core.errors import DomainError, NotFound
 from market.core.extensions import db
+from market.core.storage import LocalStorage, storage
 from market.deals import evidence
 from market.deals.models import Deal, DealDocument
 from market.deals.vocabulary import DocumentKind
@@ -32,10 +36,18 @@ SIGNATURES = (
 # The names a file of each kind may carry: a name that says otherwise is refused.
 NAMED = {"pdf": {"pdf"}, "png": {"png"}, "jpg": {"jpg", "jpeg"}}
 CHUNK = 64 * 1024
+# Files up to this size are checked in memory before they go to the store; bigger ones in a temporary file.
+SPOOL_BYTES = 1024 * 1024
 
 
 def upload_root() -> Path:
+    """The local folder of deal uploads (the embedded store; backups copy it)."""
     return Path(current_app.instance_path) / "uploads" / "deals"
+
+
+def key_of(document: DealDocument) -> str:
+    """The document's key in the upload store."""
+    return f"deals/{document.stored_as}"
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -71,28 +83,23 @@ def store_document(deal: Deal, kind: str, file: FileStorage | None, user: User) 
         # A PNG called .pdf is not the PDF its name promises to whoever opens it.
         raise DomainError("upload.name_mismatch", f"文件内容是 {ext.upper()}，与文件名的扩展名“.{named}”不符。",
                           f"The file is a {ext.upper()}, not what its extension “.{named}” says.", field="file")
-    folder = upload_root() / str(deal.id)
-    folder.mkdir(parents=True, exist_ok=True)
     stored = f"{secrets.token_hex(16)}.{ext}"
-    target = folder / stored
     digest, size = hashlib.sha256(head), len(head)
-    try:
-        with open(target, "xb") as out:
-            out.write(head)
-            while chunk := file.stream.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise DomainError("upload.too_large",
-                                      f"文件不能超过 {limit // (1024 * 1024)} MB。",
-                                      f"Files may not exceed {limit // (1024 * 1024)} MB.", field="file", status=413)
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    if size < 32:  # a signature with nothing behind it
-        target.unlink(missing_ok=True)
-        raise DomainError("upload.empty", "文件内容不完整。", "The file is incomplete.", field="file")
+    # The whole file is checked (size, checksum) before anything reaches the store.
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as spool:
+        spool.write(head)
+        while chunk := file.stream.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise DomainError("upload.too_large",
+                                  f"文件不能超过 {limit // (1024 * 1024)} MB。",
+                                  f"Files may not exceed {limit // (1024 * 1024)} MB.", field="file", status=413)
+            digest.update(chunk)
+            spool.write(chunk)
+        if size < 32:  # a signature with nothing behind it
+            raise DomainError("upload.empty", "文件内容不完整。", "The file is incomplete.", field="file")
+        spool.seek(0)
+        storage().save(f"deals/{deal.id}/{stored}", spool, content_type=content_type)
     document = DealDocument(deal_id=deal.id, kind=kind, filename=_clean_name(file.filename),
                             stored_as=f"{deal.id}/{stored}", content_type=content_type, size=size,
                             sha256=digest.hexdigest(), uploaded_by_id=user.id,
@@ -111,12 +118,32 @@ def document_of(deal: Deal, document_id: int) -> DealDocument:
 
 
 def path_of(document: DealDocument) -> Path:
-    """Where the file lies; a stored name that would leave the upload folder is refused."""
+    """Where the file lies in the local store; a stored name that would leave the upload folder is refused."""
     root = upload_root().resolve()
     path = (root / document.stored_as).resolve()
     if root not in path.parents or not path.is_file():
         raise NotFound("document_not_found", "文件不存在", "No such document")
     return path
+
+
+def open_document(document: DealDocument) -> IO[bytes]:
+    """The document's bytes from the upload store (the caller closes it)."""
+    try:
+        return storage().open(key_of(document))
+    except FileNotFoundError:
+        raise NotFound("document_not_found", "文件不存在", "No such document") from None
+
+
+def remove_document(document: DealDocument) -> None:
+    """Delete the stored file of a document whose row is being rolled back."""
+    try:
+        storage().delete(key_of(document))
+    except FileNotFoundError:
+        pass
+
+
+def stored_locally() -> bool:
+    return isinstance(storage(), LocalStorage)
 
 
 def documents_of(deal: Deal) -> list[DealDocument]:

@@ -28,7 +28,9 @@ class Payment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
     # A lot deposit: the registration it secures (market.deals.exchange), never a deal's.
-    registration_id: Mapped[int | None] = mapped_column(ForeignKey("lot_registrations.id"), index=True)
+    # use_alter: a registration also points at its deposit payment, so the two tables refer to each other.
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("lot_registrations.id", use_alter=True),
+                                                        index=True)
     kind: Mapped[str] = mapped_column(String(16))
     sequence: Mapped[int] = mapped_column(default=1)
     amount_fen: Mapped[int] = mapped_column(BigInteger)

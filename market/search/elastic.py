@@ -74,7 +74,24 @@ class ElasticsearchBackend:
         answer = self.client.request("GET", f"/_alias/{self.alias}", ok=(404,))
         return sorted(k for k in answer if k not in ("status", "error"))
 
-    def rebuild(self, batches: Iterable[list[dict[str, Any]]]) -> int:
+    # -- which database the index describes (market/search/owned.py) --------------------------
+    def owners(self) -> list[tuple[str, str | None, bool]]:
+        """(where, the database it was built from or None, whether it holds no document)."""
+        answer = self.client.request("GET", f"/{self.alias}/_mapping", ok=(404,))
+        if answer["status"] == 404:
+            return [(f"cluster index {self.alias}", None, True)]
+        metas = [(body.get("mappings") or {}).get("_meta") or {}
+                 for name, body in answer.items() if name not in ("status", "error")]
+        owners = {m.get("database") for m in metas}
+        count = self.client.request("GET", f"/{self.alias}/_count")["count"]
+        # Behind the alias there is one index; should there be several, all must agree.
+        return [(f"cluster index {self.alias}", owners.pop() if len(owners) == 1 else "(several)", count == 0)]
+
+    def claim(self, database: str) -> None:
+        self.ensure_index()
+        self.client.request("PUT", f"/{self.alias}/_mapping", {"_meta": {"database": database}})
+
+    def rebuild(self, batches: Iterable[list[dict[str, Any]]], *, owner: str | None = None) -> int:
         """Fill a new index from `batches`, then point the alias at it in one atomic step.
 
         Searches keep reading the old index until the switch. If any document is refused
@@ -86,6 +103,8 @@ class ElasticsearchBackend:
         settings = body.setdefault("settings", {})
         replicas = settings.get("number_of_replicas", 1)
         settings.update({"refresh_interval": "-1", "number_of_replicas": 0})
+        if owner is not None:
+            body.setdefault("mappings", {})["_meta"] = {"database": owner}
         self.client.request("PUT", f"/{new}", body)
         count = 0
         try:

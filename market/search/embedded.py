@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS docs (
     id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
     facets TEXT NOT NULL DEFAULT '{}', sort_newest REAL, sort_price REAL, data TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
+CREATE TABLE IF NOT EXISTS owner (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, body, codes, tokenize='unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_instances USING fts5vocab(fts, 'instance');
@@ -133,6 +134,17 @@ class EmbeddedSearch:
 
     def ids(self) -> set[int]:
         return {r[0] for r in self._connect().execute("SELECT id FROM docs WHERE deleted=0")}
+
+    # -- which database the index describes (market/search/owned.py) --------------------------
+    def owners(self) -> list[tuple[str, str | None, bool]]:
+        """(where, the database it was built from or None, whether it holds no document)."""
+        conn = self._connect()
+        row = conn.execute("SELECT value FROM owner WHERE key='database'").fetchone()
+        empty = conn.execute("SELECT 1 FROM docs WHERE deleted=0 LIMIT 1").fetchone() is None
+        return [(f"embedded index {self.path}", row[0] if row else None, empty)]
+
+    def claim(self, database: str) -> None:
+        self._connect().execute("INSERT OR REPLACE INTO owner VALUES ('database', ?)", (database,))
 
     def get(self, doc_id: int) -> dict[str, Any] | None:
         row = self._connect().execute(

@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any, Iterable, Iterator
 
-from market.search.backend import Hit, SearchBackend, SearchError, SearchQuery, SearchResult
+from market.search.backend import Hit, SearchBackend, SearchError, SearchQuery, SearchResult, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,30 @@ class FallbackSearch:
         self.fallback.clear()
         self.primary.clear()
 
-    def rebuild(self, batches: Iterable[list[dict[str, Any]]]) -> int:
+    def owners(self) -> list[tuple[str, str | None, bool]]:
+        """Both stores: a degraded read must not show another database's listings either.
+
+        A cluster that cannot answer is left out; it is checked again on the next call.
+        """
+        try:
+            primary = self.primary.owners()
+        except SearchUnavailable:
+            primary = []
+        return primary + self.fallback.owners()
+
+    def claim(self, database: str) -> None:
+        self.fallback.claim(database)
+        self.primary.claim(database)
+
+    def rebuild(self, batches: Iterable[list[dict[str, Any]]], *, owner: str | None = None) -> int:
         """Rebuild the cluster's index behind its alias, and the embedded copy alongside."""
         self.fallback.clear()
+        if owner is not None:
+            self.fallback.claim(owner)
 
         def both() -> Iterator[list[dict[str, Any]]]:
             for docs in batches:
                 self.fallback.index(docs, bulk=True)
                 yield docs
 
-        return self.primary.rebuild(both())
+        return self.primary.rebuild(both(), owner=owner)

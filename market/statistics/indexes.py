@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Index, text
 
+from listings.models import Patent
 from market.deals.models import DealEvent
 from market.deals.open_licence.models import DeclarationEvent
 
@@ -26,3 +27,6 @@ RECORDED_BY_KIND = Index("ix_deal_events_kind_recorded", DealEvent.kind, DealEve
 _BASIS_LINES = text("kind IN ('REGISTRATION', 'FILING', 'LICENSED', 'CAPITAL_REGISTERED')")
 BASIS_ONCE = Index("uq_deal_events_basis_once", DealEvent.deal_id, DealEvent.kind, unique=True,
                    sqlite_where=_BASIS_LINES, postgresql_where=_BASIS_LINES)
+# Pricing guidance's comparables (migration 0019): patents by a prefix of their main IPC symbol
+# (text_pattern_ops: PostgreSQL answers LIKE 'H01M 50/%' from the index whatever the collation).
+IPC_MAIN = Index("ix_patents_ipc_main", Patent.ipc_main, postgresql_ops={"ipc_main": "text_pattern_ops"})

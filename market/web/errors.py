@@ -14,7 +14,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from market.core.errors import DomainError
 from market.core.extensions import db, login_manager
 from market.core.i18n import get_lang, t
+from market.core.storage import StorageUnavailable
 from market.search.backend import SearchError
+from market.search.owned import FIX, IndexNotOwned
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,19 @@ def register_error_pages(app: Flask) -> None:
         log.warning("no database connection free on %s %s", request.method, request.path)
         return unavailable("database_unavailable", "数据库暂时不可用，请稍后重试",
                            "The database is temporarily unavailable; please retry shortly")
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(err: StorageUnavailable):
+        log.warning("object storage unavailable on %s %s: %s", request.method, request.path, err)
+        return unavailable("storage_unavailable", "文件存储暂时不可用，请稍后重试",
+                           "Document storage is temporarily unavailable; please retry shortly")
+
+    @app.errorhandler(IndexNotOwned)
+    def index_not_owned(err: IndexNotOwned):
+        # An operator's mistake, not an outage: the log and the page name the fix.
+        log.error("search index refused on %s %s: %s", request.method, request.path, err)
+        return unavailable("search_index_foreign", f"检索索引不是由当前数据库建立的，管理员需运行 {FIX} 重建",
+                           f"The search index was built from another database; an administrator must run `{FIX}`")
 
     @app.errorhandler(SearchError)
     def search_error(err: SearchError):

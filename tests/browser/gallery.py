@@ -32,6 +32,7 @@ from listings.models import Listing, Patent
 from market.accounts.models import Organisation, User
 from market.accounts.points.models import Point
 from market.core.extensions import db
+from market.deals.exchange.models import Lot, LotRegistration
 from market.deals.models import Deal
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.demo.seed import demo_login_emails
@@ -84,6 +85,9 @@ def sample_ids(app, org_id: int | None) -> dict[str, str]:
             "app_no": first(select(Patent.application_number).join(Listing, Listing.patent_id == Patent.id)
                             .order_by(Listing.id), Listing.organisation_id == org_id),
             "fmt": "xlsx",
+            "lot_id": first(select(Lot.id).order_by(Lot.id), Lot.seller_org_id == org_id),
+            "reg_id": first(select(LotRegistration.id).order_by(LotRegistration.id),
+                            LotRegistration.buyer_org_id == org_id),
         }
     return {k: str(v) for k, v in ids.items() if v is not None}
 

@@ -22,10 +22,13 @@ from werkzeug.datastructures import FileStorage
 from listings.importing.models import ImportBatch
 from listings.vocabulary import DealMode
 from market.accounts.services import issue_api_token
+from market.core.db import utcnow
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation as n
 from market.deals.disputes import services as disputes
+from market.deals.exchange import lots
+from market.deals.exchange import registrations as lot_registrations
 from market.deals.models import Deal
 from market.deals.open_licence import declarations as ol
 from market.deals.open_licence.acquisition import take_open_licence
@@ -150,6 +153,12 @@ def build() -> World:
     from listings import services as listing_services
     from market.accounts.reset import make_token
 
+    # A lot on patentee A's negotiable listing (point X), with enterprise A registered, its deposit due.
+    lot = lots.open_lot(db.session, pat_a, negotiable, {
+        "deal_kind": DealKind.TRANSFER, "price_fen": 8_000_000, "deposit_fen": 500_000,
+        "qualifications": "企业法人"}, at=utcnow())
+    lot_reg = lot_registrations.register(db.session, ent_a, lot, at=utcnow())
+
     listing_services.submit_listing(pat_a, draft)  # waiting for point X's review: not public
     member = f.user(orgs["pat_a"], role="MEMBER")
     pending = f.organisation("安全测试待审批公司", org_type="PRIVATE", approved=False)
@@ -161,7 +170,7 @@ def build() -> World:
         ol_deal=ol_deal.id, payment=payment.id, neg_deal=neg_deal.id, offer=n.open_offer(neg_deal).id,
         document=document.id, roy_deal=roy_deal.id, report=report.id, dispute=dispute.id, demand=demand.id,
         private_demand=private_demand.id, inquiry=inquiry.id, batch=batch.id, member=member.id,
-        pending_org=pending.id, org_a=orgs["pat_a"].id, org_ent_a=orgs["ent_a"].id,
+        pending_org=pending.id, org_a=orgs["pat_a"].id, lot=lot.id, lot_reg=lot_reg.id, org_ent_a=orgs["ent_a"].id,
         reset_token=make_token(pat_a), today=today_local().isoformat(),
         **{f"token_{name}": actor.token_id for name, actor in w.actors.items() if actor.token_id})
     db.session.commit()

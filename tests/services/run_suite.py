@@ -1,8 +1,9 @@
 """`make test`: the whole suite on SQLite, then again on a real PostgreSQL started here.
 
-An Elasticsearch 7.10 node, an OpenSearch 2.19 node and a stripe-mock server are started first
-(TEST_ELASTICSEARCH_URL, TEST_OPENSEARCH_URL, TEST_STRIPE_MOCK_URL), so the search contract suite
-runs against the embedded backend and both engines, and the Stripe provider against a real server.
+An Elasticsearch 7.10 node, an OpenSearch 2.19 node, a stripe-mock server and an S3-compatible
+server (moto) are started first (TEST_ELASTICSEARCH_URL, TEST_OPENSEARCH_URL, TEST_STRIPE_MOCK_URL,
+TEST_S3_URL), so the search contract suite runs against the embedded backend and both engines, the
+Stripe provider against a real server and the upload store against real object storage.
 The two JVMs start at once and are waited for together. OpenSearch serves the contract suite in
 the SQLite pass only (TEST_SEARCH_CLUSTERS) and is stopped before the PostgreSQL pass: nothing in
 the contract depends on the database, and a second run would only add CI time.
@@ -26,6 +27,8 @@ import chromium  # noqa: E402
 from elasticsearch import ElasticsearchNode  # noqa: E402
 from opensearch import OpenSearchNode  # noqa: E402
 from postgres import Postgres, ServiceError  # noqa: E402
+from s3_server import VERSION as S3_VERSION  # noqa: E402
+from s3_server import S3Server  # noqa: E402
 from search_node import SearchNode  # noqa: E402
 from stripe_mock import VERSION as STRIPE_MOCK_VERSION  # noqa: E402
 from stripe_mock import StripeMock  # noqa: E402
@@ -97,6 +100,10 @@ def start_stripe_mock() -> StripeMock | None:
                     lambda mock: f"stripe-mock {STRIPE_MOCK_VERSION} on {mock.url}")
 
 
+def start_s3() -> S3Server | None:
+    return required("S3 server", lambda: S3Server().start(), lambda server: f"{S3_VERSION} S3 server on {server.url}")
+
+
 def main(args: list[str]) -> int:
     # Chromium first: it is only a check (nothing keeps running), and the cheapest to fail on.
     try:
@@ -108,16 +115,18 @@ def main(args: list[str]) -> int:
     except ServiceError:
         return 1
     es, opensearch = nodes["Elasticsearch"], nodes["OpenSearch"]
-    mock = None
+    mock = s3 = None
     try:
         try:
             mock = start_stripe_mock()
+            s3 = start_s3()
         except ServiceError:
             return 1
         # Without a node or a mock the tests start none of their own: they skip, and say so.
         services_env = {"TEST_ELASTICSEARCH_URL": es.url if es else "",
                         "TEST_OPENSEARCH_URL": opensearch.url if opensearch else "",
                         "TEST_STRIPE_MOCK_URL": mock.url if mock else "",
+                        "TEST_S3_URL": s3.url if s3 else "",
                         "TEST_CHROMIUM": browser.url if browser else ""}
         failures = 0
         failures += pytest("SQLite (embedded default); search contract on Elasticsearch and OpenSearch",
@@ -141,6 +150,8 @@ def main(args: list[str]) -> int:
                 node.stop()
         if mock:
             mock.stop()
+        if s3:
+            s3.stop()
     return 1 if failures else 0
 
 

@@ -8,7 +8,6 @@ nothing, and says why. Someone who can see a deal but may not act on it gets 403
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -120,7 +119,7 @@ class Stored:
     """Files stored during a request; removed again if the request is refused."""
 
     def __init__(self):
-        self.paths: list[Path] = []
+        self.documents: list = []
 
     def take(self, deal: Deal, kind: str, *, needed: bool = False):
         file = request.files.get("file")
@@ -129,12 +128,12 @@ class Stored:
                 raise DomainError("upload.missing", "请选择要上传的文件。", "Choose a file to upload.", field="file")
             return None
         document = uploads.store_document(deal, kind, file, current_user)
-        self.paths.append(uploads.upload_root() / document.stored_as)
+        self.documents.append(document)
         return document
 
     def discard(self) -> None:
-        for path in self.paths:
-            path.unlink(missing_ok=True)
+        for document in self.documents:
+            uploads.remove_document(document)
 
 
 def act(deal: Deal, action, success: tuple[str, str], *, anchor: str = "", may_upload: bool = True):
@@ -371,10 +370,10 @@ def download(deal_id: int, document_id: int):
     item = deal_or_404(deal_id)
     try:
         document = uploads.document_of(item, document_id)
-        path = uploads.path_of(document)
+        data = uploads.open_document(document)
     except DomainError:
         abort(404)
-    response = send_file(path, mimetype=document.content_type, as_attachment=True,
+    response = send_file(data, mimetype=document.content_type, as_attachment=True,
                          download_name=document.filename, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -175,8 +175,8 @@ def _deal_scope(shape: Shape, d) -> list:
     return []
 
 
-def _deal_facts(shape: Shape) -> list:
-    """Deals counted in the period: basis line in range, deal not void.
+def _deal_facts(shape: Shape, deals_where: tuple = ()) -> list:
+    """Deals counted in the period: basis line in range, deal not void (and `deals_where` on Deal).
 
     A deal has at most one basis line of each kind (the database refuses a second, migration
     0007), so a deal is dated once without the query having to look for an earlier line.
@@ -215,7 +215,7 @@ def _deal_facts(shape: Shape) -> list:
                        d.evidence_level.label("evidence"))
                 .select_from(e).join(d, d.id == e.deal_id)
                 .where(kind_test, range_on, d.kind.in_(kinds), not_void, amount_ok, *known(e),
-                       *_deal_scope(shape, d)))
+                       *_deal_scope(shape, d), *deals_where))
 
     parts = []
     by_event = [k for k in DEAL_KINDS if k in shape.types
@@ -277,9 +277,13 @@ def _declaration_facts(shape: Shape) -> list:
                    first, *([de.at <= as_of] if as_of is not None else []), *scope)]
 
 
-def raw_facts(shape: Shape, name: str = "raw"):
-    """UNION ALL of every way a fact is dated; a subquery with the columns named in `_deal_facts`."""
-    parts = _deal_facts(shape)
+def raw_facts(shape: Shape, name: str = "raw", deals_where: tuple = ()):
+    """UNION ALL of every way a fact is dated; a subquery with the columns named in `_deal_facts`.
+
+    `deals_where` narrows the deals further (conditions on Deal, e.g. pricing guidance's
+    comparables: deals on patents of one IPC group) without restating what counts.
+    """
+    parts = _deal_facts(shape, deals_where)
     if StatType.OPEN_DECLARATION in shape.types:
         parts += _declaration_facts(shape)
     return union_all(*parts).subquery(name) if len(parts) > 1 else parts[0].subquery(name)

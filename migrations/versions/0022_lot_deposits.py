@@ -3,14 +3,14 @@
 A deposit (保证金) is paid before any deal exists: payments.deal_id becomes nullable, a payment may
 belong to a lot registration instead, and the database holds each payment to exactly one owner.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0020'
-down_revision = '0019'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
