@@ -16,6 +16,7 @@ import market.accounts.views
 import market.deals.dashboard_api
 import market.deals.disputes.api
 import market.deals.exchange.api
+import market.deals.exchange.bidding_api
 import market.deals.exchange.deposits
 import market.deals.invalidation
 import market.deals.negotiation.api
@@ -49,6 +50,7 @@ from market.core.i18n import install_i18n
 from market.core.mail import mail_base_url
 from market.core.outbox import process_outbox
 from market.core.storage import init_storage
+from market.deals.exchange.bidding_views import bp as bidding_bp
 from market.deals.exchange.views import bp as lots_bp
 from market.deals.open_licence.views import bp as open_licence_bp
 from market.deals.views import bp as deals_bp
@@ -65,11 +67,12 @@ from matching.views import bp as matching_bp
 
 # Pages: each blueprint of the app, in the order their URLs were first registered.
 BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp, publicity_bp,
-              lots_bp, payments_bp, statistics_bp, pricing_bp, annual_bp, audit_bp, api_bp)
+              lots_bp, bidding_bp, payments_bp, statistics_bp, pricing_bp, annual_bp, audit_bp, api_bp)
 # Modules that add routes to a shared blueprint (the accounts pages, /api/v1) or handle outbox
 # topics when imported; listed so that nothing registers by accident and nothing is forgotten.
 ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api, listings.points.api, market.deals.dashboard_api,
-                 market.deals.disputes.api, market.deals.exchange.api, market.deals.negotiation.api, market.deals.open_licence.api,
+                 market.deals.disputes.api, market.deals.exchange.api, market.deals.exchange.bidding_api,
+                 market.deals.negotiation.api, market.deals.open_licence.api,
                  market.deals.payment_api, market.deals.rewards.api, market.deals.royalties.api,
                  market.statistics.api, matching.api)
 # Modules that subscribe when imported: outbox topics (e-mail, search), register events (signals),

@@ -21,7 +21,7 @@ from tests.search.conftest import elasticsearch_url  # noqa: F401 (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every module with a `main` in benchmarks/; the helpers (common, load_*, loadgen) run inside them.
-BENCHMARKS = ["api_fuzz", "catalogue_search", "cluster_scale", "import_portfolio", "load", "matching",
+BENCHMARKS = ["api_fuzz", "bidding", "catalogue_search", "cluster_scale", "import_portfolio", "load", "matching",
               "open_licence", "patent_page", "pricing", "search_backends", "statistics"]
 # Run by a test already, phase by phase, against a 3-node cluster that costs minutes to start:
 # running its --smoke as well would start a second cluster for the same code.

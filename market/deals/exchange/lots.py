@@ -22,6 +22,7 @@ from market.accounts.permissions import require_approved_org
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.money import yuan_grouped
 from market.deals import approvals as rules
+from market.deals.exchange import bidding
 from market.deals.exchange.award import award, no_sale
 from market.deals.exchange.deposits import is_qualified_bidder, lock_lot, lot_ledger, release_deposit
 from market.deals.exchange.models import BiddingFormat, Lot, LotMethod, LotStatus
@@ -204,11 +205,12 @@ def settle_lot(session: Session, lot: Lot, *, at: datetime) -> str | None:
         award(session, lot, qualified[0], lot.price_fen, at=at)
         return LotStatus.AWARDED
     # Two or more qualified buyers (or an auction): competitive bidding, market.deals.exchange.bidding.
-    return None
+    bidding.start_bidding(session, lot, at=at)
+    return LotStatus.BIDDING
 
 
 def settle_due_lots(session: Session, *, at: datetime) -> dict[int, str]:
-    """Settle every lot whose period has ended; the daily job and the lot pages both call it."""
+    """Settle every lot whose period or bidding has ended; the daily job and the lot pages both call it."""
     due = list(session.scalars(select(Lot).where(Lot.status == LotStatus.OPEN, Lot.registration_closes_at <= at)
                                .order_by(Lot.id)))
     outcome = {}
@@ -225,4 +227,9 @@ def settle_due_lots(session: Session, *, at: datetime) -> dict[int, str]:
             result = LotStatus.UNSOLD
         if result:
             outcome[lot.id] = result
+    closing = list(session.scalars(select(Lot).where(Lot.status == LotStatus.BIDDING, Lot.bidding_closes_at <= at)
+                                   .order_by(Lot.id)))
+    for lot in closing:
+        bidding.close_bidding(session, lot, at=at)
+        outcome[lot.id] = lot.status
     return outcome

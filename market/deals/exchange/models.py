@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.models import Listing
@@ -180,6 +180,12 @@ class Bid(Base):
     __table_args__ = (
         UniqueConstraint("lot_id", "seq"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
+        # The second line behind the lot's row lock (migration 0021): an ascending lot never
+        # accepts two bids of one amount, a sealed lot never two bids of one registration.
+        Index("uq_bids_open_amount", "lot_id", "amount_fen", unique=True,
+              sqlite_where=text("NOT sealed"), postgresql_where=text("NOT sealed")),
+        Index("uq_bids_sealed_once", "registration_id", unique=True,
+              sqlite_where=text("sealed"), postgresql_where=text("sealed")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,3 +197,5 @@ class Bid(Base):
     seq: Mapped[int]
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A sealed bid's amount stays on the server until the close.
+    sealed: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -8,7 +8,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
 from listings.models import Listing
-from market.deals.exchange.models import Bid, Lot, LotEvent, LotMethod, LotStatus, RegistrationStatus
+from market.deals.exchange.models import Bid, BiddingFormat, Lot, LotEvent, LotMethod, LotStatus, RegistrationStatus
 from market.deals.exchange.workdays import is_workday, local_day, working_days_left
 
 MAX_ID = 2**31 - 1
@@ -83,4 +83,7 @@ def ledger(session: Session, lot: Lot) -> list[dict]:
 
 
 def bids(session: Session, lot: Lot) -> list[Bid]:
+    """The accepted bids for the public notice; none while a sealed bidding runs (opened at the close)."""
+    if lot.status == LotStatus.BIDDING and lot.bidding_format == BiddingFormat.SEALED:
+        return []
     return list(session.scalars(select(Bid).where(Bid.lot_id == lot.id).order_by(Bid.seq)))
