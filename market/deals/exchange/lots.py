@@ -126,6 +126,12 @@ def open_lot(session: Session, user: User, listing: Listing, data: dict, *, at: 
         raise Conflict("lot.listing_not_live", "该专利不在货架上（未上架或已下架），不能挂牌交易。",
                        "The listing is not on the shelf; it cannot be offered.")
     terms = _check_terms(listing, data)
+    # An auction is conducted by the point operator or a recorded auction house (拍卖法 art. 24),
+    # never by the seller itself: the seller knows the reserve and would run its own sale.
+    if terms["method"] == LotMethod.AUCTION and role != OPERATOR and not terms["auction_house"]:
+        raise _bad("conductor", "拍卖须由网点运营机构主持，或填写受托的拍卖企业名称及其许可证号。",
+                   "An auction is conducted by the point operator, or name the auction house (and its "
+                   "licence number) instructed to conduct it.", "auction_house")
     if previous is not None:
         terms["floor_fen"] = previous.floor_fen if terms["floor_fen"] is None else terms["floor_fen"]
     require_patent_fit(DealKind(terms["deal_kind"]), listing.patent)
@@ -133,7 +139,7 @@ def open_lot(session: Session, user: User, listing: Listing, data: dict, *, at: 
     lot = Lot(listing_id=listing.id, listing=listing, seller_org_id=listing.organisation_id,
               point_id=listing.point_id, opened_by_id=user.id, status=LotStatus.OPEN, opens_at=at,
               registration_closes_at=period.closes_at, previous_lot_id=getattr(previous, "id", None),
-              conductor_id=user.id if terms["method"] == LotMethod.AUCTION and not terms["auction_house"] else None,
+              conductor_id=user.id if terms["method"] == LotMethod.AUCTION and role == OPERATOR else None,
               **terms)
     try:
         with session.begin_nested():

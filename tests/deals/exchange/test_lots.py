@@ -61,6 +61,20 @@ def test_point_operator_may_open_but_a_stranger_or_member_may_not(session):
     assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w2.listing.id)) is None
 
 
+def test_an_auction_is_conducted_by_the_point_operator_or_a_named_auction_house_never_the_seller(session):
+    w = world()
+    auction = {"method": "AUCTION", "reserve_fen": 9_000_000}
+    with pytest.raises(DomainError) as refused:
+        _open(w, **auction)
+    assert refused.value.code == "lot.conductor" and refused.value.field == "auction_house"
+    assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w.listing.id)) is None
+    by_operator = _open(w, w.operator, **auction)
+    assert by_operator.conductor_id == w.operator.id and by_operator.reference.startswith("PM-")
+    w2 = world()
+    by_house = _open(w2, **auction, auction_house="上海某拍卖有限公司（拍卖经营批准证书 310000000001）")
+    assert by_house.conductor_id is None and by_house.auction_house.startswith("上海某拍卖")
+
+
 def test_second_live_lot_on_a_listing_is_refused(session):
     w = world()
     _open(w)
