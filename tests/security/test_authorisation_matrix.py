@@ -231,6 +231,15 @@ ROUTES = [
     ("POST", "/lots/<int:lot_id>/register", "/lots/{lot}/register", {"confirm": "1"}, "L 422 302 422 302 422 422 422"),
     ("POST", "/lots/<int:lot_id>/withdraw-registration", "/lots/{lot}/withdraw-registration", {}, "L 302 302x 302x 302x 302x 302x 302x"),
     ("POST", "/lots/<int:lot_id>/deposit", "/lots/{lot}/deposit", {}, "L 200 404 404 404 404 404 404"),
+    # Bidding pages exist only once a lot's bidding has started: on the world's lot, still in its
+    # disclosure period, they are not found by anyone (who sees what during bidding:
+    # tests/deals/bidding/test_pages.py).
+    ("GET", "/lots/<int:lot_id>/bidding", "/lots/{lot}/bidding", None, "L 404 404 404 404 404 404 404"),
+    ("GET", "/lots/<int:lot_id>/bidding/state.json", "/lots/{lot}/bidding/state.json", None, "L 404 404 404 404 404 404 404"),
+    ("GET", "/lots/<int:lot_id>/bidding/confirm", "/lots/{lot}/bidding/confirm?amount=1", None, "L 404 404 404 404 404 404 404"),
+    ("POST", "/lots/<int:lot_id>/bids", "/lots/{lot}/bids", {"amount_yuan": "1", "confirm": "1"}, "L 404 404 404 404 404 404 404"),
+    ("GET", "/api/v1/lots/<int:lot_id>/bidding", "/api/v1/lots/{lot}/bidding", None, "401 404 404 404 404 404 404 404"),
+    ("POST", "/api/v1/lots/<int:lot_id>/bids", "/api/v1/lots/{lot}/bids", {"amount_fen": 100}, "401 404 404 404 404 404 404 404"),
     ("GET", "/api/v1/lots", "/api/v1/lots", None, "200 200 200 200 200 200 200 200"),
     ("GET", "/api/v1/lots/<int:id>", "/api/v1/lots/{lot}", None, "200 200 200 200 200 200 200 200"),
     ("POST", "/api/v1/lots", "/api/v1/lots", {"listing_id": "{listing}", "deal_kind": "TRANSFER", "price_fen": 1,

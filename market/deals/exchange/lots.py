@@ -26,7 +26,7 @@ from market.deals.exchange import bidding
 from market.deals.exchange.award import award, no_sale
 from market.deals.exchange.deposits import is_qualified_bidder, lock_lot, lot_ledger, release_deposit
 from market.deals.exchange.models import BiddingFormat, Lot, LotMethod, LotStatus
-from market.deals.exchange.workdays import disclosure_period
+from market.deals.exchange.workdays import bidding_window, disclosure_period
 from market.deals.negotiation.terms import require_patent_fit
 from market.deals.vocabulary import DealKind
 
@@ -34,6 +34,8 @@ from market.deals.vocabulary import DealKind
 LOT_KINDS = (DealKind.TRANSFER, DealKind.LICENSE_ORDINARY, DealKind.LICENSE_SOLE, DealKind.LICENSE_EXCLUSIVE)
 # [policy] A disclosure period of 5 to 60 working days; 20 unless the seller says otherwise.
 MIN_WORKING_DAYS, MAX_WORKING_DAYS, DEFAULT_WORKING_DAYS = 5, 60, 20
+# Bidding, when two or more buyers qualify (an auction: one), lasts an hour, announced with the lot.
+BIDDING_MINUTES = 60
 SELLER, OPERATOR = "seller", "operator"
 log = logging.getLogger(__name__)
 
@@ -136,9 +138,11 @@ def open_lot(session: Session, user: User, listing: Listing, data: dict, *, at: 
         terms["floor_fen"] = previous.floor_fen if terms["floor_fen"] is None else terms["floor_fen"]
     require_patent_fit(DealKind(terms["deal_kind"]), listing.patent)
     period = disclosure_period(at, terms["disclosure_working_days"])
+    opens, closes = bidding_window(period.last_day, BIDDING_MINUTES)
     lot = Lot(listing_id=listing.id, listing=listing, seller_org_id=listing.organisation_id,
               point_id=listing.point_id, opened_by_id=user.id, status=LotStatus.OPEN, opens_at=at,
-              registration_closes_at=period.closes_at, previous_lot_id=getattr(previous, "id", None),
+              registration_closes_at=period.closes_at, bidding_opens_at=opens, bidding_closes_at=closes,
+              previous_lot_id=getattr(previous, "id", None),
               conductor_id=user.id if terms["method"] == LotMethod.AUCTION and role == OPERATOR else None,
               **terms)
     try:

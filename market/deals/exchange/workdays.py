@@ -63,3 +63,16 @@ def working_days_left(now: datetime, last_day: date) -> int:
         left += is_workday(day)[0]
         day += timedelta(days=1)
     return left
+
+
+BIDDING_STARTS = time(10, 0)  # Shanghai: bidding is held in office hours, announced with the lot
+
+
+def bidding_window(last_day: date, minutes: int) -> tuple[datetime, datetime]:
+    """The bidding announced with the lot: 10:00 Shanghai on the first working day after the period's
+    last day, for `minutes` — every bidder knows from the first day when the price is contested."""
+    day = last_day + timedelta(days=1)
+    while not is_workday(day)[0]:
+        day += timedelta(days=1)
+    opens = datetime.combine(day, BIDDING_STARTS, SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+    return opens, opens + timedelta(minutes=minutes)

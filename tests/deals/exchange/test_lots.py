@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.extensions import db
 from market.deals.exchange import lots, registrations
 from market.deals.exchange.models import Lot, LotEvent
-from market.deals.exchange.workdays import disclosure_period, working_days_left
+from market.deals.exchange.workdays import bidding_window, disclosure_period, working_days_left
 from market.payments.models import Payment
 from tests import factories as f
 from tests.deals.exchange.lots_world import register
@@ -40,11 +40,22 @@ def test_the_period_skips_holidays_and_counts_make_up_days():
     assert working_days_left(datetime(2026, 9, 28, 2), period.last_day) == 6
 
 
+def test_the_bidding_is_announced_with_the_lot_on_the_next_working_day_at_ten():
+    # The period's last day is Saturday 2026-10-10 (a make-up working day); Sunday is not a working
+    # day, so bidding is on Monday 10-12 at 10:00 Shanghai (02:00 UTC), for the lot's hour.
+    period = disclosure_period(datetime(2026, 9, 28, 2), 5)
+    opens, closes = bidding_window(period.last_day, 60)
+    assert (opens, closes) == (datetime(2026, 10, 12, 2, 0), datetime(2026, 10, 12, 3, 0))
+    # Saturday 2026-02-14 is a make-up working day; the Spring Festival holiday runs to 02-23.
+    assert bidding_window(date(2026, 2, 14), 30)[0] == datetime(2026, 2, 24, 2, 0)
+
+
 def test_seller_opens_a_lot_with_its_period_and_a_ledger_line(session):
     w = world()
     lot = _open(w)
     assert lot.status == "OPEN" and lot.reference.startswith("GP-")
     assert lot.registration_closes_at > lot.opens_at + timedelta(days=20)
+    assert lot.registration_closes_at < lot.bidding_opens_at < lot.bidding_closes_at
     [opened] = db.session.scalars(select(LotEvent).where(LotEvent.lot_id == lot.id))
     assert opened.kind == "OPENED" and opened.actor_user_id == w.seller.id
 
