@@ -273,8 +273,15 @@ class SearchHitSchema(BaseSchema):
     legal_status = fields.String(attribute="doc.legal_status")
     industries = fields.List(fields.String(), attribute="doc.industries")
     ipc = fields.List(fields.String(), attribute="doc.ipc")
+    members = fields.List(fields.Nested(lambda: HitMemberSchema()), attribute="doc.members", metadata={
+        "description": "The patents the listing sells, the lead first; more than one for a package (专利包)."})
     highlights = fields.Nested(HighlightsSchema)
     score = fields.Float()
+
+
+class HitMemberSchema(BaseSchema):
+    application_number = fields.String()
+    title = fields.String()
 
 
 class FacetCountSchema(BaseSchema):
