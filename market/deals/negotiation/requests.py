@@ -243,9 +243,20 @@ def accept_listed_terms(user: User, listing: Listing, kind: str | None, *, start
 def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
     kind = DealKind(deal.kind)
     today = today_local()
-    # Rights first, on every patent of a package: if another deal holds one, nothing below happens.
+    # Rights first, on every patent of a package: if another deal holds one, nothing below happens
+    # (all are looked at before any is taken, so a refusal names the patent and leaves no claim).
     for member in deal.members:
         require_patent_fit(kind, member)
+        if kind in EXCLUSIVE_KINDS or kind in OWNERSHIP_KINDS:
+            group = ClaimGroup.OWNERSHIP if kind in OWNERSHIP_KINDS else ClaimGroup.EXCLUSIVITY
+            starts = today if kind in OWNERSHIP_KINDS else terms.start_date
+            held = claims.active_claims(member.id, group, starts, (terms.end_date if kind in EXCLUSIVE_KINDS
+                                                                   else None) or claims.FOREVER)
+            if held:
+                err = claims.conflict_error(held[0], group)
+                raise type(err)(err.code, f"专利 {member.application_number}：{err.zh}",
+                                f"Patent {member.application_number}: {err.en}") if deal.is_package else err
+    for member in deal.members:
         if kind in EXCLUSIVE_KINDS:
             claims.take(member.id, ClaimGroup.EXCLUSIVITY, kind.value, starts_on=terms.start_date,
                         ends_on=terms.end_date, deal_id=deal.id)
