@@ -2,13 +2,13 @@
 on a package covers (issue 14)
 
 Revision ID: 0019_patent_packages
-Revises: 0018
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_patent_packages'
-down_revision = '0018'
+down_revision = '0019'  # main's latest (0019_lots) at rebase; the chain is fixed at merge
 branch_labels = None
 depends_on = None
 
