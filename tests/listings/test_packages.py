@@ -116,6 +116,7 @@ def test_the_listing_form_creates_a_package(client, world):
     assert listing.members == [lead, *rest]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "专利包：共 3 件专利" in page and rest[1].application_number in page
+    assert "专利包不能整包开放许可" in page and "open-licence" not in page.split("专利包不能整包开放许可")[1][:200]
 
 
 def test_the_form_keeps_what_was_typed_and_says_which_member_is_wrong(client, world):
