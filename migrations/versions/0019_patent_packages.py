@@ -2,13 +2,13 @@
 on a package covers (issue 14)
 
 Revision ID: 0019_patent_packages
-Revises: 0019
+Revises: 0022
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_patent_packages'
-down_revision = '0019'  # main's latest (0019_lots) at rebase; the chain is fixed at merge
+down_revision = '0022'  # main's latest (0022_perf_figures) at rebase; the chain is fixed at merge
 branch_labels = None
 depends_on = None
 
