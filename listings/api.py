@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from listings import services
+from listings import packages, services
 from listings.models import Listing, Patent, PatentOwner
 from listings.numbers import parse_application_number
 from listings.patent_input import clean_patent, default_status
@@ -216,14 +216,19 @@ describe("listing_get", optional_auth=True)
 
 
 @route("/listings", methods=("POST",), tag="listings", auth=True,
-       summary="Put one of your organisation's patents on a point's shelf (as a draft)",
+       summary="Put one of your organisation's patents, or a package of them, on a point's shelf (as a draft)",
        body=ListingInputSchema, response=ListingSchema, status=201)
 def listing_create():
     user = _me()
     data = _body(ListingInputSchema())
     patent = get_patent(_application_number(data.pop("application_number"), status=422))
+    further = data.pop("package_numbers", [])
     with _first_writer_wins():
-        listing = services.create_listing(user, patent, user.organisation, data)
+        if further:
+            members = [patent, *packages.stored_members(further)]
+            listing = packages.create_package(user, members, user.organisation, data)
+        else:
+            listing = services.create_listing(user, patent, user.organisation, data)
         db.session.commit()
     return ListingSchema().dump(listing), 201
 

@@ -74,10 +74,16 @@ class Patent(Base):
     def owner_names(self) -> list[str]:
         return [o.name for o in self.owners]
 
+    # The packages this patent is a further member of (its lead listings are `listings`).
+    package_memberships: Mapped[list[ListingPatent]] = relationship(back_populates="patent")
+
     @property
     def live_listing(self) -> Listing | None:
-        """The listing that holds the patent's one place on the shelf, if any."""
-        return next((item for item in self.listings if item.status in LIVE_LISTING_STATES), None)
+        """The listing that holds the patent's one place on the shelf, if any: its own, or a package's."""
+        own = next((item for item in self.listings if item.status in LIVE_LISTING_STATES), None)
+        if own is not None:
+            return own
+        return next((m.listing for m in self.package_memberships if m.listing.status in LIVE_LISTING_STATES), None)
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -207,6 +213,18 @@ class Listing(Base):
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
     events: Mapped[list[ListingEvent]] = relationship(
         back_populates="listing", order_by="ListingEvent.id", cascade="all, delete-orphan")
+    # A package (专利包): the patents sold with the lead one, in the patentee's order.
+    further_members: Mapped[list[ListingPatent]] = relationship(
+        back_populates="listing", order_by="ListingPatent.position", cascade="all, delete-orphan")
+
+    @property
+    def is_package(self) -> bool:
+        return bool(self.further_members)
+
+    @property
+    def members(self) -> list[Patent]:
+        """Every patent the listing sells, the lead first; one for a single-patent listing."""
+        return [self.patent, *(m.patent for m in self.further_members)]
 
     @property
     def offers_open_licence(self) -> bool:
@@ -227,3 +245,24 @@ class ListingEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     listing: Mapped[Listing] = relationship(back_populates="events")
+
+
+class ListingPatent(Base):
+    """A further patent of a package listing (the lead one is Listing.patent, position 0).
+
+    A patent sits in a package at most once; that it is in no other live listing at the same time is
+    checked by listings.packages when the package is made.
+    """
+
+    __tablename__ = "listing_patents"
+    __table_args__ = (UniqueConstraint("listing_id", "patent_id", name="uq_listing_patents_member"),
+                      UniqueConstraint("listing_id", "position", name="uq_listing_patents_position"),
+                      CheckConstraint("position >= 1", name="member_after_lead"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id"), index=True)
+    position: Mapped[int]
+
+    listing: Mapped[Listing] = relationship(back_populates="further_members")
+    patent: Mapped[Patent] = relationship(back_populates="package_memberships")

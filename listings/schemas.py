@@ -114,6 +114,11 @@ class ListingInputSchema(ListingUpdateSchema):
                                       validate=validate.Range(min=0, max=MAX_PRICE_FEN),
                                       metadata={"description": "Asking price in fen (分)."})
     price_negotiable = JsonBoolean(load_default=False)
+    package_numbers = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=40), printable, ascii_digits]), load_default=list,
+        validate=validate.Length(max=49),
+        metadata={"description": "A package (专利包) at one price: the application numbers of the further "
+                                 "patents, stored and of the same patentees; application_number leads it."})
 
 
 class ReviewSchema(BaseSchema):
@@ -209,6 +214,14 @@ class PatentSchema(BaseSchema):
         return sorted(patent.active_flags())
 
 
+class ListingMemberSchema(BaseSchema):
+    application_number = fields.String()
+    patent_no = fields.String()
+    title = fields.String()
+    patent_type = fields.String()
+    legal_status = fields.String()
+
+
 class ListingSchema(BaseSchema):
     id = fields.Integer()
     status = fields.String(validate=validate.OneOf(_values(ListingStatus)))
@@ -222,6 +235,9 @@ class ListingSchema(BaseSchema):
     organisation = fields.String(attribute="organisation.name")
     point_id = fields.Integer()
     point = fields.String(attribute="point.name")
+    is_package = JsonBoolean(metadata={"description": "True for a package (专利包) of several patents."})
+    members = fields.List(fields.Nested(lambda: ListingMemberSchema()), metadata={
+        "description": "Every patent the listing sells, the lead (application_number) first."})
     modes = fields.List(fields.String())
     asking_price_fen = fields.Integer(allow_none=True)
     price_negotiable = JsonBoolean()
@@ -257,8 +273,15 @@ class SearchHitSchema(BaseSchema):
     legal_status = fields.String(attribute="doc.legal_status")
     industries = fields.List(fields.String(), attribute="doc.industries")
     ipc = fields.List(fields.String(), attribute="doc.ipc")
+    members = fields.List(fields.Nested(lambda: HitMemberSchema()), attribute="doc.members", metadata={
+        "description": "The patents the listing sells, the lead first; more than one for a package (专利包)."})
     highlights = fields.Nested(HighlightsSchema)
     score = fields.Float()
+
+
+class HitMemberSchema(BaseSchema):
+    application_number = fields.String()
+    title = fields.String()
 
 
 class FacetCountSchema(BaseSchema):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from listings.classification import parse_ipc
-from listings.models import Listing, Patent, PatentOwner
+from listings.models import Listing, ListingPatent, Patent, PatentOwner
 from listings.signals import catalogue_indexed
 from listings.vocabulary import ListingStatus
 from market.core.db import utcnow
@@ -54,9 +54,13 @@ def queue_listing(listing: Listing, *, published: bool = False) -> None:
 
 
 def listing_document(listing: Listing) -> dict[str, Any]:
+    """The listing's one search document; a package's carries every member's text, numbers and classes,
+    so any member's words or number find the package (one result per package)."""
     patent = listing.patent
+    members = listing.members
+    ipc_all = list(dict.fromkeys(s for p in members for s in p.ipc_all or []))
     sections, classes = [], []
-    for symbol in patent.ipc_all or []:
+    for symbol in ipc_all:
         ipc = parse_ipc(symbol)
         if ipc.section not in sections:
             sections.append(ipc.section)
@@ -66,11 +70,12 @@ def listing_document(listing: Listing) -> dict[str, Any]:
     owner_types = list(dict.fromkeys(
         o.organisation.org_type for o in owners if o.organisation is not None)) or [listing.organisation.org_type]
     published = listing.published_at
+    further = [x for p in members[1:] for x in (p.title, p.abstract)]
     body = "\n".join(x for x in (patent.abstract, listing.problem_solved, listing.advantages,
-                                 listing.applications) if x)
-    codes = [patent.application_number.replace(".", ""), *(s.replace(" ", "").replace("/", "")
-                                                             for s in patent.ipc_all or [])]
-    codes += [s.split(" ")[0] for s in patent.ipc_all or []]
+                                 listing.applications, *further) if x)
+    codes = [*(p.application_number.replace(".", "") for p in members),
+             *(s.replace(" ", "").replace("/", "") for s in ipc_all)]
+    codes += [s.split(" ")[0] for s in ipc_all]
     return {
         "id": listing.id,
         "patent_id": patent.id,
@@ -80,13 +85,14 @@ def listing_document(listing: Listing) -> dict[str, Any]:
         "abstract": patent.abstract,
         "body": body,
         "codes": list(dict.fromkeys(codes)),
+        "members": [{"application_number": p.application_number, "title": p.title} for p in members],
         "patent_type": patent.patent_type,
-        "ipc": patent.ipc_all or [],
+        "ipc": ipc_all,
         "ipc_main": patent.ipc_main,
         "locarno": patent.locarno,
         "ipc_sections": sections,
         "ipc_classes": classes,
-        "industries": patent.industry_tags or [],
+        "industries": list(dict.fromkeys(t for p in members for t in p.industry_tags or [])),
         "modes": listing.modes,
         "owner_types": owner_types,
         "owners": [o.name for o in owners] or [listing.organisation.name],
@@ -112,6 +118,7 @@ def is_searchable(listing: Listing | None) -> bool:
 def document_loads() -> tuple:
     """Everything listing_document reads, loaded in a few queries instead of one per listing."""
     return (selectinload(Listing.patent).selectinload(Patent.owners).joinedload(PatentOwner.organisation),
+            selectinload(Listing.further_members).joinedload(ListingPatent.patent),
             joinedload(Listing.organisation), joinedload(Listing.point))
 
 

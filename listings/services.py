@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from listings.hooks import open_licence_in_effect
-from listings.models import LIVE_LISTING_STATES, Listing, ListingEvent, Patent
+from listings.models import Listing, ListingEvent, Patent
 from listings.search import queue_listing
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PricingMethod
 from listings.vocabulary import ListingStatus as S
@@ -115,13 +115,20 @@ def _move(listing: Listing, to: S, actor: User | None, note: str = "") -> Listin
     return listing
 
 
-def _clean_offer(fields: dict[str, Any], patent: Patent) -> dict[str, Any]:
+def _clean_offer(fields: dict[str, Any], patent: Patent, *, package: bool = False) -> dict[str, Any]:
     modes = list(dict.fromkeys(fields.get("modes") or []))
     bad = [m for m in modes if m not in DealMode.__members__]
     if bad:
         raise DomainError("unknown_mode", f"未知的交易方式：{'、'.join(bad)}", f"Unknown mode: {', '.join(bad)}",
                           field="modes")
-    modes = derived_modes(patent, modes)
+    if package:
+        if DealMode.OPEN_LICENSE in modes:
+            raise DomainError("package_open_licence",
+                              "专利包不能以开放许可方式挂牌：开放许可声明一件专利一份（§2），请逐件声明。",
+                              "A package cannot be offered as an open licence: a declaration covers one patent "
+                              "(§2); declare each patent on its own.", field="modes")
+    else:
+        modes = derived_modes(patent, modes)
     price = fields.get("asking_price_fen")
     negotiable = bool(fields.get("price_negotiable"))
     if price is not None and (not isinstance(price, int) or isinstance(price, bool) or price < 0):
@@ -150,17 +157,17 @@ def _point(point_id: int | None) -> Point:
 
 
 def create_listing(actor: User | None, patent: Patent, organisation: Organisation,
-                   fields: dict[str, Any]) -> Listing:
+                   fields: dict[str, Any], *, package: bool = False) -> Listing:
     if actor is not None:
         require_supplier(actor)
         if actor.organisation_id != organisation.id:
             raise Forbidden("not_your_org", "只能为本机构挂牌", "You can only list for your own organisation")
     if organisation.id not in {o.organisation_id for o in patent.owners}:
         raise Forbidden("not_owner", "只有专利权人可以挂牌该专利", "Only a patentee can list this patent")
-    if any(l.status in LIVE_LISTING_STATES for l in patent.listings):
+    if patent.live_listing is not None:
         raise Conflict("already_listed", "该专利已有挂牌，请编辑现有挂牌", "This patent is already listed; edit that listing",
                        field="application_number")
-    offer = _clean_offer(fields, patent)
+    offer = _clean_offer(fields, patent, package=package)
     listing = Listing(patent=patent, organisation=organisation, point=_point(fields.get("point_id")),
                       created_by_id=actor.id if actor else None, status=S.DRAFT, **offer)
     listing.events.append(ListingEvent(from_status=None, to_status=S.DRAFT,
@@ -175,7 +182,7 @@ def update_listing(actor: User, listing: Listing, fields: dict[str, Any]) -> Lis
     if listing.status not in EDITABLE_STATES:
         raise Conflict("not_editable", f"“{S(listing.status).zh}”状态的挂牌不能修改",
                        f"A {S(listing.status).en} listing cannot be edited")
-    offer = _clean_offer(fields, listing.patent)
+    offer = _clean_offer(fields, listing.patent, package=listing.is_package)
     point = _point(fields.get("point_id") or listing.point_id)
     changed = [k for k in REVIEWED_FIELDS
                if (point.id if k == "point_id" else offer.get(k)) != getattr(listing, k)]
@@ -206,7 +213,12 @@ def recall_listing(actor: User, listing: Listing) -> Listing:
 
 
 def _refuse_blocked(listing: Listing) -> None:
-    blockers = shelf_blockers(listing.patent, listing.modes)
+    blockers = []
+    for patent in listing.members:
+        # In a package every patent must be fit for the shelf; say which one is not.
+        named = listing.is_package
+        blockers += [(f"{patent.application_number}：{zh}" if named else zh, f"{patent.application_number}: {en}"
+                      if named else en) for zh, en in shelf_blockers(patent, listing.modes)]
     if blockers:
         raise Conflict("patent_blocked", "不能上架：" + "；".join(b[0] for b in blockers),
                        "Cannot be on the shelf: " + "; ".join(b[1] for b in blockers))
@@ -290,7 +302,7 @@ def withdraw_listing(actor: User, listing: Listing, reason: str = "") -> Listing
 def enforce_shelf_rules(patent: Patent) -> list[Listing]:
     """Suspend the published listings of a patent that can no longer be on the shelf."""
     suspended = []
-    for listing in patent.listings:
+    for listing in [*patent.listings, *(m.listing for m in patent.package_memberships)]:
         if listing.status != S.PUBLISHED:
             continue
         blockers = shelf_blockers(patent, listing.modes)

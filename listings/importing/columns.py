@@ -57,6 +57,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "advantages": ("技术优势", "优势", "技术优点", "优点", "有益效果", "技术效果", "创新点", "advantages"),
     "applications": ("应用领域", "应用场景", "应用前景", "适用领域", "适用范围", "applications"),
     "maturity": ("技术成熟度", "成熟度", "成熟阶段", "技术阶段", "maturity"),
+    # Rows sharing a value here are one package (专利包): one listing, one price (issue 14).
+    "package": ("专利包", "专利包名称", "专利包编号", "所属专利包", "打包", "package", "package_id", "bundle"),
     "industry": ("所属行业", "行业", "行业分类", "产业领域", "所属产业", "所属领域", "技术领域", "industry",
                  "industries", "industry_tags"),
 }

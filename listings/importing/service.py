@@ -7,17 +7,19 @@ rows before and after it are kept. Never commits; the caller commits once.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from listings import packages as package_service
 from listings import patents as patent_service
 from listings import services as listing_service
 from listings.hooks import open_licence_in_effect
 from listings.importing.columns import apply_mapping, parse_date, split_people
 from listings.importing.offer import parse_maturity, parse_modes, parse_price, parse_pricing_method
+from listings.importing.packages import agreed_offer, group_rows, package_headers
 from listings.importing.readers import Table
 from listings.models import LIVE_LISTING_STATES, Patent
 from listings.patent_input import Problem, clean_patent, default_status
@@ -91,9 +93,97 @@ def import_table(table: Table, mapping: dict[str, str | None], owner: Organisati
         for number, zh, en in table.problems:
             result.rejected.append(RowOutcome(number, "", [zh], [en], {}))
     seen = {} if seen is None else seen
+    groups = group_rows(table.rows, package_headers(mapping))
+    grouped = {index for indexes in groups.values() for index in indexes}
+    rows = [row for index, row in enumerate(rows, start=start) if index not in grouped]
     for begin in range(0, len(rows), CHUNK):
         _import_chunk(rows[begin:begin + CHUNK], mapping, owner, options, actor, seen, result)
+    end = len(table.rows) if stop is None else stop
+    for key, indexes in groups.items():
+        # A package is imported whole with the step holding its first row.
+        if start <= indexes[0] < end:
+            _import_package(key, [table.rows[i] for i in indexes], mapping, owner, options, actor, seen, result)
     return result
+
+
+class _PackageRefused(Exception):
+    pass
+
+
+def _import_package(key: str, rows: list, mapping: dict[str, str | None], owner: Organisation,
+                    options: ImportOptions, actor: User | None, seen: dict[str, int], result: ImportResult) -> None:
+    """The rows of one package in one savepoint: every patent and the package listing, or (any row or the
+    group refused) none of them, each row rejected with its own reason or the group's."""
+    prepared = [(getattr(row, "number", 0), row, apply_mapping(row, mapping)) for row in rows]
+    chunk, chunk_seen = ImportResult(), dict(seen)
+    problems: dict[int, list[Problem]] = {}
+    group: list[Problem] = []
+    try:
+        with db.session.begin_nested():
+            members: list[Patent] = []
+            row_of: dict[int, int] = {}  # a member (by object) → its first row, to put its problems there
+            for number, _, values in prepared:
+                clean = clean_patent(values, today=options.today)
+                existing = find_patents([clean.values["application_number"]]) if clean.ok else {}
+                try:
+                    found = _import_row(values, clean, existing, owner, replace(options, point=None), actor,
+                                        chunk_seen, number, chunk)
+                except DomainError as err:
+                    found = [Problem(err.field or "", err.zh, err.en)]
+                if found:
+                    problems[number] = found
+                elif existing[clean.values["application_number"]] not in members:
+                    members.append(existing[clean.values["application_number"]])
+                    row_of[id(members[-1])] = number
+            if problems:
+                raise _PackageRefused
+            named = next((v["point"] for _, _, v in prepared if v.get("point")), None)
+            if options.point is None and named is None:
+                chunk.warnings.append(RowOutcome(prepared[0][0], "", [f"专利包“{key}”：未选择挂牌网点，仅导入专利记录"],
+                                                 [f"Package “{key}”: no point chosen; patents recorded, not listed"], {}))
+            else:
+                # Rows without a point cell take the one another row of the package names.
+                at = options if options.point is not None else replace(options, point=_point_named(named))
+                _list_package(key, members, row_of, prepared, owner, at, actor, problems, group)
+                chunk.listed += 1
+    except (_PackageRefused, DomainError) as err:
+        if isinstance(err, DomainError):
+            group.append(Problem(err.field or "", err.zh, err.en))
+        for number, row, values in prepared:
+            own = problems.get(number) or group or []
+            others = Problem("package", f"同一专利包“{key}”的其他行有错误，整包未导入",
+                             f"Another row of package “{key}” is wrong; the package was not imported")
+            result.rejected.append(_rejection(number, values, row, own or [others]))
+        return
+    seen.update(chunk_seen)
+    result.created += chunk.created
+    result.updated += chunk.updated
+    result.listed += chunk.listed
+    result.warnings += chunk.warnings
+    result.duplicates += chunk.duplicates
+
+
+def _list_package(key: str, members: list[Patent], row_of: dict[int, int], prepared: list, owner: Organisation,
+                  options: ImportOptions, actor: User | None, problems: dict[int, list[Problem]],
+                  group: list[Problem]) -> None:
+    """Put the package on the shelf, or record why not (per row when a member is at fault) and refuse."""
+    offers = [(_offer(values, options), values) for _, _, values in prepared]
+    offer, disagreements = agreed_offer(offers)
+    group += [Problem("package", f"专利包“{key}”：{zh}", f"Package “{key}”: {en}") for zh, en in disagreements]
+    for patent, zh, en in package_service.package_problems(members, owner):
+        row = row_of.get(id(patent)) if patent is not None else None
+        (problems.setdefault(row, []) if row is not None else group).append(Problem("package", zh, en))
+    for patent in members:
+        for zh, en in listing_service.shelf_blockers(patent, offer["modes"]):
+            group.append(Problem("package", f"{patent.application_number}：{zh}，专利包不能上架",
+                                 f"{patent.application_number}: {en}; the package cannot go on the shelf"))
+    if group or problems:
+        raise _PackageRefused
+    listing = package_service.create_package(None, members, owner, offer)
+    if options.publish:
+        listing_service.publish_without_review(listing, "命令行导入（--publish）")
+    elif options.submit and actor is not None:
+        listing_service.submit_listing(actor, listing)
 
 
 def _import_chunk(rows: list, mapping: dict[str, str | None], owner: Organisation, options: ImportOptions,

@@ -65,6 +65,8 @@ class NewPatentForm(BaseSchema):
     grant_date = TrimmedString(load_default="")
     inventors = TrimmedString(load_default="", validate=validate.Length(max=500))
     legal_status = TrimmedString(load_default="")
+    # 专利包: further stored patents of the same patentee(s), one application number a line.
+    package_numbers = TrimmedString(load_default="", validate=validate.Length(max=2000))
 
 
 class EvaluationReportForm(BaseSchema):

@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from listings import packages, services
 from listings import patents as patent_service
-from listings import services
 from listings.importing.columns import split_people
 from listings.industries import all_industries
 from listings.models import Listing, Patent
@@ -83,7 +83,12 @@ def _create(patent_in: dict, offer: dict) -> Listing:
         existing, _ = patent_service.upsert_patent(
             clean.values, owners=[org.name], inventors=split_people(patent_in.get("inventors")),
             legal_status=status)
-    listing = services.create_listing(current_user, existing, org, offer)
+    further = packages.split_numbers(patent_in.get("package_numbers"))
+    if further:
+        # A package: the patent typed above leads it, the others must already be on record.
+        listing = packages.create_package(current_user, [existing, *packages.stored_members(further)], org, offer)
+    else:
+        listing = services.create_listing(current_user, existing, org, offer)
     if offer.get("industry_tags"):
         patent_service.set_industry_tags(existing, offer["industry_tags"])
     return listing

@@ -120,6 +120,18 @@ class Deal(Base):
     point: Mapped[Point | None] = relationship()
     events: Mapped[list[DealEvent]] = relationship(back_populates="deal", order_by="DealEvent.id")
     offers: Mapped[list[Offer]] = relationship(back_populates="deal", order_by="Offer.id")
+    # A deal on a package (专利包) snapshots the package's further patents when it is requested.
+    further_patents: Mapped[list[DealPatent]] = relationship(
+        back_populates="deal", order_by="DealPatent.position", cascade="all, delete-orphan")
+
+    @property
+    def members(self) -> list[Patent]:
+        """Every patent the deal covers, the lead (`patent`) first; one unless it is a package deal."""
+        return [self.patent, *(m.patent for m in self.further_patents)]
+
+    @property
+    def is_package(self) -> bool:
+        return bool(self.further_patents)
 
     def party_of(self, organisation_id: int | None) -> str | None:
         if organisation_id == self.seller_org_id:
@@ -127,6 +139,27 @@ class Deal(Base):
         if organisation_id == self.buyer_org_id:
             return "buyer"
         return None
+
+
+class DealPatent(Base):
+    """A further patent a package deal covers (the lead is Deal.patent), frozen when the deal is requested.
+
+    A transfer of a package registers each patent at CNIPA: its own registration is kept here (and on
+    the ledger), and the deal is registered only when every patent is.
+    """
+
+    __tablename__ = "deal_patents"
+    __table_args__ = (UniqueConstraint("deal_id", "patent_id", name="uq_deal_patents_member"),
+                      UniqueConstraint("deal_id", "position", name="uq_deal_patents_position"),
+                      CheckConstraint("position >= 1", name="member_after_lead"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id"), index=True)
+    position: Mapped[int]
+
+    deal: Mapped[Deal] = relationship(back_populates="further_patents")
+    patent: Mapped[Patent] = relationship()
 
 
 class DealEvent(Base):

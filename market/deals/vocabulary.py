@@ -71,6 +71,8 @@ class LedgerEvent(Labelled):
     FILING_REJECTED = "FILING_REJECTED", "备案未通过", "Filing rejected"
     REGISTRATION_FILED = "REGISTRATION_FILED", "提交转让登记", "Registration filed"
     REGISTRATION = "REGISTRATION", "转让登记生效", "Transfer registered"
+    # A package's transfer is registered patent by patent; the deal is REGISTERED when all are.
+    MEMBER_REGISTERED = "MEMBER_REGISTERED", "专利包中一件专利登记生效", "One patent of the package registered"
     REGISTRATION_REJECTED = "REGISTRATION_REJECTED", "登记未通过", "Registration rejected"
     CAPITAL_REGISTERED = "CAPITAL_REGISTERED", "工商变更登记", "Capital registered"
     ROYALTY_REPORT = "ROYALTY_REPORT", "提成报告", "Royalty report"

@@ -34,6 +34,7 @@ from market.demo.catalogue import DEMO_ORGS, DEMO_POINTS, demo_patents
 from market.demo.deals import declare_open_licence, seed_deals
 from market.demo.demands import seed_demands
 from market.demo.lots import seed_lots
+from market.demo.packages import seed_package
 
 DEMO_PASSWORD = "demo-Passw0rd"
 EMAIL_DOMAIN = "demo.psm.test"
@@ -161,11 +162,12 @@ def seed(n_patents: int = 320) -> str:
             listing_service.publish_without_review(listing, "演示数据")
             listed += 1
 
+    package = seed_package()
     deals = seed_deals(orgs)
     demands = seed_demands(users)
     lots = seed_lots(orgs)
     return (f"demo: {len(orgs)} organisations, {len(points)} points, {n_patents} patents, {listed} published, "
-            f"{declared} open licences announced; {deals}; {demands}; {lots}")
+            f"{declared} open licences announced; {package}; {deals}; {demands}; {lots}")
 
 
 def _confirm_by_register(app_no: str, owners: list[str], filing: date, granted: date | None) -> None:

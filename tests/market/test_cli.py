@@ -94,6 +94,10 @@ def test_the_demo_seed_has_a_deal_for_every_journey(app):
     with app.test_request_context():
         summary = seed()
         deals = {(d.kind, d.status) for d in db.session.scalars(select(Deal))}
+        packages = [l for l in db.session.scalars(select(Listing)) if l.is_package]
+        # The demo shows a package (issue 14): one published listing of three patents at one price.
+        assert [(l.status, len(l.members), l.asking_price_fen) for l in packages] == [("PUBLISHED", 3, 300_000_000)]
+    assert "1 package of 3 patents" in summary
     assert "deals: 2 open licences taken" in summary
     # The transfer AGREED is the one a demo lot made at its listing price (market/demo/lots.py).
     assert "1 lot in its disclosure period, 1 lot awarded at its listing price" in summary

@@ -408,3 +408,17 @@ def test_an_index_in_the_way_of_the_alias_is_a_clear_error(cluster_url):
             backend.index(DOCS)
     finally:
         client.request("DELETE", f"/{backend.alias}")
+
+
+def test_a_package_is_one_hit_found_by_any_members_words_or_number(make_backend):
+    """A package's document (listings.search) carries its further members' titles, abstracts and numbers."""
+    members = [{"application_number": "202010000001.1", "title": "一种固态电解质薄膜"},
+               {"application_number": "202110000002.2", "title": "一种钠离子电池负极材料"}]
+    package = doc(7, "一种固态电解质薄膜", "硫化物固态电解质", body="硫化物固态电解质\n一种钠离子电池负极材料\n硬碳负极",
+                  codes=["2020100000011", "2021100000022"], members=members)
+    b = make_backend()
+    b.index([*DOCS, package])
+    assert ids(b.search(SearchQuery(text="钠离子电池负极"))) == [7]
+    assert ids(b.search(SearchQuery(text="2021100000022"))) == [7]
+    hit = b.search(SearchQuery(text="硬碳")).hits
+    assert [h.id for h in hit] == [7] and hit[0].doc["members"] == members

@@ -73,8 +73,20 @@ def _party_rows(role: str, org: Organisation, lang: str, *, names: list[str] | N
 
 
 def _patent_rows(deal: Deal, lang: str) -> list[tuple[str, str]]:
+    """The patent's particulars; for a package every patent's, numbered, under one price."""
     t = _tr(lang)
-    p = deal.patent
+    if not deal.is_package:
+        return _one_patent_rows(deal.patent, lang)
+    rows = [(t("专利包", "Package"), t(f"本合同标的为下列 {len(deal.members)} 件专利组成的专利包，价款为整包价款",
+                                      f"The subject is the package of the {len(deal.members)} patents below, at one "
+                                      "price for the whole"))]
+    for n, patent in enumerate(deal.members, start=1):
+        rows += [(f"{n}. {label}", value) for label, value in _one_patent_rows(patent, lang)]
+    return rows
+
+
+def _one_patent_rows(p, lang: str) -> list[tuple[str, str]]:
+    t = _tr(lang)
     rows = [(t("专利名称", "Title"), p.title),
             (t("专利类型", "Type"), PatentType(p.patent_type).label(lang)),
             (t("专利权人", "Patentee(s)"), "、".join(p.owner_names)),

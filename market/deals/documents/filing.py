@@ -6,6 +6,7 @@ from datetime import date
 
 from listings.vocabulary import DealMode, Encumbrance, LegalStatus, PatentType
 from market.core.money import yuan_text
+from market.core.names import fold_name
 from market.core.time import today_local
 from market.deals.documents.contract import contract
 from market.deals.documents.grounds import (
@@ -18,7 +19,6 @@ from market.deals.documents.grounds import (
     contract_gaps,
     filing_grounds,
     pledgee_consented,
-    seller_is_patentee,
 )
 from market.deals.documents.model import (
     FILED_STATES,
@@ -85,15 +85,30 @@ def checklist(deal: Deal, lang: str = "zh") -> list[list[str]]:
         if deal.buyer.country and deal.buyer.country != "CN":
             rows.append([t("技术出口许可证或登记证明", "Technology export licence or registration"),
                          t("向外国转让的（专利法第10条第2款）", "Assignment abroad (Patent Law art. 10(2))")])
-    if any(f.active and f.flag == Encumbrance.PLEDGED for f in deal.patent.flags):
+    if any(f.active and f.flag == Encumbrance.PLEDGED for p in deal.members for f in p.flags):
         rows.append([t("质权人同意书", "Pledgee's consent"), t("专利权已出质（民法典第444条）", "The patent is pledged")])
     return [head, *rows]
+
+
+def _patent_fields(deal: Deal, lang: str) -> list[tuple[str, str]]:
+    """The form's patent fields: one filing for a package lists every patent, each with its own particulars."""
+    t = _tr(lang)
+    rows = []
+    for n, p in enumerate(deal.members, start=1):
+        mark = f"{n}. " if deal.is_package else ""
+        rows += [(mark + t("专利号", "Patent no."), p.patent_no), (mark + t("专利名称", "Title"), p.title),
+                 (mark + t("专利类型", "Type"), PatentType(p.patent_type).label(lang)),
+                 (mark + t("申请日", "Filing date"), _day(p.filing_date)),
+                 (mark + t("授权公告日", "Grant date"), _day(p.grant_date))]
+    if deal.is_package:
+        rows.insert(0, (t("专利件数", "Number of patents"), t(f"{len(deal.members)} 件（一份合同、一次备案）",
+                                                            f"{len(deal.members)} (one contract, one filing)")))
+    return rows
 
 
 def application_form_rows(deal: Deal, lang: str = "zh") -> list[tuple[str, str]]:
     """The fields of the filing application form (备案申请表)."""
     t = _tr(lang)
-    p = deal.patent
     terms = _terms(deal)
     fee = terms.describe(lang) if terms else (yuan_text(deal.price_fen, lang) if deal.price_fen else "—")
     decl = _declaration(deal)
@@ -102,9 +117,7 @@ def application_form_rows(deal: Deal, lang: str = "zh") -> list[tuple[str, str]]
             (t("许可人地址", "Licensor's address"), deal.seller.address or "—"),
             (t("被许可人", "Licensee"), deal.buyer.name), (t("被许可人统一社会信用代码", "Licensee's USCC"), deal.buyer.uscc or "—"),
             (t("被许可人地址", "Licensee's address"), deal.buyer.address or "—"),
-            (t("专利号", "Patent no."), p.patent_no), (t("专利名称", "Title"), p.title),
-            (t("专利类型", "Type"), PatentType(p.patent_type).label(lang)),
-            (t("申请日", "Filing date"), _day(p.filing_date)), (t("授权公告日", "Grant date"), _day(p.grant_date)),
+            *_patent_fields(deal, lang),
             (t("许可种类", "Kind of licence"), DealMode(deal.kind).label(lang)),
             (t("许可期限", "Term"), f"{_day(deal.start_date)} — {_day(deal.end_date)}"),
             (t("地域范围", "Territory"), deal.territory or "—"),
@@ -150,7 +163,16 @@ def filing_package(deal: Deal, lang: str = "zh", today: date | None = None) -> D
 
 
 def _registration_prechecks(deal: Deal, today: date) -> list[PreCheck]:
-    p = deal.patent
+    """The checks of each patent the assignment covers (every patent of a package, each named)."""
+    out = []
+    for p in deal.members:
+        checks = _patent_registration_prechecks(deal, p, today)
+        out += [PreCheck(c.rule, f"{p.application_number}：{c.zh}", f"{p.application_number}: {c.en}", c.status)
+                for c in checks] if deal.is_package else checks
+    return out
+
+
+def _patent_registration_prechecks(deal: Deal, p, today: date) -> list[PreCheck]:
     flags = p.active_flags(today)
     out = []
     for rule, zh, en, bad in (
@@ -159,8 +181,8 @@ def _registration_prechecks(deal: Deal, today: date) -> list[PreCheck]:
             ("R-TR-2", "未中止、未被保全", "Not suspended or preserved",
              Encumbrance.SUSPENDED in flags or Encumbrance.PRESERVED in flags),
             ("R-LC-7", "质押专利已取得质权人同意", "A pledged patent has the pledgee's consent",
-             Encumbrance.PLEDGED in flags and not pledgee_consented(deal)),
+             Encumbrance.PLEDGED in flags and not pledgee_consented(deal, p)),
             ("REC 12(2)", "转让方是登记的专利权人", "The assignor is the registered patentee",
-             not seller_is_patentee(deal))):
+             fold_name(deal.seller.name) not in {fold_name(n) for n in p.owner_names})):
         out.append(PreCheck(rule, zh, en, BLOCKED if bad else OK))
     return out

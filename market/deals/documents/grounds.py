@@ -18,7 +18,7 @@ from market.core.names import fold_name
 from market.core.time import today_local
 from market.deals import approvals as rules
 from market.deals.documents.model import FILED_STATES, FILING_KINDS, _day, contract_number, filing_deadline
-from market.deals.models import Deal, PatentClaim
+from market.deals.models import Deal, DealPatent, PatentClaim
 from market.deals.vocabulary import EXCLUSIVE_KINDS
 
 OK, WARN, BLOCKED = "ok", "warn", "blocked"
@@ -55,10 +55,30 @@ def other_owners(deal: Deal) -> list[str]:
 
 
 def filing_grounds(deal: Deal, today: date | None = None, record_no: str | None = None) -> list[PreCheck]:
-    """Every REC 12 ground against our records (and the register's flags), in the rule's order."""
-    today = today or today_local()
-    p = deal.patent
+    """Every REC 12 ground against our records (and the register's flags), in the rule's order.
+
+    A package's one filing covers every patent: a ground fails if it fails for any of them, and says for which.
+    """
+    per = [_grounds(deal, p, today or today_local(), record_no) for p in deal.members]
+    if len(per) == 1:
+        return per[0]
+    out = []
+    for checks in zip(*per, strict=True):
+        bad = [(p, c) for p, c in zip(deal.members, checks, strict=True) if c.status != OK]
+        if not bad:
+            out.append(checks[0])
+            continue
+        first = bad[0][1]
+        status = BLOCKED if any(c.status == BLOCKED for _, c in bad) else WARN
+        out.append(PreCheck(first.rule, first.zh, first.en, status,
+                            "；".join(f"{p.application_number}：{c.detail_zh}" for p, c in bad),
+                            "; ".join(f"{p.application_number}: {c.detail_en}" for p, c in bad), first.code))
+    return out
+
+
+def _grounds(deal: Deal, p, today: date, record_no: str | None) -> list[PreCheck]:
     flags = p.active_flags(today)
+    seller_listed = fold_name(deal.seller.name) in {fold_name(n) for n in p.owner_names}
     checks: list[PreCheck] = []
 
     def add(rule, code, zh, en, bad, detail_zh="", detail_en="", warn=False):
@@ -69,7 +89,7 @@ def filing_grounds(deal: Deal, today: date | None = None, record_no: str | None 
     add("REC 12(1)", "patent_lapsed", "专利权有效（未终止、未被宣告无效）", "The patent is in force", lapsed,
         "专利权已终止或被宣告无效（备案办法第12条第1项）。", "The patent has lapsed or been invalidated (REC 12(1)).")
     # Names compare folded (full-width, spaces, brackets): the register and a form write one name two ways.
-    if seller_is_patentee(deal) and p.owners_source != Source.REGISTER:
+    if seller_listed and p.owners_source != Source.REGISTER:
         # R-DI-3: the names on the contract must be the register's, not what a user typed.
         add("REC 12(2)", "owners_unconfirmed", "许可人是登记的专利权人", "The licensor is the registered patentee",
             True, f"专利权人（{'、'.join(p.owner_names)}）尚待国知局登记簿核实：请导入登记簿的法律状态（含专利权人）后再备案"
@@ -78,7 +98,7 @@ def filing_grounds(deal: Deal, today: date | None = None, record_no: str | None 
             "(with the patentees) before filing (REC 12(2), R-DI-3).")
     else:
         add("REC 12(2)", "licensor_not_patentee", "许可人是登记的专利权人", "The licensor is the registered patentee",
-            not seller_is_patentee(deal),
+            not seller_listed,
             f"许可人“{deal.seller.name}”不在登记的专利权人（{'、'.join(p.owner_names)}）之中（备案办法第12条第2项，R-DI-3）。",
             f"The licensor “{deal.seller.name}” is not among the registered patentees (REC 12(2), R-DI-3).")
     missing = _missing_contract_items(deal)
@@ -103,15 +123,15 @@ def filing_grounds(deal: Deal, today: date | None = None, record_no: str | None 
         "The patent is suspended or preserved by a court (REC 12(7)).")
     add("REC 12(8)", "duplicate_filing", "未重复备案", "Not filed already", *_duplicate(deal, record_no))
     add("REC 12(9)", "pledged_without_consent", "质押专利已取得质权人同意", "A pledged patent has the pledgee's consent",
-        Encumbrance.PLEDGED in flags and not pledgee_consented(deal),
+        Encumbrance.PLEDGED in flags and not pledgee_consented(deal, p),
         "专利权已质押，未取得质权人同意（民法典第444条；备案办法第12条第9项）。",
         "The patent is pledged and the pledgee has not consented (Civil Code art. 444; REC 12(9)).")
-    conflict = _conflicting_licence(deal, flags)
+    conflict = _conflicting_licence(deal, p, flags)
     add("REC 12(10)", "conflicts_with_filed", "与已备案的许可合同不冲突", "No conflict with a filed licence",
         conflict is not None, f"与已备案的{conflict[0]}期限重叠，相互冲突（备案办法第12条第10项）。" if conflict else "",
         f"It conflicts with the filed {conflict[1]} over overlapping terms (REC 12(10))." if conflict else "")
     add("R-OL-7", "open_licence_in_force", "许可期间没有生效的开放许可声明", "No open licence in force over the term",
-        deal.kind in EXCLUSIVE_KINDS and _open_licence_in_force(deal, flags),
+        deal.kind in EXCLUSIVE_KINDS and _open_licence_in_force(deal, p, flags),
         "该专利在许可期间有生效的开放许可声明（含国知局登记簿记载的），不得备案独占或排他许可；"
         "声明撤回公告后方可（专利法第51条第3款，R-OL-7）。",
         "An open-licence declaration (the platform's or one recorded in the CNIPA register) is in force over "
@@ -172,11 +192,13 @@ def _co_owner_missing(deal: Deal) -> bool:
     return any(name not in consents for name in other_owners(deal))
 
 
-def pledgee_consented(deal: Deal) -> bool:
-    """The pledgee's consent is on record: as the deal's approval, or on the register flag."""
+def pledgee_consented(deal: Deal, patent=None) -> bool:
+    """The pledgee's consent is on record: as the deal's approval, or on the register flag (of `patent`,
+    the deal's own by default)."""
     if (deal.approvals or {}).get(rules.PLEDGEE_CONSENT.code):
         return True
-    return any(f.pledgee_consent_doc for f in deal.patent.flags if f.active and f.flag == Encumbrance.PLEDGED)
+    patent = patent or deal.patent
+    return any(f.pledgee_consent_doc for f in patent.flags if f.active and f.flag == Encumbrance.PLEDGED)
 
 
 def _duplicate(deal: Deal, record_no: str | None) -> tuple[bool, str, str]:
@@ -189,12 +211,13 @@ def _duplicate(deal: Deal, record_no: str | None) -> tuple[bool, str, str]:
     return False, "", ""
 
 
-def _conflicting_licence(deal: Deal, flags: set[str]) -> tuple[str, str] | None:
+def _conflicting_licence(deal: Deal, patent, flags: set[str]) -> tuple[str, str] | None:
     """A filed licence overlapping this one where either is sole or exclusive: on the platform or the register."""
     exclusive = deal.kind in EXCLUSIVE_KINDS
     on_register = {Encumbrance.EXCLUSIVE_LICENSE, Encumbrance.SOLE_LICENSE} & flags
     kinds = list(FILING_KINDS) if exclusive else list(EXCLUSIVE_KINDS)
-    query = select(Deal).where(Deal.patent_id == deal.patent_id, Deal.id != deal.id, Deal.kind.in_(kinds),
+    on_patent = (Deal.patent_id == patent.id) | Deal.further_patents.any(DealPatent.patent_id == patent.id)
+    query = select(Deal).where(on_patent, Deal.id != deal.id, Deal.kind.in_(kinds),
                                Deal.status.in_(FILED_STATES)).order_by(Deal.id)
     for other in db.session.scalars(query):
         if _overlaps(deal, other):
@@ -205,11 +228,11 @@ def _conflicting_licence(deal: Deal, flags: set[str]) -> tuple[str, str] | None:
     return None
 
 
-def _open_licence_in_force(deal: Deal, flags: set[str]) -> bool:
+def _open_licence_in_force(deal: Deal, patent, flags: set[str]) -> bool:
     """An open licence held on the patent over the deal's term: a claim (platform or register) or the flag."""
     lo, hi = deal.start_date or date.min, deal.end_date or date.max
     held = db.session.scalar(select(PatentClaim.id).where(
-        PatentClaim.patent_id == deal.patent_id, PatentClaim.kind == DealMode.OPEN_LICENSE,
+        PatentClaim.patent_id == patent.id, PatentClaim.kind == DealMode.OPEN_LICENSE,
         PatentClaim.active.is_(True), PatentClaim.starts_on <= hi, PatentClaim.ends_on >= lo))
     return held is not None or Encumbrance.OPEN_LICENSE in flags
 

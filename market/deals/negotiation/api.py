@@ -204,7 +204,8 @@ def deal_filing(id: int):
 def deal_registration(id: int):
     deal = _deal(id)
     args = body_of(RegistrationIn())
-    n.record_registration(_me(), deal, args["registered_on"], args["registration_no"])
+    n.record_registration(_me(), deal, args["registered_on"], args["registration_no"],
+                          application_number=args.get("application_number"))
     _commit()
     return _detail(deal)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from listings import patents as patent_records
 from listings import services as listing_services
+from listings.numbers import parse_application_number
 from listings.patents import require_fresh_status
 from listings.vocabulary import ListingStatus, Source
 from market.accounts.models import User
@@ -141,10 +142,12 @@ def file_registration(user: User, deal: Deal, filed_on: date, document: DealDocu
     """著录项目变更 submitted to CNIPA (R-TR-1)."""
     _require_ownership(deal)
     require(user, deal)
-    require_fresh_status(deal.patent, ("提交转让登记", "Filing the transfer for registration"))
+    for member in deal.members:  # a package's submission covers each of its patents
+        require_fresh_status(member, ("提交转让登记", "Filing the transfer for registration"))
     filed_on = _day(filed_on, ("提交日期", "the submission date"), "filed_on", not_before=deal.signed_date,
                     before_label=("签约日期", "the signature date"))
-    require_patent_fit(deal.kind, deal.patent, filed_on)
+    for member in deal.members:
+        require_patent_fit(deal.kind, member, filed_on)
     deal.registration_filed_date = filed_on
     ledger.move(deal, S.REGISTRATION_FILED, LedgerEvent.REGISTRATION_FILED, occurred_on=filed_on, actor=user,
                 evidence=_evidence(document))
@@ -154,22 +157,40 @@ def file_registration(user: User, deal: Deal, filed_on: date, document: DealDocu
 
 
 def record_registration(user: User, deal: Deal, registered_on: date, registration_no: str,
-                        document: DealDocument | None = None) -> Deal:
-    """CNIPA registered the transfer: it takes effect on this date and the buyer is the patentee (PL 10 ¶3)."""
+                        document: DealDocument | None = None, application_number: str | None = None) -> Deal:
+    """CNIPA registered the transfer: it takes effect on this date and the buyer is the patentee (PL 10 ¶3).
+
+    A package's patents are registered one by one (`application_number` names which); the deal is
+    registered, and may complete, only when every one of them is.
+    """
     _require_ownership(deal)
     require(user, deal)
     machine.check(deal.kind, deal.status, S.REGISTERED)  # a wrong state is the first thing to say
-    require_fresh_status(deal.patent, ("记录转让登记", "Recording the registration"))
+    patent = package_member(deal, application_number) if deal.is_package else deal.patent
+    require_fresh_status(patent, ("记录转让登记", "Recording the registration"))
     registration_no = verification.registration_no(registration_no)
     registered_on = _day(registered_on, ("登记日期", "the registration date"), "registered_on",
                          not_before=deal.registration_filed_date, before_label=("提交日期", "the submission date"))
+    if deal.is_package:
+        ledger.append(deal, LedgerEvent.MEMBER_REGISTERED, occurred_on=registered_on, actor=user,
+                      evidence=_evidence(document, registration_no=registration_no, declared=True,
+                                         application_number=patent.application_number))
+        patent_records.set_owners(patent, [deal.buyer.name])
+        patent.owners_source = Source.USER
+        waiting = [p.application_number for p in deal.members if p.application_number not in registered_members(deal)]
+        if waiting:
+            tell(other_org_id(deal, user.organisation_id), deal, "registered",
+                 f"专利 {patent.application_number} 已登记，专利包尚有 {len(waiting)} 件待登记",
+                 f"Patent {patent.application_number} is registered; {len(waiting)} of the package still wait")
+            return deal
     ledger.move(deal, S.REGISTERED, LedgerEvent.REGISTRATION, occurred_on=registered_on, actor=user,
                 evidence=_evidence(document, registration_no=registration_no, declared=True,
                                    contract_signed=deal.signed_date.isoformat() if deal.signed_date else None,
                                    prior_licences=[p["deal_id"] for p in prior_licences(deal)] or None))
     deal.registration_date, deal.registration_no = registered_on, registration_no
     patent = deal.patent
-    previous = list(patent.owner_names)
+    # A package's patents changed owner one by one above; before them, the seller held them.
+    previous = [deal.seller.name] if deal.is_package else list(patent.owner_names)
     patent_records.set_owners(patent, [deal.buyer.name])
     # The parties recorded it; the register import confirms it (and verifies the deal).
     patent.owners_source = Source.USER
@@ -188,6 +209,29 @@ def record_registration(user: User, deal: Deal, registered_on: date, registratio
     tell(other_org_id(deal, user.organisation_id), deal, "registered", "转让已登记生效", "The transfer is registered")
     complete_if_done(deal, user)
     return deal
+
+
+def registered_members(deal: Deal) -> dict[str, date]:
+    """The patents of a package deal the ledger says are registered, with their registration dates."""
+    return {e.evidence.get("application_number"): e.occurred_on for e in deal.events
+            if e.kind == LedgerEvent.MEMBER_REGISTERED}
+
+
+def package_member(deal: Deal, application_number: str | None):
+    """The patent of a package deal named by its application number (any usual spelling), not yet registered."""
+    try:
+        number = parse_application_number(application_number or "").normalised
+    except (DomainError, ValueError):
+        number = None
+    patent = next((p for p in deal.members if p.application_number == number), None)
+    if patent is None:
+        raise DomainError("deal.package_member_required", "请选择国家知识产权局登记的是专利包中的哪一件专利（申请号）。",
+                          "Say which patent of the package CNIPA registered (its application number).",
+                          field="application_number")
+    if number in registered_members(deal):
+        raise Conflict("deal.member_registered", f"专利 {number} 的转让登记已经记录。",
+                       f"The registration of patent {number} is already recorded.", field="application_number")
+    return patent
 
 
 def record_registration_rejected(user: User, deal: Deal, reason: str, on: date | None = None,

@@ -76,6 +76,11 @@ class DealPage:
         return verification.state(self.deal, verification.REGISTRATION)
 
     @property
+    def registered_members(self) -> dict:
+        """For a package transfer: application number → registration date of each patent registered so far."""
+        return contract.registered_members(self.deal) if self.deal.is_package else {}
+
+    @property
     def ending_open(self) -> bool:
         return self.negotiated and (self.acts or self.role == "bureau") and ending.needs_ending(self.deal)
 

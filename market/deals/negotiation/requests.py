@@ -24,7 +24,7 @@ from market.core.i18n import article
 from market.core.time import today_local
 from market.deals import claims, ledger
 from market.deals.approvals import AGREEMENT, CO_OWNER_CONSENT
-from market.deals.models import Deal, Offer, PatentClaim
+from market.deals.models import Deal, DealPatent, Offer, PatentClaim
 from market.deals.negotiation.common import assign_reference, other_org_id, tell
 from market.deals.negotiation.contract import prior_licences
 from market.deals.negotiation.steps import required
@@ -36,6 +36,12 @@ from market.deals.vocabulary import DealStatus as S
 OPEN, ACCEPTED, SUPERSEDED, DECLINED, WITHDRAWN = "OPEN", "ACCEPTED", "SUPERSEDED", "DECLINED", "WITHDRAWN"
 TERM_KEYS = ("price_fen", "fee_terms", "start_date", "end_date", "territory", "field_of_use",
              "sublicense_allowed", "share_pct")
+
+
+def lock_members(patents: list) -> None:
+    """Lock every patent a deal covers, in id order so two package deals cannot deadlock."""
+    for patent_id in sorted({p.id for p in patents}):
+        claims.lock_patent(patent_id)
 
 
 def _not_negotiating(deal: Deal) -> Conflict:
@@ -56,7 +62,7 @@ def _check_listing(user: User, listing: Listing, kind: DealKind) -> None:
     if kind not in listing.modes:
         raise DomainError("deal.mode_not_offered", f"该挂牌不提供“{kind.zh}”。",
                           f"The listing does not offer a {kind.en.lower()}.", field="kind")
-    if user.organisation_id in {o.organisation_id for o in listing.patent.owners}:
+    if user.organisation_id in {o.organisation_id for p in listing.members for o in p.owners}:
         raise DomainError("deal.buyer_is_patentee", "贵单位已是该专利的专利权人之一。",
                           "Your organisation is already a patentee of this patent.")
 
@@ -96,11 +102,15 @@ def _new_deal(user: User, listing: Listing, kind: DealKind, message: str, demand
                 pricing_method=listing.pricing_method, price_formed_by=AGREEMENT, requested_by_id=user.id,
                 demand_id=getattr(demand, "id", None), inquiry_id=getattr(inquiry, "id", None),
                 fee_terms={}, valuation={}, approvals={})
+    # A package deal covers the patents the package holds now, whatever the listing later becomes.
+    deal.further_patents = [DealPatent(patent=m.patent, position=m.position) for m in listing.further_members]
     db.session.add(deal)
     db.session.flush()
     assign_reference(deal)
     ledger.append(deal, LedgerEvent.REQUESTED, actor=user, note=message,
                   evidence={"listing_id": listing.id, "kind": kind.value,
+                            **({"patents": [p.application_number for p in listing.members]}
+                               if listing.is_package else {}),
                             **({"demand_id": demand.id} if demand is not None else {}),
                             **({"inquiry_id": inquiry.id} if inquiry is not None else {})})
     return deal
@@ -114,10 +124,11 @@ def request_deal(user: User, listing: Listing, kind: str | None, *, terms: dict 
     if demand is not None and demand.organisation_id != user.organisation_id:
         raise Forbidden("deal.not_your_demand", "只能从本机构的需求发起交易。", "Use one of your own demands.")
     patent = listing.patent
-    require_patent_fit(kind, patent)
-    _open_declaration_blocks(patent.id, kind)
-    if kind in OWNERSHIP_KINDS:
-        _check_rights_free(patent.id, kind, today_local(), None)
+    for member in listing.members:  # a package: every patent it sells must allow the deal
+        require_patent_fit(kind, member)
+        _open_declaration_blocks(member.id, kind)
+        if kind in OWNERSHIP_KINDS:
+            _check_rights_free(member.id, kind, today_local(), None)
     message = (message or "").strip()[:2000]
     proposed = None
     if terms and any(terms.get(k) not in (None, "", {}, False) for k in TERM_KEYS):
@@ -186,7 +197,7 @@ def post_message(user: User, deal: Deal, text: str) -> None:
 def accept_offer(user: User, deal: Deal, offer_id: int | None = None) -> Deal:
     """Accept the offer on the table; only the party that did not make it may."""
     require(user, deal)
-    claims.lock_patent(deal.patent_id)
+    lock_members(deal.members)
     # What the deal looked like before the lock may be stale: a double click's first request won.
     db.session.refresh(deal)
     if deal.status != S.NEGOTIATING:
@@ -215,13 +226,15 @@ def accept_listed_terms(user: User, listing: Listing, kind: str | None, *, start
                        "An equity investment needs the share agreed; request a deal and negotiate.")
     patent = listing.patent
     # Everyone taking this patent's rights queues here; the winner's claim is visible to the next.
-    claims.lock_patent(patent.id)
-    require_patent_fit(kind, patent)
+    lock_members(listing.members)
+    for member in listing.members:
+        require_patent_fit(kind, member)
     raw = {"price_fen": listing.asking_price_fen}
     if kind in LICENCE_KINDS:
         raw.update(start_date=start_date or today_local(), end_date=end_date or patent.last_protected_day)
     terms = clean_terms(kind, patent, raw, complete=True)
-    _check_rights_free(patent.id, kind, terms.start_date or today_local(), terms.end_date)
+    for member in listing.members:
+        _check_rights_free(member.id, kind, terms.start_date or today_local(), terms.end_date)
     deal = _new_deal(user, listing, kind, (message or "").strip()[:2000], demand)
     offer = _add_offer(None, deal, terms, "挂牌条件 / listed terms", from_org_id=listing.organisation_id)
     return _agree(user, deal, offer, terms)
@@ -229,15 +242,27 @@ def accept_listed_terms(user: User, listing: Listing, kind: str | None, *, start
 
 def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
     kind = DealKind(deal.kind)
-    require_patent_fit(kind, deal.patent)
     today = today_local()
-    # Rights first: if another deal holds them, nothing below happens.
-    if kind in EXCLUSIVE_KINDS:
-        claims.take(deal.patent_id, ClaimGroup.EXCLUSIVITY, kind.value, starts_on=terms.start_date,
-                    ends_on=terms.end_date, deal_id=deal.id)
-    elif kind in OWNERSHIP_KINDS:
-        claims.take(deal.patent_id, ClaimGroup.OWNERSHIP, kind.value, starts_on=today, deal_id=deal.id,
-                    from_org_id=deal.seller_org_id)
+    # Rights first, on every patent of a package: if another deal holds one, nothing below happens
+    # (all are looked at before any is taken, so a refusal names the patent and leaves no claim).
+    for member in deal.members:
+        require_patent_fit(kind, member)
+        if kind in EXCLUSIVE_KINDS or kind in OWNERSHIP_KINDS:
+            group = ClaimGroup.OWNERSHIP if kind in OWNERSHIP_KINDS else ClaimGroup.EXCLUSIVITY
+            starts = today if kind in OWNERSHIP_KINDS else terms.start_date
+            held = claims.active_claims(member.id, group, starts, (terms.end_date if kind in EXCLUSIVE_KINDS
+                                                                   else None) or claims.FOREVER)
+            if held:
+                err = claims.conflict_error(held[0], group)
+                raise type(err)(err.code, f"专利 {member.application_number}：{err.zh}",
+                                f"Patent {member.application_number}: {err.en}") if deal.is_package else err
+    for member in deal.members:
+        if kind in EXCLUSIVE_KINDS:
+            claims.take(member.id, ClaimGroup.EXCLUSIVITY, kind.value, starts_on=terms.start_date,
+                        ends_on=terms.end_date, deal_id=deal.id)
+        elif kind in OWNERSHIP_KINDS:
+            claims.take(member.id, ClaimGroup.OWNERSHIP, kind.value, starts_on=today, deal_id=deal.id,
+                        from_org_id=deal.seller_org_id)
     deal.price_fen = terms.price_fen
     deal.fee_terms = dict(terms.fee_terms or {})
     deal.start_date, deal.end_date = terms.start_date, terms.end_date
@@ -270,8 +295,10 @@ def _ask_co_owners(deal: Deal) -> None:
 
 def close_other_requests(deal: Deal, user: User | None) -> list[Deal]:
     """A transfer or equity deal that binds ends the patent's other negotiations (their buyers are told)."""
+    ids = [p.id for p in deal.members]
     others = list(db.session.scalars(select(Deal).where(
-        Deal.patent_id == deal.patent_id, Deal.id != deal.id, Deal.status == S.NEGOTIATING)))
+        (Deal.patent_id.in_(ids) | Deal.further_patents.any(DealPatent.patent_id.in_(ids))),
+        Deal.id != deal.id, Deal.status == S.NEGOTIATING)))
     for other in others:
         for offer in other.offers:
             if offer.status == OPEN:

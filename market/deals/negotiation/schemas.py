@@ -108,6 +108,8 @@ class FilingIn(BaseSchema):
 class RegistrationIn(BaseSchema):
     registered_on = fields.Date(required=True)
     registration_no = TrimmedString(required=True, validate=validate.Length(min=1, max=60))
+    application_number = TrimmedString(load_default=None, validate=validate.Length(max=40), metadata={
+        "description": "For a package (专利包): which of its patents CNIPA registered; each is registered on its own."})
 
 
 # ---- the JSON API: output ------------------------------------------------------------------------
@@ -288,3 +290,5 @@ class FilingForm(BaseSchema):
 class RegistrationForm(BaseSchema):
     registered_on = fields.Date(required=True)
     registration_no = TrimmedString(required=True, validate=validate.Length(min=1, max=60))
+    application_number = TrimmedString(load_default=None, validate=validate.Length(max=40), metadata={
+        "description": "For a package (专利包): which of its patents CNIPA registered; each is registered on its own."})

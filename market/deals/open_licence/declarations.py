@@ -434,8 +434,8 @@ def _notify_licensees(decl: OpenLicenceDeclaration, title: tuple[str, str], body
 def _offer_on_listing(decl: OpenLicenceDeclaration) -> None:
     """An announced declaration is offered on the patent's live listing (no new review: CNIPA decided)."""
     listing = decl.patent.live_listing
-    if listing is None:
-        return
+    if listing is None or listing.is_package:
+        return  # open licences stay one patent per declaration: a package is never offered as one
     decl.listing = listing
     if DealMode.OPEN_LICENSE not in listing.modes:
         listing.modes = [*listing.modes, DealMode.OPEN_LICENSE.value]

@@ -314,7 +314,7 @@ def registration(deal_id: int):
     def run(stored):
         values = form_values(RegistrationForm())
         n.record_registration(current_user, item, values["registered_on"], values["registration_no"],
-                              stored.take(item, DocumentKind.REGISTRATION_PROOF))
+                              stored.take(item, DocumentKind.REGISTRATION_PROOF), values.get("application_number"))
 
     return act(item, run, ("转让已登记生效", "The transfer is registered"), anchor="registration")
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from market.deals.models import DealPatent
 from market.statistics import geography, indexes  # noqa: F401  (indexes: declared on the tables)
 from market.statistics.dimensions import NONE
 from market.statistics.measures import (
@@ -49,6 +50,22 @@ def _key_of(f, dim: str, granularity: str | None, dialect: str):
     return (f.c.stat_type if dim == "type" else f.c[f"k_{dim}"]), None
 
 
+def with_members(f):
+    """The facts plus, for a package deal, one row per further patent (same deal, keys and type, lead_row 0):
+    件 counts distinct patents over all rows, 次 and amounts only the facts' own rows (lead_row 1), so a
+    package deal is 1 次 and as many 件 as its distinct patents (issue 14) in one pass as before."""
+    own = select(*f.c, literal(1).label("lead_row"))
+    extra = (select(*[DealPatent.patent_id.label("patent_id") if c.name == "patent_id" else c for c in f.c],
+                    literal(0).label("lead_row"))
+             .select_from(f).join(DealPatent, DealPatent.deal_id == f.c.deal_id))
+    return union_all(own, extra).cte(f"{f.name}_members")
+
+
+def _own(f, column):
+    """A sum over the facts' own rows only (the members' rows repeat their deal's figures)."""
+    return case((f.c.lead_row == 1, column), else_=0) if "lead_row" in f.c else column
+
+
 def _branch(f, dim: str, granularity: str | None, licence_patents: bool, dialect: str,
             patents: bool = True) -> list:
     """Narrow GROUP BYs of one breakdown: by key and deal type (counts, sums and patents of each
@@ -64,11 +81,12 @@ def _branch(f, dim: str, granularity: str | None, licence_patents: bool, dialect
         query = query.select_from(f)
         return query.outerjoin(*join) if join is not None else query
 
+    count = func.sum(f.c.lead_row) if "lead_row" in f.c else func.count()
     by_type = based(select(literal(dim, String).label("dim"), key.label("key"), f.c.stat_type.label("col"),
-                           func.count().label("transactions"),
+                           count.label("transactions"),
                            (func.count(distinct(f.c.patent_id)) if patents else zero).label("patents"),
-                           func.coalesce(func.sum(f.c.contract_fen), 0).label("contract_fen"),
-                           func.coalesce(func.sum(f.c.received_fen), 0).label("received_fen"),
+                           func.coalesce(func.sum(_own(f, f.c.contract_fen)), 0).label("contract_fen"),
+                           func.coalesce(func.sum(_own(f, f.c.received_fen)), 0).label("received_fen"),
                            zero.label("licence_patents")))
     by_type = by_type.group_by(key, f.c.stat_type)
     if not patents:
@@ -96,7 +114,8 @@ def _branch(f, dim: str, granularity: str | None, licence_patents: bool, dialect
 def _by_industry(f, dialect: str):
     """The facts once per industry code of their patent (or once as NONE), for both industry passes."""
     key, (codes, on) = _industry_join(f, dialect)
-    return (select(f.c.stat_type, f.c.patent_id, f.c.contract_fen, f.c.received_fen, key.label("industry_key"))
+    lead = [f.c.lead_row] if "lead_row" in f.c else []
+    return (select(f.c.stat_type, f.c.patent_id, f.c.contract_fen, f.c.received_fen, *lead, key.label("industry_key"))
             .select_from(f).outerjoin(codes, on).cte("facts_by_industry"))
 
 
@@ -121,7 +140,10 @@ def aggregate_statement(shape: Shape, breakdowns: tuple[str, ...], granularity: 
                         patents: bool = True):
     keys = frozenset(b for b in breakdowns if b in KEY_SOURCE)
     f = facts(shape, keys).cte("facts")
-    branches = _branch(f, "ALL", None, full_totals, dialect, patents)
+    # 件 counts every patent of a package deal: the branches read the facts with their members' rows;
+    # the cube (次 and amounts only) reads the facts themselves.
+    fp = with_members(f) if patents else f
+    branches = _branch(fp, "ALL", None, full_totals, dialect, patents)
     # Full figures: every breakdown on its own (件 of each type per row). Otherwise the counts and
     # sums of the single-valued breakdowns come from one cube, and 件 of all deals per row (the
     # trend shows none) from a distinct count per breakdown.
@@ -131,11 +153,11 @@ def aggregate_statement(shape: Shape, breakdowns: tuple[str, ...], granularity: 
     for dim in breakdowns:
         if dim in single and len(single) > 1:
             if dim != "period":
-                branches += _branch(f, dim, granularity, False, dialect)[1:]
+                branches += _branch(fp, dim, granularity, False, dialect)[1:]
         elif dim == "industry":
-            branches += _branch(_by_industry(f, dialect), dim, granularity, full_rows, dialect)
+            branches += _branch(_by_industry(fp, dialect), dim, granularity, full_rows, dialect)
         else:
-            branches += _branch(f, dim, granularity, full_rows, dialect)
+            branches += _branch(fp, dim, granularity, full_rows, dialect)
     return union_all(*branches)
 
 
