@@ -34,14 +34,28 @@ class Confidence:
     field: float = 0.0
     domain: float = 7.248
     text: float = 0.0
-    match_above: float = 0.15
-    weak_above: float = 0.075
+    match_above: float = 0.11
+    weak_above: float = 0.055
     weak_shown: int = 3
+    # The matches of a ranking are at most the number of relevant results expected in its first
+    # `expected_over` (see most_matches).
+    expected_over: int = 10
 
     def is_match(self, sure: float, signals: dict[str, float]) -> bool:
         """Shown as a match: confident enough, and naming the demand's object (a listing that never
         mentions what the demand is about is at best a weak result, however much else it shares)."""
         return sure >= self.match_above and signals.get("names_object", 1.0) > 0
+
+    def most_matches(self, confidences: list[float]) -> int:
+        """How many of a ranking may be shown as matches: no more than the confidences of its first
+        `expected_over` results say they hold relevant ones (the confidence is the chance that
+        one is relevant, so their sum is the number expected), rounded up.
+
+        One threshold per result lets a demand whose ten results all share the same few words
+        (ten Sichuan-pepper pickers for a demand about the pepper's bitterness) show ten matches
+        at 16 % each; the expected number of relevant results among them is two.
+        """
+        return math.ceil(round(sum(confidences[:self.expected_over]), 6))
 
     def of(self, signals: dict[str, float]) -> float:
         z = self.bias + sum(getattr(self, name) * signals.get(name, 0.0) for name in CONFIDENCE_SIGNALS)

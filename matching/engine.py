@@ -40,6 +40,7 @@ from market.search.text import normalise, query_terms, tokens
 from matching.confidence import STATE_MATCH, STATE_NONE, STATE_WEAK, Confidence, default_confidence
 from matching.field_model import FieldModel
 from matching.reading import DemandReading, is_generic, read_demand
+from matching.relevance import coverage, lacks, rarity, text_of
 from matching.terms import DemandProfile, Reason, budget_fit, industry_fit, legal_fit, locality_fit, mode_fit, term_fit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,10 +50,6 @@ WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "config" / "matching" / 
 SHOWN_TERMS = 5
 # The field an inference names in a reason must hold at least this share of the votes.
 FIELD_REASON_SHARE = 0.3
-# Coverage's length normalisation (see _signals): a word of Chinese technical text is about this
-# many characters, and the shortest listing is measured against at least this many key words.
-CHARACTERS_PER_WORD = 4
-COVERAGE_MIN_WORDS = 3
 
 
 @dataclass
@@ -167,6 +164,8 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
             if h.id not in profile.exclude_listing_ids]
     if not hits:
         return []
+    # Each candidate's text, normalised once: every signal and reason looks words up in it.
+    normalised = {h.id: text_of(h.doc) for h in hits}
     top = max(h.score for h in hits) or 1.0
     levels = {h.id: _ipc_levels(h.doc) for h in hits}
     subclasses, groups = _field(profile, hits, levels, weights.field_votes, weights.field_power)
@@ -179,9 +178,7 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
     best_subclass = _leader(subclasses)
     best_group = _leader(groups)
     key = _key_terms(reading, profile.text)
-    # Each candidate's text, normalised once: every signal and reason looks words up in it.
-    normalised = {h.id: _text_of(h.doc) for h in hits}
-    rarity = _rarity(key, field_model, list(normalised.values()))
+    rarities = rarity(key, field_model, list(normalised.values()))
     # The object words the catalogue uses at all: only those can be asked of a listing (an English
     # title, or a word no patent on the shelf uses, cannot tell listings apart).
     texts_of_candidates = list(normalised.values())
@@ -202,7 +199,7 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
             reasons.append(_field_reason("same_group", best_group, bool(profile.ipc)))
         elif best_subclass in own_subclasses:
             reasons.append(_field_reason("same_field", best_subclass, bool(profile.ipc)))
-        signals = _signals(key, reading.object_terms, rarity, doc, normalised[hit.id], known_objects)
+        signals = coverage(key, reading.object_terms, rarities, doc, normalised[hit.id], known_objects)
         features["coverage"] = signals["key_coverage"]
         features["industry"] = industry_fit(profile.industries, doc, reasons)
         features["mode"] = mode_fit(profile.modes, doc.get("modes") or [], reasons)
@@ -240,14 +237,25 @@ def match_patents(backend: SearchBackend, profile: DemandProfile, *, limit: int 
         if objects:
             match.reasons.insert(1, Reason("same_object", "针对需求中的对象：" + "、".join(objects[:SHOWN_TERMS]),
                                            "About what the demand names: " + ", ".join(objects[:SHOWN_TERMS])))
-        match.lacks = _lacks(key, reading.object_terms, text)
-        if match.grade == STATE_WEAK and match.lacks:
-            match.reasons.append(Reason("lacks", "未涉及需求中的：" + "、".join(match.lacks),
-                                        "Does not mention: " + ", ".join(match.lacks)))
+        match.lacks = lacks(key, reading.object_terms, text, SHOWN_TERMS)
         shown.append(match)
         if len(shown) == limit:
             break
+    _at_most_expected(shown, confidence)
+    for match in shown:
+        if match.grade == STATE_WEAK and match.lacks:
+            match.reasons.append(Reason("lacks", "未涉及需求中的：" + "、".join(match.lacks),
+                                        "Does not mention: " + ", ".join(match.lacks)))
     return shown
+
+
+def _at_most_expected(matches: list[Match], confidence: Confidence) -> None:
+    """Grade as matches no more results than the ranking is expected to hold relevant ones
+    (Confidence.most_matches): the most confident keep the grade, the others become weak."""
+    room = confidence.most_matches([m.confidence for m in matches])
+    sure = sorted((m for m in matches if m.grade == STATE_MATCH), key=lambda m: (-m.confidence, m.listing_id))
+    for match in sure[room:]:
+        match.grade = STATE_WEAK
 
 
 def classify(matches: list[Match], *, limit: int = 10, confidence: Confidence | None = None,
@@ -284,42 +292,6 @@ def _key_terms(reading: DemandReading, text: str) -> dict[str, float]:
     if not key:
         key = {t: 1.0 for t in query_terms(text) if not is_generic(t)}
     return key
-
-
-def _rarity(key: dict[str, float], model: FieldModel | None, texts: list[str]) -> dict[str, float]:
-    """Each key word's idf: the catalogue's when a field model knows it, else the candidates'."""
-    if model is not None:
-        return {t: model.idf(t) for t in key}
-    n = len(texts)
-    return {t: math.log(1 + (n + 0.5) / (sum(t in x for x in texts) + 0.5)) for t in key}
-
-
-def _signals(key: dict[str, float], objects: list[str], rarity: dict[str, float], doc: dict[str, Any],
-             text: str, known_objects: list[str]) -> dict[str, float]:
-    """How much of what the demand is about a listing covers: its key words (weighted by role
-    and rarity), its object words, and whether its title names any of them."""
-    title = normalise(doc.get("title", ""))
-    # Length normalisation, as BM25F does per field: a listing can mention at most about as many
-    # of the demand's key words as it has words, so a title-only listing is measured against the
-    # heaviest few key words it could hold, not against all of them.
-    capacity = max(COVERAGE_MIN_WORDS, len(text) // CHARACTERS_PER_WORD)
-    total = sum(sorted((w * rarity[t] for t, w in key.items()), reverse=True)[:capacity]) or 1.0
-    covered = sum(w * rarity[t] for t, w in key.items() if t in text)
-    object_total = sum(rarity.get(t, 1.0) for t in objects) or 1.0
-    object_covered = sum(rarity.get(t, 1.0) for t in objects if t in text)
-    in_title = [t for t in key if t in title]
-    title_weight = sum(key[t] * rarity[t] for t in in_title)
-    return {"key_coverage": min(1.0, covered / total), "object_coverage": object_covered / object_total if objects else 0.0,
-            # A demand whose title names an object is matched only by a listing that names it too.
-            "names_object": 1.0 if not known_objects or any(t in text for t in known_objects) else 0.0,
-            "title_hit": min(1.0, title_weight / (3 * max(rarity.values(), default=1.0)))}
-
-
-def _lacks(key: dict[str, float], objects: list[str], text: str) -> list[str]:
-    """The demand's object and problem words the listing never mentions, object first."""
-    ordered = [*objects, *sorted((t for t in key if t not in objects), key=lambda t: -key[t])]
-    missing = [t for t in ordered if key.get(t, 0) >= 2 and t not in text][:4 * SHOWN_TERMS]
-    return [t for t in missing if not any(t != o and t in o for o in missing)][:SHOWN_TERMS]
 
 
 def _leader(shares: dict[str, float]) -> str | None:
@@ -385,10 +357,6 @@ def _field_reason(code: str, symbol: str, declared: bool) -> Reason:
     return Reason(code, f"与需求最相关的 {symbol} 领域一致", f"In {symbol}, the field most related to your demand")
 
 
-def _text_of(doc: dict[str, Any]) -> str:
-    return normalise(f"{doc.get('title', '')}\n{doc.get('body') or doc.get('abstract') or ''}")
-
-
 def _with_runs(terms: list[str], text: str) -> list[str]:
     """The terms plus each run of single characters that stand together in the text.
 
@@ -415,7 +383,7 @@ def _shared_terms(terms: list[str], doc: dict[str, Any], commonness: dict[str, f
     `commonness` caches each word's share of `texts`; the caller may fill it in advance.
     """
     title = normalise(doc.get("title", ""))
-    text = _text_of(doc)
+    text = text_of(doc)
     # A single character is mostly a segmentation leftover, and found inside unrelated words.
     found = [t for t in terms if t in text and not is_generic(t)]
     # Drop a word already shown inside a longer one (电池 beside 锂电池).

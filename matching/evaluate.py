@@ -302,7 +302,8 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
     are left out.
     Thresholds are then chosen on the same half: `match_above` the lowest that keeps at most
     MATCHES_WHEN_NOTHING_FITS results shown as matches, on average, for its demands with nothing
-    relevant; `weak_above` half of it.
+    relevant (each ranking's matches capped at Confidence.most_matches, as the engine does);
+    `weak_above` half of it.
     """
     weights = weights or load_weights()
     demands = [d for d in judged_demands() if d.half == half]
@@ -344,8 +345,7 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
     threshold = 0.5
     for candidate in sorted({round(v, 2) for v in np.linspace(0.05, 0.95, 91)}):
         trial = replace(fitted, match_above=float(candidate))
-        shown = statistics.fmean(sum(trial.is_match(trial.of(dict(zip(FITTED_SIGNALS, row))), {"names_object": n})
-                                     for row, n in zip(s[:K], named[:K])) for s, named in empty) if empty else 0.0
+        shown = statistics.fmean(_as_match(trial, s[:K], named[:K]) for s, named in empty) if empty else 0.0
         if shown <= MATCHES_WHEN_NOTHING_FITS:
             threshold = candidate
             break
@@ -358,9 +358,19 @@ def fit_confidence(half: str = "A", weights: Weights | None = None, out: Path | 
         data["coefficients"][name] = getattr(fitted, name)
     data["thresholds"].update(match_above=fitted.match_above, weak_above=fitted.weak_above)
     data["_fitted"] = (f"python -m matching.evaluate --fit-confidence {half}: fitted on half {half} of the judged "
-                       f"demands only ({len(demands)} demands, {len(rows)} judged results); the other half is held out.")
+                       f"demands only ({len(demands)} demands, {len(rows)} judged results); match_above is the lowest "
+                       f"that keeps at most {MATCHES_WHEN_NOTHING_FITS} results shown as matches on average for half "
+                       f"{half}'s demands with nothing relevant, the expected-number cap applied; the other half is held out.")
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return fitted
+
+
+def _as_match(confidence: Confidence, signals: list[list[float]], named: list[float]) -> int:
+    """How many of a ranking's results the engine shows as matches (Confidence.is_match, at most
+    Confidence.most_matches of them)."""
+    sure = [confidence.of(dict(zip(FITTED_SIGNALS, row))) for row in signals]
+    passing = sum(confidence.is_match(p, {"names_object": n}) for p, n in zip(sure, named))
+    return min(passing, confidence.most_matches(sure))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -114,3 +114,27 @@ def test_the_field_model_learns_subclasses_from_the_catalogue():
     assert model.labels == ["A01C", "A01K"] and shares["A01C"] > 0.9 and closeness > 0
     assert model.predict("区块链")[0] == {}
     assert model.idf("隔膜") > 0
+
+
+@pytest.mark.parametrize("confidences, most", [
+    ([0.16] * 10, 2),            # ten results at 16 % hold 1.6 relevant ones expected: two matches at most
+    ([0.9, 0.8, 0.7], 3),
+    ([0.16] * 10 + [0.9] * 5, 2),  # only the first ten count
+    ([], 0),
+])
+def test_a_ranking_shows_no_more_matches_than_it_is_expected_to_hold(confidences, most):
+    assert Confidence().most_matches(confidences) == most
+
+
+def test_results_sharing_the_same_few_words_are_not_all_matches(tmp_path):
+    """Ten pepper pickers for a demand about the pepper's bitterness: each names 花椒 and passes the
+    threshold alone, but together they are expected to hold about two relevant results."""
+    b = EmbeddedSearch(str(tmp_path / "s.sqlite3"))
+    b.index([listing(i, f"一种花椒采摘器{i}号", "花椒采摘省力") for i in range(1, 11)])
+    eager = Confidence(bias=-1.6, key_coverage=0.0, object_coverage=0.0, title_hit=0.0, field=0.0, domain=0.0,
+                       text=0.0, match_above=0.15, weak_above=0.05)
+    matches = match_patents(b, DemandProfile(text="花椒去苦味\n花椒苦味重，需要去除苦味的方法"), today=TODAY,
+                            confidence=eager)
+    assert len(matches) == 10 and all(0.16 < m.confidence < 0.17 for m in matches)
+    assert sum(m.grade == STATE_MATCH for m in matches) == 2
+    assert all(m.reasons[-1].code == "lacks" for m in matches if m.grade == STATE_WEAK)
