@@ -13,4 +13,5 @@ from market.deals.exchange.models import Bid, Lot, LotEvent, LotRegistration  # 
 from market.deals.models import Deal, DealDocument, DealEvent, Offer, PatentClaim, RoyaltyReport  # noqa: F401
 from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration  # noqa: F401
 from market.payments.models import Payment, WebhookEvent  # noqa: F401
+from market.statistics.kept import FiguresVersion  # noqa: F401
 from matching.models import Demand, Inquiry, MatchFeedback  # noqa: F401

@@ -24,12 +24,13 @@ import threading
 from collections import OrderedDict
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, event, func, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from listings.models import Listing, Patent
+from listings.models import Listing, ListingPatent, Patent
 from market.accounts.models import Organisation, User
-from market.deals.models import Deal, DealEvent
+from market.core.db import Base
+from market.deals.models import Deal, DealEvent, DealPatent
 from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
 from market.statistics import queries
 from market.statistics.queries import Selection
@@ -37,10 +38,31 @@ from market.statistics.queries import Selection
 KEPT_PER_DATABASE = 128  # questions: the public page asks 4, a dashboard view about 4
 WROTE = "statistics.kept.wrote"
 
-# Every column the statistics' SQL reads changes one of these (indexes of migration 0019).
+
+
+class FiguresVersion(Base):
+    """One row counting the committed transactions that wrote anything the figures may read.
+
+    The newest line id or change time alone can miss a change: two transactions commit in the other
+    order than they took their ids and timestamps, so the later commit leaves every max() as it was
+    and a figure computed between the two commits would be kept for good. The count is raised in the
+    transaction that writes, at its commit, so it moves with every commit in commit order.
+    """
+
+    __tablename__ = "figures_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+_BUMP = text("UPDATE figures_version SET version = version + 1 WHERE id = 1")
+CHANGED = "statistics.kept.changed"
+
+# Every column the statistics' SQL reads changes one of these (indexes of migration 0019), and any
+# write raises the version.
 SOURCES = (func.max(DealEvent.id), func.max(DeclarationEvent.id), func.max(Deal.updated_at),
            func.max(OpenLicenceDeclaration.updated_at), func.max(Listing.updated_at), func.max(Patent.updated_at),
-           func.max(Organisation.updated_at), func.max(User.id))
+           func.max(Organisation.updated_at), func.max(User.id), func.max(FiguresVersion.version))
 FINGERPRINT = select(*(select(s).scalar_subquery() for s in SOURCES))
 
 
@@ -83,15 +105,50 @@ def store_for(session: Session) -> Store:
         return store
 
 
+# What the figures read. A user counts only when new (who verified a line); a sign-in that
+# records its time must not make the public page compute its figures again.
+READ_BY_FIGURES = (DealEvent, DeclarationEvent, Deal, DealPatent, OpenLicenceDeclaration, Listing,
+                   ListingPatent, Patent, Organisation)
+
+
+def _read_by_figures(obj, new: bool) -> bool:
+    return isinstance(obj, READ_BY_FIGURES) or (new and isinstance(obj, User))
+
+
 @event.listens_for(Session, "after_flush")
 def _wrote(session, flush_context) -> None:
     session.info[WROTE] = True
+    # After a flush the session's new/dirty/deleted still hold what this flush wrote.
+    if (any(_read_by_figures(obj, True) for obj in session.new)
+            or any(_read_by_figures(obj, False) for obj in (*session.dirty, *session.deleted))):
+        session.info[CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _wrote_in_bulk(orm_execute_state) -> None:
+    # An UPDATE/DELETE/INSERT statement of the ORM changes rows without a flush.
+    if orm_execute_state.is_update or orm_execute_state.is_delete or orm_execute_state.is_insert:
+        mapper = orm_execute_state.bind_mapper
+        if mapper is None or issubclass(mapper.class_, (*READ_BY_FIGURES, User)):
+            orm_execute_state.session.info[CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _count_the_write(session) -> None:
+    # Only at the transaction's own commit, never a savepoint's: the count's row stays locked from
+    # the raise to the commit, and a long import must not hold every other writer waiting for it.
+    if session.in_nested_transaction():
+        return
+    session.flush()  # what is still pending is written now, so that it is counted too
+    if session.info.pop(CHANGED, False):
+        session.execute(_BUMP)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _ended(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(WROTE, None)
+        session.info.pop(CHANGED, None)
 
 
 def fingerprint(session: Session) -> tuple:

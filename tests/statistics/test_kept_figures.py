@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 
 from market.core.extensions import db
 from market.deals import verification
-from market.deals.models import DealEvent
+from market.deals.models import Deal, DealEvent
 from market.statistics import kept, queries, services
 from market.statistics.periods import year
 from market.statistics.queries import Selection
@@ -134,3 +134,37 @@ def test_patents_on_the_shelf_are_kept_until_a_listing_changes(world):
     f.listing(world["uni"], world["point"])
     db.session.commit()
     assert public().on_shelf == on_shelf + 1 == queries.shelf_counts(db.session)[0]
+
+
+def test_a_change_that_leaves_every_newest_id_and_time_as_it_was_still_renews_the_figures(world):
+    # Two transactions may commit in the other order than they took their ids and change times:
+    # the later commit then moves no max(). Here the deal's change keeps its old change time.
+    before = _kept_equals_fresh()
+    deal = world["first"]
+    stamp = deal.updated_at
+    level = "VERIFIED" if deal.evidence_level != "VERIFIED" else "DOCUMENTED"
+    db.session.execute(update(Deal).where(Deal.id == deal.id).values(evidence_level=level, updated_at=stamp))
+    db.session.commit()
+    after = _kept_equals_fresh()
+    assert after != before
+
+
+def test_signing_in_does_not_renew_the_figures(world):
+    _kept_equals_fresh()
+    version = db.session.scalar(select(kept.FiguresVersion.version))
+    user = f.user(world["firm"])
+    db.session.commit()  # a new user: counted (a user who verifies a line is read by the figures)
+    assert db.session.scalar(select(kept.FiguresVersion.version)) == version + 1
+    user.last_login_at = datetime(2026, 3, 1, 8, 0)
+    db.session.commit()
+    assert db.session.scalar(select(kept.FiguresVersion.version)) == version + 1
+
+
+def test_the_count_is_raised_once_at_the_commit_not_in_each_savepoint(world):
+    version = db.session.scalar(select(kept.FiguresVersion.version))
+    for name in ("保留数字甲", "保留数字乙"):
+        with db.session.begin_nested():
+            f.organisation(name, "PRIVATE")
+    assert db.session.scalar(select(kept.FiguresVersion.version)) == version  # not raised yet: no lock held
+    db.session.commit()
+    assert db.session.scalar(select(kept.FiguresVersion.version)) == version + 1
