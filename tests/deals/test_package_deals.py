@@ -17,7 +17,7 @@ from market.deals import negotiation as n
 from market.deals.documents.grounds import filing_blockers
 from market.deals.models import DealPatent, PatentClaim
 from market.deals.vocabulary import DealStatus as S
-from market.statistics import queries
+from market.statistics import export, queries
 from market.statistics.measures import Column
 from market.statistics.periods import parse_period
 from market.statistics.queries import Selection
@@ -132,3 +132,18 @@ def test_statistics_count_a_package_deal_once_and_each_of_its_patents(session):
     assert totals[Column.DEALS].contract_fen == 100_00  # the package's one price, once
     row = result.rows["supplier_type"]["UNIVERSITY"]
     assert (row[Column.TRANSFER].transactions, row[Column.TRANSFER].patents, row[Column.DEALS].patents) == (1, 3, 3)
+
+
+def test_the_exports_cross_table_counts_a_package_once_and_each_of_its_patents(session):
+    uni = f.organisation("同济导出大学", "UNIVERSITY")
+    firm = f.organisation("宝山导出材料公司", "PRIVATE")
+    lead, second, third = (f.patent(uni) for _ in range(3))
+    package = ledger.deal("TRANSFER", lead, uni, firm, on=date(2024, 2, 1), price_fen=90_00)
+    package.further_patents = [DealPatent(patent=second, position=1), DealPatent(patent=third, position=2)]
+    db.session.flush()
+    header, *rows = list(export.cross_rows(session, Selection(period=parse_period("2024-Q1")), {}))
+    counts = [(row[header.index("次数（次）")], row[header.index("件数（件）")], row[header.index("合同金额(元)")])
+              for row in rows]
+    # One line per industry the patents carry; in each, the package is 1 次, 3 件 and its one price.
+    assert counts and all(c[:2] == (1, 3) for c in counts), rows
+    assert all(str(c[2]).replace(",", "") in ("90", "90.00") for c in counts)

@@ -233,8 +233,9 @@ def _industry_join(f, dialect: str):
 
 @lru_cache(maxsize=64)
 def cross_statement(shape: Shape, dims: tuple[str, ...], granularity: str, dialect: str = "sqlite"):
-    """One GROUP BY over several dimensions at once (the export's cross table), ordered by key."""
-    f = facts(shape, frozenset(d for d in dims if d in KEY_SOURCE)).cte("facts")
+    """One GROUP BY over several dimensions at once (the export's cross table), ordered by key; a
+    package deal is 1 次 and as many 件 as its patents, as in every other figure."""
+    f = with_members(facts(shape, frozenset(d for d in dims if d in KEY_SOURCE)).cte("facts"))
     keys, joins = [], []
     for dim in dims:
         if dim == "period":
@@ -247,10 +248,10 @@ def cross_statement(shape: Shape, dims: tuple[str, ...], granularity: str, diale
             keys.append(key.label(dim))
         else:
             keys.append(f.c[f"k_{dim}"].label(dim))
-    query = select(*keys, func.count().label("transactions"),
+    query = select(*keys, func.sum(f.c.lead_row).label("transactions"),
                    func.count(distinct(f.c.patent_id)).label("patents"),
-                   func.coalesce(func.sum(f.c.contract_fen), 0).label("contract_fen"),
-                   func.coalesce(func.sum(f.c.received_fen), 0).label("received_fen")).select_from(f)
+                   func.coalesce(func.sum(_own(f, f.c.contract_fen)), 0).label("contract_fen"),
+                   func.coalesce(func.sum(_own(f, f.c.received_fen)), 0).label("received_fen")).select_from(f)
     for target, on in joins:
         query = query.outerjoin(target, on)
     return query.group_by(*(k.element for k in keys)).order_by(*(k.element for k in keys))
