@@ -64,11 +64,13 @@ def _open(listing: Listing, at, deposit_fen: int):
 
 
 def _qualified(lot, buyers: list[User], at) -> None:
-    """Each buyer registers, pays its deposit and is qualified by the seller, a day apart."""
-    for i, buyer in enumerate(buyers):
-        reg = registrations.register(db.session, buyer, lot, "拟受让后在本单位生产线实施。",
-                                     at=at + timedelta(hours=6 + i))
+    """The buyers register, then pay their deposits, then are qualified by the seller: a day apart,
+    step by step, so the lot's ledger reads in the order of its times."""
+    regs = [registrations.register(db.session, buyer, lot, "拟受让后在本单位生产线实施。", at=at + timedelta(hours=6 + i))
+            for i, buyer in enumerate(buyers)]
+    for i, (buyer, reg) in enumerate(zip(buyers, regs)):
         _paid(lot, buyer, reg, at + timedelta(days=1, hours=i))
+    for i, reg in enumerate(regs):
         registrations.decide(db.session, _user(lot.seller), lot, reg, True, "营业执照与实施条件材料齐全，资格符合。",
                              at=at + timedelta(days=2, hours=i))
 

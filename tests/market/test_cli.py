@@ -126,8 +126,9 @@ def test_the_demo_seed_shows_a_finished_competitive_bidding_and_a_live_auction(a
         assert len(bids) == 7 and amounts == sorted(set(amounts)) and amounts[0] == finished.price_fen
         assert all(finished.bidding_opens_at <= b.placed_at < finished.bidding_closes_at for b in bids)
         assert len({b.bidder_org_id for b in bids}) == 3
-        events = [e.kind for e in db.session.scalars(select(LotEvent).where(LotEvent.lot_id == finished.id)
-                                                     .order_by(LotEvent.seq))]
+        lines = list(db.session.scalars(select(LotEvent).where(LotEvent.lot_id == finished.id).order_by(LotEvent.seq)))
+        events = [e.kind for e in lines]
+        assert [e.at for e in lines] == sorted(e.at for e in lines)  # the ledger reads in the order of its times
         assert events.count("BIDDING_STARTED") == 1 and events.count("BIDDING_CLOSED") == 1
         assert events.count("DEPOSIT_REFUNDED") == 2 and events.count("DEPOSIT_APPLIED") == 1
         deal = db.session.get(Deal, finished.deal_id)

@@ -182,3 +182,16 @@ def test_the_deal_page_shows_the_lot_as_the_evidence_of_its_price(app, setup):
     html = as_user(app, w.buyer).get(f"/deals/{lot.deal_id}").get_data(as_text=True)
     assert "价格来源：平台挂牌交易" in html and f"/lots/{lot.id}#ledger" in html
     assert "5,000.00 元" in html  # the deposit applied to the price
+
+
+def test_every_line_the_lot_services_write_has_words_on_the_public_notice():
+    """The public ledger says what happened in words: never a raw code such as BIDDING_STARTED."""
+    import re
+    from pathlib import Path
+
+    from market.deals.exchange import public
+
+    source = "".join(p.read_text(encoding="utf-8") for p in Path(public.__file__).parent.glob("*.py"))
+    kinds = set(re.findall(r'lot_ledger\([^"]*"([A-Z_]+)"', source))
+    assert {"OPENED", "BIDDING_STARTED", "BID", "BIDDING_CLOSED", "AWARDED"} <= kinds
+    assert kinds - set(public.LINE_WORDS) == set()
