@@ -81,6 +81,10 @@ def _qualified(lot, buyers: list[User], at) -> None:
 BIDS = ((0, 0, 3), (1, 1, 7), (2, 3, 12), (0, 4, 18), (1, 6, 26), (2, 7, 31), (1, 9, 40))
 
 
+# The demo's auction runs for three days from the seed, so a visitor of `make run` can bid in it.
+AUCTION_HOURS = 72
+
+
 def _auction_opening(now):
     """The latest opening ~30 days back whose 20-working-day period and announced window are over by
     now: settling the lot now starts its bidding at once (a window never opens in the past)."""
@@ -147,6 +151,7 @@ def seed_lots(orgs: dict[str, Organisation]) -> str:
         lot = lots.open_lot(db.session, operator, listing, {
             "method": "AUCTION", "deal_kind": "TRANSFER", "price_fen": price, "reserve_fen": price * 3 // 2,
             "deposit_fen": max(price // 10, 100_000), "disclosure_working_days": 20, "extension_minutes": 5,
+            "bidding_hours": AUCTION_HOURS,
             "qualifications": QUALIFICATIONS}, at=at)
         _qualified(lot, [lanqi, ruiyan], at)
         lots.settle_due_lots(db.session, at=now)
