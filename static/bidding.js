@@ -33,7 +33,9 @@
   }
   function rows(bids) {
     var body = bind("bids");
-    if (!body) { window.location.reload(); return; }
+    // No table yet (the page said "no bids yet"): reload to draw it once there is a bid; never for
+    // an empty list, or a page without bids would reload itself at every poll.
+    if (!body) { if (bids.length) { window.location.reload(); } return; }
     body.textContent = "";
     bids.forEach(function (b) {
       var tr = document.createElement("tr");

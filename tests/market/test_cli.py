@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -97,6 +98,7 @@ def test_the_demo_seed_has_a_deal_for_every_journey(app):
         packages = [l for l in db.session.scalars(select(Listing)) if l.is_package]
         # The demo shows a package (issue 14): one published listing of three patents at one price.
         assert [(l.status, len(l.members), l.asking_price_fen) for l in packages] == [("PUBLISHED", 3, 300_000_000)]
+        check_demo_lots(summary)
     assert "1 package of 3 patents" in summary
     assert "deals: 2 open licences taken" in summary
     # The transfer AGREED is the one a demo lot made at its listing price (market/demo/lots.py).
@@ -104,6 +106,44 @@ def test_the_demo_seed_has_a_deal_for_every_journey(app):
     assert deals == {("OPEN_LICENSE", "LICENSED"), ("OPEN_LICENSE", "PAYMENT_PENDING"),
                      ("LICENSE_EXCLUSIVE", "NEGOTIATING"), ("TRANSFER", "COMPLETED"), ("EQUITY", "AGREED"),
                      ("TRANSFER", "AGREED")}
+
+
+def check_demo_lots(summary: str) -> None:
+    """Issue 14's done-when: bids inside the announced window, the winner's deposit applied, the
+    losers' refunded; an auction conducted by the point operator, with a reserve, open to bids now.
+    (Called from the seed test above: one seed of the demo for both, seconds saved in CI.)"""
+    from market.accounts.models import User
+    from market.core.db import utcnow
+    from market.deals.exchange.models import Bid, Lot, LotEvent
+    from market.deals.models import Deal
+
+    now = utcnow()
+    lots = {(l.method, l.status): l for l in db.session.scalars(select(Lot))}
+    bid_lots = set(db.session.scalars(select(Bid.lot_id)))
+    finished = next(l for l in db.session.scalars(select(Lot)) if l.status == "AWARDED" and l.id in bid_lots)
+    bids = db.session.scalars(select(Bid).where(Bid.lot_id == finished.id).order_by(Bid.seq)).all()
+    amounts = [b.amount_fen for b in bids]
+    assert len(bids) == 7 and amounts == sorted(set(amounts)) and amounts[0] == finished.price_fen
+    assert all(finished.bidding_opens_at <= b.placed_at < finished.bidding_closes_at for b in bids)
+    assert len({b.bidder_org_id for b in bids}) == 3
+    lines = list(db.session.scalars(select(LotEvent).where(LotEvent.lot_id == finished.id).order_by(LotEvent.seq)))
+    events = [e.kind for e in lines]
+    assert [e.at for e in lines] == sorted(e.at for e in lines)  # the ledger reads in the order of its times
+    assert events.count("BIDDING_STARTED") == 1 and events.count("BIDDING_CLOSED") == 1
+    assert events.count("DEPOSIT_REFUNDED") == 2 and events.count("DEPOSIT_APPLIED") == 1
+    deal = db.session.get(Deal, finished.deal_id)
+    assert (deal.status, deal.price_fen, deal.price_formed_by) == ("AGREED", amounts[-1], "LISTING")
+    assert deal.buyer_org_id == bids[-1].bidder_org_id and deal.approvals["lot"]["bids"] == 7
+    refunded = {r.buyer_org_id for r in finished.registrations if r.deposit_status == "REFUNDED"}
+    assert refunded == {b.bidder_org_id for b in bids} - {deal.buyer_org_id}
+
+    auction = lots[("AUCTION", "BIDDING")]
+    assert auction.reserve_fen > auction.price_fen
+    conductor = db.session.get(User, auction.conductor_id)
+    assert conductor.organisation_id == auction.listing.point.operator_id and conductor.is_admin
+    assert auction.bidding_opens_at <= now and auction.bidding_closes_at - now > timedelta(hours=71)
+    assert list(db.session.scalars(select(Bid.amount_fen).where(Bid.lot_id == auction.id))) == [auction.price_fen]
+    assert "1 competitive bidding of 7 bids awarded, 2 deposits refunded, 1 auction bidding now" in summary
 
 
 def test_every_open_licence_the_demo_shows_is_announced_and_can_be_taken(app):

@@ -34,8 +34,11 @@ from market.deals.vocabulary import DealKind
 LOT_KINDS = (DealKind.TRANSFER, DealKind.LICENSE_ORDINARY, DealKind.LICENSE_SOLE, DealKind.LICENSE_EXCLUSIVE)
 # [policy] A disclosure period of 5 to 60 working days; 20 unless the seller says otherwise.
 MIN_WORKING_DAYS, MAX_WORKING_DAYS, DEFAULT_WORKING_DAYS = 5, 60, 20
-# Bidding, when two or more buyers qualify (an auction: one), lasts an hour, announced with the lot.
+# Bidding, when two or more buyers qualify (an auction: one), lasts an hour unless the lot announces
+# longer: [policy] up to a week, as online auctions run for days so that bidders in office hours can
+# all take part. The length is announced with the lot (its bidding window), never changed after.
 BIDDING_MINUTES = 60
+MAX_BIDDING_HOURS = 7 * 24
 SELLER, OPERATOR = "seller", "operator"
 log = logging.getLogger(__name__)
 
@@ -108,13 +111,18 @@ def _check_terms(listing: Listing, data: dict) -> dict:
         raise _bad("days", f"公告期为 {MIN_WORKING_DAYS} 至 {MAX_WORKING_DAYS} 个工作日。",
                    f"The disclosure period is {MIN_WORKING_DAYS} to {MAX_WORKING_DAYS} working days.",
                    "disclosure_working_days")
+    hours = data.get("bidding_hours")
+    hours = BIDDING_MINUTES // 60 if hours is None else hours
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_BIDDING_HOURS:
+        raise _bad("bidding_hours", f"竞价时长为 1 至 {MAX_BIDDING_HOURS} 小时。",
+                   f"The bidding lasts 1 to {MAX_BIDDING_HOURS} hours.", "bidding_hours")
     qualifications = (data.get("qualifications") or "").strip()
     if not qualifications:
         raise _bad("qualifications", "请写明受让方（被许可方）应具备的资格条件。",
                    "State the qualifications a buyer must have.", "qualifications")
     return {"method": method.value, "deal_kind": kind, "price_fen": price, "floor_fen": floor,
             "reserve_fen": reserve, "increment_fen": increment, "deposit_fen": deposit,
-            "qualifications": qualifications[:2000], "disclosure_working_days": days,
+            "qualifications": qualifications[:2000], "disclosure_working_days": days, "bidding_hours": hours,
             "bidding_format": BiddingFormat(data.get("bidding_format") or BiddingFormat.ASCENDING).value,
             "extension_minutes": data.get("extension_minutes") if data.get("extension_minutes") is not None else 5,
             "auction_house": (data.get("auction_house") or "").strip()[:200] if method == LotMethod.AUCTION else ""}
@@ -138,7 +146,8 @@ def open_lot(session: Session, user: User, listing: Listing, data: dict, *, at: 
         terms["floor_fen"] = previous.floor_fen if terms["floor_fen"] is None else terms["floor_fen"]
     require_patent_fit(DealKind(terms["deal_kind"]), listing.patent)
     period = disclosure_period(at, terms["disclosure_working_days"])
-    opens, closes = bidding_window(period.last_day, BIDDING_MINUTES)
+    # The window's length lives in the lot's announced window (bidding_opens_at/closes_at).
+    opens, closes = bidding_window(period.last_day, terms.pop("bidding_hours") * 60)
     lot = Lot(listing_id=listing.id, listing=listing, seller_org_id=listing.organisation_id,
               point_id=listing.point_id, opened_by_id=user.id, status=LotStatus.OPEN, opens_at=at,
               registration_closes_at=period.closes_at, bidding_opens_at=opens, bidding_closes_at=closes,

@@ -25,6 +25,9 @@ LINE_WORDS = {
     "DEPOSIT_APPLIED": ("保证金转为价款", "Deposit applied to the price"),
     "AWARDED": ("成交", "Awarded"), "UNSOLD": ("未成交", "Not sold"), "WITHDRAWN": ("撤牌", "Withdrawn"),
     "REOPENED": ("重新挂牌", "Re-opened"),
+    "BIDDING_STARTED": ("竞价开始", "Bidding started"), "BID": ("收到一次出价", "A bid accepted"),
+    "BIDDING_EXTENDED": ("截止前出价，竞价延时", "A late bid extended the bidding"),
+    "BIDDING_CLOSED": ("竞价截止", "Bidding closed"),
 }
 
 

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from listings.views.forms import YuanField
 from market.core.schemas import BaseSchema, TrimmedString
-from market.deals.exchange.lots import LOT_KINDS, MAX_WORKING_DAYS, MIN_WORKING_DAYS
+from market.deals.exchange.lots import LOT_KINDS, MAX_BIDDING_HOURS, MAX_WORKING_DAYS, MIN_WORKING_DAYS
 from market.deals.exchange.models import BiddingFormat, LotMethod
 
 _KINDS = [k.value for k in LOT_KINDS]
@@ -29,6 +29,7 @@ class LotForm(BaseSchema):
     bidding_format = fields.String(load_default=BiddingFormat.ASCENDING.value,
                                    validate=validate.OneOf([b.value for b in BiddingFormat]))
     extension_minutes = fields.Integer(load_default=5, validate=validate.Range(0, 60))
+    bidding_hours = fields.Integer(load_default=1, validate=validate.Range(1, MAX_BIDDING_HOURS))
     auction_house = TrimmedString(load_default="", validate=validate.Length(max=200))
 
 
@@ -56,6 +57,7 @@ class LotApiInput(BaseSchema):
     bidding_format = fields.String(load_default=BiddingFormat.ASCENDING.value,
                                    validate=validate.OneOf([b.value for b in BiddingFormat]))
     extension_minutes = fields.Integer(strict=True, load_default=5, validate=validate.Range(0, 60))
+    bidding_hours = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, MAX_BIDDING_HOURS))
     auction_house = TrimmedString(load_default="", validate=validate.Length(max=200))
 
 

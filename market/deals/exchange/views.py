@@ -30,7 +30,7 @@ from market.web.actions import run_action
 bp = Blueprint("lots", __name__, url_prefix="/lots")
 FORM_INPUTS = ("method", "deal_kind", "price_yuan", "floor_yuan", "approved_value_yuan", "valuation_filing_no",
                "reserve_yuan", "increment_yuan", "deposit_yuan", "qualifications", "disclosure_working_days",
-               "bidding_format", "extension_minutes", "auction_house")
+               "bidding_format", "extension_minutes", "bidding_hours", "auction_house")
 # The service names its fields in fen; the form in 元.
 FORM_FIELD = {"price_fen": "price_yuan", "floor_fen": "floor_yuan", "approved_value_fen": "approved_value_yuan",
               "reserve_fen": "reserve_yuan", "increment_fen": "increment_yuan", "deposit_fen": "deposit_yuan"}
@@ -76,7 +76,8 @@ def lot(lot_id: int):
 
 def _render_form(listing, values=None, errors=None, previous=None):
     values = values or {"deal_kind": next((k for k in lots.LOT_KINDS if k in (listing.modes or [])), ""),
-                        "disclosure_working_days": 20, "extension_minutes": 5, "method": "LISTING",
+                        "disclosure_working_days": 20, "extension_minutes": 5, "bidding_hours": 1,
+                        "method": "LISTING",
                         "price_yuan": f"{listing.asking_price_fen / 100:.2f}" if listing.asking_price_fen else ""}
     kinds = [(k.value, k.label(get_lang())) for k in lots.LOT_KINDS if k in (listing.modes or [])]
     return render_template("exchange/new.html", listing=listing, values=values, errors=errors or {}, kinds=kinds,
@@ -136,7 +137,10 @@ def reopen(lot_id: int):
     if request.method == "GET":
         values = {"deal_kind": previous.deal_kind, "method": previous.method, "qualifications": previous.qualifications,
                   "deposit_yuan": f"{previous.deposit_fen / 100:.2f}", "disclosure_working_days": 20,
-                  "extension_minutes": previous.extension_minutes, "bidding_format": previous.bidding_format}
+                  "extension_minutes": previous.extension_minutes, "bidding_format": previous.bidding_format,
+                  # the length the previous lot announced (a late bid's extension is not part of it)
+                  "bidding_hours": max(1, int((previous.bidding_closes_at - previous.bidding_opens_at).total_seconds()
+                                              // 3600))}
         return _render_form(previous.listing, values, previous=previous)
     return _submit(previous.listing, previous)
 

@@ -54,10 +54,11 @@ def test_opening_form_keeps_input_and_shows_every_error_beside_its_field(app, se
     assert seller.get(f"/lots/new?listing={w.listing.id}").status_code == 200
     response = post(seller, "/lots/new", {"listing_id": w.listing.id, "deal_kind": "TRANSFER", "price_yuan": "NaN",
                                           "deposit_yuan": "-5", "qualifications": "企业法人",
-                                          "disclosure_working_days": "20"})
+                                          "disclosure_working_days": "20", "bidding_hours": "200"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="err-price_yuan"' in html and 'id="err-deposit_yuan"' in html and 'id="err-confirm"' in html
+    assert 'id="err-bidding_hours"' in html
     assert "企业法人" in html  # what was valid is kept
     assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w.listing.id)) is None
 
@@ -79,10 +80,12 @@ def test_seller_opens_a_lot_through_the_form(app, setup):
     assert db.session.scalar(select(Lot.id).where(Lot.listing_id == w.listing.id)) is None
     page = flashed(seller, post(seller, "/lots/new", {
         "listing_id": w.listing.id, "deal_kind": "TRANSFER", "price_yuan": "80000", "deposit_yuan": "5000",
-        "qualifications": "企业法人", "disclosure_working_days": "20", "method": "LISTING", "confirm": "1"}))
+        "qualifications": "企业法人", "disclosure_working_days": "20", "method": "LISTING", "bidding_hours": "24",
+        "confirm": "1"}))
     assert "挂牌公告已发布" in page
     lot = db.session.scalar(select(Lot).where(Lot.listing_id == w.listing.id))
     assert lot.price_fen == 8_000_000 and lot.deposit_fen == 500_000
+    assert lot.bidding_closes_at - lot.bidding_opens_at == timedelta(hours=24)  # the length the form announced
 
 
 def test_registration_is_confirmed_on_a_page_first(app, setup):
@@ -182,3 +185,16 @@ def test_the_deal_page_shows_the_lot_as_the_evidence_of_its_price(app, setup):
     html = as_user(app, w.buyer).get(f"/deals/{lot.deal_id}").get_data(as_text=True)
     assert "价格来源：平台挂牌交易" in html and f"/lots/{lot.id}#ledger" in html
     assert "5,000.00 元" in html  # the deposit applied to the price
+
+
+def test_every_line_the_lot_services_write_has_words_on_the_public_notice():
+    """The public ledger says what happened in words: never a raw code such as BIDDING_STARTED."""
+    import re
+    from pathlib import Path
+
+    from market.deals.exchange import public
+
+    source = "".join(p.read_text(encoding="utf-8") for p in Path(public.__file__).parent.glob("*.py"))
+    kinds = set(re.findall(r'lot_ledger\([^"]*"([A-Z_]+)"', source))
+    assert {"OPENED", "BIDDING_STARTED", "BID", "BIDDING_CLOSED", "AWARDED"} <= kinds
+    assert kinds - set(public.LINE_WORDS) == set()

@@ -60,6 +60,14 @@ def test_seller_opens_a_lot_with_its_period_and_a_ledger_line(session):
     assert opened.kind == "OPENED" and opened.actor_user_id == w.seller.id
 
 
+def test_the_lot_announces_how_long_its_bidding_lasts(session):
+    """An hour unless the lot says longer (an online auction over days); announced at opening."""
+    w = world()
+    lot = _open(w, bidding_hours=72)
+    assert lot.bidding_closes_at - lot.bidding_opens_at == timedelta(hours=72)
+    assert lot.bidding_opens_at > lot.registration_closes_at
+
+
 def test_point_operator_may_open_but_a_stranger_or_member_may_not(session):
     w = world()
     assert _open(w, w.operator).opened_by_id == w.operator.id
@@ -98,7 +106,8 @@ def test_bad_terms_are_refused_on_their_field(session):
     for bad, field in (({"price_fen": 0}, "price_fen"), ({"deposit_fen": 9_000_000}, "deposit_fen"),
                        ({"floor_fen": 9_000_000}, "floor_fen"), ({"deal_kind": "EQUITY"}, "deal_kind"),
                        ({"qualifications": " "}, "qualifications"), ({"disclosure_working_days": 2},
-                                                                       "disclosure_working_days")):
+                                                                       "disclosure_working_days"),
+                       ({"bidding_hours": 0}, "bidding_hours"), ({"bidding_hours": 7 * 24 + 1}, "bidding_hours")):
         with pytest.raises(DomainError) as refused:
             _open(w, **bad)
         assert refused.value.field == field
