@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.core.errors import Conflict, DomainError
-from market.deals import claims, ledger
+from market.deals import ledger
 from market.deals.approvals import EXCHANGE_LISTING
 from market.deals.exchange.deposits import (
     apply_deposit,
@@ -27,12 +27,12 @@ from market.deals.exchange.deposits import (
 )
 from market.deals.exchange.models import Bid, Lot, LotRegistration, LotStatus
 from market.deals.exchange.workdays import local_day
-from market.deals.models import Deal
+from market.deals.models import Deal, DealPatent
 from market.deals.negotiation.common import assign_reference, tell
 from market.deals.negotiation.contract import prior_licences
-from market.deals.negotiation.requests import _ask_co_owners, close_other_requests
-from market.deals.negotiation.terms import clean_terms, require_patent_fit
-from market.deals.vocabulary import EXCLUSIVE_KINDS, LICENCE_KINDS, OWNERSHIP_KINDS, ClaimGroup, DealKind, LedgerEvent
+from market.deals.negotiation.requests import _ask_co_owners, close_other_requests, lock_members, take_rights
+from market.deals.negotiation.terms import clean_terms
+from market.deals.vocabulary import LICENCE_KINDS, OWNERSHIP_KINDS, DealKind, LedgerEvent
 from market.deals.vocabulary import DealStatus as S
 
 __all__ = ["award", "no_sale", "lot_ledger", "first_listing_price"]
@@ -72,8 +72,8 @@ def award(session: Session, lot: Lot, registration: LotRegistration, price_fen: 
     listing = lot.listing
     patent = listing.patent
     kind = DealKind(lot.deal_kind)
-    claims.lock_patent(patent.id)
-    require_patent_fit(kind, patent)
+    # Every patent of a package, in id order, as a negotiated deal on the listing would.
+    lock_members(listing.members)
     day = local_day(at)
     raw: dict = {"price_fen": price_fen}
     if kind in LICENCE_KINDS:
@@ -89,16 +89,13 @@ def award(session: Session, lot: Lot, registration: LotRegistration, price_fen: 
                 point_id=lot.point_id or listing.point_id, requested_by_id=registration.registered_by_id,
                 pricing_method=lot.method, price_formed_by=lot.method, fee_terms={}, valuation={},
                 approvals={"lot": record, EXCHANGE_LISTING.code: record})
+    # A package's further patents, frozen with the deal (contract, filing, registration per patent).
+    deal.further_patents = [DealPatent(patent=m.patent, position=m.position) for m in listing.further_members]
     session.add(deal)
     session.flush([deal])
     assign_reference(deal)
-    # Rights first: if another deal already holds them, nothing below happens.
-    if kind in EXCLUSIVE_KINDS:
-        claims.take(patent.id, ClaimGroup.EXCLUSIVITY, kind.value, starts_on=terms.start_date,
-                    ends_on=terms.end_date, deal_id=deal.id)
-    elif kind in OWNERSHIP_KINDS:
-        claims.take(patent.id, ClaimGroup.OWNERSHIP, kind.value, starts_on=day, deal_id=deal.id,
-                    from_org_id=deal.seller_org_id)
+    # Rights first, on every patent the deal covers: if another deal holds one, nothing below happens.
+    take_rights(deal, kind, terms, day)
     deal.price_fen = terms.price_fen
     deal.fee_terms = dict(terms.fee_terms or {})
     deal.start_date, deal.end_date = terms.start_date, terms.end_date

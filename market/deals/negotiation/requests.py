@@ -240,9 +240,8 @@ def accept_listed_terms(user: User, listing: Listing, kind: str | None, *, start
     return _agree(user, deal, offer, terms)
 
 
-def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
-    kind = DealKind(deal.kind)
-    today = today_local()
+def take_rights(deal: Deal, kind: DealKind, terms: Terms, today: date) -> None:
+    """The exclusivity or ownership claims of an agreed deal, on every patent it covers."""
     # Rights first, on every patent of a package: if another deal holds one, nothing below happens
     # (all are looked at before any is taken, so a refusal names the patent and leaves no claim).
     for member in deal.members:
@@ -263,6 +262,12 @@ def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
         elif kind in OWNERSHIP_KINDS:
             claims.take(member.id, ClaimGroup.OWNERSHIP, kind.value, starts_on=today, deal_id=deal.id,
                         from_org_id=deal.seller_org_id)
+
+
+def _agree(user: User, deal: Deal, offer: Offer, terms: Terms) -> Deal:
+    kind = DealKind(deal.kind)
+    today = today_local()
+    take_rights(deal, kind, terms, today)
     deal.price_fen = terms.price_fen
     deal.fee_terms = dict(terms.fee_terms or {})
     deal.start_date, deal.end_date = terms.start_date, terms.end_date

@@ -11,10 +11,12 @@ from market.core.extensions import db
 from market.deals import settlement
 from market.deals.exchange.award import award, no_sale
 from market.deals.exchange.models import LotEvent
+from market.deals.models import PatentClaim
 from market.deals.negotiation import state_assets, steps
 from market.payments.models import Payment
 from tests.deals.exchange.lots_world import lot, register
 from tests.deals.negotiation_world import agreed, world
+from tests.deals.test_package_deals import package_world
 
 
 def _kinds(item):
@@ -116,3 +118,14 @@ def test_licence_lot_makes_a_licence_to_the_end_of_the_patent(session):
     deal = award(db.session, item, register(item, w.buyer), 8_000_000, at=utcnow())
     assert deal.kind == "LICENSE_EXCLUSIVE" and deal.end_date == w.patent.last_protected_day
     assert deal.fee_terms["lump_fen"] == 8_000_000
+
+
+def test_a_lot_on_a_package_awards_a_deal_on_every_patent_with_its_rights_on_each(session):
+    """A package sold by 挂牌 covers and claims each of its patents, as a negotiated deal on it does."""
+    w = package_world(3)
+    item = lot(w, price_fen=8_000_000)
+    winner = register(item, w.buyer)
+    deal = award(db.session, item, winner, 8_000_000, at=utcnow())
+    assert [p.id for p in deal.members] == [p.id for p in w.listing.members] and len(deal.members) == 3
+    owned = db.session.scalars(select(PatentClaim.patent_id).where(PatentClaim.deal_id == deal.id)).all()
+    assert sorted(owned) == sorted(p.id for p in w.listing.members)
