@@ -16,18 +16,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 try:
+    from local_server import LocalServer
     from postgres import ServiceError
 except ImportError:  # imported as tests.services.stripe_mock
+    from tests.services.local_server import LocalServer
     from tests.services.postgres import ServiceError
 
 VERSION = "v0.203.0"
@@ -68,16 +66,22 @@ def ensure_installed() -> Path:
     return binary
 
 
-class StripeMock:
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="psm-stripe-"))
-        self.log = self.dir / "stripe-mock.log"
-        self.port: int | None = None
-        self.process: subprocess.Popen | None = None
+class StripeMock(LocalServer):
+    name = "stripe-mock"
+    prefix = "psm-stripe-"
+    start_timeout = 30.0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def command(self) -> list[str]:
+        binary = ensure_installed()
+        # Port 0 lets the kernel pick a free loopback port, read back from the log, so two runs
+        # never race for one. Asking for HTTP alone would still open HTTPS on *:12112, so HTTPS
+        # goes to a unix socket in our own folder: nothing listens beyond 127.0.0.1.
+        return [str(binary), "-http-addr", "127.0.0.1:0", "-https-unix", str(self.dir / "https.sock")]
+
+    def learn_port(self) -> int | None:
+        if self.port is None and (found := LISTENING.search(self.tail())):
+            return int(found.group(1))
+        return self.port
 
     def answers(self, timeout: float = 2.0) -> bool:
         request = urllib.request.Request(f"{self.url}/v1/customers",
@@ -88,56 +92,6 @@ class StripeMock:
         except (OSError, urllib.error.HTTPError):
             return False
 
-    def start(self, timeout: float = 30) -> "StripeMock":
-        try:
-            return self._start(timeout)
-        except BaseException:  # nothing of a failed start stays behind: no process, no folder
-            self.stop()
-            raise
-
-    def _start(self, timeout: float) -> "StripeMock":
-        binary = ensure_installed()
-        # Port 0 lets the kernel pick a free loopback port, read back from the log, so two runs
-        # never race for one. Asking for HTTP alone would still open HTTPS on *:12112, so HTTPS
-        # goes to a unix socket in our own folder: nothing listens beyond 127.0.0.1.
-        with self.log.open("ab") as log:  # the child keeps its own descriptor
-            self.process = subprocess.Popen(
-                [str(binary), "-http-addr", "127.0.0.1:0", "-https-unix", str(self.dir / "https.sock")],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServiceError(f"stripe-mock exited with {self.process.returncode}:\n{self._tail()}")
-            if self.port is None and (found := LISTENING.search(self._tail())):
-                self.port = int(found.group(1))
-            if self.port is not None and self.answers():
-                return self
-            time.sleep(0.2)
-        raise ServiceError(f"stripe-mock did not answer in {timeout:.0f} s:\n{self._tail()}")
-
-    def _tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-        self.process = None
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 if __name__ == "__main__":
-    # SIGTERM too must stop the server, which runs in a session of its own.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    mock = StripeMock().start()
-    print(f"stripe-mock {VERSION} on {mock.url}\nTEST_STRIPE_MOCK_URL={mock.url}", flush=True)
-    try:
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        mock.stop()
+    StripeMock().serve_until_interrupted(f"stripe-mock {VERSION} on {{url}}\nTEST_STRIPE_MOCK_URL={{url}}")
