@@ -113,6 +113,14 @@ class Settings:
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Redis shared by the app servers: when it stops answering, each process goes on counting in
+        # its own memory (every limit still holds, per process) and returns to Redis once it answers,
+        # rather than failing every limited request. Errors come wrapped as limits' StorageError so
+        # the login throttle can fall back the same way; short timeouts so a lost host costs little.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_STORAGE_OPTIONS = {"wrap_exceptions": True}
+        if self.RATELIMIT_STORAGE_URI.startswith(("redis", "rediss")):
+            self.RATELIMIT_STORAGE_OPTIONS.update(socket_connect_timeout=0.5, socket_timeout=0.5)
         # Per API token (per client address without one), on every /api/v1 route.
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
         # Days an API token works after it is issued (shown on the account page).
