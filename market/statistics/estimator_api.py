@@ -14,7 +14,7 @@ from market.core.schemas import BaseSchema
 from market.statistics import estimator
 from market.statistics.estimator_views import compute, fee_caps_all, prefill, use_url
 from market.web.api import ApiValidationError, route
-from market.web.openapi import query_params
+from market.web.openapi import describe, query_params
 
 _FEN = "Whole fen (1 元 = 100 fen), above 0."
 
@@ -138,3 +138,7 @@ def pricing_estimate():
         "table_version": out.table.version,
         "references": [_row(r, caps, lang) for r in out.table.rows],
     }
+
+
+# A bad figure is a 422 naming each field (ApiValidationError), as the page shows them beside the fields.
+describe("pricing_estimate", errors=(422,))
