@@ -331,7 +331,13 @@ def test_suggested_terms_go_to_the_draft_being_edited(client, member):
 
 
 # ---- the JSON API ------------------------------------------------------------------------------
-def test_the_api_answers_in_fen_and_decimal_strings_as_documented(app, client, announced):
+@pytest.fixture(scope="module")
+def documented(app):
+    """The operation as /api/v1/openapi.json describes it (built once: it takes seconds)."""
+    return load_schema(app)["/pricing/estimate"]["GET"]
+
+
+def test_the_api_answers_in_fen_and_decimal_strings_as_documented(client, announced, documented):
     headers = {"Authorization": "Bearer " + issue_api_token(announced["user"], "t")[1]}
     app_no = announced["own"].patent.application_number
     assert client.get("/api/v1/pricing/estimate?sales_fen=100&years=1").status_code == 401
@@ -345,7 +351,7 @@ def test_the_api_answers_in_fen_and_decimal_strings_as_documented(app, client, a
     assert royalty["mode"] == "ROYALTY" and royalty["yearly_fen"] == 8_000_000 and royalty["terms"]["royalty_rate"] == "4.00"
     assert royalty["use_url"].startswith(f"/patents/{app_no}/open-licence?")
     assert data["references"][0]["source"]["issuer"] == "国家知识产权局"
-    load_schema(app)["/pricing/estimate"]["GET"].validate_response(response)
+    documented.validate_response(response)
 
 
 BAD_API = [("sales_fen=NaN&years=1", "sales_fen"), ("sales_fen=1&profit_fen=1&years=1", "profit_fen"),
@@ -354,14 +360,13 @@ BAD_API = [("sales_fen=NaN&years=1", "sales_fen"), ("sales_fen=1&profit_fen=1&ye
            ("sales_fen=100&years=1&rate=Infinity", "rate"), ("sales_fen=100&years=1&entry_fen=0", "entry_fen")]
 
 
-def test_the_api_refuses_bad_input_with_a_422_naming_the_field(app, client, member):
+def test_the_api_refuses_bad_input_with_a_422_naming_the_field(client, member, documented):
     headers = {"Authorization": "Bearer " + issue_api_token(member, "t")[1]}
-    operation = load_schema(app)["/pricing/estimate"]["GET"]
     for query, field in BAD_API:
         response = client.get("/api/v1/pricing/estimate?" + query, headers=headers)
         assert response.status_code == 422, (query, response.get_json())
         assert field in response.get_json()["error"]["fields"], query
-        operation.validate_response(response)
+        documented.validate_response(response)
 
 
 def test_the_estimator_page_opens_from_a_patent_without_figures(client, member):
