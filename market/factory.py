@@ -31,6 +31,7 @@ import market.deals.royalties.api
 import market.deals.settlement
 import market.demo.seed
 import market.statistics.api
+import market.statistics.estimator_api
 import matching.api
 import matching.catalogue_model
 import matching.recommend
@@ -59,6 +60,7 @@ from market.payments.webhooks import bp as payments_bp
 from market.search.service import init_search
 from market.site import bp as site_bp
 from market.statistics.annual_views import bp as annual_bp
+from market.statistics.estimator_views import bp as estimator_bp
 from market.statistics.pricing_views import bp as pricing_bp
 from market.statistics.views import bp as statistics_bp
 from market.web.api import bp as api_bp
@@ -67,14 +69,14 @@ from matching.views import bp as matching_bp
 
 # Pages: each blueprint of the app, in the order their URLs were first registered.
 BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, imports_bp, matching_bp, deals_bp, publicity_bp,
-              lots_bp, bidding_bp, payments_bp, statistics_bp, pricing_bp, annual_bp, audit_bp, api_bp)
+              lots_bp, bidding_bp, payments_bp, statistics_bp, pricing_bp, estimator_bp, annual_bp, audit_bp, api_bp)
 # Modules that add routes to a shared blueprint (the accounts pages, /api/v1) or handle outbox
 # topics when imported; listed so that nothing registers by accident and nothing is forgotten.
 ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api, listings.points.api, market.deals.dashboard_api,
                  market.deals.disputes.api, market.deals.exchange.api, market.deals.exchange.bidding_api,
                  market.deals.negotiation.api, market.deals.open_licence.api,
                  market.deals.payment_api, market.deals.rewards.api, market.deals.royalties.api,
-                 market.statistics.api, matching.api)
+                 market.statistics.api, market.statistics.estimator_api, matching.api)
 # Modules that subscribe when imported: outbox topics (e-mail, search), register events (signals),
 # the settlement of paid payments by deal kind, the demo's and demand side's hooks.
 HANDLER_MODULES = (market.accounts.notice_mail, listings.search, market.deals.invalidation, market.deals.exchange.deposits,

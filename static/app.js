@@ -94,4 +94,46 @@
       .then(function (html) { target.innerHTML = html; })  // our own escaped template, same origin
       .catch(function () { target.textContent = ""; });
   });
+  // The fee estimator on the open-licence assistant (templates/_estimator_panel.html): its inputs load in
+  // place and belong to <form id="fee-estimator">; estimating replaces them with the result, and "Use these
+  // terms" fills the assistant's fee fields (nothing is saved until the patentee submits the form).
+  document.querySelectorAll("[data-estimator-fragment]").forEach(function (panel) {
+    var target = panel.querySelector("[data-estimator-target]");
+    var form = document.querySelector("form[data-estimator-form]");
+    function load(url) {
+      fetch(url, {credentials: "same-origin"})
+        .then(function (response) { return response.ok || response.status === 422 ? response.text() : ""; })
+        .then(function (html) { target.innerHTML = html; })  // our own escaped template, same origin
+        .catch(function () { target.textContent = ""; });
+    }
+    load(panel.getAttribute("data-estimator-fragment"));
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var query = new URLSearchParams(new FormData(form));
+      query.set("partial", "1");
+      load(form.getAttribute("action") + "?" + query.toString());
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-fill-fee]") : null;
+    var fee = document.querySelector("form[data-fee-form]");
+    if (!link || !fee) { return; }
+    event.preventDefault();
+    var values = JSON.parse(link.getAttribute("data-fill-fee"));
+    ["lump_yuan", "entry_fee_yuan", "royalty_base", "royalty_base_note", "royalty_rate", "rate_step",
+     "min_annual_yuan"].forEach(function (name) {
+      if (fee.elements[name]) { fee.elements[name].value = ""; }
+    });
+    fee.querySelectorAll("input[name=instalment_yuan], input[name=instalment_months]").forEach(function (input) {
+      input.value = "";
+    });
+    if (fee.elements.rate_schedule) { fee.elements.rate_schedule.value = "FIXED"; }
+    Object.keys(values).forEach(function (name) {
+      if (fee.elements[name]) { fee.elements[name].value = values[name]; }
+    });
+    fee.elements.mode.dispatchEvent(new Event("change", {bubbles: true}));
+    fee.elements.mode.focus();
+    fee.elements.mode.scrollIntoView({block: "center"});
+  });
 })();

@@ -109,14 +109,23 @@ def round_out(fen: int, up: bool) -> int:
     return units * step * 100
 
 
+def middle_half(values: list):
+    """The 25th, 50th and 75th percentiles (inclusive method) of ints or Decimals."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q = pystats.quantiles(sorted(values), n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
 def suggested_range(amounts: list[int]) -> tuple[int, int]:
     """The middle half (25th to 75th percentile) of the amounts, rounded outward."""
-    if len(amounts) == 1:
-        low = high = amounts[0]
-    else:
-        q = pystats.quantiles(sorted(amounts), n=4, method="inclusive")
-        low, high = int(q[0]), int(q[2])
-    return round_out(low, up=False), round_out(high, up=True)
+    low, _, high = middle_half(amounts)
+    return round_out(int(low), up=False), round_out(int(high), up=True)
+
+
+def enough(priced: int, sellers: int) -> bool:
+    """A range rests on MIN_AMOUNTS figures from MIN_SELLERS different organisations."""
+    return priced >= MIN_AMOUNTS and sellers >= MIN_SELLERS
 
 
 def window(today: date) -> Period:
@@ -143,7 +152,7 @@ def tiers(ipc_main: str | None, industries: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _patents_of(tier: str, key: str, dialect: str):
+def patents_of(tier: str, key: str, dialect: str):
     """The patents of the tier, as a condition on Patent (a prefix of the stored main symbol).
 
     A prefix test the index IPC_MAIN can answer: SQLite's LIKE ignores case and so no index, its
@@ -161,7 +170,7 @@ def _patents_of(tier: str, key: str, dialect: str):
 def comparables_statement(kind: str, tier: str, key: str, dialect: str = "postgresql") -> Select:
     """The counted facts of `kind` on the tier's patents, most recent first (at most CONSIDERED)."""
     shape = Shape(types=frozenset({kind}), basis=Basis.FILING.value, scope="district", filters=(), received=False)
-    patents = select(Patent.id).where(_patents_of(tier, key, dialect))
+    patents = select(Patent.id).where(patents_of(tier, key, dialect))
     narrowed = Deal.patent_id.in_(patents)
     if dialect == "sqlite":
         # Tell SQLite's planner the tier's patents are few, so it starts from them (index on
@@ -212,7 +221,7 @@ def _summarise(kind, tier, key, period, rows, viewer_org_id) -> Guidance:
             patent_type=row.patent_type, evidence=row.evidence, own=own, amount_fen=exact,
             band=band_of(fen) if fen > 0 and exact is None else None, royalty_only=fen <= 0))
     out.priced, out.sellers = len(amounts), len(sellers)
-    if len(amounts) >= MIN_AMOUNTS and len(sellers) >= MIN_SELLERS:
+    if enough(len(amounts), len(sellers)):
         out.low_fen, out.high_fen = suggested_range(amounts)
     return out
 

@@ -44,7 +44,7 @@ def _arg(name: str) -> str:
     return (request.args.get(name) or "").strip()[:MAX_TEXT]
 
 
-def _subject() -> tuple[Patent | None, str, list[str], dict]:
+def subject() -> tuple[Patent | None, str, list[str], dict]:
     """The patent (by application number) or the typed IPC and industry; errors beside their fields."""
     errors: dict[str, list[str]] = {}
     app_no, ipc, industry = _arg("app_no"), _arg("ipc"), _arg("industry")
@@ -75,7 +75,7 @@ def _subject() -> tuple[Patent | None, str, list[str], dict]:
 def guidance():
     lang = get_lang()
     kind = _arg("kind") or StatType.TRANSFER.value
-    patent, ipc, industries, errors = _subject()
+    patent, ipc, industries, errors = subject()
     if kind not in pricing.KINDS:
         errors["kind"] = [t("请选择交易方式。", "Choose a kind of deal.")]
     result = None

@@ -323,6 +323,9 @@ ROUTES = [
     # (a university's or institute's administrators, and the bureau for any of them)
     ("GET", "/pricing/guidance", "/pricing/guidance?ipc=H01M+50/449", None,
                                                                      "L 200 200 200 200 200 200 200"),
+    # the open-licence fee estimator: any signed-in user, like guidance ("use these terms" only for patentees)
+    ("GET", "/pricing/estimate", "/pricing/estimate?app_no={patent_no}&sales_yuan=1000000&years=3&rate=3", None,
+                                                                     "L 200 200 200 200 200 200 200"),
     ("GET", "/statistics/annual/", "/statistics/annual/", None,      "L 403 403 200 200 403 403 200"),
     ("GET", "/statistics/annual/xlsx", "/statistics/annual/xlsx", None,
                                                                      "L 403 403 200 200 403 403 200"),
@@ -330,6 +333,8 @@ ROUTES = [
     ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None,    "200 200 200 200 200 200 200 200"),
     ("GET", "/api/v1/docs", "/api/v1/docs", None,                    "200 200 200 200 200 200 200 200"),
     ("GET", "/api/v1/me", "/api/v1/me", None,                        "401 200 200 200 200 200 200 200"),
+    ("GET", "/api/v1/pricing/estimate", "/api/v1/pricing/estimate?sales_fen=100000000&years=3&rate=3", None,
+                                                                     "401 200 200 200 200 200 200 200"),
     ("GET", "/api/v1/members", "/api/v1/members", None,              "401 200 200 200 200 200 200 200"),
     ("POST", "/api/v1/members/<int:id>/deactivate", "/api/v1/members/{member}/deactivate", {},
                                                                      "401 404 404 200 404 404 404 404"),

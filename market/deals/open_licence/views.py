@@ -121,6 +121,27 @@ def _choices() -> dict:
             "payment_periods": list(PaymentPeriod), "choices": choices, "report_choices": report_choices}
 
 
+# Fee fields the fee estimator (market/statistics/estimator_views.py) may suggest in the query string.
+SUGGESTED = {"lump_yuan": 40, "entry_fee_yuan": 40, "royalty_base": 20, "royalty_rate": 12, "fee_basis_note": 4000}
+_FEE_BLANK = {"lump_yuan": "", "entry_fee_yuan": "", "royalty_base": "", "royalty_base_note": "", "royalty_rate": "",
+              "rate_schedule": RateSchedule.FIXED.value, "rate_step": "", "min_annual_yuan": "",
+              "instalment_yuan": [], "instalment_months": []}
+
+
+def _suggested(values: dict) -> tuple[dict, bool]:
+    """The form with the fee terms suggested in the query string ("use these terms"): shown, never saved
+    on this GET; the patentee's own submission of the form is checked like any other."""
+    mode = request.args.get("mode", "")
+    if mode not in {m.value for m in FeeMode}:
+        return values, False
+    out = {**values, **_FEE_BLANK, "mode": mode}
+    for name, limit in SUGGESTED.items():
+        value = (request.args.get(name) or "").strip()
+        if value:
+            out[name] = value[:limit]
+    return out, True
+
+
 def _fields_from(data: dict) -> dict:
     fields = {k: data.get(k) for k in ("term_start", "term_end", "territory", "other_terms", "fee_basis_note",
                                        "contact", "evaluation_report_id", "pledgee_consent_doc")}
@@ -149,11 +170,17 @@ def new_declaration(app_no: str):
         abort(404)
     live = services.live_declaration(patent.id)
     if live is not None:
+        if (request.args.get("mode") and live.status in services.EDITABLE
+                and services.can_manage(current_user, live)):  # suggested terms go to the draft being edited
+            return redirect(url_for("open_licence.edit_declaration", declaration_id=live.id, **request.args))
         return redirect(url_for("open_licence.declaration", declaration_id=live.id))
     errors: dict = {}
     defaults = services.defaults_for(patent, current_user.organisation)
     values = {**{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in defaults.items()},
               "mode": "", "instalment_yuan": [], "instalment_months": []}
+    suggested = False
+    if request.method == "GET":
+        values, suggested = _suggested(values)
     if request.method == "POST":
         values = form_data(request.form)
         data, errors = load(DeclarationForm(), values)
@@ -164,7 +191,7 @@ def new_declaration(app_no: str):
                 return redirect(url_for("open_licence.declaration", declaration_id=done.value.id))
             errors = done.field_errors("mode")
     return render_template("open_licence/form.html", patent=patent, decl=None, values=values, errors=errors,
-                           **_choices()), 422 if errors else 200
+                           suggested=suggested, **_choices()), 422 if errors else 200
 
 
 @bp.route("/open-licences/<int:declaration_id>/edit", methods=["GET", "POST"])
@@ -175,6 +202,9 @@ def edit_declaration(declaration_id: int):
         abort(403)
     errors: dict = {}
     values = form_values(decl)
+    suggested = False
+    if request.method == "GET":
+        values, suggested = _suggested(values)
     if request.method == "POST":
         values = form_data(request.form)
         data, errors = load(DeclarationForm(), values)
@@ -186,7 +216,7 @@ def edit_declaration(declaration_id: int):
                 return redirect(url_for("open_licence.declaration", declaration_id=decl.id))
             errors = done.field_errors("mode")
     return render_template("open_licence/form.html", patent=decl.patent, decl=decl, values=values,
-                           errors=errors, **_choices()), 422 if errors else 200
+                           errors=errors, suggested=suggested, **_choices()), 422 if errors else 200
 
 
 @bp.get("/open-licences/<int:declaration_id>")
