@@ -65,7 +65,8 @@ def configure_login(manager: LoginManager) -> None:
             uid, epoch = (int(x) for x in user_id.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, uid)
+        # With the organisation: nearly every page and every rule asks for it.
+        user = db.session.get(User, uid, options=[joinedload(User.organisation)])
         # Logout, a password change or reset and deactivation move the epoch on: every cookie
         # issued before (a copy saved by an attacker included) stops working, server-side.
         return user if user is not None and user.active and user.session_epoch == epoch else None
