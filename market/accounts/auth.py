@@ -25,8 +25,10 @@ def password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
-# "Last used" is shown to the token's owner to the minute; writing it on every call would make each
-# API read a write (and serialise a client's calls on the token's row), so it moves once a minute.
+# "Last used" is shown to the token's owner to the minute, and written with the action's own commit:
+# a read (GET, HEAD) commits nothing, so it never writes it (the UPDATE used to be sent and rolled
+# back, holding the token's row, or SQLite's one write lock, for the rest of the request), and a
+# write notes it once a minute rather than on every call.
 LAST_USED_STEP = timedelta(minutes=1)
 
 
@@ -42,7 +44,8 @@ def user_from_bearer() -> User | None:
                                      ApiToken.expires_at > now))
     if token is None or not token.user.active:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP:
+    if request.method not in ("GET", "HEAD", "OPTIONS") and (
+            token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP):
         token.last_used_at = now
     return token.user
 
