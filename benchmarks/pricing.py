@@ -36,6 +36,7 @@ def measure(instance: str, rounds: int) -> dict:
     from market.statistics.queries import tune
 
     app = _app(None, instance)
+    load_start = os.getloadavg()[0]
     timings, cpu, tiers, counts = [], [], {}, []
     with app.app_context():
         lines = db.session.scalar(select(func.count()).select_from(DealEvent))
@@ -55,7 +56,8 @@ def measure(instance: str, rounds: int) -> dict:
             db.session.rollback()
     return {"lines": lines, "questions": len(timings), "median_ms": median(timings),
             "p95_ms": percentile(timings, 95), "max_ms": max(timings), "tiers": tiers,
-            "cpu_median_ms": median(cpu), "cpu_p95_ms": percentile(cpu, 95), "load": os.getloadavg()[0],
+            "cpu_median_ms": median(cpu), "cpu_p95_ms": percentile(cpu, 95), "load_start": load_start,
+            "load": os.getloadavg()[0],
             "median_comparables": median(counts)}
 
 
@@ -84,7 +86,8 @@ def main() -> None:
           f"tiers used {r['tiers']}")
     # SQLite runs in this process: its CPU time is the wall time the same work takes on an idle machine.
     print(f"CPU time of the measuring process per question: median {r['cpu_median_ms']:.1f} ms, "
-          f"p95 {r['cpu_p95_ms']:.1f} ms (load average during the run {r['load']:.1f} on {os.cpu_count()} cores)")
+          f"p95 {r['cpu_p95_ms']:.1f} ms (load average {r['load_start']:.2f} at the start of the measurement, "
+          f"{r['load']:.2f} at its end, on {os.cpu_count()} cores)")
     print(f"data set in {instance} (reuse with --instance)")
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import request
 from flask_login import LoginManager
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.accounts.models import ApiToken, User
@@ -22,16 +25,28 @@ def password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
+# "Last used" is shown to the token's owner to the minute, and written with the action's own commit:
+# a read (GET, HEAD) commits nothing, so it never writes it (the UPDATE used to be sent and rolled
+# back, holding the token's row, or SQLite's one write lock, for the rest of the request), and a
+# write notes it once a minute rather than on every call.
+LAST_USED_STEP = timedelta(minutes=1)
+
+
 def user_from_bearer() -> User | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
     digest = token_digest(header.removeprefix("Bearer ").strip())
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest,
-                                                     ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()))
+    now = utcnow()
+    # One statement for the token, its user and the user's organisation (every API view asks for it).
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.organisation))
+                              .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None),
+                                     ApiToken.expires_at > now))
     if token is None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
+    if request.method not in ("GET", "HEAD", "OPTIONS") and (
+            token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP):
+        token.last_used_at = now
     return token.user
 
 
@@ -53,7 +68,8 @@ def configure_login(manager: LoginManager) -> None:
             uid, epoch = (int(x) for x in user_id.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, uid)
+        # With the organisation: nearly every page and every rule asks for it.
+        user = db.session.get(User, uid, options=[joinedload(User.organisation)])
         # Logout, a password change or reset and deactivation move the epoch on: every cookie
         # issued before (a copy saved by an attacker included) stops working, server-side.
         return user if user is not None and user.active and user.session_epoch == epoch else None

@@ -31,6 +31,9 @@ BASIS_ONCE = Index("uq_deal_events_basis_once", DealEvent.deal_id, DealEvent.kin
 # Pricing guidance's comparables (migration 0019): patents by a prefix of their main IPC symbol
 # (text_pattern_ops: PostgreSQL answers LIKE 'H01M 50/%' from the index whatever the collation).
 IPC_MAIN = Index("ix_patents_ipc_main", Patent.ipc_main, postgresql_ops={"ipc_main": "text_pattern_ops"})
+# Pricing guidance's comparables of one kind on a tier's patents (migration 0028): the deals of
+# that kind only, not every deal on the patents.
+DEALS_BY_PATENT_KIND = Index("ix_deals_patent_kind", Deal.patent_id, Deal.kind)
 # The newest change of each table the figures read: the fingerprint of kept figures (kept.py), by
 # one index look-up each instead of a scan.
 LAST_CHANGES = [Index(f"ix_{model.__tablename__}_updated_at", model.updated_at)

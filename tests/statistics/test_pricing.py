@@ -102,6 +102,19 @@ def test_a_thin_group_widens_to_the_subclass_then_the_industry(market):
     assert _guide(ipc="E04B 1/00").tier is None
 
 
+def test_the_statement_is_built_once_and_each_key_finds_its_own_patents(market):
+    # One statement per kind and tier, whatever the key: building it cost a third of a question.
+    assert pricing.comparables_statement("TRANSFER", "group", "H01M 50", "sqlite") is \
+        pricing.comparables_statement("TRANSFER", "group", "G06N 3", "sqlite")
+    # …and the key still decides which patents are compared, asked one after the other.
+    assert [c.ipc_main for c in _guide(ipc="G06N 3/01").comparables] == ["G06N 3/08"]
+    assert _guide(ipc="H01M 50/123").count == 5
+    assert _guide(ipc="G06N 3/01").count == 1
+    # An industry that is not given (NONE: untagged patents) keeps a statement of its own.
+    assert pricing.comparables_statement("TRANSFER", "industry", "NONE") is not \
+        pricing.comparables_statement("TRANSFER", "industry", "1.5")
+
+
 def test_open_licence_fees_are_announced_so_shown_exactly(market):
     seller = market["sellers"][2]
     ledger.deal("OPEN_LICENSE", _patent(seller), seller, market["other"], on=date(2025, 1, 2),

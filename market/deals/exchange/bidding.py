@@ -23,7 +23,7 @@ from market.accounts.models import User
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.money import MAX_FEN, yuan_text
 from market.deals.exchange.award import award, lot_ledger, no_sale
-from market.deals.exchange.deposits import excluded_orgs, is_qualified_bidder, lock_lot
+from market.deals.exchange.deposits import excluded_orgs, is_qualified_bidder, lock_lot, transaction_memo
 from market.deals.exchange.models import (
     Bid,
     BiddingFormat,
@@ -105,6 +105,14 @@ def state_of(session, lot: Lot) -> State:
     return State(top, lot.price_fen if top is None else top + lot.increment_fen, count)
 
 
+def state_after(lot: Lot, bid: Bid) -> State:
+    """state_of right after `bid` was accepted, without a query: it is the last accepted bid, and an
+    ascending lot's last accepted bid is its highest (the caller still holds the lot's lock)."""
+    if lot.bidding_format == BiddingFormat.SEALED:
+        return State(None, lot.price_fen, bid.seq)
+    return State(bid.amount_fen, bid.amount_fen + lot.increment_fen, bid.seq)
+
+
 def check_amount(amount_fen) -> int:
     """Only a whole, positive number of fen is a bid: never a float, NaN or Infinity."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
@@ -122,8 +130,20 @@ def check_amount(amount_fen) -> int:
 
 
 def registration_of(session, lot: Lot, org_id: int) -> LotRegistration | None:
-    return session.scalars(select(LotRegistration).where(
-        LotRegistration.lot_id == lot.id, LotRegistration.buyer_org_id == org_id)).first()
+    """The organisation's registration for the lot (unique per lot and organisation).
+
+    Read once per transaction (the viewer's role, then the bid, ask for it): a second SELECT within
+    the transaction would hand back the same object with the attributes it already has, as the ORM
+    does not overwrite a loaded row. Under the lot's lock, place_bid refreshes it explicitly.
+    """
+    key = (lot.id, org_id)
+    found = transaction_memo(session, "exchange.registrations").get(key)
+    if found is None:
+        found = session.scalars(select(LotRegistration).where(
+            LotRegistration.lot_id == lot.id, LotRegistration.buyer_org_id == org_id)).first()
+        if found is not None:  # in the memo of the transaction the SELECT ran in (it may have begun it)
+            transaction_memo(session, "exchange.registrations")[key] = found
+    return found
 
 
 def _require_qualified(lot: Lot, registration: LotRegistration | None) -> None:

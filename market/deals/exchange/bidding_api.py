@@ -84,11 +84,16 @@ def bidding_board_api(lot_id: int):
 def place_bid_api(lot_id: int):
     lot, role = lot_for(db.session, current_user, lot_id)
     amount = body_of(BidInputSchema())["amount_fen"]
-    bid = run_api_action(lambda: bidding.place_bid(db.session, lot, current_user._get_current_object(), amount,
-                                                   at=utcnow()))
-    state = bidding.state_of(db.session, lot)
-    return BidPlacedSchema().dump({
-        "bid": {"seq": bid.seq, "bidder": "您", "mine": True, "amount_fen": bid.amount_fen,
-                "placed_at": bid.placed_at.isoformat() + "Z"},
-        "current_fen": state.current_fen, "next_min_fen": state.next_min_fen,
-        "closes_at": lot.bidding_closes_at.isoformat() + "Z"}), 201
+    user = current_user._get_current_object()
+
+    def bid_and_answer() -> dict:
+        bid = bidding.place_bid(db.session, lot, user, amount, at=utcnow())
+        # The answer as it stands under the lot's lock, before the commit (which would expire the
+        # lot and the bid, and cost three queries to read them and the price again).
+        state = bidding.state_after(lot, bid)
+        return {"bid": {"seq": bid.seq, "bidder": "您", "mine": True, "amount_fen": bid.amount_fen,
+                        "placed_at": bid.placed_at.isoformat() + "Z"},
+                "current_fen": state.current_fen, "next_min_fen": state.next_min_fen,
+                "closes_at": lot.bidding_closes_at.isoformat() + "Z"}
+
+    return BidPlacedSchema().dump(run_api_action(bid_and_answer)), 201

@@ -121,4 +121,4 @@ def place(lot_id: int):
         db.session.refresh(lot)
         return _page(lot, role, amount=raw, error=done.message, status=done.error.status)
     flash(t("出价已被接受：{a} 元", "Your bid is accepted: ¥{a}").format(a=yuan_grouped(fen)), "success")
-    return redirect(url_for("bidding.live", lot_id=lot.id))
+    return redirect(url_for("bidding.live", lot_id=lot_id))  # lot_id: lot.id would reload the committed lot

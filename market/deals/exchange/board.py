@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from listings.models import Listing
 from market.accounts.models import Organisation, User
 from market.core.errors import NotFound
 from market.deals.exchange import bidding
@@ -43,7 +45,9 @@ def role_of(session, lot: Lot, user: User | None) -> str | None:
 
 def lot_for(session, user: User | None, lot_id: int) -> tuple[Lot, str]:
     """The lot and the viewer's role; 404 for a lot that never bid or a viewer with no part in it."""
-    lot = session.get(Lot, lot_id) if 0 < lot_id < 2**31 else None
+    # With its listing and point (who is excluded from bidding): one statement, not three.
+    lot = session.get(Lot, lot_id, options=[joinedload(Lot.listing).joinedload(Listing.point)]) \
+        if 0 < lot_id < 2**31 else None
     role = role_of(session, lot, user) if lot is not None else None
     if lot is None or lot.bidding_opens_at is None or lot.status not in (
             LotStatus.BIDDING, LotStatus.AWARDED, LotStatus.UNSOLD) or role is None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session, scoped_session
 
 from market.core.errors import Conflict
 from market.deals.exchange.models import (
@@ -29,20 +29,53 @@ from market.payments.offline import PayeeAccount, payee_account_resolver
 from market.payments.services import PaymentOutcome, on_payment_paid
 from market.payments.vocabulary import PaymentKind, PaymentStatus
 
+_LOT_COLLECTIONS = [r.key for r in inspect(Lot).relationships if r.uselist]
+
+
+def transaction_memo(session: Session | scoped_session, name: str) -> dict:
+    """A dict that lives as long as the session's current transaction: what this transaction holds
+    (its row locks) or has read once (a registration, which the ORM would not read afresh within
+    the transaction anyway). A commit or rollback starts a new transaction, and an empty memo.
+
+    The innermost savepoint counts as a transaction of its own: rolling one back releases the row
+    locks taken in it (PostgreSQL), so nothing learnt inside a savepoint outlives it.
+    """
+    if isinstance(session, scoped_session):  # db.session: the request's own Session
+        session = session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    memo = session.info.get(name)
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[name] = (transaction, {})
+    return memo[1]
+
+
+def _locks_held(session: Session | scoped_session) -> dict:
+    """The lots whose row this transaction has locked (a row lock lasts until the transaction ends)."""
+    return transaction_memo(session, "exchange.locked_lots")
+
 
 def lock_lot(session: Session, lot: Lot) -> Lot:
     """Serialise every change to one lot (a row lock on PostgreSQL; SQLite has one writer).
 
     The refresh also reloads what another request may have changed before the lock was granted.
     """
-    session.refresh(lot, with_for_update=True)
+    # A statement of its own rather than session.refresh, which would repeat the options the lot was
+    # loaded with (its listing and point joined in: FOR UPDATE refuses an outer join's nullable side).
+    # It overwrites every column; the collections (registrations) are read again on their next use,
+    # as after a refresh. The many-to-one objects stay: their keys (listing, seller) never change.
+    session.execute(select(Lot).where(Lot.id == lot.id).with_for_update()
+                    .execution_options(populate_existing=True))
+    session.expire(lot, _LOT_COLLECTIONS)
+    _locks_held(session)[lot.id] = True
     return lot
 
 
 def lot_ledger(session: Session, lot: Lot, kind: str, *, at: datetime, actor=None,
                registration: LotRegistration | None = None, amount_fen: int | None = None, **detail) -> LotEvent:
     """Append one line to the lot's ledger; seq is the next one under the lot's row lock."""
-    session.execute(select(Lot.id).where(Lot.id == lot.id).with_for_update())
+    if lot.id not in _locks_held(session):  # a bid's line is written under the lock it already holds
+        session.execute(select(Lot.id).where(Lot.id == lot.id).with_for_update())
+        _locks_held(session)[lot.id] = True
     last = session.scalar(select(func.max(LotEvent.seq)).where(LotEvent.lot_id == lot.id)) or 0
     event = LotEvent(lot_id=lot.id, seq=last + 1, kind=kind, at=at, actor_user_id=getattr(actor, "id", None),
                      actor_org_id=getattr(actor, "organisation_id", None),
