@@ -49,3 +49,35 @@ def test_bid_amounts_stay_on_one_line_on_a_phone(actors, live_server, variant):
     bidder.goto(f"/lots/{finished}")
     cells = page.evaluate(LINES, "#bids-title ~ .table-wrap tbody td")
     assert len(cells) >= 3 * 7 and all(lines == 1 for _, lines in cells), cells
+
+
+def lot_in_period(server) -> tuple[int, str]:
+    """The demo's lot in its disclosure period and its seller's login key."""
+    from market.accounts.models import User
+    from market.core.extensions import db
+    from market.deals.exchange.models import Lot
+
+    with server.app.app_context():
+        lot = db.session.scalar(select(Lot).where(Lot.status == "OPEN"))
+        seller = db.session.scalar(select(User).where(User.organisation_id == lot.seller_org_id).order_by(User.id))
+        return lot.id, seller.email.split("@")[0]
+
+
+@pytest.mark.parametrize("variant", [ZH_PHONE, EN_PHONE], ids=["zh-phone", "en-phone"])
+def test_the_lot_list_ledger_and_registrations_are_cards_on_a_phone(actors, live_server, variant):
+    """Seven columns in 390 px put 拍卖 · 转让 one character per line and broke dates at their hyphen."""
+    lot_id, seller_key = lot_in_period(live_server)
+    seller = actors(seller_key)
+    page = seller.page
+    seller.goto("/lots/")
+    # Reference, price, deposit and count on one line each; the method in words (two lines at most in English).
+    cells = page.evaluate(LINES, ".table-lots tbody td:is(:nth-child(1), :nth-child(4), :nth-child(5), :nth-child(6))")
+    assert cells and all(lines == 1 for _, lines in cells), cells
+    methods = page.evaluate(LINES, ".table-lots tbody td:nth-child(3)")
+    assert methods and all(lines <= 2 for _, lines in methods), methods
+    seller.goto(f"/lots/{lot_id}")
+    times = page.evaluate(LINES, "#ledger tbody td:nth-child(2)")
+    assert times and all(lines == 1 for _, lines in times), times
+    seller.goto(f"/lots/{lot_id}/manage")
+    cells = page.evaluate(LINES, ".table-lot-registrations tbody td:nth-child(-n+2)")
+    assert cells and all(lines == 1 for _, lines in cells), cells
