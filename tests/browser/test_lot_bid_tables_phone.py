@@ -4,6 +4,8 @@ sideways in its wrap instead (.table-oneline, shared with the annual report).
 The demo's auction is bidding now with one bid; an enterprise qualified for it (lanqi) opens the live
 page, whose script redraws the rows from the JSON board at its first poll (it once wrote 元 under each
 amount). The demo's finished competitive bidding shows its seven bids on the public notice. Only looks.
+This file runs before test_lot_journey.py (pytest's order of files), whose moved clock ends the demo's
+auction for the rest of the package.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def demo_lots(server) -> tuple[int, int]:
     with server.app.app_context():
         auction = db.session.scalar(select(Lot.id).where(Lot.method == "AUCTION", Lot.status == "BIDDING"))
         finished = db.session.scalar(select(Lot.id).where(Lot.status == "AWARDED", Lot.id.in_(select(Bid.lot_id))))
-        assert auction and finished, "the demo has no live auction or finished bidding"
+        assert auction and finished, "the demo has no live auction or finished bidding (did the lot journey run first?)"
         return auction, finished
 
 
