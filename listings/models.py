@@ -251,7 +251,8 @@ class ListingPatent(Base):
     """A further patent of a package listing (the lead one is Listing.patent, position 0).
 
     A patent sits in a package at most once; that it is in no other live listing at the same time is
-    checked by listings.packages when the package is made.
+    checked by listings.packages when the package is made, under the patents' row locks
+    (listings.services.hold_shelf), so two requests made at the same moment cannot both pass.
     """
 
     __tablename__ = "listing_patents"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from listings.models import Listing, ListingPatent, Patent
 from listings.numbers import parse_application_number
 from listings.search import queue_listing
-from listings.services import create_listing
+from listings.services import create_listing, hold_shelf
 from market.accounts.models import Organisation, User
 from market.core.errors import Conflict, DomainError
 from market.core.extensions import db
@@ -90,6 +90,7 @@ def package_problems(patents: list[Patent], organisation: Organisation) -> list[
 def create_package(actor: User | None, patents: list[Patent], organisation: Organisation,
                    fields: dict[str, Any]) -> Listing:
     """A draft listing selling `patents` together (the first is the lead) at one price; all or nothing."""
+    hold_shelf(patents)
     problems = package_problems(patents, organisation)
     if problems:
         listed = any(p is not None and p.live_listing is not None for p, _, _ in problems)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from listings.hooks import open_licence_in_effect
 from listings.models import Listing, ListingEvent, Patent
@@ -156,8 +156,29 @@ def _point(point_id: int | None) -> Point:
     return point
 
 
+def hold_shelf(patents: list[Patent]) -> None:
+    """Queue every request putting these patents on the shelf, then let it see the latest listings.
+
+    A patent has one live listing, as lead or as a package member; the partial unique index covers
+    only the lead, so two packages (or a package and a single listing) sharing a member made at the
+    same moment would both pass the check below. The patents' row locks (PostgreSQL; SQLite has one
+    writer), in id order so two overlapping requests cannot deadlock, make the second wait until
+    the first commits; its check then sees the first listing and refuses with words, not a 500.
+    """
+    ids = sorted({p.id for p in patents if p.id is not None})
+    if not ids:
+        return
+    db.session.execute(select(Patent.id).where(Patent.id.in_(ids)).order_by(Patent.id).with_for_update())
+    for patent in patents:
+        if not inspect(patent).persistent:
+            continue
+        # Loaded before the lock, these may predate the listing the first request just committed.
+        db.session.expire(patent, ["listings", "package_memberships"])
+
+
 def create_listing(actor: User | None, patent: Patent, organisation: Organisation,
                    fields: dict[str, Any], *, package: bool = False) -> Listing:
+    hold_shelf([patent])
     if actor is not None:
         require_supplier(actor)
         if actor.organisation_id != organisation.id:

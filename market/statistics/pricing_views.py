@@ -74,10 +74,13 @@ def subject() -> tuple[Patent | None, str, list[str], dict]:
 @login_required
 def guidance():
     lang = get_lang()
-    kind = _arg("kind") or StatType.TRANSFER.value
+    # A link without a kind (the listing form's, a bookmark) asks about transfers; a kind that was sent
+    # but is empty or unknown is refused, and the form then shows "请选择", never a kind nobody asked for.
+    kind = StatType.TRANSFER.value if "kind" not in request.args else _arg("kind")
     patent, ipc, industries, errors = subject()
     if kind not in pricing.KINDS:
         errors["kind"] = [t("请选择交易方式。", "Choose a kind of deal.")]
+        kind = ""
     result = None
     if not errors:
         tune(db.session)

@@ -226,10 +226,15 @@ ROUTES = [
      {"qualified": "1", "reason": "资格符合", "confirm": "1"}, "L 403 403 302 403 302 403 403"),
     ("POST", "/lots/<int:lot_id>/registrations/<int:reg_id>/deposit-received",
      "/lots/{lot}/registrations/{lot_reg}/deposit-received", {"confirm": "1"}, "L 403 403 302x 403 302x 403 403"),
+    ("GET", "/lots/<int:lot_id>/withdraw", "/lots/{lot}/withdraw", None, "L 403 403 200 403 200 403 403"),
     ("POST", "/lots/<int:lot_id>/withdraw", "/lots/{lot}/withdraw", {"reason": "自行实施", "confirm": "1"}, "L 403 403 302 403 302 403 403"),
     ("GET", "/lots/<int:lot_id>/register", "/lots/{lot}/register", None, "L 200 200 200 200 200 200 200"),
     ("POST", "/lots/<int:lot_id>/register", "/lots/{lot}/register", {"confirm": "1"}, "L 422 302 422 302 422 422 422"),
-    ("POST", "/lots/<int:lot_id>/withdraw-registration", "/lots/{lot}/withdraw-registration", {}, "L 302 302x 302x 302x 302x 302x 302x"),
+    # Only an organisation that registered has a registration to withdraw; for the others it does not exist.
+    ("GET", "/lots/<int:lot_id>/withdraw-registration", "/lots/{lot}/withdraw-registration", None,
+     "L 200 404 404 404 404 404 404"),
+    ("POST", "/lots/<int:lot_id>/withdraw-registration", "/lots/{lot}/withdraw-registration", {"confirm": "1"},
+     "L 302 404 404 404 404 404 404"),
     ("POST", "/lots/<int:lot_id>/deposit", "/lots/{lot}/deposit", {}, "L 200 404 404 404 404 404 404"),
     # Bidding pages exist only once a lot's bidding has started: on the world's lot, still in its
     # disclosure period, they are not found by anyone (who sees what during bidding:

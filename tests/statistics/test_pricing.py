@@ -216,3 +216,29 @@ def test_the_listing_form_and_the_open_licence_assistant_offer_the_panel(client,
     fragment = client.get("/pricing/guidance?partial=1&kind=OPEN_LICENSE&app_no="
                           + recent["mine"].application_number)
     assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+
+
+def _kind_select(html: str) -> tuple[str, list[str]]:
+    """The kind select's first option and the values of the options marked selected."""
+    select = re.search(r'<select id="f-kind".*?</select>', html, re.S).group(0)
+    first = re.search(r'<option value="([^"]*)"', select).group(1)
+    return first, re.findall(r'<option value="([^"]*)" selected', select)
+
+
+@pytest.mark.parametrize("query", ["ipc=H01M+50/449&kind=LOAN", "ipc=H01M+50/449&kind="])
+def test_a_kind_not_chosen_shows_choose_not_transfer(client, recent, query):
+    """The page said no kind was chosen while its select showed 转让: now the empty option shows."""
+    f.login(client, recent["user"])
+    response = client.get("/pricing/guidance?" + query)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="err-kind"' in html
+    assert _kind_select(html) == ("", [])  # nothing selected: the browser shows the first, 请选择
+    assert ">请选择</option>" in html
+
+
+@pytest.mark.parametrize(("query", "shown"), [("ipc=H01M+50/449", "TRANSFER"),
+                                              ("ipc=H01M+50/449&kind=EQUITY", "EQUITY")])
+def test_the_kind_select_shows_the_kind_the_guidance_is_for(client, recent, query, shown):
+    f.login(client, recent["user"])
+    response = client.get("/pricing/guidance?" + query)
+    assert response.status_code == 200 and _kind_select(response.get_data(as_text=True)) == ("", [shown])

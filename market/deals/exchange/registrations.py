@@ -106,17 +106,29 @@ def decide(session: Session, user: User, lot: Lot, reg: LotRegistration, qualifi
     return reg
 
 
+def withdrawal_refusal(user: User, lot: Lot, reg: LotRegistration, *, at: datetime) -> DomainError | None:
+    """Why the registration cannot be withdrawn now (None: it can); the confirmation page says it first."""
+    if not user.is_admin:
+        return Forbidden("lot.admin_only", "只有本单位管理员可以撤回报名。", "Only an administrator may withdraw it.")
+    try:
+        _period_open(lot, at)
+    except Conflict as err:
+        return err
+    if reg.status not in (RegistrationStatus.PENDING, RegistrationStatus.QUALIFIED):
+        return Conflict("lot.cannot_withdraw_registration", f"该报名当前为“{RegistrationStatus(reg.status).zh}”，不能撤回。",
+                        f"This registration is {RegistrationStatus(reg.status).en.lower()}; it cannot be withdrawn.")
+    return None
+
+
 def withdraw(session: Session, user: User, lot: Lot, *, at: datetime) -> LotRegistration:
     """The buyer withdraws its registration before the period ends; its deposit goes back."""
     reg = own_registration(user, lot)
     if reg is None:
         raise NotFound("lot.registration_not_found", "贵单位没有报名本项目。", "Your organisation has not registered.")
-    if not user.is_admin:
-        raise Forbidden("lot.admin_only", "只有本单位管理员可以撤回报名。", "Only an administrator may withdraw it.")
     lock_lot(session, lot)
-    _period_open(lot, at)
-    if reg.status not in (RegistrationStatus.PENDING, RegistrationStatus.QUALIFIED):
-        raise Conflict("lot.cannot_withdraw_registration", "该报名不能撤回。", "This registration cannot be withdrawn.")
+    refusal = withdrawal_refusal(user, lot, reg, at=at)  # on the locked, current lot
+    if refusal is not None:
+        raise refusal
     reg.status = RegistrationStatus.WITHDRAWN
     release_deposit(session, lot, reg, at=at, actor=user, reason="报名人撤回报名 / registration withdrawn")
     lot_ledger(session, lot, "REGISTRATION_WITHDRAWN", at=at, actor=user, registration=reg)

@@ -2,7 +2,8 @@
 
 Reading a lot settles it first when its period has ended (settle_due_lots, as the daily job does):
 the outcome rests on the server's clock, so whoever looks first sees the same result the job
-would write. Binding acts (registering, deciding a registration) go through a confirmation page.
+would write. Binding acts (registering, deciding or withdrawing a registration, withdrawing a lot) go
+through a confirmation page; the POST that follows checks everything again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from market.core.schemas import load
 from market.deals.exchange import lots, public, registrations
 from market.deals.exchange.deposits import deposit_payment
 from market.deals.exchange.lots import role_in_lot
-from market.deals.exchange.models import BiddingFormat, LotMethod
+from market.deals.exchange.models import BiddingFormat, DepositStatus, LotMethod
 from market.deals.exchange.schemas import LotForm
 from market.payments import services as payments
 from market.payments.providers import get_provider
@@ -210,18 +211,38 @@ def deposit_received(lot_id: int, reg_id: int):
     return redirect(url_for("lots.manage", lot_id=item.id))
 
 
+def _withdraw_page(item, values=None, errors=None):
+    """The confirmation before 撤牌: what becomes of each registration and its deposit."""
+    paid = [r for r in item.registrations if r.deposit_status == DepositStatus.PAID]
+    due = [r for r in item.registrations if r.deposit_status == DepositStatus.DUE]
+    return render_template("exchange/withdraw.html", lot=item, s=public.summary(item, utcnow()),
+                           paid=paid, paid_fen=sum(item.deposit_fen for _ in paid), due=due,
+                           values=values or {}, errors=errors or {}), 422 if errors else 200
+
+
+@bp.get("/<int:lot_id>/withdraw")
+@login_required
+def withdraw_lot_confirm(lot_id: int):
+    return _withdraw_page(_manager_lot(lot_id))
+
+
 @bp.post("/<int:lot_id>/withdraw")
 @login_required
 def withdraw_lot(lot_id: int):
     item = _manager_lot(lot_id)
+    reason = request.form.get("reason", "")
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = [t("请说明撤牌原因（将在公告页显示）。", "Say why the lot is withdrawn (shown publicly).")]
     if request.form.get("confirm") != "1":
-        flash(t("请勾选确认撤牌。", "Tick the box to confirm the withdrawal."), "error")
-        return redirect(url_for("lots.manage", lot_id=item.id))
-    done = run_action(lambda: lots.withdraw_lot(db.session, _user(), item, request.form.get("reason", ""), at=utcnow()),
-                      abort_on=(403,))
-    flash(done.message if not done.ok else t("已撤牌，保证金全部退还。", "Withdrawn; every deposit is refunded."),
-          "error" if not done.ok else "success")
-    return redirect(url_for("lots.manage" if not done.ok else "lots.lot", lot_id=item.id))
+        errors["confirm"] = [t("请勾选确认后再撤牌。", "Tick the confirmation first.")]
+    if not errors:
+        done = run_action(lambda: lots.withdraw_lot(db.session, _user(), item, reason, at=utcnow()), abort_on=(403,))
+        if done.ok:
+            flash(t("已撤牌，保证金全部退还。", "Withdrawn; every deposit is refunded."), "success")
+            return redirect(url_for("lots.lot", lot_id=item.id))
+        errors = done.field_errors("confirm")
+    return _withdraw_page(item, {"reason": reason}, errors)
 
 
 @bp.get("/<int:lot_id>/register")
@@ -248,13 +269,37 @@ def register(lot_id: int):
                            values={"statement": statement}), 422
 
 
+def _own_registration_or_404(item):
+    mine = registrations.own_registration(_user(), item)
+    if mine is None:
+        abort(404)  # nothing of this organisation's to withdraw
+    return mine
+
+
+def _withdraw_registration_page(item, mine, errors=None):
+    return render_template("exchange/withdraw_registration.html", lot=item, s=public.summary(item, utcnow()),
+                           mine=mine, deposit=deposit_payment(db.session, mine), errors=errors or {},
+                           refusal=registrations.withdrawal_refusal(_user(), item, mine, at=utcnow())), 422 if errors else 200
+
+
+@bp.get("/<int:lot_id>/withdraw-registration")
+@login_required
+def withdraw_registration_confirm(lot_id: int):
+    item = _settled_lot(lot_id)
+    return _withdraw_registration_page(item, _own_registration_or_404(item))
+
+
 @bp.post("/<int:lot_id>/withdraw-registration")
 @login_required
 def withdraw_registration(lot_id: int):
     item = _settled_lot(lot_id)
-    done = run_action(lambda: registrations.withdraw(db.session, _user(), item, at=utcnow()))
-    flash(done.message if not done.ok else t("已撤回报名，保证金将退还。", "Registration withdrawn; the deposit is refunded."),
-          "error" if not done.ok else "success")
+    mine = _own_registration_or_404(item)
+    if request.form.get("confirm") != "1":
+        return _withdraw_registration_page(item, mine, {"confirm": [t("请勾选确认后再撤回。", "Tick the confirmation first.")]})
+    done = run_action(lambda: registrations.withdraw(db.session, _user(), item, at=utcnow()), abort_on=(403,))
+    if not done.ok:
+        return _withdraw_registration_page(item, mine, done.field_errors("confirm"))
+    flash(t("已撤回报名，保证金将退还。", "Registration withdrawn; the deposit is refunded."), "success")
     return redirect(url_for("lots.lot", lot_id=item.id) + "#mine")
 
 

@@ -198,3 +198,13 @@ def test_every_line_the_lot_services_write_has_words_on_the_public_notice():
     kinds = set(re.findall(r'lot_ledger\([^"]*"([A-Z_]+)"', source))
     assert {"OPENED", "BIDDING_STARTED", "BID", "BIDDING_CLOSED", "AWARDED"} <= kinds
     assert kinds - set(public.LINE_WORDS) == set()
+
+
+def test_the_english_notice_names_the_extension_in_minutes_in_plain_brackets(app, setup, client):
+    w = setup()
+    lot = _lot(w)
+    lot.extension_minutes = 5
+    db.session.commit()
+    en = client.get(f"/lots/{lot.id}?lang=en").get_data(as_text=True)
+    assert "extends it by 5 minutes" in en  # it said "extends it by 5"
+    assert "（" not in en.split('id="terms-title"')[1].split("</section>")[0]  # no full-width brackets in English
