@@ -9,8 +9,9 @@ the SQLite pass only (TEST_SEARCH_CLUSTERS) and is stopped when that pass ends: 
 contract depends on the database, and a second run would only add CI time. In the same pass
 tests/search/test_cluster.py starts a three-node OpenSearch cluster of its own (it stops and
 restarts a node, which it can do only to processes it started) and stops it when done.
-Debian's Chromium is checked (installed as root when missing) and passed as TEST_CHROMIUM to the
-browser tests, which run in the SQLite pass only. A service that cannot start fails the run with
+Debian's redis-server is installed as root when missing, before the passes start (the rate-limit
+tests of both start Redis servers of their own). Debian's Chromium is checked (installed as root
+when missing) and passed as TEST_CHROMIUM to the browser tests, which run in the SQLite pass only. A service that cannot start fails the run with
 its error; outside CI a missing node, stripe-mock or Chromium only skips the tests that need it,
 with the reason printed.
 
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "services"))
 
 import chromium  # noqa: E402
+import redis_server  # noqa: E402
 from elasticsearch import ElasticsearchNode  # noqa: E402
 from opensearch import OpenSearchNode  # noqa: E402
 from postgres import Postgres, ServiceError  # noqa: E402
@@ -71,6 +73,15 @@ def check_chromium() -> chromium.Chromium | None:
     """Debian's Chromium (and a CJK font) for the browser tests, installed as root when missing."""
     return required("Chromium", chromium.check,
                     lambda b: f"{b.version} at {b.url}; CJK font: {b.fonts[0] if b.fonts else 'none'}")
+
+
+def check_redis() -> str | None:
+    """Debian's redis-server, installed here when missing: both passes start Redis servers of their own
+    (tests/security/test_rate_limits_on_redis.py), and two apt-get runs at once would meet on dpkg's lock."""
+    def installed() -> str:
+        redis_server.ensure_installed()
+        return redis_server.version()
+    return required("redis-server", installed, lambda version: f"{version} at {redis_server.EXECUTABLE}")
 
 
 def start_search_nodes() -> dict[str, SearchNode | None]:
@@ -182,6 +193,7 @@ def main(args: list[str]) -> int:
     # Chromium first: it is only a check (nothing keeps running), and the cheapest to fail on.
     try:
         browser = check_chromium()
+        check_redis()
     except ServiceError:
         return 1
     try:
