@@ -16,17 +16,16 @@ its error; outside CI a missing node, stripe-mock or Chromium only skips the tes
 with the reason printed.
 
 The two passes are independent (different databases) and each pytest is one process, so on a
-two-core machine they run at once, as two subprocesses: each with its own TMPDIR and its own
-port range for the search nodes its tests start, its output captured to a log file and printed
-whole when it ends (with its time and the 25 slowest tests). The run fails if either pass fails.
+two-core machine they run at once, as two subprocesses (passes.py): each with its own TMPDIR and
+its own port range for the search nodes its tests start, its output captured to a log file and
+printed whole when it ends (with its time and the 25 slowest tests). The run fails if either
+pass fails.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ import chromium  # noqa: E402
 import redis_server  # noqa: E402
 from elasticsearch import ElasticsearchNode  # noqa: E402
 from opensearch import OpenSearchNode  # noqa: E402
+from passes import Pass, run_passes  # noqa: E402
 from postgres import Postgres, ServiceError  # noqa: E402
 from s3_server import VERSION as S3_VERSION  # noqa: E402
 from s3_server import S3Server  # noqa: E402
@@ -47,8 +47,6 @@ from stripe_mock import VERSION as STRIPE_MOCK_VERSION  # noqa: E402
 from stripe_mock import StripeMock  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() == "true"
-# The slowest tests of each pass at the end of its output, so that CI logs show where the time goes.
-PYTEST_ARGS = ["--durations=25"]
 # Where each pass's own search nodes (tests/search's restartable node) look for a port: apart, so that
 # one pass never takes the port of the other's node while it is stopped for a restart. The harness's
 # nodes start before either pass, from 9201; the SQLite pass's 3-node cluster takes 9298 downwards.
@@ -125,67 +123,6 @@ def start_stripe_mock() -> StripeMock | None:
 
 def start_s3() -> S3Server | None:
     return required("S3 server", lambda: S3Server().start(), lambda server: f"{S3_VERSION} S3 server on {server.url}")
-
-
-class Pass:
-    """One pytest process over the whole suite, its output captured to a log file of its own.
-
-    Each pass gets its own TMPDIR (so its own pytest base temp, instance folders, Chromium profiles)
-    and its own range of ports for the search nodes its tests start (TEST_NODE_PORTS): the passes
-    run at the same time and must not meet in a folder or on a port.
-    """
-
-    def __init__(self, name: str, label: str, env: dict[str, str], args: list[str], folder: Path) -> None:
-        self.name, self.label = name, label
-        self.tmp = folder / name
-        self.tmp.mkdir()
-        self.log = folder / f"{name}.log"
-        self.started = time.monotonic()
-        self.seconds: float | None = None
-        with self.log.open("wb") as out:  # the child keeps its own descriptor
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PYTEST_ARGS, *args],
-                cwd=ROOT, env={**os.environ, **env, "TMPDIR": str(self.tmp)},
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        print(f"started: {label} (pid {self.process.pid}, output in {self.log})", flush=True)
-
-    def finished(self) -> bool:
-        if self.seconds is None and self.process.poll() is not None:
-            self.seconds = time.monotonic() - self.started
-        return self.seconds is not None
-
-    def report(self) -> None:
-        """The pass's whole output, under one heading, as when the passes ran one after the other."""
-        print(f"\n=== {self.label} ===", flush=True)
-        with self.log.open("rb") as log:
-            shutil.copyfileobj(log, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        print(f"=== {self.name} pass: exit {self.process.returncode} after {self.seconds:.0f} s ===", flush=True)
-
-    def interrupt(self) -> None:
-        """Stop a pass still running (the harness itself was stopped): pytest tears its fixtures down on SIGINT."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def run_passes(passes: list[Pass], on_finish) -> int:
-    """Wait for every pass; each one's output is printed whole when it ends. Returns the failures."""
-    failures = 0
-    waiting = list(passes)
-    while waiting:
-        for each in [p for p in waiting if p.finished()]:
-            waiting.remove(each)
-            on_finish(each)
-            each.report()
-            failures += each.process.returncode != 0
-        if waiting:
-            time.sleep(1)
-    return failures
 
 
 def main(args: list[str]) -> int:
