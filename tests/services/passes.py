@@ -1,8 +1,10 @@
 """The harness's passes: pytest processes over the whole suite that run at the same time.
 
-Each pass gets its own TMPDIR (so its own pytest base temp, instance folders, Chromium profiles)
-and whatever else keeps it apart from the others in its environment (run_suite.py gives each a
-range of ports for the search nodes its tests start, TEST_NODE_PORTS). Its output goes to a log
+Each pass gets its own pytest base temp (--basetemp: every tmp_path, so every instance folder,
+of the pass) and whatever else keeps it apart from the others in its environment (run_suite.py
+gives each a range of ports for the search nodes its tests start, TEST_NODE_PORTS). Not a TMPDIR
+of its own: a deeper temporary folder pushed stripe-mock's unix socket, which the benchmark smokes
+put under their tmp_path, past the 107 characters a socket path may have. Its output goes to a log
 file of its own and is printed whole, under one heading, when it ends: two passes' lines never
 interleave. Nothing here imports a sibling, so tests import it as tests.services.passes.
 """
@@ -24,19 +26,18 @@ PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--durations=25"]
 
 
 class Pass:
-    """One pytest process, started at once; `folder` holds its TMPDIR and its log."""
+    """One pytest process, started at once; `folder` holds its base temp and its log."""
 
     def __init__(self, name: str, label: str, env: dict[str, str], args: list[str], folder: Path) -> None:
         self.name, self.label = name, label
-        self.tmp = folder / name
-        self.tmp.mkdir()
+        self.tmp = folder / name  # pytest makes it
         self.log = folder / f"{name}.log"
         self.started = time.monotonic()
         self.seconds: float | None = None
         with self.log.open("wb") as out:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pytest", *PYTEST_ARGS, *args],
-                cwd=ROOT, env={**os.environ, **env, "TMPDIR": str(self.tmp)},
+                [sys.executable, "-m", "pytest", *PYTEST_ARGS, f"--basetemp={self.tmp}", *args],
+                cwd=ROOT, env={**os.environ, **env},
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         print(f"started: {label} (pid {self.process.pid}, output in {self.log})", flush=True)
 

@@ -16,8 +16,8 @@ its error; outside CI a missing node, stripe-mock or Chromium only skips the tes
 with the reason printed.
 
 The two passes are independent (different databases) and each pytest is one process, so on a
-two-core machine they run at once, as two subprocesses (passes.py): each with its own TMPDIR and
-its own port range for the search nodes its tests start, its output captured to a log file and
+two-core machine they run at once, as two subprocesses (passes.py): each with its own pytest base
+temp and its own port range for the search nodes its tests start, its output captured to a log file and
 printed whole when it ends (with its time and the 25 slowest tests). The run fails if either
 pass fails.
 """
