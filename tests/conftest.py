@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug import security
 
 from config.settings import TestSettings
 from market import create_app
@@ -27,6 +28,25 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared test data not found at {path} (../shared/data is absent)")
     return path
+
+
+# scrypt, werkzeug's default, costs a quarter to half a second per hash (and per check) here, and
+# the suite creates and logs in thousands of users: most of a deal test's time went there. werkzeug
+# checks any hash by the method named in it, so every code path stays the real one; the default
+# method itself is tested in tests/accounts/test_accounts.py.
+QUICK_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def quick_hash(password: str) -> str:
+    return security.generate_password_hash(password, method=QUICK_HASH_METHOD)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashes():
+    """For the whole session, session fixtures (the browser tests' seeded app) included."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("market.accounts.auth.generate_password_hash", quick_hash)
+        yield
 
 
 @pytest.fixture(scope="session")

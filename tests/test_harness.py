@@ -4,6 +4,7 @@ import gc
 import socket
 import time
 import warnings
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,8 @@ from market.core.extensions import db
 from tests import factories as f
 from tests.browser.server import LiveServer
 from tests.conftest import isolated
+from tests.services import search_node
+from tests.services.passes import Pass, run_passes
 
 
 def _organisations() -> int:
@@ -62,3 +65,53 @@ def test_the_browser_server_closes_a_static_file_when_the_browser_drops_the_conn
     finally:
         server.stop()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+PROBE = '''
+import os, time
+from pathlib import Path
+
+def test_probe(tmp_path):
+    shared = Path(os.environ["PROBE_DIR"])
+    me, other = os.environ["PROBE_NAME"], os.environ["PROBE_OTHER"]
+    (shared / f"{me}.tmp").write_text(str(tmp_path))
+    # Each pass waits to see the other start: run one after the other, the first would time out.
+    deadline = time.monotonic() + 60
+    while not (shared / f"{other}.tmp").exists():
+        assert time.monotonic() < deadline, "the other pass never started while this one ran"
+        time.sleep(0.05)
+    assert os.environ["PROBE_VERDICT"] == "pass"
+'''
+
+
+def test_the_passes_run_at_once_each_in_its_own_base_temp_and_one_failing_fails_the_run(tmp_path, capfd):
+    probe = tmp_path / "probe" / "test_probe.py"
+    probe.parent.mkdir()
+    probe.write_text(PROBE)
+    shared, folder = tmp_path / "shared", tmp_path / "run"
+    shared.mkdir()
+    folder.mkdir()
+    # No plugins (hypothesis and the rest): the probe needs none, and they cost seconds of start-up.
+    env = {"PROBE_DIR": str(shared), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    passes = [Pass("first", "the first pass", {**env, "PROBE_NAME": "first", "PROBE_OTHER": "second",
+                                                "PROBE_VERDICT": "pass"}, [str(probe)], folder),
+              Pass("second", "the second pass", {**env, "PROBE_NAME": "second", "PROBE_OTHER": "first",
+                                                  "PROBE_VERDICT": "fail"}, [str(probe)], folder)]
+    finished = []
+    assert run_passes(passes, lambda done: finished.append(done.name)) == 1
+    assert sorted(finished) == ["first", "second"]
+    for each in passes:  # its own base temp, under the run's folder
+        assert Path((shared / f"{each.name}.tmp").read_text()).parent == each.tmp
+    out = capfd.readouterr().out
+    # Each pass's output whole under its heading, with its verdict and the slowest tests.
+    first, second = out.index("=== the first pass ==="), out.index("=== the second pass ===")
+    first_part, second_part = (out[first:second], out[second:]) if first < second else (out[first:], out[second:first])
+    assert "1 passed" in first_part and "exit 0" in first_part and "slowest" in first_part
+    assert "1 failed" in second_part and "exit 1" in second_part and "PROBE_VERDICT" in second_part
+
+
+def test_a_pass_looks_for_search_node_ports_only_in_its_own_range(monkeypatch):
+    monkeypatch.setenv("TEST_NODE_PORTS", "9240-9260")
+    assert search_node._port_range() == range(9240, 9261)
+    monkeypatch.delenv("TEST_NODE_PORTS")
+    assert search_node._port_range() == range(9201, 9299)

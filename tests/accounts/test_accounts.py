@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug import security
 
 from market.accounts import services
-from market.accounts.auth import token_digest
+from market.accounts.auth import password_matches, token_digest
 from market.core.errors import Conflict, DomainError, Forbidden
 from tests import factories as f
 
@@ -23,6 +24,14 @@ def test_registration_creates_a_pending_organisation_with_its_admin(session):
     user = _register()
     assert user.organisation.status == "PENDING" and user.is_admin
     assert user.password_hash != "good-Passw0rd"
+
+
+def test_a_password_is_stored_as_werkzeugs_default_scrypt_hash(session, monkeypatch):
+    # The suite hashes with a cheap method (tests/conftest.py); here the app's own, as in production.
+    monkeypatch.setattr("market.accounts.auth.generate_password_hash", security.generate_password_hash)
+    user = _register()
+    assert user.password_hash.startswith("scrypt:")
+    assert password_matches(user, "good-Passw0rd") and not password_matches(user, "good-Passw0rd ")
 
 
 def test_a_duplicate_credit_code_is_refused(session):

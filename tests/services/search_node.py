@@ -11,7 +11,9 @@ until the cluster is green or yellow and stops it at the end.
 both: on two cores their JVM start-ups overlap well (most of it is class loading and waiting).
 
 The runners take no maximum port and scan for a free HTTP port from `-baseHttpPort + 1` up to
-9299, so the port is chosen in 9201–9298.
+9299, so the port is chosen in 9201–9298; TEST_NODE_PORTS ("first-last") narrows where this
+process looks, so that two test processes running at once (the harness's two passes) never pick
+the same free port a moment apart, nor one the other's stopped node will take back on restart.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ HERE = Path(__file__).resolve().parent
 # second node must not pick its port (the runner would move on to the next one and the health
 # check would meet the first node).
 _claimed: set[int] = set()
+
+
+def _port_range() -> range:
+    first, _, last = (os.environ.get("TEST_NODE_PORTS") or "9201-9298").partition("-")
+    return range(int(first), int(last) + 1)
 
 
 def _port_free(port: int) -> bool:
@@ -152,9 +159,10 @@ class SearchNode:
         if not java:
             raise ServiceError("java not found")
         if self.port is None:
-            self.port = next((p for p in range(9201, 9299) if _port_free(p)), None)
+            ports = _port_range()
+            self.port = next((p for p in ports if _port_free(p)), None)
             if self.port is None:
-                raise ServiceError(f"no free port in 9201–9298 for the {self.product} node")
+                raise ServiceError(f"no free port in {ports.start}–{ports.stop - 1} for the {self.product} node")
             _claimed.add(self.port)
         config = self.dir / "node_1" / "config"
         config.mkdir(parents=True, exist_ok=True)
