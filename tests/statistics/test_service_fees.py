@@ -13,9 +13,11 @@ from sqlalchemy import select
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals.open_licence import acquisition, extras
+from market.deals.rewards import contributors
 from market.payments import services as payments
 from market.payments.models import Payment
 from market.statistics import queries
+from market.statistics.annual import annual_report
 from market.statistics.export import write_xlsx
 from market.statistics.measures import Column
 from market.statistics.periods import year
@@ -92,3 +94,16 @@ def test_the_export_summary_has_a_services_row_apart_from_the_licences(app, sess
     (open_licences,) = [r for r in rows if len(r) > 1 and r[1] == "OPEN_LICENSE"]
     assert services[0].startswith("技术服务金额") and float(services[4]) == 12_000 and float(services[5]) == 12_000
     assert float(open_licences[4]) == 100_000  # two licences of ¥50,000; no service in it
+
+
+def test_the_universitys_annual_report_shows_service_income_apart(session):
+    w, with_services, _ = licensed_with_services()
+    report = annual_report(db.session, w.uni, today_local().year)
+    assert report.service_income_fen == 1_200_000 and [i.deal_id for i in report.service_income] == [with_services.id]
+    assert report.income_fen == 10_000_000  # the two patent fees only
+    assert report.total.contract_fen == 10_000_000
+
+
+def test_service_fees_are_not_in_the_licence_income_contributors_rewards_rest_on(session):
+    _, with_services, without = licensed_with_services()
+    assert contributors.received_fen(with_services) == contributors.received_fen(without) == 5_000_000
