@@ -308,11 +308,11 @@ def _services_clause(deal: Deal, taken: list, n: int, lang: str) -> Section:
     """Services chosen with the licence: their own article and sum, never part of the patent fee (R-OL-8)."""
     t = _tr(lang)
     total = sum(x.amount_fen for x in taken)
-    rows = [[t("类别", "Kind"), t("内容", "Description"), t("单价", "Unit price"), t("数量", "Quantity"),
-             t("金额", "Amount")]]
-    rows += [[label(x.kind, lang), x.description, f"{yuan_text(x.unit_price_fen, lang)} / {x.unit}",
-              f"{x.quantity} {x.unit}", yuan_text(x.amount_fen, lang)] for x in taken]
-    rows.append([t("技术服务费合计", "Services total"), "", "", "", yuan_text(total, lang)])
+    # Four columns, so the table still reads on a phone: unit price and quantity share one.
+    rows = [[t("类别", "Kind"), t("内容", "Description"), t("单价 × 数量", "Unit price × quantity"), t("金额", "Amount")]]
+    rows += [[label(x.kind, lang), x.description, f"{yuan_text(x.unit_price_fen, lang)}/{x.unit} × {x.quantity}",
+              yuan_text(x.amount_fen, lang)] for x in taken]
+    rows.append([t("技术服务费合计", "Services total"), "", "", yuan_text(total, lang)])
     paragraphs = [
         t("被许可方在取得开放许可的同时，自愿选择专利权人提供的下列技术服务（技术服务、技术咨询或技术培训，民法典合同编第二十章第四节 技术咨询合同和技术服务合同）。"
           "技术服务费不属于专利许可使用费，不改变开放许可声明的条件；是否选择服务、服务费是否支付，均不影响本许可的取得和效力。",
@@ -322,10 +322,11 @@ def _services_clause(deal: Deal, taken: list, n: int, lang: str) -> Section:
           "licence."),
         t(f"技术服务费合计{yuan_text(total)}（大写：{rmb_upper(total)}），单独支付。",
           f"The services total {yuan_text(total, lang)}, paid apart.")]
-    dues = [[f"{PaymentKind(p.kind).label(lang)}", yuan_text(p.amount_fen, lang), _day(p.due_date),
-             PaymentStatus(p.status).label(lang)] for p in service_payments(deal)]
-    if dues:
-        paragraphs.append(t("付款：", "Payment: ") + "；".join(" ".join(row) for row in dues))
+    for p in service_payments(deal):
+        paragraphs.append(t(f"付款：{PaymentKind(p.kind).zh}{yuan_text(p.amount_fen)}，应付日期{_day(p.due_date)}，"
+                            f"{PaymentStatus(p.status).zh}。",
+                            f"Payment: {PaymentKind(p.kind).en} {yuan_text(p.amount_fen, lang)}, due "
+                            f"{_day(p.due_date)}, {PaymentStatus(p.status).en.lower()}."))
     return Section(t(f"第{_cn(n)}条 技术服务（与专利许可使用费分列）",
                      f"Article {n}. Technical services (apart from the patent fee)"),
                    paragraphs=paragraphs, table=rows)
