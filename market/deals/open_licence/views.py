@@ -242,7 +242,9 @@ def declaration(declaration_id: int):
         reduction_pct=services.OPEN_LICENCE_FEE_REDUCTION_PCT,
         recorder=services.can_record_cnipa(user, decl), own_owner=own_owner, today=today,
         fee=describe_fee(decl.fee_terms), panel=panel_for(decl.patent), licences=licences,
-        statuses=DeclarationStatus, offered_services=extras.offered_services(decl), service_label=extras.label)
+        statuses=DeclarationStatus, service_label=extras.label,
+        # Services of a withdrawn or ended declaration can no longer be chosen: not shown as an offer.
+        offered_services=extras.offered_services(decl) if decl.status in services.LIVE else [])
 
 
 def _fee_year(patent, today):
