@@ -172,3 +172,11 @@ def test_a_contract_without_services_has_no_services_article(session):
     offered(w, decl, TRAINING)
     deal = acquisition.take_open_licence(decl.id, w.buyer, w.buyer_user)
     assert "技术服务" not in "".join(s.heading for s in documents.contract(deal, "zh").sections)
+
+
+def test_the_contract_pdf_carries_the_services_table(session):
+    w = wb.world()
+    decl = wb.announced(w)
+    (training,) = offered(w, decl, TRAINING)
+    deal = acquisition.take_open_licence(decl.id, w.buyer, w.buyer_user, services={training.id: 1})
+    assert documents.render_pdf(documents.contract(deal, "zh")).startswith(b"%PDF")
