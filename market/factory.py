@@ -24,6 +24,7 @@ import market.deals.negotiation.contract
 import market.deals.open_licence.acquisition
 import market.deals.open_licence.api
 import market.deals.open_licence.declarations
+import market.deals.open_licence.service_views
 import market.deals.payment_api
 import market.deals.register
 import market.deals.rewards.api
@@ -74,7 +75,7 @@ BLUEPRINTS = (site_bp, accounts_bp, chain_bp, listings_bp, open_licence_bp, impo
 # topics when imported; listed so that nothing registers by accident and nothing is forgotten.
 ROUTE_MODULES = (market.accounts.views, reset, listings.api, market.accounts.api, listings.points.api, market.deals.dashboard_api,
                  market.deals.disputes.api, market.deals.exchange.api, market.deals.exchange.bidding_api,
-                 market.deals.negotiation.api, market.deals.open_licence.api,
+                 market.deals.negotiation.api, market.deals.open_licence.api, market.deals.open_licence.service_views,
                  market.deals.payment_api, market.deals.rewards.api, market.deals.royalties.api,
                  market.statistics.api, market.statistics.estimator_api, matching.api)
 # Modules that subscribe when imported: outbox topics (e-mail, search), register events (signals),

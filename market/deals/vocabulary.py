@@ -89,6 +89,9 @@ class LedgerEvent(Labelled):
     EVIDENCE_WITHDRAWN = "EVIDENCE_WITHDRAWN", "撤销核实", "Verification withdrawn"
     # An amount above DEAL_AMOUNT_REVIEW_FEN confirmed by the point operator (amount_fen = the amount confirmed).
     AMOUNT_CONFIRMED = "AMOUNT_CONFIRMED", "金额已确认", "Amount confirmed"
+    # Fees for technical services chosen with an open licence: their own lines, so that the statistics'
+    # amounts received (PAYMENT lines) stay the patent fee only.
+    SERVICE_PAYMENT = "SERVICE_PAYMENT", "技术服务费到账", "Service fee received"
 
 
 class EvidenceLevel(Labelled):
@@ -97,6 +100,14 @@ class EvidenceLevel(Labelled):
     SELF_DECLARED = "SELF_DECLARED", "当事人自报", "Self-declared"
     DOCUMENTED = "DOCUMENTED", "已上传证明文件", "Documents uploaded"
     VERIFIED = "VERIFIED", "已核实（国知局登记簿或服务点）", "Verified (CNIPA register or point)"
+
+
+class ServiceKind(Labelled):
+    """Technical services offered beside an open licence (CC ch. 20: 技术咨询合同、技术服务合同; training is a service)."""
+
+    SERVICE = "SERVICE", "技术服务", "Technical service"
+    CONSULTING = "CONSULTING", "技术咨询", "Technical consulting"
+    TRAINING = "TRAINING", "技术培训", "Technical training"
 
 
 class FeeMode(Labelled):

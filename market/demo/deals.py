@@ -24,7 +24,7 @@ from market.core.time import today_local
 from market.deals import negotiation, verification
 from market.deals.negotiation import state_assets
 from market.deals.negotiation import verification as certificates
-from market.deals.open_licence import acquisition, declarations
+from market.deals.open_licence import acquisition, declarations, extras
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.uploads import store_document
 from market.deals.vocabulary import DeclarationStatus
@@ -139,7 +139,17 @@ def seed_deals(orgs: dict[str, Organisation]) -> str:
     # and paid, 衡芯 awaits payment.
     first = _first(_announced(("UNIVERSITY", "RESEARCH_INSTITUTE", "SOE")), lambda decl: decl)
     if first is not None:
-        taken = acquisition.take_open_licence(first.id, lanqi.organisation, lanqi, now=_noon(today - timedelta(days=20)))
+        # Beside the declaration, the patentee offers two priced services (issue 14): 澜启 chooses
+        # training, 衡芯 takes the licence on the same terms without any (never tied, R-OL-8).
+        patentee = _user(first.organisation)
+        training = extras.offer_service(patentee, first, {
+            "kind": "TRAINING", "description": "工艺导入现场培训：在被许可方产线讲解关键工艺参数与质量控制要点",
+            "unit": "人天", "unit_price_fen": 300_000, "max_quantity": 10})
+        extras.offer_service(patentee, first, {
+            "kind": "CONSULTING", "description": "量产放大技术咨询：针对被许可方设备条件给出书面工艺方案",
+            "unit": "次", "unit_price_fen": 2_000_000, "max_quantity": 3})
+        taken = acquisition.take_open_licence(first.id, lanqi.organisation, lanqi, now=_noon(today - timedelta(days=20)),
+                                              services={training.id: 2})
         for payment in negotiation.payments_of(taken):
             payments.mark_paid(db.session, payment, at=_noon(today - timedelta(days=18)),
                                actor=_user(first.organisation), evidence={"bank_ref": f"DEMO-{payment.id}"})

@@ -12,6 +12,8 @@ class PaymentKind(Labelled):
     ROYALTY_PERIOD = "ROYALTY_PERIOD", "提成费", "Royalty"
     TRANSFER_PRICE = "TRANSFER_PRICE", "转让价款", "Transfer price"
     DEPOSIT = "DEPOSIT", "交易保证金", "Deposit"
+    # Technical services chosen with an open licence: a sum of its own, never part of the patent fee.
+    SERVICE_FEE = "SERVICE_FEE", "技术服务费", "Technical service fee"
 
 
 class PaymentStatus(Labelled):

@@ -23,6 +23,7 @@ from listings.vocabulary import OrgType
 from market.accounts.models import Organisation
 from market.deals.models import Deal, DealEvent
 from market.deals.rewards import contributors
+from market.deals.vocabulary import LedgerEvent
 from market.statistics.measures import DEAL_TYPES, Basis, StatType
 from market.statistics.periods import year as year_period
 from market.statistics.queries import Scope, Selection, Shape, params_of, raw_facts
@@ -91,6 +92,13 @@ class AnnualReport:
     total: Total
     income: list[Income]
     reward_floor_fen: int
+    # Fees for technical services chosen with open licences (issue 14): income of the unit, but not
+    # transfer/licence income, so never in `income` nor in the reward floor's base.
+    service_income: list[Income] = field(default_factory=list)
+
+    @property
+    def service_income_fen(self) -> int:
+        return sum(i.amount_fen for i in self.service_income)
 
     @property
     def income_fen(self) -> int:
@@ -119,10 +127,10 @@ def _facts(session: Session, org_id: int, period, amount_review_fen: int | None)
     return session.execute(stmt, params_of(sel)).all()
 
 
-def _income(session: Session, org_id: int, period) -> list[Income]:
+def _income(session: Session, org_id: int, period, kind: str = "PAYMENT") -> list[Income]:
     stmt = (select(DealEvent.deal_id, Deal.reference, Deal.kind, DealEvent.occurred_on, DealEvent.amount_fen)
             .join(Deal, Deal.id == DealEvent.deal_id)
-            .where(Deal.seller_org_id == org_id, Deal.status != "VOID", DealEvent.kind == "PAYMENT",
+            .where(Deal.seller_org_id == org_id, Deal.status != "VOID", DealEvent.kind == kind,
                    DealEvent.occurred_on.between(period.start, period.end))
             .order_by(DealEvent.occurred_on, DealEvent.id))
     return [Income(r.deal_id, r.reference, method_of(r.kind), r.occurred_on, int(r.amount_fen or 0))
@@ -149,4 +157,5 @@ def annual_report(session: Session, organisation: Organisation, year: int, *,
             bucket[key].add(line)
         total.add(line)
     return AnnualReport(organisation, year, lines, dict(by_method), dict(by_pricing), dict(by_evidence), total,
-                        _income(session, organisation.id, period), floor_total)
+                        _income(session, organisation.id, period), floor_total,
+                        _income(session, organisation.id, period, LedgerEvent.SERVICE_PAYMENT.value))

@@ -107,6 +107,8 @@ def workbook(r: annual.AnnualReport, lang: str):
     rows.append([t("合计", "Total"), "", r.total.deals, len(r.total.patents), wan(r.total.contract_fen),
                  wan(r.total.received_fen)])
     rows.append([t("本年到账收入", "Income received in the year"), "", len(r.income), "", "", wan(r.income_fen)])
+    rows.append([t("技术服务收入（随开放许可，另计）", "Technical services income (with open licences, apart)"), "",
+                 len(r.service_income), "", "", wan(r.service_income_fen)])
     rows.append([t("奖励下限（法定最低，非实发）", "Reward floor (statutory minimum, not paid)"), "", "", "", "",
                  wan(r.reward_floor_fen)])
     add_sheet(wb, t("汇总", "Summary"), rows, {"A": 22, "B": 24, "C": 12, "D": 12, "E": 18, "F": 22}, heading=heading)

@@ -26,6 +26,7 @@ from market.statistics.measures import COLUMNS, MEASURES, Basis, Column, StatTyp
 from market.statistics.periods import MONTH, QUARTER, YEAR, bucket_key
 from market.statistics.pivots import Pivot
 from market.statistics.queries import Selection
+from market.statistics.service_fees import ServiceFigures, service_figures
 
 CSV_BOM = spreadsheets.CSV_BOM
 FORMATS = ("xlsx", "csv")
@@ -81,7 +82,7 @@ def pivot_rows(p: Pivot) -> Iterator[list]:
         yield [p.note]
 
 
-def summary_rows(report: services.Report) -> Iterator[list]:
+def summary_rows(report: services.Report, fees: ServiceFigures | None = None) -> Iterator[list]:
     yield ["交易类型", "代码", "次数（次）", "件数（件）", "合同金额(元)", "实际到账(元)",
            "同比·次数（次）", "同比·合同金额(元)", "环比·次数（次）", "环比·合同金额(元)"]
     for c in COLUMNS:
@@ -91,6 +92,10 @@ def summary_rows(report: services.Report) -> Iterator[list]:
         yield [c.zh, c.value, f.transactions, f.patents, yuan(f.contract_fen), yuan(f.received_fen),
                ya.transactions if ya else None, yuan(ya.contract_fen) if ya else None,
                pv.transactions if pv else None, yuan(pv.contract_fen) if pv else None]
+    if fees is not None:
+        # Their own row, never added into the licence amounts above (issue 14; R-OL-8).
+        yield ["技术服务金额（随开放许可选购，未计入许可合同金额）", "OPEN_LICENSE_SERVICES", fees.licences, None,
+               yuan(fees.contract_fen), yuan(fees.received_fen)]
     if report.year_ago:
         yield []
         yield ["同比期间", report.year_ago.period.label("zh")]
@@ -229,7 +234,7 @@ def write_xlsx(out: IO[bytes] | str, session: Session, sel: Selection, *, today:
     def sheet(title: str, rows: Iterable[Iterable], widths: dict[str, float]) -> int:
         return _sheet(wb, title, rows, widths, heading=title_rows(sel, title, line))
 
-    counts = {"汇总": sheet("汇总", summary_rows(report), {"A": 22, "B": 20})}
+    counts = {"汇总": sheet("汇总", summary_rows(report, service_figures(session, sel)), {"A": 22, "B": 20})}
     counts["按期间"] = sheet("按期间", pivot_rows(report.trend), {"A": 18})
     counts["趋势同比"] = sheet("趋势同比", trend_rows(report), {"A": 18, "C": 16, "D": 22, "E": 18, "F": 24})
     for dim in EXPORT_BREAKDOWNS:

@@ -19,6 +19,7 @@ from market.deals.vocabulary import DealStatus, DeclarationStatus, LedgerEvent
 from market.statistics import charts, dimensions, export, queries, services
 from market.statistics.measures import COLUMNS, Basis, Column, StatType
 from market.statistics.periods import month, quarter, year, year_to_date
+from market.statistics.service_fees import service_figures
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
@@ -80,7 +81,8 @@ def dashboard():
                            trend=charts.trend(report.trend, report.year_ago.trend if report.year_ago else None,
                                               sel.period.granularity(), lang),
                            type_chart=charts.types(report.totals, lang),
-                           charted={d: charts.breakdown(report.breakdowns[d], lang) for d in charts.CHARTED})
+                           charted={d: charts.breakdown(report.breakdowns[d], lang) for d in charts.CHARTED},
+                           service_fees=service_figures(db.session, sel))
 
 
 @bp.get("/revisions")

@@ -99,6 +99,12 @@ def test_the_demo_seed_has_a_deal_for_every_journey(app):
         # The demo shows a package (issue 14): one published listing of three patents at one price.
         assert [(l.status, len(l.members), l.asking_price_fen) for l in packages] == [("PUBLISHED", 3, 300_000_000)]
         check_demo_lots(summary)
+        # An announced open licence offers two services; one licensee chose training, the other none (issue 14).
+        from market.deals.open_licence.models import OfferedService, TakenService
+
+        assert sorted(s.kind for s in db.session.scalars(select(OfferedService))) == ["CONSULTING", "TRAINING"]
+        assert [(x.kind, x.quantity, x.amount_fen) for x in db.session.scalars(select(TakenService))] == [
+            ("TRAINING", 2, 600_000)]
     assert "1 package of 3 patents" in summary
     assert "deals: 2 open licences taken" in summary
     # The transfer AGREED is the one a demo lot made at its listing price (market/demo/lots.py).

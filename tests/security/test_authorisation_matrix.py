@@ -139,6 +139,13 @@ ROUTES = [
                                                                      "L 302x 200 302x 200 403 403 403"),
     ("POST", "/open-licences/<int:declaration_id>/take", "/open-licences/{decl}/take", {"confirm": "1"},
                                                                      "L 302 302 302x 302 403 403 403"),
+    # Priced technical services beside a declaration (issue 14): its patentee's alone.
+    ("GET", "/open-licences/<int:declaration_id>/services", "/open-licences/{decl}/services", None,
+                                                                     "L 403 403 200 403 403 403 403"),
+    ("POST", "/open-licences/<int:declaration_id>/services", "/open-licences/{decl}/services", {"kind": "TRAINING"},
+                                                                     "L 403 403 422 403 403 403 403"),
+    ("POST", "/open-licences/<int:declaration_id>/services/<int:service_id>/withdraw",
+     "/open-licences/{decl}/services/{service}/withdraw", {},        "L 403 403 302 403 403 403 403"),
     # -- imports
     ("GET", "/imports/", "/imports/", None,                          "L 200 200 200 200 200 200 200"),
     ("GET", "/imports/template.<any(csv, xlsx):fmt>", "/imports/template.xlsx", None,

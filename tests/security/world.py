@@ -31,6 +31,7 @@ from market.deals.exchange import lots
 from market.deals.exchange import registrations as lot_registrations
 from market.deals.models import Deal
 from market.deals.open_licence import declarations as ol
+from market.deals.open_licence import extras
 from market.deals.open_licence.acquisition import take_open_licence
 from market.deals.royalties import services as royalties
 from market.deals.uploads import store_document
@@ -110,6 +111,9 @@ def build() -> World:
     db.session.flush()
     ol_deal = take_open_licence(decl.id, orgs["ent_a"], ent_a)
     payment = db.session.scalars(db.select(Payment).where(Payment.deal_id == ol_deal.id)).first()
+    # A priced technical service offered beside the declaration (issue 14), after enterprise A's take.
+    service = extras.offer_service(pat_a, decl, {"kind": "TRAINING", "description": "现场培训", "unit": "人天",
+                                                 "unit_price_fen": 300_000})
     draft_decl = ol.start_declaration(pat_a, draft.patent, {
         "fee_terms": {"mode": "LUMP_SUM", "lump_fen": 1_000_000}, "fee_basis_note": "按成本法估算。",
         "contact": "技术转移中心"})
@@ -166,7 +170,7 @@ def build() -> World:
     w.ids.update(
         point_x=point_x.id, point_y=point_y.id, listing=negotiable.id, open_listing=open_listing.id,
         draft_listing=draft.id, listing_b=listing_b.id, patent_no=negotiable.patent.application_number,
-        draft_patent_no=draft.patent.application_number, decl=decl.id, draft_decl=draft_decl.id,
+        draft_patent_no=draft.patent.application_number, decl=decl.id, draft_decl=draft_decl.id, service=service.id,
         ol_deal=ol_deal.id, payment=payment.id, neg_deal=neg_deal.id, offer=n.open_offer(neg_deal).id,
         document=document.id, roy_deal=roy_deal.id, report=report.id, dispute=dispute.id, demand=demand.id,
         private_demand=private_demand.id, inquiry=inquiry.id, batch=batch.id, member=member.id,

@@ -22,12 +22,16 @@ from market.deals.documents.model import (
     filing_deadline,
     notice_event,
     payment_table,
+    service_payments,
 )
 from market.deals.models import Deal
+from market.deals.open_licence.extras import label, taken_services
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.vocabulary import (
     LICENCE_KINDS,
     DealKind,
+    PaymentKind,
+    PaymentStatus,
 )
 
 if TYPE_CHECKING:
@@ -128,6 +132,10 @@ def contract(deal: Deal, lang: str = "zh", dues_from: date | None = None) -> Doc
     n += 1
     if kind == DealKind.OPEN_LICENSE and decl is not None:
         sections.append(_open_licence_clause(deal, decl, n, lang))
+        n += 1
+    taken = taken_services(deal) if kind == DealKind.OPEN_LICENSE else []
+    if taken:
+        sections.append(_services_clause(deal, taken, n, lang))
         n += 1
     sections.append(_filing_clause(deal, n, lang))
     n += 1
@@ -294,6 +302,34 @@ def _open_licence_clause(deal: Deal, decl: OpenLicenceDeclaration, n: int, lang:
         t("开放许可声明被撤回的，不影响在先给予的开放许可的效力（专利法第50条第2款）。",
           "A withdrawal of the declaration does not affect licences already granted (Patent Law art. 50(2)).")],
         rows=rows)
+
+
+def _services_clause(deal: Deal, taken: list, n: int, lang: str) -> Section:
+    """Services chosen with the licence: their own article and sum, never part of the patent fee (R-OL-8)."""
+    t = _tr(lang)
+    total = sum(x.amount_fen for x in taken)
+    # Four columns, so the table still reads on a phone: unit price and quantity share one.
+    rows = [[t("类别", "Kind"), t("内容", "Description"), t("单价 × 数量", "Unit price × quantity"), t("金额", "Amount")]]
+    rows += [[label(x.kind, lang), x.description, f"{yuan_text(x.unit_price_fen, lang)}/{x.unit} × {x.quantity}",
+              yuan_text(x.amount_fen, lang)] for x in taken]
+    rows.append([t("技术服务费合计", "Services total"), "", "", yuan_text(total, lang)])
+    paragraphs = [
+        t("被许可方在取得开放许可的同时，自愿选择专利权人提供的下列技术服务（技术服务、技术咨询或技术培训，民法典合同编第二十章第四节 技术咨询合同和技术服务合同）。"
+          "技术服务费不属于专利许可使用费，不改变开放许可声明的条件；是否选择服务、服务费是否支付，均不影响本许可的取得和效力。",
+          "With the open licence the licensee chose the patentee's technical services below (service, consulting or "
+          "training; Civil Code book 3 ch. 20 section 4, technical consulting and service contracts). Their fee is not part of the patent licence fee and changes "
+          "none of the declared terms; whether services are chosen or paid never affects obtaining or keeping the "
+          "licence."),
+        t(f"技术服务费合计{yuan_text(total)}（大写：{rmb_upper(total)}），单独支付。",
+          f"The services total {yuan_text(total, lang)}, paid apart.")]
+    for p in service_payments(deal):
+        paragraphs.append(t(f"付款：{PaymentKind(p.kind).zh}{yuan_text(p.amount_fen)}，应付日期{_day(p.due_date)}，"
+                            f"{PaymentStatus(p.status).zh}。",
+                            f"Payment: {PaymentKind(p.kind).en} {yuan_text(p.amount_fen, lang)}, due "
+                            f"{_day(p.due_date)}, {PaymentStatus(p.status).en.lower()}."))
+    return Section(t(f"第{_cn(n)}条 技术服务（与专利许可使用费分列）",
+                     f"Article {n}. Technical services (apart from the patent fee)"),
+                   paragraphs=paragraphs, table=rows)
 
 
 def _filing_clause(deal: Deal, n: int, lang: str) -> Section:

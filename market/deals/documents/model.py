@@ -145,5 +145,13 @@ def _terms(deal: Deal) -> FeeTerms | None:
 
 
 def _payments(deal: Deal):
-    return list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
+    """The sums of the patent fee or price; technical services chosen with an open licence have their own table."""
+    return list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id,
+                                                         Payment.kind != PaymentKind.SERVICE_FEE.value)
                                    .order_by(Payment.due_date, Payment.id)))
+
+
+def service_payments(deal: Deal) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id,
+                                                         Payment.kind == PaymentKind.SERVICE_FEE.value)
+                                   .order_by(Payment.id)))

@@ -26,6 +26,7 @@ from market.core.time import add_months, today_local
 from market.deals import claims, documents, ledger
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
+from market.deals.open_licence import extras
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.open_licence.queries import IN_EFFECT, owner_org_ids
 from market.deals.settlement import first_upfront, schedule_payments, settles
@@ -49,8 +50,11 @@ def existing_licence(declaration_id: int, buyer_org_id: int) -> Deal | None:
 
 
 def take_open_licence(declaration_id: int, buyer_org: Organisation, user: User, *,
-                      now: datetime | None = None) -> Deal:
-    """The enterprise's acquisition of an announced open licence; a second call returns the first."""
+                      now: datetime | None = None, services: dict[int, int] | None = None) -> Deal:
+    """The enterprise's acquisition of an announced open licence; a second call returns the first.
+
+    `services` maps offered services (extras.py) to the quantities chosen; none is ever required.
+    """
     now = now or datetime.now(UTC)
     today = today_local(now)
     decl = db.session.get(OpenLicenceDeclaration, declaration_id) if 0 < declaration_id < 2**31 else None
@@ -67,9 +71,11 @@ def take_open_licence(declaration_id: int, buyer_org: Organisation, user: User, 
     if mine is not None:
         return mine
     _refuse_unless_takeable(decl, buyer_org, today)
+    extras.require_quantities(decl, services or {})
     try:
         with db.session.begin_nested():
             deal = _create_deal(decl, buyer_org, user, now, today)
+            extras.take_services(deal, decl, services or {}, actor=user, today=today)
     except IntegrityError:
         # A double submit from the same enterprise that ran alongside this one has won.
         winner = existing_licence(decl.id, buyer_org.id)
@@ -210,10 +216,14 @@ def payment_settled(deal: Deal, payment: Payment) -> None:
     """A payment of an open-licence deal arrived: the first fixed sum licenses it (PL 51 ¶1)."""
     if payment.status != PaymentStatus.PAID:
         return
-    if any(e.kind == LedgerEvent.PAYMENT and (e.evidence or {}).get("payment_id") == payment.id
-           for e in deal.events):
+    if any(e.kind in (LedgerEvent.PAYMENT, LedgerEvent.SERVICE_PAYMENT)
+           and (e.evidence or {}).get("payment_id") == payment.id for e in deal.events):
         return  # already booked
     paid_on = today_local(payment.paid_at.replace(tzinfo=UTC)) if payment.paid_at else today_local()
+    if payment.kind == PaymentKind.SERVICE_FEE:
+        # Services are never tied to the licence (R-OL-8): their fee neither licenses nor counts as the patent fee.
+        extras.book_service_payment(deal, payment, paid_on)
+        return
     evidence = {"payment_id": payment.id, "kind": payment.kind, "sequence": payment.sequence,
                 "provider": payment.provider, "provider_ref": payment.provider_ref,
                 "receipt_document_id": payment.receipt_document_id}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listings.models import Listing, Patent
@@ -78,3 +78,54 @@ class DeclarationEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     declaration: Mapped[OpenLicenceDeclaration] = relationship(back_populates="events")
+
+
+class OfferedService(Base):
+    """A priced technical service the patentee offers beside its declaration: the platform's offer only.
+
+    Not part of the statutory declaration filed with CNIPA (IR 85 lists what that holds), so adding,
+    repricing or withdrawing one never touches the declaration; a licensee may take the licence
+    without any of them (R-OL-8, no tying). Withdrawing stops new takes; takes keep their snapshot.
+    """
+
+    __tablename__ = "open_licence_services"
+    __table_args__ = (
+        CheckConstraint("unit_price_fen > 0", name="price_positive"),
+        CheckConstraint("max_quantity IS NULL OR max_quantity >= 1", name="max_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("open_licence_declarations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # ServiceKind
+    description: Mapped[str] = mapped_column(String(1000))
+    unit: Mapped[str] = mapped_column(String(20))  # 次, 人天, 小时 …
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    max_quantity: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    declaration: Mapped[OpenLicenceDeclaration] = relationship()
+
+
+class TakenService(Base):
+    """A service chosen with a licence, as it was offered at the moment of the take (never rewritten)."""
+
+    __tablename__ = "open_licence_taken_services"
+    __table_args__ = (
+        UniqueConstraint("deal_id", "service_id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("amount_fen = unit_price_fen * quantity", name="amount_is_price_times_quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("open_licence_services.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(1000))
+    unit: Mapped[str] = mapped_column(String(20))
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int]
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,8 @@ from market.core.i18n import t
 from market.core.money import yuan_plain
 from market.core.schemas import BaseSchema, TrimmedString
 from market.deals.fees import FeeTerms
-from market.deals.vocabulary import FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
+from market.deals.open_licence.extras import MAX_QUANTITY, offered_services, taken_services
+from market.deals.vocabulary import FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase, ServiceKind
 from market.payments.models import Payment
 
 MAX_INSTALMENTS = 12
@@ -146,10 +147,86 @@ class ConsentForm(BaseSchema):
     document_ref = TrimmedString(load_default="", validate=validate.Length(max=300))
 
 
+class ServiceForm(BaseSchema):
+    """A technical service offered beside a declaration (its price typed in 元, stored in fen)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(_values(ServiceKind)))
+    description = TrimmedString(required=True, validate=validate.Length(min=2, max=1000))
+    unit = TrimmedString(required=True, validate=validate.Length(min=1, max=20))
+    unit_price_fen = YuanField(data_key="unit_price_yuan", required=True)
+    max_quantity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+    @validates_schema
+    def priced(self, data, **kwargs):
+        if data.get("unit_price_fen") is None or data["unit_price_fen"] <= 0:
+            raise ValidationError(t("请填写大于零的单价（元）", "Give a unit price above zero (yuan)"), "unit_price_yuan")
+
+
+def service_form_data(form) -> dict:
+    data = form.to_dict()
+    if not (data.get("max_quantity") or "").strip():
+        data["max_quantity"] = None
+    return data
+
+
+def quantities_from_form(form, services) -> tuple[dict[int, int], dict[str, list[str]]]:
+    """The take form's quantity of each offered service (blank = 0); a non-number is an error on its field."""
+    quantities, errors = {}, {}
+    for service in services:
+        name = f"qty_{service.id}"
+        raw = (form.get(name) or "").strip() or "0"
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
+            errors[name] = [t("请填写整数数量（0 表示不需要）", "Give a whole number (0: not wanted)")]
+        else:
+            quantities[service.id] = int(raw)
+    return quantities, errors
+
+
 # -- JSON API --------------------------------------------------------------------------------
 
 class DeclarationArgsSchema(PagingArgsSchema):
     pass
+
+
+class ServiceSchema(BaseSchema):
+    """A technical service on offer beside the declaration: optional, never part of the declared terms."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "SERVICE 技术服务, CONSULTING 技术咨询 or TRAINING 技术培训"})
+    description = fields.String()
+    unit = fields.String()
+    unit_price_fen = fields.Integer()
+    max_quantity = fields.Integer(allow_none=True)
+
+
+class TakenServiceSchema(BaseSchema):
+    """A service chosen with the licence, as offered at the take (its own sum, apart from the patent fee)."""
+
+    service_id = fields.Integer()
+    kind = fields.String()
+    description = fields.String()
+    unit = fields.String()
+    unit_price_fen = fields.Integer()
+    quantity = fields.Integer()
+    amount_fen = fields.Integer()
+
+
+class ChosenServiceSchema(BaseSchema):
+    id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
+
+
+class TakeBodySchema(BaseSchema):
+    """Optional body of the take: the offered services wanted, with their quantities (none is required)."""
+
+    services = fields.List(fields.Nested(ChosenServiceSchema), load_default=list,
+                           validate=validate.Length(max=50))
+
+    @validates_schema
+    def distinct(self, data, **kwargs):
+        ids = [s["id"] for s in data.get("services") or []]
+        if len(ids) != len(set(ids)):
+            raise ValidationError(t("每项服务只能出现一次", "Each service may appear once"), "services")
 
 
 class DeclarationSchema(BaseSchema):
@@ -180,6 +257,16 @@ class DeclarationSchema(BaseSchema):
     withdraw_request_date = fields.Date(allow_none=True)
     withdraw_announce_date = fields.Date(allow_none=True)
     updated_at = UtcDateTime()
+    services = fields.Method("services_of", metadata={"json_schema": {
+        "type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string"}, "description": {"type": "string"},
+            "unit": {"type": "string"}, "unit_price_fen": {"type": "integer"},
+            "max_quantity": {"type": "integer", "nullable": True}}},
+        "description": "Optional priced technical services on offer beside the licence (amounts in fen); "
+                       "the platform's offer, not part of the declaration"}})
+
+    def services_of(self, decl) -> list[dict]:
+        return ServiceSchema(many=True).dump(offered_services(decl))
 
     def describe_zh(self, decl) -> str:
         return _describe(decl, "zh")
@@ -217,6 +304,12 @@ class LicenceSchema(BaseSchema):
     filing_deadline = fields.Date(allow_none=True)
     notice_delivered_at = UtcDateTime(allow_none=True)
     # Issue 12 §4: SELF_DECLARED, DOCUMENTED (the platform's notice and payment records) or VERIFIED.
+    services = fields.Method("taken_of", metadata={"json_schema": {
+        "type": "array", "items": {"type": "object", "properties": {
+            "service_id": {"type": "integer"}, "kind": {"type": "string"}, "description": {"type": "string"},
+            "unit": {"type": "string"}, "unit_price_fen": {"type": "integer"}, "quantity": {"type": "integer"},
+            "amount_fen": {"type": "integer"}}},
+        "description": "Technical services chosen with the licence; their fee is the SERVICE_FEE payment"}})
     evidence_level = fields.String(metadata={"description": "SELF_DECLARED, DOCUMENTED or VERIFIED (CNIPA register "
                                                             "or the point operator); public figures count VERIFIED only"})
     payments = fields.Method("payments_of", metadata={"json_schema": {
@@ -227,6 +320,9 @@ class LicenceSchema(BaseSchema):
     links = fields.Method("links_of", metadata={"json_schema": {
         "type": "object", "additionalProperties": {"type": "string"},
         "description": "Contract (HTML, PDF), written notice and filing package"}})
+
+    def taken_of(self, deal) -> list[dict]:
+        return TakenServiceSchema(many=True).dump(taken_services(deal))
 
     def payments_of(self, deal) -> list[dict]:
         return [{"id": p.id, "kind": p.kind, "sequence": p.sequence, "amount_fen": p.amount_fen,

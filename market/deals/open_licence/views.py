@@ -21,6 +21,7 @@ from market.core.time import today_local
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
 from market.deals.open_licence import declarations as services
+from market.deals.open_licence import extras
 from market.deals.open_licence.acquisition import existing_licence, filing_months, refusal, take_open_licence
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.open_licence.schemas import (
@@ -30,6 +31,7 @@ from market.deals.open_licence.schemas import (
     fee_terms_from_form,
     form_data,
     form_values,
+    quantities_from_form,
 )
 from market.deals.vocabulary import DealStatus, DeclarationStatus, FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase
 from market.payments.vocabulary import PaymentKind
@@ -240,7 +242,9 @@ def declaration(declaration_id: int):
         reduction_pct=services.OPEN_LICENCE_FEE_REDUCTION_PCT,
         recorder=services.can_record_cnipa(user, decl), own_owner=own_owner, today=today,
         fee=describe_fee(decl.fee_terms), panel=panel_for(decl.patent), licences=licences,
-        statuses=DeclarationStatus)
+        statuses=DeclarationStatus, service_label=extras.label,
+        # Services of a withdrawn or ended declaration can no longer be chosen: not shown as an offer.
+        offered_services=extras.offered_services(decl) if decl.status in services.LIVE else [])
 
 
 def _fee_year(patent, today):
@@ -324,10 +328,24 @@ def _take_terms(decl: OpenLicenceDeclaration, today) -> dict:
             "negotiate_url": negotiate_url(decl.listing or decl.patent.live_listing)}
 
 
-def _take_page(decl: OpenLicenceDeclaration, errors: dict | None = None):
+def _take_page(decl: OpenLicenceDeclaration, errors: dict | None = None, quantities: dict[int, int] | None = None,
+               typed: dict[str, str] | None = None):
+    """The confirmation, with the optional services and the quantities chosen so far (0: not wanted)."""
     today = today_local()
+    offered = extras.offered_services(decl)
+    quantities = quantities or {}
+    chosen = [(s, quantities[s.id], s.unit_price_fen * quantities[s.id]) for s in offered if quantities.get(s.id)]
     return render_template("open_licence/take.html", decl=decl, patent=decl.patent, today=today,
-                           errors=errors or {}, **_take_terms(decl, today)), 422 if errors else 200
+                           errors=errors or {}, services=offered, chosen=chosen, quoted=_quoted(quantities),
+                           quantity=lambda s: (typed or {}).get(f"qty_{s.id}", str(quantities.get(s.id, 0))),
+                           services_total=sum(amount for _, _, amount in chosen), service_label=extras.label,
+                           service_due_days=extras.SERVICE_FEE_DUE_DAYS,
+                           **_take_terms(decl, today)), 422 if errors else 200
+
+
+def _quoted(quantities: dict[int, int]) -> str:
+    """The services and quantities the page showed a total for, so the binding POST can match them."""
+    return ",".join(f"{k}:{v}" for k, v in sorted(quantities.items()) if v)
 
 
 def _refused(decl: OpenLicenceDeclaration, error: DomainError):
@@ -364,16 +382,32 @@ def take(declaration_id: int):
     had = existing_licence(decl.id, current_user.organisation_id)
     if had is not None:  # a second click: nothing new is taken, the first record stands
         return _already(had)
+    problem = refusal(decl, current_user.organisation)
+    if problem is not None:
+        return _refused(decl, problem)
+    offered = extras.offered_services(decl)
+    quantities, errors = quantities_from_form(request.form, offered)
+    errors.update({field: [msg[1] if get_lang() == "en" else msg[0]]
+                   for field, msg in extras.quantity_errors(decl, quantities).items() if field not in errors})
+    if errors:
+        return _take_page(decl, errors, quantities, typed=request.form.to_dict())
+    if request.form.get("action") == "review":  # recompute the total; nothing is sent
+        return _take_page(decl, quantities=quantities)
+    if request.form.get("quoted", "") != _quoted(quantities):
+        # The services changed after the total shown: the enterprise confirms the sum it saw, not another.
+        return _take_page(decl, {"confirm": [t("所选技术服务已更改，请核对下方合计后再确认。",
+                                               "The services chosen changed; check the total below, then confirm.")]},
+                          quantities)
     if request.form.get("confirm") != "1":
         # The written notice binds the enterprise (PL 51 ¶1): it is sent only from the confirmation page.
-        problem = refusal(decl, current_user.organisation)
-        if problem is not None:
-            return _refused(decl, problem)
         return _take_page(decl, {"confirm": [t("请勾选确认：您已阅读上述条款，并代表本单位向专利权人发出书面通知。",
                                                "Tick the box: you read these terms and send the written notice "
-                                               "for your organisation.")]})
-    done = run_action(lambda: take_open_licence(decl.id, current_user.organisation, current_user))
+                                               "for your organisation.")]}, quantities)
+    done = run_action(lambda: take_open_licence(decl.id, current_user.organisation, current_user,
+                                                services=quantities))
     if not done.ok:
+        if done.error.field and done.error.field.startswith("qty_"):
+            return _take_page(decl, done.field_errors("confirm"), quantities)
         return _refused(decl, done.error)
     deal = done.value
     flash(t("书面通知已送达专利权人。", "Your written notice has reached the patentee.") + (

@@ -21,7 +21,7 @@ from market.core.extensions import db
 from market.deals.models import Deal
 from market.deals.permissions import SELLER, require, role_of
 from market.deals.rewards import services as rewards
-from market.deals.vocabulary import DealKind, DealStatus, PaymentStatus
+from market.deals.vocabulary import DealKind, DealStatus, PaymentKind, PaymentStatus
 from market.payments.models import Payment
 
 KEY = "REWARD"
@@ -56,8 +56,13 @@ def applies(deal: Deal) -> bool:
 
 
 def received_fen(deal: Deal) -> int:
-    """Money that arrived under the deal and stays with the payee (net of refunds), in fen."""
-    payments = db.session.scalars(select(Payment).where(Payment.deal_id == deal.id, Payment.status.in_(RECEIVED)))
+    """Money that arrived under the deal and stays with the payee (net of refunds), in fen.
+
+    Fees for technical services chosen with an open licence are not transfer/licence income (STL 45
+    rewards that), so they are left out.
+    """
+    payments = db.session.scalars(select(Payment).where(Payment.deal_id == deal.id, Payment.status.in_(RECEIVED),
+                                                        Payment.kind != PaymentKind.SERVICE_FEE.value))
     return sum(p.amount_fen - p.refunded_fen for p in payments)
 
 

@@ -12,6 +12,7 @@ from market.core.time import today_local
 from market.deals import documents, settlement  # noqa: F401  (settlement registers the payment hook)
 from market.deals.fees import FeeTerms
 from market.deals.models import Deal
+from market.deals.open_licence.extras import label, taken_services
 from market.deals.open_licence.models import OpenLicenceDeclaration
 from market.deals.permissions import deal_for, role_of
 from market.deals.views.blueprint import bp
@@ -30,10 +31,14 @@ def open_licence_context(deal: Deal) -> dict:
     """What the licence record and the deal page's open-licence panel show."""
 
     decl = db.session.get(OpenLicenceDeclaration, deal.declaration_id) if deal.declaration_id else None
-    payments = list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
-                                       .order_by(Payment.due_date, Payment.id)))
+    every = list(db.session.scalars(select(Payment).where(Payment.deal_id == deal.id)
+                                    .order_by(Payment.due_date, Payment.id)))
+    # The patent fee and the technical services chosen with it are shown apart (issue 14; R-OL-8).
+    payments = [p for p in every if p.kind != PaymentKind.SERVICE_FEE]
     user = current_user._get_current_object() if current_user.is_authenticated else None
     return {"decl": decl, "payments": payments, "payments_url": deal_page_url(deal, "payments"),
+            "services": taken_services(deal), "service_payments": [p for p in every if p.kind == PaymentKind.SERVICE_FEE],
+            "service_label": label,
             "deal_url": deal_page_url(deal), "role": role_of(user, deal),
             "notice_event": documents.notice_event(deal), "deadline": documents.filing_deadline(deal),
             "today": today_local(), "fee": FeeTerms.from_dict(deal.fee_terms).describe(

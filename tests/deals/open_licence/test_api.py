@@ -8,6 +8,8 @@ from datetime import timedelta
 from market.accounts.services import issue_api_token
 from market.core.time import add_months, today_local
 from market.deals.open_licence import declarations as ol
+from market.deals.open_licence import extras
+from market.deals.open_licence.acquisition import existing_licence
 from tests.api.test_api_openapi import conforms
 from tests.deals.open_licence import world as wb
 
@@ -71,3 +73,55 @@ def test_the_answers_match_the_openapi_document(client, session):
     assert op["security"] == [{"bearerAuth": []}] and {"401", "404", "409"} <= set(op["responses"])
     assert conforms(taken.get_json(), op["responses"]["201"]["content"]["application/json"]["schema"], doc) == []
     assert taken.get_json()["filing_deadline"] == add_months(today_local(), 3).isoformat()
+
+
+def _offer_training(w, decl):
+    return extras.offer_service(w.uni_user, decl, {"kind": "TRAINING", "description": "现场培训", "unit": "人天",
+                                                   "unit_price_fen": 300_000, "max_quantity": 5})
+
+
+def test_the_declaration_lists_its_services_in_fen(client, session):
+    w = wb.world()
+    decl = wb.announced(w)
+    training = _offer_training(w, decl)
+    (item,) = client.get("/api/v1/open-licences").get_json()["items"]
+    assert item["services"] == [{"id": training.id, "kind": "TRAINING", "description": "现场培训", "unit": "人天",
+                                 "unit_price_fen": 300_000, "max_quantity": 5}]
+
+
+def test_taking_by_api_with_services_snapshots_them_apart_from_the_fee(client, session):
+    w = wb.world()
+    decl = wb.announced(w)
+    training = _offer_training(w, decl)
+    response = client.post(f"/api/v1/open-licences/{decl.id}/take", headers=_auth(w.buyer_user),
+                           json={"services": [{"id": training.id, "quantity": 2}]})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["price_fen"] == 5_000_000
+    assert body["services"] == [{"service_id": training.id, "kind": "TRAINING", "description": "现场培训",
+                                 "unit": "人天", "unit_price_fen": 300_000, "quantity": 2, "amount_fen": 600_000}]
+    assert sorted((p["kind"], p["amount_fen"]) for p in body["payments"]) == [("LUMP_SUM", 5_000_000),
+                                                                              ("SERVICE_FEE", 600_000)]
+    doc = json.loads(client.get("/api/v1/openapi.json").get_data(as_text=True))
+    op = doc["paths"]["/open-licences/{declaration_id}/take"]["post"]
+    assert op["requestBody"]["required"] is False
+    assert conforms(body, op["responses"]["201"]["content"]["application/json"]["schema"], doc) == []
+    listing = client.get("/api/v1/open-licences")
+    schema = doc["paths"]["/open-licences"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert conforms(listing.get_json(), schema, doc) == []
+
+
+def test_the_api_refuses_bad_service_choices_and_takes_nothing(client, session):
+    w = wb.world()
+    decl = wb.announced(w)
+    training = _offer_training(w, decl)
+    url = f"/api/v1/open-licences/{decl.id}/take"
+    for body in ({"services": [{"id": training.id, "quantity": 6}]},      # above the offer's maximum
+                 {"services": [{"id": training.id, "quantity": -1}]},
+                 {"services": [{"id": training.id, "quantity": "2"}]},    # not a JSON integer
+                 {"services": [{"id": 99_999, "quantity": 1}]},
+                 {"services": [{"id": training.id, "quantity": 1}, {"id": training.id, "quantity": 1}]}):
+        response = client.post(url, headers=_auth(w.buyer_user), json=body)
+        assert response.status_code in (400, 422), (body, response.get_json())
+        assert "error" in response.get_json()
+    assert existing_licence(decl.id, w.buyer.id) is None
