@@ -2,13 +2,13 @@
 chosen with a licence (issue 14: shown apart from the patent fee in the contract and the statistics)
 
 Revision ID: 0027
-Revises: 0028 (the brief's 0026; main gained 0028 meanwhile)
+Revises: 0026
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0027'
-down_revision = '0028'  # main's 0028 (bid speed) also follows 0026; one chain until the merge sets it
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

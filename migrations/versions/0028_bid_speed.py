@@ -1,7 +1,7 @@
 """Speed (issue 14): pricing guidance finds a tier's deals of one kind by patent and kind.
 
 Revision ID: 0028
-Revises: 0026 on this branch (the brief names 0027; the chain is set when the branches merge)
+Revises: 0027
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
