@@ -81,7 +81,8 @@ def payments_have_deals() -> tuple[list[str], str]:
         problems.append(f"{len(orphans)} payments without a deal: {orphans[:10]}")
     booked: Counter = Counter()
     amounts: dict[int, int] = {}
-    for e in db.session.scalars(select(DealEvent).where(DealEvent.kind == "PAYMENT")):
+    # A technical-services fee is booked under its own kind (SERVICE_PAYMENT), apart from the patent fee.
+    for e in db.session.scalars(select(DealEvent).where(DealEvent.kind.in_(("PAYMENT", "SERVICE_PAYMENT")))):
         pid = (e.evidence or {}).get("payment_id")
         if pid is not None:
             booked[pid] += 1
@@ -93,7 +94,7 @@ def payments_have_deals() -> tuple[list[str], str]:
     stray = set(booked) - {p.id for p in paid} - {p.id for p in db.session.scalars(
         select(Payment).where(Payment.status == "REFUNDED"))}
     if stray:
-        problems.append(f"ledger PAYMENT lines for payments that are not paid: {sorted(stray)[:10]}")
+        problems.append(f"ledger payment lines for payments that are not paid: {sorted(stray)[:10]}")
     return problems, f"{len(paid)} paid payments, each booked once; {len(orphans)} payments without a deal"
 
 
@@ -114,7 +115,9 @@ def statistics_match_ledger(today: date) -> tuple[list[str], str]:
     for e in db.session.scalars(select(DealEvent)):
         events.setdefault(e.deal_id, []).append(e)
     paid_fen: Counter = Counter()
-    for p in db.session.scalars(select(Payment).where(Payment.status.in_(("PAID", "REFUNDED")))):
+    # The figures' amount received is the patent fee: technical services are a figure of their own.
+    for p in db.session.scalars(select(Payment).where(Payment.status.in_(("PAID", "REFUNDED")),
+                                                      Payment.kind != "SERVICE_FEE")):
         paid_fen[p.deal_id] += p.amount_fen
     mine: dict[Column, list] = {c: [0, set(), 0, 0] for c in Column}
     problems = []

@@ -144,6 +144,12 @@ def _suggested(values: dict) -> tuple[dict, bool]:
     return out, True
 
 
+def _suggested_args() -> dict:
+    """Only the suggested fee terms travel on to the draft's edit page (never the rest of the query)."""
+    names = ("mode", *SUGGESTED)
+    return {name: request.args[name][:SUGGESTED.get(name, 20)] for name in names if request.args.get(name)}
+
+
 def _fields_from(data: dict) -> dict:
     fields = {k: data.get(k) for k in ("term_start", "term_end", "territory", "other_terms", "fee_basis_note",
                                        "contact", "evaluation_report_id", "pledgee_consent_doc")}
@@ -174,7 +180,7 @@ def new_declaration(app_no: str):
     if live is not None:
         if (request.args.get("mode") and live.status in services.EDITABLE
                 and services.can_manage(current_user, live)):  # suggested terms go to the draft being edited
-            return redirect(url_for("open_licence.edit_declaration", declaration_id=live.id, **request.args))
+            return redirect(url_for("open_licence.edit_declaration", declaration_id=live.id, **_suggested_args()))
         return redirect(url_for("open_licence.declaration", declaration_id=live.id))
     errors: dict = {}
     defaults = services.defaults_for(patent, current_user.organisation)
