@@ -21,6 +21,7 @@ from market.core.schemas import BaseSchema
 from market.core.time import today_local
 from market.statistics import dimensions, geography, services
 from market.statistics.measures import COLUMNS, Column, Figures
+from market.statistics.service_fees import service_figures
 from market.web.api import route
 from market.web.openapi import query_params
 
@@ -100,6 +101,12 @@ class RevisionSchema(BaseSchema):
     note = fields.String(allow_none=True)
 
 
+class ServiceFiguresSchema(BaseSchema):
+    licences = fields.Integer(metadata={"description": "Open licences counted in the period that chose a service (次)."})
+    contract_fen = fields.Integer(metadata={"description": "技术服务金额: the services' agreed amounts, in fen."})
+    received_fen = fields.Integer(metadata={"description": "Service fees received by the period's end, in fen."})
+
+
 class SummarySchema(BaseSchema):
     period = fields.Nested(PeriodSchema)
     basis = fields.String()
@@ -114,6 +121,9 @@ class SummarySchema(BaseSchema):
     previous = fields.Nested(ComparisonSchema, allow_none=True)
     closed = fields.Boolean()
     at_close = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema), allow_none=True)
+    technical_services = fields.Nested(ServiceFiguresSchema, metadata={
+        "description": "Technical services chosen with the open licences counted (issue 14): a figure of its own, "
+                       "never part of OPEN_LICENSE's amounts, which are the patent fee."})
     revisions = fields.List(fields.Nested(RevisionSchema))
     rules = fields.List(fields.List(fields.String()))
     industry_mapping = fields.String()
@@ -210,6 +220,7 @@ def statistics_summary():
         if report.previous else None,
         "closed": report.closed,
         "at_close": _figures(report.at_close) if report.at_close else None,
+        "technical_services": vars(service_figures(db.session, sel)),
         "revisions": [{**r, "basis_date": _iso(r["basis_date"]), "occurred_on": _iso(r["occurred_on"]),
                        "recorded_at": r["recorded_at"].isoformat()} for r in report.revisions],
         "rules": [list(x) for x in services.rules(db.session, sel, lang, report.generated_at)],

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from market.accounts.services import issue_api_token
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals.open_licence import acquisition, extras
@@ -82,6 +83,19 @@ def test_the_dashboard_shows_the_services_apart(bureau_client):
         card = page[page.index("stats-card-services"):]
         card = card[:card.index("</li>")]
         assert title in card and amount in card
+
+
+def test_the_summary_api_gives_the_services_apart_from_the_licences(app, client):
+    with app.test_request_context():
+        licensed_with_services()
+        user = f.user(f.organisation("宝山区知识产权局（服务费接口）", "BUREAU"))
+        db.session.commit()
+        token = issue_api_token(user, "services")[1]
+        db.session.commit()
+    body = client.get(f"/api/v1/statistics/summary?period={today_local().year}",
+                      headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["technical_services"] == {"licences": 1, "contract_fen": 1_200_000, "received_fen": 1_200_000}
+    assert body["totals"]["OPEN_LICENSE"]["contract_fen"] == 10_000_000  # the patent fee alone
 
 
 def test_the_export_summary_has_a_services_row_apart_from_the_licences(app, session):
