@@ -48,7 +48,8 @@ def server(redis, tmp_path, monkeypatch):
                 db.session.commit()
         return app
 
-    redis_client.from_url(redis.url).flushall()
+    with redis_client.from_url(redis.url) as fresh:
+        fresh.flushall()
     yield build
     for app in made:
         with app.app_context():

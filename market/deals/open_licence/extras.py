@@ -69,9 +69,11 @@ def withdraw_service(user: User, decl: OpenLicenceDeclaration, service_id: int) 
     return service
 
 
-def quantity_errors(decl: OpenLicenceDeclaration, quantities: dict[int, int]) -> dict[str, tuple[str, str]]:
+def quantity_errors(decl: OpenLicenceDeclaration, quantities: dict[int, int], *,
+                    on_offer: dict[int, OfferedService] | None = None) -> dict[str, tuple[str, str]]:
     """Every chosen quantity that cannot be taken, (zh, en) on the take form's field for it (qty_<id>)."""
-    on_offer = {s.id: s for s in offered_services(decl)}
+    if on_offer is None:
+        on_offer = {s.id: s for s in offered_services(decl)}
     errors: dict[str, tuple[str, str]] = {}
     for service_id, quantity in quantities.items():
         service = on_offer.get(service_id)
@@ -89,9 +91,10 @@ def quantity_errors(decl: OpenLicenceDeclaration, quantities: dict[int, int]) ->
     return errors
 
 
-def require_quantities(decl: OpenLicenceDeclaration, quantities: dict[int, int]) -> None:
+def require_quantities(decl: OpenLicenceDeclaration, quantities: dict[int, int], *,
+                       on_offer: dict[int, OfferedService] | None = None) -> None:
     """Refuse the first quantity that cannot be taken (the take checks before it writes anything)."""
-    errors = quantity_errors(decl, quantities)
+    errors = quantity_errors(decl, quantities, on_offer=on_offer)
     if errors:
         field, (zh, en) = next(iter(errors.items()))
         raise DomainError("open_licence.bad_service_quantity", zh, en, field=field)
@@ -100,8 +103,8 @@ def require_quantities(decl: OpenLicenceDeclaration, quantities: dict[int, int])
 def take_services(deal: Deal, decl: OpenLicenceDeclaration, quantities: dict[int, int], *, actor: User,
                   today: date) -> list[TakenService]:
     """Snapshot the chosen services on the new licence and make their fee a sum due of its own."""
-    require_quantities(decl, quantities)
-    on_offer = {s.id: s for s in offered_services(decl)}
+    on_offer = {s.id: s for s in offered_services(decl)}  # read once: checked and snapshotted alike
+    require_quantities(decl, quantities, on_offer=on_offer)
     taken = []
     for service_id, quantity in sorted(quantities.items()):
         if not quantity:

@@ -130,24 +130,25 @@ _FEE_BLANK = {"lump_yuan": "", "entry_fee_yuan": "", "royalty_base": "", "royalt
               "instalment_yuan": [], "instalment_months": []}
 
 
-def _suggested(values: dict) -> tuple[dict, bool]:
-    """The form with the fee terms suggested in the query string ("use these terms"): shown, never saved
-    on this GET; the patentee's own submission of the form is checked like any other."""
+def _suggested_terms() -> dict:
+    """The fee terms suggested in the query string ("use these terms"), each cut to its field's size;
+    empty unless the mode is a statutory one. Only these ever travel from the query to the form."""
     mode = request.args.get("mode", "")
     if mode not in {m.value for m in FeeMode}:
-        return values, False
-    out = {**values, **_FEE_BLANK, "mode": mode}
+        return {}
+    terms = {"mode": mode}
     for name, limit in SUGGESTED.items():
         value = (request.args.get(name) or "").strip()
         if value:
-            out[name] = value[:limit]
-    return out, True
+            terms[name] = value[:limit]
+    return terms
 
 
-def _suggested_args() -> dict:
-    """Only the suggested fee terms travel on to the draft's edit page (never the rest of the query)."""
-    names = ("mode", *SUGGESTED)
-    return {name: request.args[name][:SUGGESTED.get(name, 20)] for name in names if request.args.get(name)}
+def _suggested(values: dict) -> tuple[dict, bool]:
+    """The form with the suggested fee terms: shown, never saved on this GET; the patentee's own
+    submission of the form is checked like any other."""
+    terms = _suggested_terms()
+    return ({**values, **_FEE_BLANK, **terms}, True) if terms else (values, False)
 
 
 def _fields_from(data: dict) -> dict:
@@ -178,9 +179,10 @@ def new_declaration(app_no: str):
         abort(404)
     live = services.live_declaration(patent.id)
     if live is not None:
-        if (request.args.get("mode") and live.status in services.EDITABLE
-                and services.can_manage(current_user, live)):  # suggested terms go to the draft being edited
-            return redirect(url_for("open_licence.edit_declaration", declaration_id=live.id, **_suggested_args()))
+        terms = _suggested_terms()
+        if terms and live.status in services.EDITABLE and services.can_manage(current_user, live):
+            # suggested terms go to the draft being edited
+            return redirect(url_for("open_licence.edit_declaration", declaration_id=live.id, **terms))
         return redirect(url_for("open_licence.declaration", declaration_id=live.id))
     errors: dict = {}
     defaults = services.defaults_for(patent, current_user.organisation)
