@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from sqlalchemy import MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -78,3 +78,20 @@ def tune_sqlite(engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if intends_to_write() else "BEGIN")
+
+
+def transaction_memo(session: Session | scoped_session, name: str) -> dict:
+    """A dict that lives as long as the session's current transaction: what this transaction holds
+    (its row locks) or has read once (a registration, which the ORM would not read afresh within
+    the transaction anyway). A commit or rollback starts a new transaction, and an empty memo.
+
+    The innermost savepoint counts as a transaction of its own: rolling one back releases the row
+    locks taken in it (PostgreSQL), so nothing learnt inside a savepoint outlives it.
+    """
+    if isinstance(session, scoped_session):  # db.session: the request's own Session
+        session = session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    memo = session.info.get(name)
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[name] = (transaction, {})
+    return memo[1]

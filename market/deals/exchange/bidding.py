@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import User
+from market.core.db import transaction_memo
 from market.core.errors import Conflict, DomainError, Forbidden
 from market.core.money import MAX_FEN, yuan_text
 from market.deals.exchange.award import award, lot_ledger, no_sale
-from market.deals.exchange.deposits import excluded_orgs, is_qualified_bidder, lock_lot, transaction_memo
+from market.deals.exchange.deposits import excluded_orgs, is_qualified_bidder, lock_lot
 from market.deals.exchange.models import (
     Bid,
     BiddingFormat,

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, scoped_session
 
+from market.core.db import transaction_memo
 from market.core.errors import Conflict
 from market.deals.exchange.models import (
     DepositStatus,
@@ -30,23 +31,6 @@ from market.payments.services import PaymentOutcome, on_payment_paid
 from market.payments.vocabulary import PaymentKind, PaymentStatus
 
 _LOT_COLLECTIONS = [r.key for r in inspect(Lot).relationships if r.uselist]
-
-
-def transaction_memo(session: Session | scoped_session, name: str) -> dict:
-    """A dict that lives as long as the session's current transaction: what this transaction holds
-    (its row locks) or has read once (a registration, which the ORM would not read afresh within
-    the transaction anyway). A commit or rollback starts a new transaction, and an empty memo.
-
-    The innermost savepoint counts as a transaction of its own: rolling one back releases the row
-    locks taken in it (PostgreSQL), so nothing learnt inside a savepoint outlives it.
-    """
-    if isinstance(session, scoped_session):  # db.session: the request's own Session
-        session = session()
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    memo = session.info.get(name)
-    if memo is None or memo[0] is not transaction:
-        memo = session.info[name] = (transaction, {})
-    return memo[1]
 
 
 def _locks_held(session: Session | scoped_session) -> dict:

@@ -15,10 +15,10 @@ from sqlalchemy import event, select, text
 
 from market.accounts.models import ApiToken
 from market.accounts.services import issue_api_token
-from market.core.db import utcnow
+from market.core.db import transaction_memo, utcnow
 from market.core.extensions import db
 from market.deals.exchange import bidding
-from market.deals.exchange.deposits import lock_lot, transaction_memo
+from market.deals.exchange.deposits import lock_lot
 from market.deals.exchange.models import BiddingFormat, LotRegistration
 from tests import factories as f
 from tests.deals.bidding.world import person, world
