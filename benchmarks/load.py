@@ -200,11 +200,15 @@ def run(*, users: int = 50, seconds: float = 60, requests: int = 30_000, think: 
             th.join()
         server.stop()
         log = server.tail(10_000_000)
-        # A request that met an unhandled error (market/web/errors.py logs it before its 500 page).
-        unhandled = log.count("unhandled error on")
-        if unhandled:
-            at = log.index("unhandled error on")
-            problems.append(f"{unhandled} unhandled errors in the app's log, e.g.\n{log[at:at + 2000]}")
+        # A request that met an unhandled error: market/web/errors.py logs it before its 500 page;
+        # gunicorn logs what escaped the app altogether (a teardown, say) before its own bare 500.
+        unhandled = 0
+        for marker in ("unhandled error on", "Error handling request"):
+            count = log.count(marker)
+            if count:
+                at = log.index(marker)
+                problems.append(f"{count} × {marker!r} in the app's log, e.g.\n{log[at:at + 2000]}")
+            unhandled += count
         say(f"app log: {unhandled} unhandled errors, {log.count('database unavailable on')} requests refused "
             f"for the database, {log.count('outbox processing failed')} outbox runs deferred")
 
