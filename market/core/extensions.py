@@ -8,8 +8,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.exc import DBAPIError
 from flask_wtf import CSRFProtect
+from sqlalchemy.exc import DBAPIError
 
 from market.core.db import Base
 
