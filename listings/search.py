@@ -16,6 +16,7 @@ from market.core.db import utcnow
 from market.core.extensions import db
 from market.core.outbox import OutboxEntry, enqueue, handles
 from market.search.backend import SearchError
+from market.search.fts import segmented_ahead
 from market.search.service import search_backend
 
 TOPIC = "search.listing"
@@ -158,12 +159,14 @@ def reindex() -> int:
     # Entries written while we rebuild stay pending and are applied by the next drain.
     last_entry = db.session.scalar(select(func.max(OutboxEntry.id))) or 0
     rebuild = getattr(backend, "rebuild", None)
+    # The next batches are segmented in worker processes while this one is read and written.
+    batches = segmented_ahead(published_documents())
     if rebuild is not None:
-        count = rebuild(published_documents())
+        count = rebuild(batches)
     else:
         backend.clear()
         count = 0
-        for docs in published_documents():
+        for docs in batches:
             backend.index(docs, bulk=True)
             count += len(docs)
     # Entries another process applied to the old index during the rebuild: apply them again.

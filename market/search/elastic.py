@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator
 
 from market.search.backend import Hit, SearchError, SearchQuery, SearchResult
 from market.search.embedded import SIMILAR_TERMS
-from market.search.fts import segment
+from market.search.fts import segmented
 from market.search.http import ElasticClient
 from market.search.memory import FACET_FIELDS
 from market.search.text import highlight, normalise, query_terms, sub_terms
@@ -144,7 +144,7 @@ class ElasticsearchBackend:
             self.client.request("POST", f"/{self.alias}/_refresh")
 
     def _bulk_index(self, index: str, docs: list[dict[str, Any]], *, bulk: bool) -> int:
-        texts = segment([(d.get("title", "") or "", d.get("body", "") or "") for d in docs], bulk)
+        docs, texts = segmented(docs, bulk)
         lines: list[dict] = []
         for doc, (title, body) in zip(docs, texts):
             source = {**doc, "title_seg": title, "body_seg": body,

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from market.search.backend import Hit, SearchQuery, SearchResult
-from market.search.fts import highlight_title, quote_term, segment, term_group, varint_sum
+from market.search.fts import highlight_title, quote_term, segmented, term_group, varint_sum
 from market.search.memory import FacetMemory, facet_values
 from market.search.text import highlight, normalise, query_terms, sub_terms
 
@@ -84,8 +84,7 @@ class EmbeddedSearch:
         return conn
 
     def index(self, docs: Iterable[dict[str, Any]], *, bulk: bool = False) -> None:
-        docs = list(docs)
-        texts = segment([(d.get("title", ""), d.get("body", "")) for d in docs], bulk)
+        docs, texts = segmented(list(docs), bulk)
         rows = [(int(doc["id"]), json.dumps(facet_values(doc), ensure_ascii=False),
                  doc.get("sort_newest"), doc.get("price_fen"),
                  json.dumps(doc, ensure_ascii=False, default=str), title, body,

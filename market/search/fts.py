@@ -3,9 +3,12 @@ expressions of a word and its sub-words, docsize records and title highlights.""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from market.search.text import highlight, normalise, sub_terms, tokens
@@ -14,8 +17,78 @@ from market.search.text import highlight, normalise, sub_terms, tokens
 PARALLEL_FROM = 400
 
 
+# A document's segmented title and body, worked out ahead by `segmented_ahead`; never stored.
+SEGMENTED = "_segmented"
+# Documents per task sent to a worker process: big enough that sending costs little, small
+# enough that both workers stay busy to the end of a batch.
+CHUNK = 64
+# Batches segmented ahead of the one being written.
+AHEAD = 2
+
+
 def _segment_pair(pair: tuple[str, str]) -> tuple[str, str]:
     return " ".join(tokens(pair[0])), " ".join(tokens(pair[1]))
+
+
+def _segment_chunk(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [_segment_pair(p) for p in pairs]
+
+
+def _pairs(docs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(d.get("title", "") or "", d.get("body", "") or "") for d in docs]
+
+
+def _workers() -> int:
+    return os.cpu_count() or 1
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    tokens("预热")  # load the dictionary once, before forking: the workers share it copy-on-write
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def segmented_ahead(batches: Iterable[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """The same batches, each document carrying its segmented text (under SEGMENTED).
+
+    For bulk loads (reindex): one pool of worker processes for the whole load, and the next
+    batches are segmented while the caller reads the database and writes the batch before, so
+    that jieba — most of the work — keeps every core busy instead of waiting between batches.
+    """
+    workers = _workers()
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return
+    if workers < 2 or len(first) < PARALLEL_FROM:  # a small catalogue: one batch, segmented where written
+        yield first
+        yield from batches
+        return
+    pending: deque[tuple[list[dict[str, Any]], list[Future]]] = deque()
+    with _pool(workers) as pool:
+        for docs in itertools.chain([first], batches):
+            pairs = _pairs(docs)
+            pending.append((docs, [pool.submit(_segment_chunk, pairs[i:i + CHUNK])
+                                   for i in range(0, len(pairs), CHUNK)]))
+            if len(pending) > AHEAD:
+                yield _attach(*pending.popleft())
+        while pending:
+            yield _attach(*pending.popleft())
+
+
+def _attach(docs: list[dict[str, Any]], futures: list[Future]) -> list[dict[str, Any]]:
+    texts = [text for future in futures for text in future.result()]
+    for doc, text in zip(docs, texts):
+        doc[SEGMENTED] = text
+    return docs
+
+
+def segmented(docs: list[dict[str, Any]], bulk: bool = False) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """(the documents as they are stored, their segmented (title, body)): the text worked out
+    ahead when every document carries it, else segmented here."""
+    if docs and all(SEGMENTED in d for d in docs):
+        return [{k: v for k, v in d.items() if k != SEGMENTED} for d in docs], [d[SEGMENTED] for d in docs]
+    clean = [{k: v for k, v in d.items() if k != SEGMENTED} for d in docs]
+    return clean, segment(_pairs(clean), bulk)
 
 
 def segment(pairs: list[tuple[str, str]], bulk: bool = False) -> list[tuple[str, str]]:
@@ -24,13 +97,12 @@ def segment(pairs: list[tuple[str, str]], bulk: bool = False) -> list[tuple[str,
     jieba is pure Python and takes most of the indexing time, so bulk work is spread over
     processes forked after jieba has loaded its dictionary (they share it copy-on-write).
     """
-    workers = os.cpu_count() or 1
+    workers = _workers()
     # Only bulk callers (command-line imports, reindex) fork: never a threaded web worker.
     if not bulk or len(pairs) < PARALLEL_FROM or workers < 2:
         return [_segment_pair(p) for p in pairs]
-    tokens("预热")  # load the dictionary once, before forking
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_segment_pair, pairs, chunksize=64))
+    with _pool(workers) as pool:
+        return list(pool.map(_segment_pair, pairs, chunksize=CHUNK))
 
 
 def highlight_title(doc: dict[str, Any], terms: list[str]) -> str:
