@@ -44,7 +44,7 @@ from listings.views import bp as listings_bp
 from market import cli, models
 from market.accounts import reset
 from market.accounts.audit_log import bp as audit_bp
-from market.accounts.auth import configure_login
+from market.accounts.auth import configure_login, note_token_use
 from market.accounts.blueprint import bp as accounts_bp
 from market.core.db import tune_sqlite
 from market.core.extensions import csrf, db, limiter, login_manager, migrate
@@ -168,6 +168,7 @@ def register_request_hooks(app: Flask) -> None:
     install_i18n(app)
     install_security_headers(app)
     refuse_unstorable_input(app)
+    app.after_request(note_token_use)
 
     @app.after_request
     def process_outbox_after_commit(response):

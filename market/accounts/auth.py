@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
-from flask import request
+from flask import Response, g, request
 from flask_login import LoginManager
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,6 +17,8 @@ from market.core.db import utcnow
 from market.core.extensions import db
 from market.core.i18n import t
 from market.core.tokens import TOKEN_PREFIX, new_token, token_digest  # noqa: F401  (re-exported)
+
+log = logging.getLogger(__name__)
 
 
 def hash_password(password: str) -> str:
@@ -25,11 +29,13 @@ def password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
-# "Last used" is shown to the token's owner to the minute, and written with the action's own commit:
-# a read (GET, HEAD) commits nothing, so it never writes it (the UPDATE used to be sent and rolled
-# back, holding the token's row, or SQLite's one write lock, for the rest of the request), and a
-# write notes it once a minute rather than on every call.
+# "Last used" is shown to the token's owner to the minute, so that a token used by someone else
+# shows: it is written once a minute at most. A write notes it with the action's own commit; a
+# read (GET, HEAD) commits nothing of its own, so its use is written after the reply is made, in
+# a short transaction of its own (`note_token_use`) — written during the read, the UPDATE held the
+# token's row, or SQLite's one write lock, for the rest of the request.
 LAST_USED_STEP = timedelta(minutes=1)
+READS = ("GET", "HEAD", "OPTIONS")
 
 
 def user_from_bearer() -> User | None:
@@ -44,10 +50,35 @@ def user_from_bearer() -> User | None:
                                      ApiToken.expires_at > now))
     if token is None or not token.user.active:
         return None
-    if request.method not in ("GET", "HEAD", "OPTIONS") and (
-            token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP):
-        token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_STEP:
+        if request.method in READS:
+            g.token_used = (token.id, now)
+        else:
+            token.last_used_at = now
     return token.user
+
+
+def note_token_use(response: Response) -> Response:
+    """After a read authenticated by a token: write the token's last use, on its own.
+
+    The read's session is rolled back first (a read commits nothing it may have touched), and a
+    failure to write is logged, never the reader's problem.
+    """
+    used = g.pop("token_used", None)
+    if used is None:
+        return response
+    token_id, at = used
+    try:
+        db.session.rollback()
+        db.session.execute(update(ApiToken).where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= at - LAST_USED_STEP))
+            .values(last_used_at=at))
+        db.session.commit()
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("the last use of API token %s was not written", token_id, exc_info=True)
+    return response
 
 
 def configure_login(manager: LoginManager) -> None:

@@ -88,20 +88,25 @@ def test_a_bid_through_the_page_takes_its_pinned_number_of_statements(app, clien
     assert len(wrote) == PAGE_BID, wrote
 
 
-def test_an_api_token_notes_its_last_use_with_a_write_once_a_minute_and_never_on_a_read(app, client, session):
+def test_an_api_token_notes_its_last_use_once_a_minute_a_read_included(app, client, session):
+    """A token used only to read shows its use too (a leaked read-only token must be visible)."""
     _, ids, tokens = _committed()
     token_id = db.session.scalars(select(ApiToken.id).order_by(ApiToken.id.desc())).first()
-    headers, bid_url = tokens[-1], f"/api/v1/lots/{ids['lot']}/bids"
+    headers = tokens[-1]
+    board_url, bid_url = f"/api/v1/lots/{ids['lot']}/bidding", f"/api/v1/lots/{ids['lot']}/bids"
 
     def last_used():
         db.session.expire_all()
         return db.session.get(ApiToken, token_id).last_used_at
 
-    _, read = _statements(app, lambda: client.get(f"/api/v1/lots/{ids['lot']}/bidding", headers=headers))
-    assert not any(s.startswith("UPDATE api_tokens") for s in read) and last_used() is None
-    assert client.post(bid_url, headers=headers, json={"amount_fen": 1_000_000}).status_code == 201
+    assert last_used() is None
+    answer, read = _statements(app, lambda: client.get(board_url, headers=headers))
+    assert answer.status_code == 200 and sum(s.startswith("UPDATE api_tokens") for s in read) == 1
     first = last_used()
     assert first is not None and utcnow() - first < timedelta(seconds=30)
+    _, again = _statements(app, lambda: client.get(board_url, headers=headers))
+    assert not any(s.startswith("UPDATE api_tokens") for s in again) and last_used() == first
+    assert client.post(bid_url, headers=headers, json={"amount_fen": 1_000_000}).status_code == 201
     recent = utcnow() - timedelta(seconds=30)
     db.session.get(ApiToken, token_id).last_used_at = recent
     db.session.commit()
