@@ -20,6 +20,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, current_app
 
 
+# What an S3-compatible store answers to a request signed with a key pair it does not accept.
+REFUSED_CREDENTIALS = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken")
+
+
 class StorageUnavailable(RuntimeError):
     """The object store could not be reached or failed on its side; worth retrying later."""
 
@@ -107,6 +111,10 @@ class S3Storage:
                 raise FileNotFoundError(kwargs.get("Key", "")) from err
             if status >= 500 or status == 0:
                 raise StorageUnavailable(f"object storage failed on {name}: {code or status}") from err
+            if code in REFUSED_CREDENTIALS or status == 403:
+                # A wrong, revoked or expired key: the operator's to fix (the log says what), and to
+                # the user the same as an outage — nothing is written, nothing is shown broken.
+                raise StorageUnavailable(f"object storage refused the credentials on {name}: {code or status}") from err
             raise
         except BotoCoreError as err:  # connection refused, timeouts, DNS
             raise StorageUnavailable(f"object storage unreachable on {name}: {err}") from err

@@ -22,7 +22,7 @@ from tests.deals.negotiation_world import PDF
 from tests.deals.test_deal_pages import as_user, deal_of, flashed, post
 from tests.listings.importing.test_import_pages import UNI, _csv, _import, _numbers
 from tests.services.required import service_url
-from tests.services.s3_server import S3Server
+from tests.services.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +30,23 @@ def s3_url():
     yield from service_url("TEST_S3_URL", "the S3 server", lambda: S3Server().start())
 
 
-def _s3(url: str) -> S3Storage:
-    # The test server accepts any key pair.
-    return S3Storage(f"psm-{uuid.uuid4().hex[:12]}", endpoint_url=url, access_key="psm", secret_key="psm-test",
+def _s3(url: str, secret_key: str = SECRET_KEY) -> S3Storage:
+    # The test server's root account; it checks every request's signature.
+    return S3Storage(f"psm-{uuid.uuid4().hex[:12]}", endpoint_url=url, access_key=ACCESS_KEY, secret_key=secret_key,
                      prefix="uploads/")
+
+
+def test_a_store_with_the_wrong_key_pair_is_unavailable_not_a_crash(s3_url, s3_store):
+    """A deployment with a wrong or revoked key: the store refuses to sign in, the app answers 503
+    (文件存储暂时不可用) as for an outage and logs why, and nothing is written."""
+    wrong = S3Storage(s3_store.bucket, endpoint_url=s3_url, access_key=ACCESS_KEY, secret_key="not-the-secret",
+                      prefix="uploads/")
+    with pytest.raises(StorageUnavailable, match="refused the credentials"):
+        wrong.save("deals/1/x.pdf", io.BytesIO(PDF), content_type="application/pdf")
+    with pytest.raises(StorageUnavailable, match="refused the credentials"):
+        wrong.open("deals/1/x.pdf")
+    wrong.client.close()
+    assert s3_store.client.list_objects_v2(Bucket=s3_store.bucket).get("KeyCount", 0) == 0
 
 
 @pytest.fixture
@@ -78,7 +91,7 @@ def test_a_key_that_would_leave_the_store_names_nothing(store, key):
 
 
 def test_two_app_servers_see_each_others_files(s3_store, s3_url):
-    other = S3Storage(s3_store.bucket, endpoint_url=s3_url, access_key="psm", secret_key="psm-test", prefix="uploads/")
+    other = S3Storage(s3_store.bucket, endpoint_url=s3_url, access_key=ACCESS_KEY, secret_key=SECRET_KEY, prefix="uploads/")
     s3_store.save("deals/1/r.pdf", io.BytesIO(PDF), content_type="application/pdf")
     assert _read(other, "deals/1/r.pdf") == PDF
     other.client.close()

@@ -1,7 +1,7 @@
 """`make test`: the whole suite on SQLite and, at the same time, again on a real PostgreSQL started here.
 
 An Elasticsearch 7.10 node, an OpenSearch 2.19 node, a stripe-mock server and an S3-compatible
-server (moto) are started first (TEST_ELASTICSEARCH_URL, TEST_OPENSEARCH_URL, TEST_STRIPE_MOCK_URL,
+server (versitygw) are started first (TEST_ELASTICSEARCH_URL, TEST_OPENSEARCH_URL, TEST_STRIPE_MOCK_URL,
 TEST_S3_URL), so the search contract suite runs against the embedded backend and both engines, the
 Stripe provider against a real server and the upload store against real object storage.
 The two JVMs start at once and are waited for together. OpenSearch serves the contract suite in

@@ -1,8 +1,8 @@
 """A throwaway stripe-mock server on 127.0.0.1 for the test run, built from the Go module proxy.
 
 stripe-mock answers the Stripe API from Stripe's OpenAPI spec (no state, no real money). It is
-installed once with `go install` into a cache folder (~/.cache/psm/stripe-mock-<version>, or
-$PSM_CACHE) and each run starts one server that stops at the end.
+installed once with `go install` into a cache folder (tests/services/go_tool.py) and each run
+starts one server that stops at the end.
 
 The version is pinned together with the `stripe` SDK in pyproject.toml: v0.203.0 embeds API
 version 2026-08-26.dahlia, which is what stripe 15.6.2 sends.
@@ -13,57 +13,26 @@ TEST_STRIPE_MOCK_URL and runs until interrupted.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 try:
+    from go_tool import installed
     from local_server import LocalServer
-    from postgres import ServiceError
 except ImportError:  # imported as tests.services.stripe_mock
+    from tests.services.go_tool import installed
     from tests.services.local_server import LocalServer
-    from tests.services.postgres import ServiceError
 
 VERSION = "v0.203.0"
 MODULE = "github.com/stripe/stripe-mock"
 LISTENING = re.compile(r"Listening for HTTP at address: 127\.0\.0\.1:(\d+)")
 
 
-def cache_dir() -> Path:
-    root = Path(os.environ.get("PSM_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "psm")
-    return root / f"stripe-mock-{VERSION}"
-
-
-def _go() -> str:
-    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-    if not found:
-        raise ServiceError("Go is not installed (no `go` on PATH nor /usr/local/go/bin/go)")
-    return found
-
-
 def ensure_installed() -> Path:
     """The stripe-mock binary, built once from the Go module proxy."""
-    cache = cache_dir()
-    binary = cache / "bin" / "stripe-mock"
-    if binary.exists():
-        return binary
-    # The binary lands in a partial folder first, so an interrupted build is never taken for a good one.
-    partial = cache / "bin.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    env = {**os.environ, "GOPATH": str(cache / "gopath"), "GOBIN": str(partial),
-           "GOCACHE": str(cache / "gocache"),
-           # -modcacherw: Go makes its module cache read-only, and the cache folder must stay deletable.
-           "GOFLAGS": "-mod=mod -modcacherw"}
-    result = subprocess.run([_go(), "install", f"{MODULE}@{VERSION}"], env=env,
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if result.returncode != 0 or not (partial / "stripe-mock").exists():
-        raise ServiceError(f"go install {MODULE}@{VERSION} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    partial.rename(cache / "bin")
-    return binary
+    return installed("stripe-mock", MODULE, VERSION, "stripe-mock")
 
 
 class StripeMock(LocalServer):
