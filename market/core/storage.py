@@ -24,7 +24,7 @@ REFUSED_CREDENTIALS = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMa
 
 
 class StorageUnavailable(RuntimeError):
-    """The object store could not be reached or failed on its side; worth retrying later."""
+    """The object store could not be reached, failed on its side or refused the app's credentials; worth retrying later."""
 
 
 class Storage(Protocol):
