@@ -113,8 +113,37 @@ def run(instance: str, rounds: int, queries: int | None = None) -> None:
     for kind, values in timings.items():
         print(f"{kind:4s} {len(values)} queries: median {median(values):.1f} ms, p95 {percentile(values, 95):.1f} ms, "
               f"max {max(values):.1f} ms")
+    bare = bare_engine(f"{instance}/search.sqlite3", QUERIES[:queries], rounds)
+    print(f"bare engine (FTS5 alone: top 20 by BM25, the count, the 20 documents read and decoded; the query's "
+          f"words segmented beforehand) {len(bare)} queries: median {median(bare):.1f} ms, p95 "
+          f"{percentile(bare, 95):.1f} ms; the app's API / bare engine, medians: "
+          f"{median(timings['api']) / median(bare):.1f}x (target at most 2x at 100,000 listings)")
     print(f"hits per query: median {median(totals):.0f}, max {max(totals)}; "
           f"peak RSS of the app process {peak_rss_mb():.0f} MB (target < 500 MB)")
+
+
+def bare_engine(index_path: str, queries: list[str], rounds: int) -> list[float]:
+    """The same query words asked of the embedded index's FTS5 table directly, with the backend's own
+    match expression (every word, or its sub-words, or its head noun): what the engine itself costs."""
+    import sqlite3
+
+    from market.search.fts import term_group
+    from market.search.text import query_terms
+
+    conn = sqlite3.connect(index_path)
+    expressions = [" AND ".join(term_group(t) for t in query_terms(q)) for q in queries]
+    timings = []
+    for _ in range(rounds):
+        for expression in expressions:
+            t0 = time.perf_counter()
+            ids = [r[0] for r in conn.execute(
+                "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 8.0, 1.0, 4.0) LIMIT 20", (expression,))]
+            conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (expression,)).fetchone()
+            rows = conn.execute(f"SELECT data FROM docs WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+            [json.loads(r[0]) for r in rows]
+            timings.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    return timings
 
 
 def main() -> None:
