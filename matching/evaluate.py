@@ -271,6 +271,7 @@ def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None
         backend = EmbeddedSearch(str(Path(folder) / "search.sqlite3"))
         backend.index(docs, bulk=True)
         lines += judged_report("embedded", judged_systems(backend, docs, model, weights, confidence), demands)
+        lines.append(ceiling_line(backend, docs, model, weights, confidence, demands))
     if elastic_url:
         elastic = ElasticsearchBackend(ElasticClient(elastic_url, timeout=120), prefix="judged_")
         elastic.rebuild([docs])
@@ -285,6 +286,28 @@ def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None
     print("\n".join(lines))
     print("nDCG@10 rank: the system's top 10; shown: what a person sees (for the engine: its matches, then weak results "
           "above the floor; with no match at most 3 weak ones); as match (none): results shown as matches for a demand with no relevant patent, mean")
+
+
+def ceiling_line(backend, docs: list[dict[str, Any]], model: FieldModel, weights: Weights, confidence: Confidence,
+                 demands: list[JudgedDemand]) -> str:
+    """What re-ranking alone could reach: the engine's candidates put in the judge's order.
+
+    If this is high and the engine's nDCG low, the relevant patents were retrieved and ranked too
+    low (a ranking problem, not a retrieval one)."""
+    number = {d["id"]: d["application_number"] for d in docs}
+    best: dict[str, list[float]] = {"A": [], "B": []}
+    for demand in demands:
+        if not demand.has_relevant:
+            continue
+        candidates = [number[m.listing_id] for m in match_patents(
+            backend, DemandProfile(text=demand.text), limit=weights.candidates, weights=weights, field_model=model,
+            confidence=confidence)]
+        ordered = sorted(candidates, key=lambda a: -demand.grades.get(a, 0))
+        best[demand.half].append(ndcg_at_10(ordered, demand.grades))
+    everything = best["A"] + best["B"]
+    return (f"{'embedded: ceiling, the engine candidates in the judge order':46s} "
+            f"A {statistics.fmean(best['A']):.3f}, B {statistics.fmean(best['B']):.3f}, all "
+            f"{statistics.fmean(everything):.3f} (nDCG@10 if its {weights.candidates} candidates were ranked perfectly)")
 
 
 # The target is at most 1 result shown as a match, on average, for a demand with nothing relevant;
