@@ -8,6 +8,10 @@ import numpy as np
 
 from market.search.backend import FACETS
 
+# A facet is counted from its hits' positions when there are fewer than one hit per this many
+# (position, value) pairs, else by masking every pair: the cheaper of the two.
+SPARSE_FROM = 8
+
 # Where each facet reads its values in a search document.
 FACET_FIELDS = {
     "patent_type": "patent_type", "industry": "industries", "ipc_section": "ipc_sections",
@@ -63,7 +67,17 @@ class FacetColumn:
         pos, code = self.arrays()
         if not len(pos):
             return []
-        counted = np.bincount(code[mask[pos]], minlength=len(self.values))
+        hits = np.flatnonzero(mask).astype(pos.dtype)  # one dtype, or searchsorted copies `pos` each time
+        if len(hits) * SPARSE_FROM < len(pos):
+            # Few hits (a typical query): read the pairs of the hit positions only. Positions are
+            # appended in order (FacetMemory.upsert), so each one's pairs are one run of `pos`.
+            starts = np.searchsorted(pos, hits, "left")
+            lengths = np.searchsorted(pos, hits, "right") - starts
+            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            selected = code[offsets + np.arange(int(lengths.sum()))]
+        else:
+            selected = code[mask[pos]]
+        counted = np.bincount(selected, minlength=len(self.values))
         order = np.argsort(-counted, kind="stable")
         return [(self.values[i], int(counted[i])) for i in order if counted[i] > 0]
 

@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jieba
@@ -71,14 +71,21 @@ def sub_terms(term: str) -> list[str]:
     return [t for t in _jieba().cut_for_search(term, HMM=False) if t != term and len(t) > 1 and t not in STOPWORDS]
 
 
+@lru_cache(maxsize=256)
+def _mark_pattern(terms: tuple[str, ...]) -> re.Pattern:
+    """One search's pattern, built once for all its hits' titles and abstracts.
+
+    One mark over adjacent terms: 石墨 + 烯 reads as <mark>石墨烯</mark>, not two marks."""
+    return re.compile("(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")+",
+                      re.IGNORECASE)
+
+
 def highlight(text: str, terms: list[str], *, window: int | None = None) -> Markup:
     """Escape `text` and wrap each occurrence of a term in <mark>; optionally cut a snippet."""
     text = text or ""
     if not terms:
         return escape(text[:window] + ("…" if window and len(text) > window else "")) if window else escape(text)
-    # One mark over adjacent terms: 石墨 + 烯 reads as <mark>石墨烯</mark>, not two marks.
-    pattern = re.compile("(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")+",
-                         re.IGNORECASE)
+    pattern = _mark_pattern(tuple(terms))
     start, end = 0, len(text)
     if window and len(text) > window:
         first = pattern.search(unicodedata.normalize("NFKC", text))
