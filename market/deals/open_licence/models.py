@@ -61,6 +61,12 @@ class OpenLicenceDeclaration(Base):
     organisation: Mapped[Organisation] = relationship()
     events: Mapped[list[DeclarationEvent]] = relationship(
         back_populates="declaration", order_by="DeclarationEvent.id")
+    # The technical services on offer beside it, oldest first (read-only: extras.py writes them).
+    # Loaded with the declarations of a list in one query (queries.announced_declarations).
+    services_on_offer: Mapped[list[OfferedService]] = relationship(
+        primaryjoin="and_(OfferedService.declaration_id == OpenLicenceDeclaration.id, "
+                    "OfferedService.withdrawn_at.is_(None))",
+        order_by="OfferedService.id", viewonly=True)
 
 
 class DeclarationEvent(Base):

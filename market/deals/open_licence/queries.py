@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from listings.models import Patent
 from listings.vocabulary import LegalStatus
@@ -124,6 +125,7 @@ def announced_declarations(limit: int = 200, offset: int = 0) -> list[OpenLicenc
     return list(db.session.scalars(select(OpenLicenceDeclaration).where(
         OpenLicenceDeclaration.status.in_(IN_EFFECT))
         .order_by(OpenLicenceDeclaration.announce_date.desc(), OpenLicenceDeclaration.id.desc())
+        .options(selectinload(OpenLicenceDeclaration.services_on_offer))  # the API lists them: one query
         .limit(limit).offset(offset)))
 
 

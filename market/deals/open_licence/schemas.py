@@ -17,7 +17,7 @@ from market.core.i18n import t
 from market.core.money import yuan_plain
 from market.core.schemas import BaseSchema, TrimmedString
 from market.deals.fees import FeeTerms
-from market.deals.open_licence.extras import MAX_QUANTITY, offered_services, taken_services
+from market.deals.open_licence.extras import MAX_QUANTITY, taken_services
 from market.deals.vocabulary import FeeMode, PaymentPeriod, RateSchedule, RoyaltyBase, ServiceKind
 from market.payments.models import Payment
 
@@ -257,16 +257,9 @@ class DeclarationSchema(BaseSchema):
     withdraw_request_date = fields.Date(allow_none=True)
     withdraw_announce_date = fields.Date(allow_none=True)
     updated_at = UtcDateTime()
-    services = fields.Method("services_of", metadata={"json_schema": {
-        "type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "kind": {"type": "string"}, "description": {"type": "string"},
-            "unit": {"type": "string"}, "unit_price_fen": {"type": "integer"},
-            "max_quantity": {"type": "integer", "nullable": True}}},
+    services = fields.Nested(ServiceSchema, many=True, attribute="services_on_offer", metadata={
         "description": "Optional priced technical services on offer beside the licence (amounts in fen); "
-                       "the platform's offer, not part of the declaration"}})
-
-    def services_of(self, decl) -> list[dict]:
-        return ServiceSchema(many=True).dump(offered_services(decl))
+                       "the platform's offer, not part of the declaration"})
 
     def describe_zh(self, decl) -> str:
         return _describe(decl, "zh")

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from market.core.errors import DomainError, Forbidden
 from market.core.extensions import db
 from market.deals import documents
 from market.deals.open_licence import acquisition, extras
 from market.deals.open_licence.models import TakenService
+from market.deals.open_licence.queries import announced_declarations
+from market.deals.open_licence.schemas import DeclarationSchema
 from market.payments import services as payments
 from market.payments.models import Payment
 from tests.deals.open_licence import world as wb
@@ -180,3 +182,25 @@ def test_the_contract_pdf_carries_the_services_table(session):
     (training,) = offered(w, decl, TRAINING)
     deal = acquisition.take_open_licence(decl.id, w.buyer, w.buyer_user, services={training.id: 1})
     assert documents.render_pdf(documents.contract(deal, "zh")).startswith(b"%PDF")
+
+
+def test_a_page_of_declarations_reads_their_services_in_one_query(session):
+    """The API's list shows each declaration's services: one query for the page, not one per declaration."""
+    worlds = [wb.world() for _ in range(3)]
+    for w in worlds:
+        offered(w, wb.announced(w), TRAINING, CONSULTING)
+    db.session.flush()
+    db.session.expire_all()
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args, **_kwargs):
+        seen.append(statement)
+
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        page = DeclarationSchema(many=True).dump(announced_declarations())
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert [len(d["services"]) for d in page if d["services"]] == [2, 2, 2]
+    assert sum("open_licence_services" in s for s in seen) == 1
