@@ -71,11 +71,13 @@ def take_open_licence(declaration_id: int, buyer_org: Organisation, user: User, 
     if mine is not None:
         return mine
     _refuse_unless_takeable(decl, buyer_org, today)
-    extras.require_quantities(decl, services or {})
+    services = services or {}
+    on_offer = extras.services_by_id(decl) if services else {}  # read once: checked, then snapshotted
+    extras.require_quantities(decl, services, on_offer=on_offer)
     try:
         with db.session.begin_nested():
             deal = _create_deal(decl, buyer_org, user, now, today)
-            extras.take_services(deal, decl, services or {}, actor=user, today=today)
+            extras.take_services(deal, decl, services, actor=user, today=today, on_offer=on_offer)
     except IntegrityError:
         # A double submit from the same enterprise that ran alongside this one has won.
         winner = existing_licence(decl.id, buyer_org.id)

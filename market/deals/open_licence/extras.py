@@ -39,6 +39,11 @@ def offered_services(decl: OpenLicenceDeclaration, *, withdrawn: bool = False) -
     return list(db.session.scalars(query.order_by(OfferedService.id)))
 
 
+def services_by_id(decl: OpenLicenceDeclaration) -> dict[int, OfferedService]:
+    """The services on offer by id: read once per take, checked and snapshotted alike."""
+    return {s.id: s for s in offered_services(decl)}
+
+
 def offer_service(user: User, decl: OpenLicenceDeclaration, fields: dict) -> OfferedService:
     """The declaring patentee offers one priced service beside a draft or announced declaration."""
     _require_manager(user, decl)
@@ -72,11 +77,10 @@ def withdraw_service(user: User, decl: OpenLicenceDeclaration, service_id: int) 
 def quantity_errors(decl: OpenLicenceDeclaration, quantities: dict[int, int], *,
                     on_offer: dict[int, OfferedService] | None = None) -> dict[str, tuple[str, str]]:
     """Every chosen quantity that cannot be taken, (zh, en) on the take form's field for it (qty_<id>)."""
-    if on_offer is None:
-        on_offer = {s.id: s for s in offered_services(decl)}
+    offer = on_offer if on_offer is not None else services_by_id(decl)
     errors: dict[str, tuple[str, str]] = {}
     for service_id, quantity in quantities.items():
-        service = on_offer.get(service_id)
+        service = offer.get(service_id)
         field = f"qty_{service_id}"
         if service is None:
             if quantity:
@@ -101,10 +105,13 @@ def require_quantities(decl: OpenLicenceDeclaration, quantities: dict[int, int],
 
 
 def take_services(deal: Deal, decl: OpenLicenceDeclaration, quantities: dict[int, int], *, actor: User,
-                  today: date) -> list[TakenService]:
-    """Snapshot the chosen services on the new licence and make their fee a sum due of its own."""
-    on_offer = {s.id: s for s in offered_services(decl)}  # read once: checked and snapshotted alike
-    require_quantities(decl, quantities, on_offer=on_offer)
+                  today: date, on_offer: dict[int, OfferedService] | None = None) -> list[TakenService]:
+    """Snapshot the chosen services on the new licence and make their fee a sum due of its own.
+
+    `on_offer` is what the caller already read and checked (services_by_id); read here otherwise."""
+    if on_offer is None:
+        on_offer = services_by_id(decl)
+        require_quantities(decl, quantities, on_offer=on_offer)
     taken = []
     for service_id, quantity in sorted(quantities.items()):
         if not quantity:

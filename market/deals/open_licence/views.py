@@ -337,10 +337,11 @@ def _take_terms(decl: OpenLicenceDeclaration, today) -> dict:
 
 
 def _take_page(decl: OpenLicenceDeclaration, errors: dict | None = None, quantities: dict[int, int] | None = None,
-               typed: dict[str, str] | None = None):
-    """The confirmation, with the optional services and the quantities chosen so far (0: not wanted)."""
+               typed: dict[str, str] | None = None, offered: list | None = None):
+    """The confirmation, with the optional services (as the caller read them, if it did) and the
+    quantities chosen so far (0: not wanted)."""
     today = today_local()
-    offered = extras.offered_services(decl)
+    offered = extras.offered_services(decl) if offered is None else offered
     quantities = quantities or {}
     chosen = [(s, quantities[s.id], s.unit_price_fen * quantities[s.id]) for s in offered if quantities.get(s.id)]
     return render_template("open_licence/take.html", decl=decl, patent=decl.patent, today=today,
@@ -396,21 +397,22 @@ def take(declaration_id: int):
     offered = extras.offered_services(decl)
     quantities, errors = quantities_from_form(request.form, offered)
     errors.update({field: [msg[1] if get_lang() == "en" else msg[0]]
-                   for field, msg in extras.quantity_errors(decl, quantities).items() if field not in errors})
+                   for field, msg in extras.quantity_errors(decl, quantities, on_offer={s.id: s for s in offered}).items()
+                   if field not in errors})
     if errors:
-        return _take_page(decl, errors, quantities, typed=request.form.to_dict())
+        return _take_page(decl, errors, quantities, typed=request.form.to_dict(), offered=offered)
     if request.form.get("action") == "review":  # recompute the total; nothing is sent
-        return _take_page(decl, quantities=quantities)
+        return _take_page(decl, quantities=quantities, offered=offered)
     if request.form.get("quoted", "") != _quoted(quantities):
         # The services changed after the total shown: the enterprise confirms the sum it saw, not another.
         return _take_page(decl, {"confirm": [t("所选技术服务已更改，请核对下方合计后再确认。",
                                                "The services chosen changed; check the total below, then confirm.")]},
-                          quantities)
+                          quantities, offered=offered)
     if request.form.get("confirm") != "1":
         # The written notice binds the enterprise (PL 51 ¶1): it is sent only from the confirmation page.
         return _take_page(decl, {"confirm": [t("请勾选确认：您已阅读上述条款，并代表本单位向专利权人发出书面通知。",
                                                "Tick the box: you read these terms and send the written notice "
-                                               "for your organisation.")]}, quantities)
+                                               "for your organisation.")]}, quantities, offered=offered)
     done = run_action(lambda: take_open_licence(decl.id, current_user.organisation, current_user,
                                                 services=quantities))
     if not done.ok:
