@@ -9,7 +9,6 @@ this module's own on the test server, dropped at the end, so the rest of the sui
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from pathlib import Path
 
@@ -21,13 +20,13 @@ from listings.models import Listing
 from listings.vocabulary import DealMode
 from market import create_app
 from market.accounts.models import User
-from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.notifications import Notification
 from market.deals import negotiation as n
 from market.deals.models import Deal, DealEvent, Offer, PatentClaim
 from market.deals.vocabulary import DealStatus as S
 from tests import factories as f
+from tests.concurrently import at_once
 
 pytestmark = pytest.mark.postgres
 CONTENDERS = 20
@@ -86,39 +85,17 @@ def _world(app, mode: str, rivals: int = 0) -> dict:
 
 
 def _race(app, world: dict, mode: str) -> list[tuple]:
-    barrier = threading.Barrier(CONTENDERS)
-    results: list[tuple] = []
-    lock = threading.Lock()
+    def contender(user_id: int, start) -> tuple:
+        user = db.session.get(User, user_id)
+        listing = db.session.get(Listing, world["listing_id"])
+        _ = (user.organisation.name, listing.patent.owners, listing.modes)
+        db.session.commit()  # every contender starts from the same committed state
+        start()
+        deal = n.accept_listed_terms(user, listing, mode)
+        db.session.flush()
+        return ("agreed", user_id, deal.id)
 
-    def contender(user_id: int):
-        with app.app_context():
-            try:
-                user = db.session.get(User, user_id)
-                listing = db.session.get(Listing, world["listing_id"])
-                _ = (user.organisation.name, listing.patent.owners, listing.modes)
-                db.session.commit()  # every contender starts from the same committed state
-                barrier.wait(timeout=60)
-                deal = n.accept_listed_terms(user, listing, mode)
-                db.session.commit()
-                outcome = ("agreed", user_id, deal.id)
-            except DomainError as err:
-                db.session.rollback()
-                outcome = ("refused", user_id, err.code, err.zh, err.status)
-            except Exception as err:  # noqa: BLE001  (reported by the assertion below)
-                db.session.rollback()
-                outcome = ("error", user_id, repr(err))
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=contender, args=(uid,)) for uid in world["user_ids"]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    return at_once(app, world["user_ids"], contender)
 
 
 @pytest.mark.parametrize("mode, code, words", [

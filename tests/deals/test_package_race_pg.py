@@ -10,7 +10,6 @@ locked in id order whatever the package's order).
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -20,13 +19,13 @@ from listings import packages
 from listings import services as listing_services
 from listings.vocabulary import DealMode
 from market.accounts.models import User
-from market.core.errors import DomainError
 from market.core.extensions import db
 from market.core.time import today_local
 from market.deals import negotiation as n
 from market.deals.models import Deal, PatentClaim
 from market.deals.vocabulary import DealStatus as S
 from tests import factories as f
+from tests.concurrently import at_once, refusal
 from tests.deals.test_concurrency_pg import pg_app  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.postgres
@@ -65,37 +64,19 @@ def _world(app, mode: str) -> dict:
 def test_overlapping_package_deals_accepted_at_once_one_agreed_each_patent_claimed_once(
         pg_app, mode, group, taken):  # noqa: F811
     world = _world(pg_app, mode)
-    barrier = threading.Barrier(len(world["deals"]))
-    results: list[tuple] = []
-    lock = threading.Lock()
 
-    def accept(deal_id: int, offer_id: int):
-        with pg_app.app_context():
-            try:
-                seller, deal = db.session.get(User, world["seller"]), db.session.get(Deal, deal_id)
-                _ = (deal.members, seller.organisation)
-                db.session.commit()
-                barrier.wait(timeout=60)
-                n.accept_offer(seller, deal, offer_id)
-                db.session.commit()
-                outcome = ("agreed", deal_id)
-            except DomainError as err:
-                db.session.rollback()
-                outcome = ("refused", deal_id, err.code, err.zh, err.status)
-            except Exception as err:  # noqa: BLE001  (a deadlock would land here)
-                db.session.rollback()
-                outcome = ("error", deal_id, repr(err))
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(outcome)
+    def accept(pair: tuple[int, int], start) -> tuple:
+        deal_id, offer_id = pair
+        seller, deal = db.session.get(User, world["seller"]), db.session.get(Deal, deal_id)
+        _ = (deal.members, seller.organisation)
+        db.session.commit()
+        start()
+        n.accept_offer(seller, deal, offer_id)
+        db.session.flush()
+        return ("agreed", deal_id)
 
-    threads = [threading.Thread(target=accept, args=pair) for pair in world["deals"]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    # A deadlock would land among the "error" outcomes.
+    results = at_once(pg_app, world["deals"], accept, refused=lambda pair, err: refusal(pair[0], err))
 
     assert [r for r in results if r[0] == "error"] == []
     winners = [r[1] for r in results if r[0] == "agreed"]

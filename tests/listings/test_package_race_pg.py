@@ -10,7 +10,6 @@ nothing written: no second listing, no stray package membership.
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -19,9 +18,9 @@ from listings import packages, services
 from listings.models import Listing, ListingPatent, Patent
 from listings.vocabulary import DealMode
 from market.accounts.models import Organisation, User
-from market.core.errors import DomainError
 from market.core.extensions import db
 from tests import factories as f
+from tests.concurrently import at_once
 from tests.deals.test_concurrency_pg import pg_app  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.postgres
@@ -43,44 +42,25 @@ def _world(app) -> dict:
 
 def test_one_patent_claimed_by_packages_and_listings_at_once_is_listed_once(pg_app):  # noqa: F811
     world = _world(pg_app)
-    barrier = threading.Barrier(CONTENDERS)
-    results: list[tuple] = []
-    lock = threading.Lock()
 
-    def contender(i: int):
-        with pg_app.app_context():
-            try:
-                user, org = db.session.get(User, world["user_id"]), db.session.get(Organisation, world["org_id"])
-                shared, own = db.session.get(Patent, world["shared"]), db.session.get(Patent, world["own"][i])
-                # As a request would have: the patents and their (empty) shelf places read first.
-                _ = (shared.live_listing, own.live_listing, shared.owners, own.owners, user.organisation)
-                db.session.commit()
-                offer = {"modes": [DealMode.TRANSFER], "asking_price_fen": 100_000_00, "point_id": world["point_id"]}
-                barrier.wait(timeout=60)
-                if i % 4 == 0:
-                    listing = services.create_listing(user, shared, org, offer)
-                else:  # the shared patent as a further member, or leading the package
-                    members = [own, shared] if i % 2 else [shared, own]
-                    listing = packages.create_package(user, members, org, offer)
-                db.session.commit()
-                outcome = ("listed", i, listing.id)
-            except DomainError as err:
-                db.session.rollback()
-                outcome = ("refused", i, err.code, err.zh, err.en, err.status)
-            except Exception as err:  # noqa: BLE001  (reported by the assertion below)
-                db.session.rollback()
-                outcome = ("error", i, repr(err))
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(outcome)
+    def contender(i: int, start) -> tuple:
+        user, org = db.session.get(User, world["user_id"]), db.session.get(Organisation, world["org_id"])
+        shared, own = db.session.get(Patent, world["shared"]), db.session.get(Patent, world["own"][i])
+        # As a request would have: the patents and their (empty) shelf places read first.
+        _ = (shared.live_listing, own.live_listing, shared.owners, own.owners, user.organisation)
+        db.session.commit()
+        offer = {"modes": [DealMode.TRANSFER], "asking_price_fen": 100_000_00, "point_id": world["point_id"]}
+        start()
+        if i % 4 == 0:
+            listing = services.create_listing(user, shared, org, offer)
+        else:  # the shared patent as a further member, or leading the package
+            members = [own, shared] if i % 2 else [shared, own]
+            listing = packages.create_package(user, members, org, offer)
+        db.session.flush()
+        return ("listed", i, listing.id)
 
-    threads = [threading.Thread(target=contender, args=(i,)) for i in range(CONTENDERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    results = at_once(pg_app, list(range(CONTENDERS)), contender,
+                      refused=lambda i, err: ("refused", i, err.code, err.zh, err.en, err.status))
 
     assert [r for r in results if r[0] == "error"] == []
     winners = [r for r in results if r[0] == "listed"]
