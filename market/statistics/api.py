@@ -19,9 +19,8 @@ from market.core.extensions import db
 from market.core.i18n import get_lang
 from market.core.schemas import BaseSchema
 from market.core.time import today_local
-from market.statistics import dimensions, geography, services
+from market.statistics import dimensions, geography, kept, services
 from market.statistics.measures import COLUMNS, Column, Figures
-from market.statistics.service_fees import service_figures
 from market.web.api import route
 from market.web.openapi import query_params
 
@@ -220,7 +219,7 @@ def statistics_summary():
         if report.previous else None,
         "closed": report.closed,
         "at_close": _figures(report.at_close) if report.at_close else None,
-        "technical_services": vars(service_figures(db.session, sel)),
+        "technical_services": vars(kept.service_figures(db.session, sel)),
         "revisions": [{**r, "basis_date": _iso(r["basis_date"]), "occurred_on": _iso(r["occurred_on"]),
                        "recorded_at": r["recorded_at"].isoformat()} for r in report.revisions],
         "rules": [list(x) for x in services.rules(db.session, sel, lang, report.generated_at)],

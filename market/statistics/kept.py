@@ -31,8 +31,8 @@ from listings.models import Listing, ListingPatent, Patent
 from market.accounts.models import Organisation, User
 from market.core.db import Base
 from market.deals.models import Deal, DealEvent, DealPatent
-from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration
-from market.statistics import queries
+from market.deals.open_licence.models import DeclarationEvent, OpenLicenceDeclaration, TakenService
+from market.statistics import queries, service_fees
 from market.statistics.queries import Selection
 
 KEPT_PER_DATABASE = 128  # questions: the public page asks 4, a dashboard view about 4
@@ -108,7 +108,7 @@ def store_for(session: Session) -> Store:
 # What the figures read. A user counts only when new (who verified a line); a sign-in that
 # records its time must not make the public page compute its figures again.
 READ_BY_FIGURES = (DealEvent, DeclarationEvent, Deal, DealPatent, OpenLicenceDeclaration, Listing,
-                   ListingPatent, Patent, Organisation)
+                   ListingPatent, Patent, Organisation, TakenService)
 
 
 def _read_by_figures(obj, new: bool) -> bool:
@@ -186,6 +186,13 @@ def revisions(session: Session, sel: Selection, closed_at) -> list[dict]:
     """`queries.revisions`, kept until the data behind it changes."""
     key = ("revisions", _question(sel), closed_at)
     return _kept(session, key, lambda: queries.revisions(session, sel, closed_at), lambda rows: [dict(r) for r in rows])
+
+
+def service_figures(session: Session, sel: Selection) -> service_fees.ServiceFigures:
+    """`service_fees.service_figures` (the technical services beside open licences), kept until the
+    data behind it changes: the dashboard and the summary API show it on every request."""
+    return _kept(session, ("services", _question(sel)), lambda: service_fees.service_figures(session, sel),
+                 lambda figures: figures)  # frozen
 
 
 def shelf_counts(session: Session, scope=queries.DISTRICT) -> tuple[int, dict[str, int]]:

@@ -16,10 +16,9 @@ from market.core.extensions import db
 from market.core.i18n import get_lang
 from market.core.time import today_local
 from market.deals.vocabulary import DealStatus, DeclarationStatus, LedgerEvent
-from market.statistics import charts, dimensions, export, queries, services
+from market.statistics import charts, dimensions, export, kept, queries, services
 from market.statistics.measures import COLUMNS, Basis, Column, StatType
 from market.statistics.periods import month, quarter, year, year_to_date
-from market.statistics.service_fees import service_figures
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
@@ -35,9 +34,9 @@ def _args(sel, **changes) -> dict:
     args = {"from": sel.period.start.isoformat(), "to": sel.period.end.isoformat()}
     if sel.basis != Basis.FILING:
         args["basis"] = sel.basis.value if hasattr(sel.basis, "value") else sel.basis
-    for kept in ("scope", "by"):
-        if request.args.get(kept):
-            args[kept] = request.args[kept]
+    for name in ("scope", "by"):
+        if request.args.get(name):
+            args[name] = request.args[name]
     args.update(sel.filters)
     for key, value in changes.items():
         if value is None:
@@ -82,7 +81,7 @@ def dashboard():
                                               sel.period.granularity(), lang),
                            type_chart=charts.types(report.totals, lang),
                            charted={d: charts.breakdown(report.breakdowns[d], lang) for d in charts.CHARTED},
-                           service_fees=service_figures(db.session, sel))
+                           service_fees=kept.service_figures(db.session, sel))
 
 
 @bp.get("/revisions")

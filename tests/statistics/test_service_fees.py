@@ -10,9 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from market.accounts.models import Organisation, User
 from market.accounts.services import issue_api_token
 from market.core.extensions import db
 from market.core.time import today_local
+from market.deals.models import Deal
 from market.deals.open_licence import acquisition, extras
 from market.deals.rewards import contributors
 from market.payments import services as payments
@@ -120,3 +122,39 @@ def test_the_universitys_annual_report_shows_service_income_apart(session):
 def test_service_fees_are_not_in_the_licence_income_contributors_rewards_rest_on(session):
     _, with_services, without = licensed_with_services()
     assert contributors.received_fen(with_services) == contributors.received_fen(without) == 5_000_000
+
+
+def test_the_kept_services_figure_follows_a_new_take_and_its_payment(app, client):
+    """Kept between requests (statistics/kept.py), the figure is computed again once a take with
+    services, or a service payment, is committed."""
+    with app.test_request_context():
+        licensed_with_services()
+        later = wb.world()  # another declaration, taken after the figure was kept
+        decl = wb.announced(later)
+        consulting = extras.offer_service(later.uni_user, decl, {"kind": "CONSULTING", "description": "工艺咨询",
+                                                                 "unit": "次", "unit_price_fen": 500_000})
+        user = f.user(f.organisation("宝山区知识产权局（服务费缓存）", "BUREAU"))
+        db.session.commit()
+        ids = (decl.id, consulting.id, later.buyer.id, later.buyer_user.id)
+        token = issue_api_token(user, "services")[1]
+        db.session.commit()
+    url, headers = f"/api/v1/statistics/summary?period={today_local().year}", {"Authorization": f"Bearer {token}"}
+
+    def figure() -> dict:
+        return client.get(url, headers=headers).get_json()["technical_services"]
+
+    assert figure() == figure() == {"licences": 1, "contract_fen": 1_200_000, "received_fen": 1_200_000}
+    decl_id, service_id, org_id, user_id = ids
+    with app.test_request_context():
+        deal = acquisition.take_open_licence(decl_id, db.session.get(Organisation, org_id),
+                                             db.session.get(User, user_id), services={service_id: 1})
+        db.session.commit()
+        deal_id = deal.id
+    # Not licensed before its fee is paid (PL 51 ¶1), so not counted yet; then counted, then its services paid.
+    assert figure() == {"licences": 1, "contract_fen": 1_200_000, "received_fen": 1_200_000}
+    for kind, expected in (("LUMP_SUM", {"licences": 2, "contract_fen": 1_700_000, "received_fen": 1_200_000}),
+                           ("SERVICE_FEE", {"licences": 2, "contract_fen": 1_700_000, "received_fen": 1_700_000})):
+        with app.test_request_context():
+            _pay(db.session.get(Deal, deal_id), kind)
+            db.session.commit()
+        assert figure() == expected, kind
