@@ -451,17 +451,7 @@ class EmbeddedSearch:
             if not frequency.get(word):
                 pool += [t for t in sub_terms(word) if t not in pool]
         frequency.update(self._frequencies([t for t in pool if t not in frequency], seq, size))
-        lowered = normalise(text)
-        weight: dict[str, float] = {}
-        times: dict[str, int] = {}
-        for term in pool:
-            df = frequency.get(term, 0)
-            if df and (df <= SIMILAR_MAX_SHARE * size or size < SIMILAR_SMALL_INDEX):
-                tf = max(1, lowered.count(term))
-                weight[term] = math.log(1 + (size - df + 0.5) / (df + 0.5)) * (1 + math.log(tf))
-                times[term] = min(tf, SIMILAR_REPEAT)
-        chosen = sorted(weight, key=lambda t: (-weight[t], pool.index(t)))[:count]
-        return [(t, times[t]) for t in chosen]
+        return informative_words(text, pool, frequency, size, count)
 
     def _frequencies(self, terms: list[str], seq: int, size: int) -> dict[str, int]:
         """Document frequencies, from a per-process table of the whole vocabulary.
@@ -490,3 +480,20 @@ class EmbeddedSearch:
         return {t: counts[t] if t in counts else looked_up[t] for t in terms}
 
 
+def informative_words(text: str, pool: list[str], frequency: dict[str, int], size: int,
+                      count: int) -> list[tuple[str, int]]:
+    """Of `pool` (a text's words, in order), the `count` with the highest tf·idf by `frequency`
+    (documents per word, of `size`), each with how many times to ask it. Words in none of the
+    documents, or (in an index not small) in more than SIMILAR_MAX_SHARE of them, are left out.
+    Both backends choose by this rule, so they ask the same words of the same documents."""
+    lowered = normalise(text)
+    weight: dict[str, float] = {}
+    times: dict[str, int] = {}
+    for term in pool:
+        df = frequency.get(term, 0)
+        if df and (df <= SIMILAR_MAX_SHARE * size or size < SIMILAR_SMALL_INDEX):
+            tf = max(1, lowered.count(term))
+            weight[term] = math.log(1 + (size - df + 0.5) / (df + 0.5)) * (1 + math.log(tf))
+            times[term] = min(tf, SIMILAR_REPEAT)
+    chosen = sorted(weight, key=lambda t: (-weight[t], pool.index(t)))[:count]
+    return [(t, times[t]) for t in chosen]

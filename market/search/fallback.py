@@ -73,6 +73,13 @@ class FallbackSearch:
             primary = []
         return primary + self.fallback.owners()
 
+    def outdated(self) -> str | None:
+        """The cluster's index layout against the code's (the embedded copy has none to check)."""
+        try:
+            return self.primary.outdated()
+        except SearchUnavailable:
+            return None
+
     def claim(self, database: str) -> None:
         self.fallback.claim(database)
         self.primary.claim(database)

@@ -5,6 +5,7 @@ records the identity of the database it was built from (market/core/identity.py)
 writes check it: a store built from another database (or, built before stores recorded it,
 from an unknown one) is refused with IndexNotOwned, which names the fix, `flask search
 reindex`. An empty store is adopted by the first write, so a new database needs nothing more.
+A cluster index of an older layout than the code's is refused the same way (IndexOutdated).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ FIX = "flask search reindex"
 
 class IndexNotOwned(SearchError):
     """The index describes another database's listings."""
+
+
+class IndexOutdated(IndexNotOwned):
+    """The index was built for an older layout of the documents (a new field, a new scoring)."""
 
 
 class OwnedSearch:
@@ -64,16 +69,23 @@ class OwnedSearch:
             raise IndexNotOwned(
                 f"检索索引属于另一个数据库，请运行 {FIX} / the {where} was built from {built_from},"
                 f" not from this database ({database}): run `{FIX}` to rebuild it from this database")
+        outdated = getattr(self.inner, "outdated", None)
+        problem = outdated() if outdated is not None else None
+        if problem:
+            raise IndexOutdated(f"检索索引的结构已更新，请运行 {FIX} 重建 / {problem}: run `{FIX}` to rebuild it")
         if unclaimed and writing:
             self.inner.claim(database)
         self._checked_until = time.monotonic() + self.recheck_after
 
     def status(self) -> dict[str, Any]:
-        """For `flask search status`: this database, each store's and whether they agree."""
+        """For `flask search status`: this database, each store's, whether they agree, and why the
+        cluster's index needs rebuilding for this code's layout (None when it does not)."""
         database = self._this_database()
         stores = [{"where": where, "database": owner, "empty": empty} for where, owner, empty in self.inner.owners()]
+        outdated = getattr(self.inner, "outdated", None)
         return {"database": database, "stores": stores,
-                "owned": all(s["database"] == database or s["empty"] for s in stores)}
+                "owned": all(s["database"] == database or s["empty"] for s in stores),
+                "outdated": outdated() if outdated is not None else None}
 
     # -- the SearchBackend protocol ----------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:

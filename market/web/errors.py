@@ -16,7 +16,7 @@ from market.core.extensions import db, login_manager
 from market.core.i18n import get_lang, t
 from market.core.storage import StorageUnavailable
 from market.search.backend import SearchError
-from market.search.owned import FIX, IndexNotOwned
+from market.search.owned import FIX, IndexNotOwned, IndexOutdated
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,12 @@ def register_error_pages(app: Flask) -> None:
         log.warning("object storage unavailable on %s %s: %s", request.method, request.path, err)
         return unavailable("storage_unavailable", "文件存储暂时不可用，请稍后重试",
                            "Document storage is temporarily unavailable; please retry shortly")
+
+    @app.errorhandler(IndexOutdated)
+    def index_outdated(err: IndexOutdated):
+        log.error("search index refused on %s %s: %s", request.method, request.path, err)
+        return unavailable("search_index_outdated", f"检索索引的结构已更新，管理员需运行 {FIX} 重建",
+                           f"The search index has an older layout than this version; an administrator must run `{FIX}`")
 
     @app.errorhandler(IndexNotOwned)
     def index_not_owned(err: IndexNotOwned):

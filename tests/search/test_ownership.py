@@ -7,6 +7,8 @@ Elasticsearch and OpenSearch nodes): refused with the fix named, an empty index 
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from flask_migrate import upgrade
 
@@ -14,8 +16,10 @@ from config import settings as config
 from market.core.extensions import db
 from market.core.identity import database_identity
 from market.search.backend import SearchQuery
+from market.search.elastic import ElasticsearchBackend
 from market.search.embedded import EmbeddedSearch
-from market.search.owned import IndexNotOwned, OwnedSearch
+from market.search.http import ElasticClient
+from market.search.owned import IndexNotOwned, IndexOutdated, OwnedSearch
 from tests.search.test_contract import DOCS
 
 
@@ -106,6 +110,49 @@ def test_an_empty_index_is_adopted_and_an_unrecorded_full_one_refused(make_backe
     adopting = OwnedSearch(make_backend(), lambda: "database-b")
     adopting.index(DOCS[:1])
     assert adopting.status()["stores"][0]["database"] == "database-b"
+
+
+def test_a_cluster_index_of_an_older_layout_is_refused_until_rebuilt(cluster_url):
+    """An index built by an earlier version (here layout v1: no weighted field, so `similar`
+    would find nothing) is refused with the fix named, for reads and writes, not half used."""
+    backend = ElasticsearchBackend(ElasticClient(cluster_url), prefix=f"old{uuid.uuid4().hex[:12]}_")
+    backend.client.request("PUT", f"/{backend.alias}_v1_0", {
+        "aliases": {backend.alias: {}}, "mappings": {"dynamic": False, "_meta": {"database": "database-a"},
+                                                     "properties": {"id": {"type": "long"}}}})
+    try:
+        owned = OwnedSearch(backend, lambda: "database-a")
+        for use in (lambda: owned.search(SearchQuery(text="电池")), lambda: owned.similar("锂电池隔膜"),
+                    lambda: owned.index(DOCS[:1])):
+            with pytest.raises(IndexOutdated, match="flask search reindex"):
+                use()
+        assert "older layout" in owned.status()["outdated"]
+        assert owned.rebuild(iter([DOCS])) == len(DOCS)
+        assert owned.status()["outdated"] is None
+        assert owned.similar("需要耐高温的锂电池隔膜材料", limit=3)[0].id == 2
+    finally:
+        backend.drop()
+
+
+def test_the_site_names_the_fix_for_an_outdated_cluster_index(make_app, tmp_path, cluster_url):
+    settings = config.TestSettings(str(tmp_path / "instance"))
+    settings.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    settings.SEARCH_BACKEND, settings.ELASTICSEARCH_URL = "elasticsearch", cluster_url
+    settings.ELASTICSEARCH_INDEX_PREFIX = prefix = f"site{uuid.uuid4().hex[:12]}_"
+    app = make_app(settings)
+    with app.app_context():
+        upgrade()
+        database = database_identity()
+    backend = ElasticsearchBackend(ElasticClient(cluster_url), prefix=prefix)
+    backend.client.request("PUT", f"/{backend.alias}_v1_0", {
+        "aliases": {backend.alias: {}}, "mappings": {"dynamic": False, "_meta": {"database": database}}})
+    try:
+        api = app.test_client().get("/api/v1/search?q=电池")
+        assert api.status_code == 503 and api.get_json()["error"]["code"] == "search_index_outdated"
+        assert "flask search reindex" in app.test_client().get("/search?q=电池").get_data(as_text=True)
+        assert app.test_cli_runner().invoke(args=["search", "check", "--repair"]).exit_code == 0
+        assert app.test_client().get("/api/v1/search?q=电池").status_code == 200
+    finally:
+        backend.drop()
 
 
 def test_a_check_that_passed_is_kept_for_a_while(tmp_path):
