@@ -1,6 +1,7 @@
 """Measure matching quality on labelled real patents and judged real demands, the plain BM25 baseline beside the engine.
 
     python -m matching.evaluate [--seed 1] [--holdout 0.1] [--limit N] [--only judged|heldout]
+                                [--cluster URL ...]   (the judged set also on each Elasticsearch/OpenSearch node)
 
 Every A01 patent in ../shared/data/cn_patents_a01/patents.jsonl has an IPC subclass. A random share
 of them (fixed seed) is held out; the rest is indexed in a throwaway embedded search index, as
@@ -258,7 +259,7 @@ def judged_report(backend_name: str, systems, demands: list[JudgedDemand]) -> li
     return lines
 
 
-def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None = None) -> None:
+def run_judged(weights: Weights, confidence: Confidence, clusters: list[str] | None = None) -> None:
     demands = judged_demands()
     docs = catalogue()
     with_relevant = sum(d.has_relevant for d in demands)
@@ -272,17 +273,19 @@ def run_judged(weights: Weights, confidence: Confidence, elastic_url: str | None
         backend.index(docs, bulk=True)
         lines += judged_report("embedded", judged_systems(backend, docs, model, weights, confidence), demands)
         lines.append(ceiling_line(backend, docs, model, weights, confidence, demands))
-    if elastic_url:
-        elastic = ElasticsearchBackend(ElasticClient(elastic_url, timeout=120), prefix="judged_")
+    for url in clusters or []:
+        client = ElasticClient(url, timeout=120)
+        about = client.request("GET", "/")["version"]
+        engine = f"{about.get('distribution', 'elasticsearch')} {about['number']}"
+        elastic = ElasticsearchBackend(client, prefix="judged_")
         elastic.rebuild([docs])
         try:
-            lines += judged_report("elasticsearch", judged_systems(elastic, docs, model, weights, confidence),
-                                   demands)
+            lines += judged_report(engine, judged_systems(elastic, docs, model, weights, confidence), demands)
         finally:
             elastic.drop()
-    else:
-        lines.append("elasticsearch: not measured (no node: give --elasticsearch URL, e.g. one started by "
-                     "tests/services/elasticsearch.py)")
+    if not clusters:
+        lines.append("clusters: not measured (give --cluster URL, once per node: Elasticsearch or OpenSearch, e.g."
+                     " started by tests/services/elasticsearch.py and tests/services/opensearch.py)")
     print("\n".join(lines))
     print("nDCG@10 rank: the system's top 10; shown: what a person sees (for the engine: its matches, then weak results "
           "above the floor; with no match at most 3 weak ones); as match (none): results shown as matches for a demand with no relevant patent, mean")
@@ -405,8 +408,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--confidence", default=None,
                         help="a confidence file other than config/matching/confidence.v1.json")
     parser.add_argument("--only", choices=("heldout", "judged"), default=None, help="run one of the two parts")
-    parser.add_argument("--elasticsearch", default=None, metavar="URL",
-                        help="also measure the judged set on this Elasticsearch node")
+    parser.add_argument("--cluster", "--elasticsearch", dest="clusters", action="append", default=[], metavar="URL",
+                        help="also measure the judged set on this Elasticsearch or OpenSearch node (repeatable)")
     parser.add_argument("--fit-confidence", choices=("A", "B"), default=None,
                         help="fit the confidence model on this half of the judged demands, write it, and stop")
     args = parser.parse_args(argv)
@@ -419,7 +422,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only != "judged":
         run_heldout(args, weights)
     if args.only != "heldout":
-        run_judged(weights, confidence, args.elasticsearch)
+        run_judged(weights, confidence, args.clusters)
     print(f"weights: {weights}")
     print(f"confidence: {confidence}")
     print(f"total run time {time.perf_counter() - started:.0f} s")
