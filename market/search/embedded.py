@@ -234,6 +234,7 @@ class EmbeddedSearch:
         mask = base.copy()
         for m in filter_masks.values():
             mask &= m
+        positions = np.flatnonzero(mask)
         facets = {}
         for facet in query.facets:
             # Disjunctive counts: a facet ignores its own filter so its other values stay visible.
@@ -242,10 +243,9 @@ class EmbeddedSearch:
                 for other, m in filter_masks.items():
                     if other != facet:
                         fmask &= m
+                facets[facet] = memory.facets[facet].counts(fmask)
             else:
-                fmask = mask
-            facets[facet] = memory.facets[facet].counts(fmask)
-        positions = np.nonzero(mask)[0]
+                facets[facet] = memory.facets[facet].counts(mask, positions)
         order = self._order(positions, query.sort, score, arrays, bool(terms))
         start = max(0, (query.page - 1) * query.per_page)
         page_pos = order[start:start + query.per_page]

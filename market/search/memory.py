@@ -31,7 +31,12 @@ def facet_values(doc: dict[str, Any]) -> dict[str, list[str]]:
 
 
 class FacetColumn:
-    """Value dictionary plus (position, code) pairs for one facet."""
+    """Value dictionary plus (position, code) pairs for one facet.
+
+    Counting reads only the hits' pairs: where each position's run of pairs starts is kept as an
+    offset array (positions are appended in order, FacetMemory.upsert), and a facet with at most
+    one value per position (a patent's type, its point, its price band) as one code per position.
+    """
 
     def __init__(self) -> None:
         self.codes: dict[str, int] = {}
@@ -39,6 +44,7 @@ class FacetColumn:
         self.pos: list[int] = []
         self.code: list[int] = []
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._layout: tuple[int, np.ndarray, np.ndarray | None] | None = None
 
     def add(self, pos: int, values: list[str]) -> None:
         for v in values:
@@ -48,12 +54,26 @@ class FacetColumn:
                 self.values.append(v)
             self.pos.append(pos)
             self.code.append(c)
-        self._arrays = None
+        self._arrays = self._layout = None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._arrays is None:
             self._arrays = (np.asarray(self.pos, dtype=np.int32), np.asarray(self.code, dtype=np.int32))
         return self._arrays
+
+    def layout(self, size: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(where each of `size` positions' pairs start, with the end last; the one code of each
+        position, -1 for none, when no position has two values — else None)."""
+        if self._layout is None or self._layout[0] != size:
+            pos, code = self.arrays()
+            starts = np.searchsorted(pos, np.arange(size + 1, dtype=pos.dtype))
+            single = None
+            if not len(pos) or bool(np.all(np.diff(pos) > 0)):
+                single = np.full(size, -1, dtype=np.int32)
+                inside = pos < size
+                single[pos[inside]] = code[inside]
+            self._layout = (size, starts, single)
+        return self._layout[1], self._layout[2]
 
     def mask_for(self, values: list[str], size: int) -> np.ndarray:
         pos, code = self.arrays()
@@ -63,23 +83,33 @@ class FacetColumn:
             mask[pos[np.isin(code, wanted)]] = True
         return mask
 
-    def counts(self, mask: np.ndarray) -> list[tuple[str, int]]:
+    def counts(self, mask: np.ndarray, hits: np.ndarray | None = None) -> list[tuple[str, int]]:
+        """Documents per value among the positions `mask` selects (`hits`: its positions, when the
+        caller has them already), most first, ties in the order values were first seen."""
         pos, code = self.arrays()
         if not len(pos):
             return []
-        hits = np.flatnonzero(mask).astype(pos.dtype)  # one dtype, or searchsorted copies `pos` each time
+        if hits is None:
+            hits = np.flatnonzero(mask)
+        starts, single = self.layout(len(mask))
+        if single is not None:
+            # Shifted by one so that "no value" (-1) is counted apart and dropped.
+            counted = np.bincount(single[hits] + 1, minlength=len(self.values) + 1)[1:]
+            return self._ranked(counted)
         if len(hits) * SPARSE_FROM < len(pos):
-            # Few hits (a typical query): read the pairs of the hit positions only. Positions are
-            # appended in order (FacetMemory.upsert), so each one's pairs are one run of `pos`.
-            starts = np.searchsorted(pos, hits, "left")
-            lengths = np.searchsorted(pos, hits, "right") - starts
-            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            # Few hits (a typical query): gather each hit's run of pairs.
+            first = starts[hits]
+            lengths = starts[hits + 1] - first
+            offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
             selected = code[offsets + np.arange(int(lengths.sum()))]
         else:
             selected = code[mask[pos]]
-        counted = np.bincount(selected, minlength=len(self.values))
-        order = np.argsort(-counted, kind="stable")
-        return [(self.values[i], int(counted[i])) for i in order if counted[i] > 0]
+        return self._ranked(np.bincount(selected, minlength=len(self.values)))
+
+    def _ranked(self, counted: np.ndarray) -> list[tuple[str, int]]:
+        found = np.flatnonzero(counted)
+        order = found[np.argsort(-counted[found], kind="stable")]
+        return [(self.values[i], int(counted[i])) for i in order]
 
 
 class FacetMemory:

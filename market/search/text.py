@@ -88,18 +88,19 @@ def highlight(text: str, terms: list[str], *, window: int | None = None) -> Mark
     pattern = _mark_pattern(tuple(terms))
     start, end = 0, len(text)
     if window and len(text) > window:
-        first = pattern.search(unicodedata.normalize("NFKC", text))
+        # Most stored text is already in NFKC form: normalised only when the words are not found as is.
+        first = pattern.search(text) or pattern.search(unicodedata.normalize("NFKC", text))
         centre = first.start() if first else 0
         start = max(0, centre - window // 3)
         end = min(len(text), start + window)
     piece = text[start:end]
-    out = [Markup("…") if start > 0 else Markup("")]
+    # Plain strings of escaped pieces, joined once: Markup's own + and join escape each piece again.
+    out = ["…" if start > 0 else ""]
     pos = 0
     for m in pattern.finditer(piece):
-        out.append(escape(piece[pos:m.start()]))
-        out.append(Markup("<mark>") + escape(m.group(0)) + Markup("</mark>"))
+        out += [escape(piece[pos:m.start()]), "<mark>", escape(m.group(0)), "</mark>"]
         pos = m.end()
     out.append(escape(piece[pos:]))
     if end < len(text):
-        out.append(Markup("…"))
-    return Markup("").join(out)
+        out.append("…")
+    return Markup("".join(out))

@@ -1,5 +1,6 @@
-"""Facet counts of the embedded index: counted from the hits' positions when they are few, by masking
-every (position, value) pair when they are many — the same counts either way."""
+"""Facet counts of the embedded index: read from the hits' runs of (position, value) pairs when they
+are few, by masking every pair when they are many, and from one code per position for a facet with
+at most one value per document — the same counts every way."""
 
 from __future__ import annotations
 
@@ -17,13 +18,31 @@ def _dense(column: FacetColumn, mask: np.ndarray) -> list[tuple[str, int]]:
     return [(column.values[i], int(counted[i])) for i in np.argsort(-counted, kind="stable") if counted[i] > 0]
 
 
+def _column(size: int, most: int, seed: int) -> FacetColumn:
+    rng = random.Random(seed)
+    column = FacetColumn()
+    for position in range(size):  # 0 to `most` values each: industries or owners (3), a point (1)
+        column.add(position, [f"v{rng.randrange(30)}" for _ in range(rng.randrange(most + 1))])
+    return column
+
+
+@pytest.mark.parametrize("most", [3, 1], ids=["several values", "one value"])
 @pytest.mark.parametrize("hits", [0, 1, 7, 60, 400, 2_000, 5_000])
-def test_sparse_and_dense_counts_agree(hits):
-    rng = random.Random(hits)
-    column, size = FacetColumn(), 5_000
-    for position in range(size):  # 0 to 3 values each, as industries or owners
-        column.add(position, [f"v{rng.randrange(30)}" for _ in range(rng.randrange(4))])
+def test_every_way_of_counting_agrees(hits, most):
+    size = 5_000
+    column = _column(size, most, hits)
     mask = np.zeros(size, dtype=bool)
-    mask[rng.sample(range(size), hits)] = True
-    sparse = hits * SPARSE_FROM < len(column.pos)
-    assert column.counts(mask) == _dense(column, mask), f"{'sparse' if sparse else 'dense'} path"
+    mask[random.Random(-hits).sample(range(size), hits)] = True
+    single = column.layout(size)[1] is not None
+    assert single == (most == 1)
+    way = "single" if single else "sparse" if hits * SPARSE_FROM < len(column.pos) else "dense"
+    assert column.counts(mask) == _dense(column, mask), f"{way} path"
+    assert column.counts(mask, np.flatnonzero(mask)) == _dense(column, mask), f"{way} path, positions given"
+
+
+def test_positions_added_after_a_count_are_counted():
+    column = _column(100, 1, 0)
+    column.counts(np.ones(100, dtype=bool))
+    column.add(100, ["v-new"])
+    mask = np.ones(102, dtype=bool)  # a document without this facet came too
+    assert ("v-new", 1) in column.counts(mask) and column.counts(mask) == _dense(column, mask)
