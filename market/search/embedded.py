@@ -180,14 +180,15 @@ class EmbeddedSearch:
 
     # -- reading ---------------------------------------------------------------------------
     def _match(self, expression: str) -> tuple[np.ndarray, np.ndarray]:
-        rows = self._connect().execute(
-            "SELECT rowid, bm25(fts, ?, ?, ?) FROM fts WHERE fts MATCH ?", (*WEIGHTS, expression)
-        ).fetchall()
-        if not rows:
+        # Every match's id and score as two lists in one row: a row per match costs a Python tuple
+        # each. bm25() may only be called in the full-text query itself, hence the materialised step.
+        ids, scores = self._connect().execute(
+            "WITH found AS MATERIALIZED (SELECT rowid AS id, bm25(fts, ?, ?, ?) AS score FROM fts WHERE fts MATCH ?)"
+            " SELECT group_concat(id), group_concat(score) FROM found", (*WEIGHTS, expression)).fetchone()
+        if not ids:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        data = np.asarray(rows, dtype=np.float64)
         # FTS5's bm25 is negative, lower is better; flip it so higher is better.
-        return data[:, 0].astype(np.int64), -data[:, 1]
+        return np.array(ids.split(","), dtype=np.int64), -np.array(scores.split(","), dtype=np.float64)
 
     def _text_mask(self, terms: list[str], arrays: dict[str, np.ndarray],
                    any_term: bool) -> tuple[np.ndarray, np.ndarray]:

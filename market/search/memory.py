@@ -11,6 +11,8 @@ from market.search.backend import FACETS
 # A facet is counted from its hits' positions when there are fewer than one hit per this many
 # (position, value) pairs, else by masking every pair: the cheaper of the two.
 SPARSE_FROM = 8
+# Filter masks kept per facet column (one boolean per document each).
+MASKS_KEPT = 16
 
 # Where each facet reads its values in a search document.
 FACET_FIELDS = {
@@ -45,6 +47,7 @@ class FacetColumn:
         self.code: list[int] = []
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._layout: tuple[int, np.ndarray, np.ndarray | None] | None = None
+        self._masks: dict[tuple[tuple[str, ...], int], np.ndarray] = {}
 
     def add(self, pos: int, values: list[str]) -> None:
         for v in values:
@@ -55,6 +58,7 @@ class FacetColumn:
             self.pos.append(pos)
             self.code.append(c)
         self._arrays = self._layout = None
+        self._masks.clear()
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._arrays is None:
@@ -76,11 +80,20 @@ class FacetColumn:
         return self._layout[1], self._layout[2]
 
     def mask_for(self, values: list[str], size: int) -> np.ndarray:
-        pos, code = self.arrays()
-        wanted = [self.codes[v] for v in values if v in self.codes]
-        mask = np.zeros(size, dtype=bool)
-        if wanted:
-            mask[pos[np.isin(code, wanted)]] = True
+        """The positions having any of `values`, read-only: a filter's mask is kept until the
+        column changes (the same few filters are asked again and again), MASKS_KEPT at most."""
+        key = (tuple(sorted(set(values))), size)
+        mask = self._masks.pop(key, None)
+        if mask is None:
+            pos, code = self.arrays()
+            wanted = [self.codes[v] for v in key[0] if v in self.codes]
+            mask = np.zeros(size, dtype=bool)
+            if wanted:
+                mask[pos[np.isin(code, wanted)]] = True
+            mask.flags.writeable = False
+            while len(self._masks) >= MASKS_KEPT:
+                self._masks.pop(next(iter(self._masks)))
+        self._masks[key] = mask  # the most recently asked last
         return mask
 
     def counts(self, mask: np.ndarray, hits: np.ndarray | None = None) -> list[tuple[str, int]]:

@@ -46,3 +46,14 @@ def test_positions_added_after_a_count_are_counted():
     column.add(100, ["v-new"])
     mask = np.ones(102, dtype=bool)  # a document without this facet came too
     assert ("v-new", 1) in column.counts(mask) and column.counts(mask) == _dense(column, mask)
+
+
+def test_a_filter_mask_is_kept_read_only_until_the_column_changes():
+    column = _column(100, 3, 1)
+    first = column.mask_for(["v1", "v2"], 100)
+    assert column.mask_for(["v2", "v1", "v2"], 100) is first and not first.flags.writeable
+    with pytest.raises(ValueError):
+        first &= np.zeros(100, dtype=bool)  # a caller combining masks must copy first
+    column.add(100, ["v1"])
+    again = column.mask_for(["v1", "v2"], 101)
+    assert again is not first and again[100] and (again[:100] == first).all()
