@@ -46,7 +46,7 @@ class FacetColumn:
         self.pos: list[int] = []
         self.code: list[int] = []
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
-        self._layout: tuple[int, np.ndarray, np.ndarray | None] | None = None
+        self._layout: tuple[int, np.ndarray | None, np.ndarray | None] | None = None
         self._masks: dict[tuple[tuple[str, ...], int], np.ndarray] = {}
 
     def add(self, pos: int, values: list[str]) -> None:
@@ -65,17 +65,18 @@ class FacetColumn:
             self._arrays = (np.asarray(self.pos, dtype=np.int32), np.asarray(self.code, dtype=np.int32))
         return self._arrays
 
-    def layout(self, size: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """(where each of `size` positions' pairs start, with the end last; the one code of each
-        position, -1 for none, when no position has two values — else None)."""
+    def layout(self, size: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """For `size` positions, one of: the one code of each position (-1 for none) when no
+        position has two values; else where each position's pairs start, with the end last."""
         if self._layout is None or self._layout[0] != size:
             pos, code = self.arrays()
-            starts = np.searchsorted(pos, np.arange(size + 1, dtype=pos.dtype))
-            single = None
+            starts = single = None
             if not len(pos) or bool(np.all(np.diff(pos) > 0)):
                 single = np.full(size, -1, dtype=np.int32)
                 inside = pos < size
                 single[pos[inside]] = code[inside]
+            else:
+                starts = np.searchsorted(pos, np.arange(size + 1, dtype=pos.dtype)).astype(np.int32)
             self._layout = (size, starts, single)
         return self._layout[1], self._layout[2]
 
