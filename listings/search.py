@@ -169,6 +169,9 @@ def reindex() -> int:
         for docs in batches:
             backend.index(docs, bulk=True)
             count += len(docs)
+        prepare = getattr(backend, "prepare_similar", None)  # the embedded index's stored postings
+        if prepare is not None:
+            prepare()
     # Entries another process applied to the old index during the rebuild: apply them again.
     again = db.session.scalars(select(OutboxEntry.key).where(
         OutboxEntry.topic == TOPIC, OutboxEntry.id > last_entry, OutboxEntry.processed_at.is_not(None))).all()

@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from market.search.backend import Hit, SearchError, SearchQuery, SearchResult
-from market.search.embedded import SIMILAR_TERMS, WEIGHTS, informative_words
+from market.search.embedded import WEIGHTS
 from market.search.fts import segmented
 from market.search.http import ElasticClient
+from market.search.informative import SIMILAR_TERMS, informative_words
 from market.search.memory import FACET_FIELDS
 from market.search.text import highlight, query_terms, sub_terms
 

@@ -19,10 +19,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from market.search import postings
 from market.search.backend import Hit, SearchQuery, SearchResult
 from market.search.fts import highlight_title, quote_term, segmented, term_group, varint_sum
+from market.search.informative import SIMILAR_MAX_SHARE, SIMILAR_TERMS, informative_words
 from market.search.memory import FacetMemory, facet_values
-from market.search.text import highlight, normalise, query_terms, sub_terms
+from market.search.text import highlight, query_terms, sub_terms
 
 # BM25 column weights: title, body, codes.
 WEIGHTS = (8.0, 1.0, 4.0)
@@ -42,13 +44,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts_instances USING fts5vocab(fts, 'instance'
 """
 
 
-# `similar` queries a long text by at most this many of its words (see EmbeddedSearch.similar),
-SIMILAR_TERMS = 40
-# leaving out words found in more than this share of the documents (unless the index is small),
-SIMILAR_MAX_SHARE = 0.1
-SIMILAR_SMALL_INDEX = 1000
-# and counting a word the text repeats up to this many times.
-SIMILAR_REPEAT = 3
 # The vocabulary table is read again when the number of documents has changed by this share.
 SIMILAR_VOCABULARY_DRIFT = 0.1
 # Occurrences of words in at least this many documents are cached, up to this many in all.
@@ -70,7 +65,7 @@ class EmbeddedSearch:
         self._lock = threading.RLock()
         self._memory = FacetMemory()
         with self._connect() as conn:
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA + postings.SCHEMA)
 
     # -- storage ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -91,19 +86,24 @@ class EmbeddedSearch:
                  " ".join(doc.get("codes", [])).lower())
                 for doc, (title, body) in zip(docs, texts)]
         if rows:
-            self._write(rows, [])
+            self._write(rows, [], bulk=bulk)
 
     def delete(self, ids: Iterable[int]) -> None:
         ids = [int(i) for i in ids]
         if ids:
             self._write([], ids)
 
-    def _write(self, rows: list[tuple], deletes: list[int]) -> None:
+    def _write(self, rows: list[tuple], deletes: list[int], *, bulk: bool = False) -> None:
         conn = self._connect()
         with self._lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 seq = conn.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0]
+                # The words of the old and the new texts: their stored postings change (postings.py).
+                changed = postings.words(*(text for row in rows for text in row[5:8]))
+                for doc_id in [row[0] for row in rows] + deletes:
+                    for old in conn.execute("SELECT c0, c1, c2 FROM fts_content WHERE id=?", (doc_id,)):
+                        changed |= postings.words(*old)
                 for row in rows:
                     seq += 1
                     conn.execute("DELETE FROM fts WHERE rowid=?", (row[0],))
@@ -118,6 +118,7 @@ class EmbeddedSearch:
                     # A tombstone, so that other processes learn of the deletion.
                     conn.execute("INSERT OR REPLACE INTO docs(id, seq, deleted) VALUES (?,?,1)",
                                  (doc_id, seq))
+                postings.touch(conn, changed, WEIGHTS, recompute=not bulk)
                 conn.execute("UPDATE meta SET value=? WHERE key='seq'", (seq,))
                 conn.execute("COMMIT")
             except BaseException:
@@ -130,12 +131,17 @@ class EmbeddedSearch:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("DELETE FROM fts")
             conn.execute("DELETE FROM docs")
+            conn.execute("DELETE FROM postings")
             conn.execute("UPDATE meta SET value=value+1 WHERE key='seq'")
             conn.execute("COMMIT")
             self._memory = FacetMemory()
 
     def ids(self) -> set[int]:
         return {r[0] for r in self._connect().execute("SELECT id FROM docs WHERE deleted=0")}
+
+    def prepare_similar(self) -> int:
+        """After a full rebuild: store the postings `similar` reads (postings.py). Words stored."""
+        return postings.build(self._connect(), WEIGHTS, SIMILAR_MAX_SHARE)
 
     # -- which database the index describes (market/search/owned.py) --------------------------
     def owners(self) -> list[tuple[str, str | None, bool]]:
@@ -386,15 +392,10 @@ class EmbeddedSearch:
             if term in entries:
                 entries.move_to_end(term)
                 return entries[term]
-        found = self._connect().execute(
-            "SELECT group_concat(doc * 4 + CASE col WHEN 'title' THEN 0 WHEN 'body' THEN 1 ELSE 2 END)"
-            " FROM fts_instances WHERE term = ?", (term,)).fetchone()[0]
-        if not found:
+        found = postings.occurrences(self._connect(), term, WEIGHTS)
+        if found is None:
             return np.empty(0, dtype=np.int64), np.empty(0), 0
-        coded = np.fromstring(found, dtype=np.int64, sep=",")
-        doc_ids, docs = np.unique(coded >> 2, return_inverse=True)
-        # Weighted term frequency per document, as FTS5 sums it over columns.
-        frequency = np.bincount(docs, weights=np.asarray(WEIGHTS)[coded & 3])
+        doc_ids, frequency = found
         pos_of_id = arrays["pos_of_id"]
         known = doc_ids < len(pos_of_id)
         pos = pos_of_id[doc_ids[known]]
@@ -480,21 +481,3 @@ class EmbeddedSearch:
             looked_up.update({t: found.get(t, 0) for t in missing})
         return {t: counts[t] if t in counts else looked_up[t] for t in terms}
 
-
-def informative_words(text: str, pool: list[str], frequency: dict[str, int], size: int,
-                      count: int) -> list[tuple[str, int]]:
-    """Of `pool` (a text's words, in order), the `count` with the highest tf·idf by `frequency`
-    (documents per word, of `size`), each with how many times to ask it. Words in none of the
-    documents, or (in an index not small) in more than SIMILAR_MAX_SHARE of them, are left out.
-    Both backends choose by this rule, so they ask the same words of the same documents."""
-    lowered = normalise(text)
-    weight: dict[str, float] = {}
-    times: dict[str, int] = {}
-    for term in pool:
-        df = frequency.get(term, 0)
-        if df and (df <= SIMILAR_MAX_SHARE * size or size < SIMILAR_SMALL_INDEX):
-            tf = max(1, lowered.count(term))
-            weight[term] = math.log(1 + (size - df + 0.5) / (df + 0.5)) * (1 + math.log(tf))
-            times[term] = min(tf, SIMILAR_REPEAT)
-    chosen = sorted(weight, key=lambda t: (-weight[t], pool.index(t)))[:count]
-    return [(t, times[t]) for t in chosen]
