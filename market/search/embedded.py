@@ -99,11 +99,9 @@ class EmbeddedSearch:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 seq = conn.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0]
-                # The words of the old and the new texts: their stored postings change (postings.py).
-                changed = postings.words(*(text for row in rows for text in row[5:8]))
-                for doc_id in [row[0] for row in rows] + deletes:
-                    for old in conn.execute("SELECT c0, c1, c2 FROM fts_content WHERE id=?", (doc_id,)):
-                        changed |= postings.words(*old)
+                # Read before the old texts go: their words' stored postings change (postings.py).
+                changed = postings.changed_words(conn, [t for row in rows for t in row[5:8]],
+                                                 [row[0] for row in rows] + deletes)
                 for row in rows:
                     seq += 1
                     conn.execute("DELETE FROM fts WHERE rowid=?", (row[0],))

@@ -62,6 +62,19 @@ def words(*texts: str | None) -> set[str]:
     return {w for text in texts if text for w in _TOKEN.findall(text.lower())}
 
 
+def changed_words(conn: sqlite3.Connection, new_texts: list[str], doc_ids: list[int]) -> set[str]:
+    """The words of the new texts and of these documents' current texts (read before a write
+    replaces or deletes them); none when nothing is stored (a rebuild's bulk load: no work)."""
+    if conn.execute("SELECT 1 FROM postings LIMIT 1").fetchone() is None:
+        return set()
+    changed = words(*new_texts)
+    for start in range(0, len(doc_ids), 500):
+        part = doc_ids[start:start + 500]
+        for old in conn.execute(f"SELECT c0, c1, c2 FROM fts_content WHERE id IN ({','.join('?' * len(part))})", part):
+            changed |= words(*old)
+    return changed
+
+
 def touch(conn: sqlite3.Connection, changed: set[str], weights: tuple[float, float, float], *,
           recompute: bool) -> None:
     """After documents with these words were written or deleted (in the caller's transaction):
