@@ -8,7 +8,6 @@ accepted bids strictly increase in acceptance order; the close makes exactly one
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,11 +15,11 @@ from sqlalchemy import select
 
 from market.accounts.models import User
 from market.core.db import utcnow
-from market.core.errors import DomainError
 from market.core.extensions import db
 from market.deals.exchange import bidding
 from market.deals.exchange.models import Bid, Lot, LotEvent, LotStatus
 from market.deals.models import Deal
+from tests.concurrently import at_once
 from tests.deals.bidding.world import world
 from tests.deals.test_concurrency_pg import CONTENDERS, pg_app  # noqa: F401  (the fixture)
 
@@ -34,42 +33,21 @@ def test_simultaneous_equal_bids_one_accepted_per_round_none_lost_one_winner(pg_
         lot_id, user_ids = w.lot.id, [u.id for u in w.bidders]
         db.session.commit()
         db.session.remove()
-    barrier = threading.Barrier(CONTENDERS)
-    acks: list[tuple[int, int, int]] = []
-    refusals: list[str] = []
-    errors: list[str] = []
-    lock = threading.Lock()
 
-    def bidder(user_id: int):
-        with pg_app.app_context():
-            for _ in range(ROUNDS):
-                try:
-                    user = db.session.get(User, user_id)
-                    lot = db.session.get(Lot, lot_id)
-                    amount = bidding.state_of(db.session, lot).next_min_fen
-                    db.session.commit()  # everyone bids from the same committed state
-                    barrier.wait(timeout=60)
-                    bid = bidding.place_bid(db.session, lot, user, amount, at=utcnow())
-                    db.session.commit()
-                    with lock:
-                        acks.append((bid.seq, bid.amount_fen, user_id))
-                except DomainError as err:
-                    db.session.rollback()
-                    with lock:
-                        refusals.append(err.code)
-                except Exception as err:  # noqa: BLE001  (reported by the assertion below)
-                    db.session.rollback()
-                    with lock:
-                        errors.append(repr(err))
-                finally:
-                    db.session.remove()
+    def bidder(user_id: int, start) -> tuple:
+        user = db.session.get(User, user_id)
+        lot = db.session.get(Lot, lot_id)
+        amount = bidding.state_of(db.session, lot).next_min_fen
+        db.session.commit()  # everyone bids from the same committed state
+        start()
+        bid = bidding.place_bid(db.session, lot, user, amount, at=utcnow())
+        return ("ack", (bid.seq, bid.amount_fen, user_id))
 
-    threads = [threading.Thread(target=bidder, args=(uid,)) for uid in user_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(t.is_alive() for t in threads)
+    outcomes = [o for _ in range(ROUNDS)
+                for o in at_once(pg_app, user_ids, bidder, refused=lambda key, err: ("refused", err.code))]
+    acks = [o[1] for o in outcomes if o[0] == "ack"]
+    refusals = [o[1] for o in outcomes if o[0] == "refused"]
+    errors = [o for o in outcomes if o[0] == "error"]
     assert errors == []
     # One acceptance per round: everyone bid the same amount, the first committed took it.
     assert len(acks) == ROUNDS and len(refusals) == ROUNDS * (CONTENDERS - 1)
