@@ -153,14 +153,14 @@ def register_error_pages(app: Flask) -> None:
     def index_outdated(err: IndexOutdated):
         log.error("search index refused on %s %s: %s", request.method, request.path, err)
         return unavailable("search_index_outdated", f"检索索引的结构已更新，管理员需运行 {FIX} 重建",
-                           f"The search index has an older layout than this version; an administrator must run `{FIX}`")
+                           f"The search index has an older layout than this version; an administrator must run {FIX}")
 
     @app.errorhandler(IndexNotOwned)
     def index_not_owned(err: IndexNotOwned):
         # An operator's mistake, not an outage: the log and the page name the fix.
         log.error("search index refused on %s %s: %s", request.method, request.path, err)
         return unavailable("search_index_foreign", f"检索索引不是由当前数据库建立的，管理员需运行 {FIX} 重建",
-                           f"The search index was built from another database; an administrator must run `{FIX}`")
+                           f"The search index was built from another database; an administrator must run {FIX}")
 
     @app.errorhandler(SearchError)
     def search_error(err: SearchError):
